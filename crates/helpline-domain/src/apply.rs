@@ -1,0 +1,549 @@
+//! `apply`: checks one mutation against the rules (role, lifecycle, field limits,
+//! conflicts) and yields the changes it makes. Deterministic: every id comes from the
+//! mutation's arguments or is derived from its id, every time is `now`.
+
+use crate::error::DomainError;
+use crate::event::{EventKind, TicketEvent};
+use crate::ids::*;
+use crate::lifecycle::{Via, check_transition, is_active};
+use crate::limits;
+use crate::model::*;
+use crate::mutation::*;
+use crate::state::{Change, State};
+use crate::time::Timestamp;
+
+/// Longest contact duration we accept: a day.
+const MAX_CONTACT_SECONDS: u32 = 24 * 3600;
+
+/// Applies `mutation` by `actor` at `now` (the mutation's recorded time) to `state`.
+/// Returns the changes, or why the mutation is refused; refusal changes nothing.
+pub fn apply(
+    state: &State,
+    actor: &Actor,
+    mutation_id: MutationId,
+    mutation: &Mutation,
+    now: Timestamp,
+) -> Result<Vec<Change>, DomainError> {
+    let mut out = Emitter { mutation_id, author: actor.agent_id, now, changes: Vec::new(), next_event: 0 };
+    match mutation {
+        Mutation::LogContact(c) => log_contact(state, actor, c, &mut out)?,
+        Mutation::LogFollowUpContact { ticket_id, direction, channel, duration_seconds, notes } => {
+            let t = ticket(state, *ticket_id)?;
+            if actor.role == Role::Expert {
+                require_worker(actor, t, "log a contact on this ticket")?;
+            }
+            check_duration(*duration_seconds)?;
+            let notes = limits::optional("notes", notes, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::ContactLogged {
+                direction: *direction,
+                channel: *channel,
+                duration_seconds: *duration_seconds,
+                notes,
+            });
+        }
+        Mutation::AddNote { ticket_id, body } => {
+            let t = ticket(state, *ticket_id)?;
+            let body = limits::required("note", body, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::NoteAdded { body });
+        }
+        Mutation::RecordKbSuggestions { ticket_id, article_ids } => {
+            let t = ticket(state, *ticket_id)?;
+            let mut seen = t.kb_suggested.clone();
+            for id in article_ids {
+                kb_article(state, *id)?;
+                if !seen.contains(id) {
+                    seen.push(*id);
+                    out.event(t.id, EventKind::KbSuggested { article_id: *id });
+                }
+            }
+        }
+        Mutation::UseKbArticle { ticket_id, article_id } => {
+            let t = ticket(state, *ticket_id)?;
+            kb_article(state, *article_id)?;
+            out.event(t.id, EventKind::KbUsed { article_id: *article_id });
+        }
+        Mutation::Escalate { ticket_id, reason, steps_tried, handover_summary } => {
+            let t = ticket(state, *ticket_id)?;
+            require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "escalate a ticket")?;
+            require_active(t)?;
+            require_level(t, Level::First, "escalate to second level")?;
+            let reason = limits::required("reason", reason, limits::NOTE_MAX)?;
+            let steps_tried = limits::required("steps tried", steps_tried, limits::NOTE_MAX)?;
+            let handover_summary = limits::required("handover summary", handover_summary, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::Escalated { reason, steps_tried, handover_summary });
+        }
+        Mutation::Claim { ticket_id } => {
+            let t = ticket(state, *ticket_id)?;
+            require_active(t)?;
+            require_worker(actor, t, "claim this ticket")?;
+            match t.assignee {
+                Some(holder) if holder == actor.agent_id => {} // already mine: nothing to do
+                Some(holder) => {
+                    let who = state.agents.get(&holder).map_or_else(|| holder.to_string(), |a| a.name.clone());
+                    return Err(DomainError::Conflict(format!("{} is already claimed by {who}", t.reference)));
+                }
+                None => out.event(t.id, EventKind::Claimed),
+            }
+        }
+        Mutation::Assign { ticket_id, assignee } => {
+            let t = ticket(state, *ticket_id)?;
+            require_active(t)?;
+            require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "assign tickets")?;
+            require_worker(actor, t, "assign this ticket")?;
+            if let Some(a) = assignee {
+                let agent = state.agents.get(a).ok_or_else(|| not_found("agent", a))?;
+                if !agent.active {
+                    return Err(DomainError::invalid("assignee", format!("{} is disabled", agent.name)));
+                }
+            }
+            if t.assignee != *assignee {
+                out.event(t.id, EventKind::Assigned { assignee: *assignee });
+            }
+        }
+        Mutation::HandBack { ticket_id, instructions } => {
+            let t = ticket(state, *ticket_id)?;
+            require_role(actor, &[Role::SecondLevel], "hand a ticket back to first level")?;
+            require_active(t)?;
+            require_level(t, Level::Second, "hand back to first level")?;
+            let instructions = limits::required("instructions", instructions, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::HandedBack { instructions });
+        }
+        Mutation::HandOverToExpert { ticket_id, department_id, note } => {
+            let t = ticket(state, *ticket_id)?;
+            require_role(actor, &[Role::SecondLevel], "hand a ticket over to an expert department")?;
+            require_active(t)?;
+            require_level(t, Level::Second, "hand over to an expert department")?;
+            department(state, *department_id)?;
+            let note = limits::optional("note", note, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::HandedOverToExpert { department_id: *department_id, note });
+        }
+        Mutation::ReturnFromExpert { ticket_id, note } => {
+            let t = ticket(state, *ticket_id)?;
+            require_role(actor, &[Role::Expert], "return a ticket to second level")?;
+            require_active(t)?;
+            require_level(t, Level::Third, "return to second level")?;
+            require_worker(actor, t, "return this ticket")?;
+            let note = limits::required("note", note, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::ReturnedFromExpert { note });
+        }
+        Mutation::RequestConsult { ticket_id, consult_id, department_id, question } => {
+            let t = ticket(state, *ticket_id)?;
+            require_role(actor, &[Role::SecondLevel], "ask an expert department")?;
+            require_active(t)?;
+            require_level(t, Level::Second, "ask an expert department")?;
+            department(state, *department_id)?;
+            if t.consults.iter().any(|c| c.id == *consult_id) {
+                return Err(DomainError::Conflict(format!("consult {consult_id} already exists")));
+            }
+            let question = limits::required("question", question, limits::NOTE_MAX)?;
+            if t.status != Status::WaitingExpert {
+                check_transition(t.status, Status::WaitingExpert, Via::ConsultRequested)?;
+            }
+            out.event(t.id, EventKind::ConsultRequested { consult_id: *consult_id, department_id: *department_id, question });
+            if t.status != Status::WaitingExpert {
+                out.event(t.id, EventKind::StatusChanged { from: t.status, to: Status::WaitingExpert });
+            }
+        }
+        Mutation::AnswerConsult { ticket_id, consult_id, answer } => {
+            let t = ticket(state, *ticket_id)?;
+            let consult = t
+                .consults
+                .iter()
+                .find(|c| c.id == *consult_id)
+                .ok_or_else(|| not_found("consult", consult_id))?;
+            let own_department = actor.role == Role::Expert && actor.department_id == Some(consult.department_id);
+            if !(own_department || is_lead(actor)) {
+                return Err(DomainError::Forbidden { role: actor.role, action: "answer a consult for another department" });
+            }
+            if consult.answer.is_some() {
+                return Err(DomainError::Conflict("this consult has already been answered".into()));
+            }
+            let answer = limits::required("answer", answer, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::ConsultAnswered { consult_id: *consult_id, answer });
+            let others_open = t.open_consults().any(|c| c.id != *consult_id);
+            if t.status == Status::WaitingExpert && !others_open {
+                check_transition(t.status, Status::Open, Via::ConsultAnswered)?;
+                out.event(t.id, EventKind::StatusChanged { from: t.status, to: Status::Open });
+            }
+        }
+        Mutation::ChangeStatus { ticket_id, status } => {
+            let t = ticket(state, *ticket_id)?;
+            require_worker(actor, t, "change this ticket's status")?;
+            check_transition(t.status, *status, Via::Agent)?;
+            out.event(t.id, EventKind::StatusChanged { from: t.status, to: *status });
+        }
+        Mutation::SetFollowUp { ticket_id, due, note } => {
+            let t = ticket(state, *ticket_id)?;
+            require_worker(actor, t, "set a follow-up on this ticket")?;
+            require_active(t)?;
+            if *due <= now {
+                return Err(DomainError::invalid("follow-up time", "must lie in the future"));
+            }
+            let note = limits::optional("note", note, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::FollowUpSet { due: *due, note });
+        }
+        Mutation::Resolve { ticket_id, summary } => {
+            let t = ticket(state, *ticket_id)?;
+            require_worker(actor, t, "resolve this ticket")?;
+            check_transition(t.status, Status::Resolved, Via::Resolve)?;
+            let summary = limits::required("resolution summary", summary, limits::NOTE_MAX)?;
+            let first_contact = t.level == Level::First && !t.escalated && t.contacts <= 1;
+            out.event(t.id, EventKind::Resolved { summary, level: t.level, first_contact });
+        }
+        Mutation::MarkCustomerInformed { ticket_id, channel, informed_at } => {
+            let t = ticket(state, *ticket_id)?;
+            require_worker(actor, t, "record that the customer was informed")?;
+            if is_active(t.status) {
+                return Err(DomainError::invalid("status", "the customer is informed once the ticket is resolved"));
+            }
+            if *informed_at > now {
+                return Err(DomainError::invalid("informed at", "lies in the future"));
+            }
+            out.event(t.id, EventKind::CustomerInformed { channel: *channel, informed_at: *informed_at });
+        }
+        Mutation::Reopen { ticket_id, reason } => {
+            let t = ticket(state, *ticket_id)?;
+            require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "reopen a ticket")?;
+            check_transition(t.status, Status::Open, Via::Reopen)?;
+            let reason = limits::required("reason", reason, limits::NOTE_MAX)?;
+            out.event(t.id, EventKind::Reopened { reason });
+        }
+        Mutation::UpsertCustomer(patch) => upsert_customer(state, actor, patch, &mut out)?,
+        Mutation::MergeCustomers { from, into } => {
+            require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "merge customers")?;
+            if from == into {
+                return Err(DomainError::invalid("merge", "a customer cannot be merged into itself"));
+            }
+            let source = customer(state, *from)?;
+            let target = customer(state, *into)?;
+            for c in [source, target] {
+                if let Some(other) = c.merged_into {
+                    return Err(DomainError::Conflict(format!("{} was already merged into {other}", c.name)));
+                }
+            }
+            let mut joined = target.clone();
+            for e in &source.emails {
+                if !joined.emails.contains(e) {
+                    joined.emails.push(e.clone());
+                }
+            }
+            for p in &source.phones {
+                if !joined.phones.contains(p) {
+                    joined.phones.push(p.clone());
+                }
+            }
+            if joined.company.is_none() {
+                joined.company.clone_from(&source.company);
+            }
+            if !source.notes.is_empty() {
+                joined.notes = if joined.notes.is_empty() {
+                    source.notes.clone()
+                } else {
+                    format!("{}\n\n{}", joined.notes, source.notes)
+                };
+                if joined.notes.chars().count() > limits::NOTE_MAX {
+                    return Err(DomainError::invalid("notes", "the merged notes would be too long; shorten them first"));
+                }
+            }
+            joined.updated_at = now;
+            let mut merged = source.clone();
+            merged.merged_into = Some(*into);
+            merged.updated_at = now;
+            out.changes.push(Change::Customer(joined));
+            out.changes.push(Change::Customer(merged));
+        }
+        Mutation::SaveKbArticle(draft) => save_kb_article(state, actor, draft, &mut out)?,
+        Mutation::PublishKbArticle { article_id } => {
+            require_role(actor, &[Role::SecondLevel], "publish KB articles")?;
+            let a = kb_article(state, *article_id)?;
+            if a.state == ArticleState::Published {
+                return Ok(out.changes);
+            }
+            if a.title.trim().is_empty() || a.body.trim().is_empty() {
+                return Err(DomainError::invalid("article", "an article needs a title and a body to be published"));
+            }
+            let first_publication = a.state == ArticleState::Draft;
+            let mut published = a.clone();
+            published.state = ArticleState::Published;
+            published.updated_at = now;
+            out.changes.push(Change::KbArticle(published));
+            if let (true, Some(ticket_id)) = (first_publication, a.source_ticket)
+                && state.tickets.contains_key(&ticket_id)
+            {
+                out.event(ticket_id, EventKind::KbArticlePublishedFromTicket { article_id: a.id });
+            }
+        }
+        Mutation::ArchiveKbArticle { article_id } => {
+            require_role(actor, &[Role::SecondLevel], "archive KB articles")?;
+            let a = kb_article(state, *article_id)?;
+            if a.state != ArticleState::Archived {
+                let mut archived = a.clone();
+                archived.state = ArticleState::Archived;
+                archived.updated_at = now;
+                out.changes.push(Change::KbArticle(archived));
+            }
+        }
+        Mutation::FlagKbArticleOutdated { article_id } => {
+            let a = kb_article(state, *article_id)?;
+            if !a.flagged_outdated {
+                let mut flagged = a.clone();
+                flagged.flagged_outdated = true;
+                flagged.updated_at = now;
+                out.changes.push(Change::KbArticle(flagged));
+            }
+        }
+    }
+    Ok(out.changes)
+}
+
+struct Emitter {
+    mutation_id: MutationId,
+    author: AgentId,
+    now: Timestamp,
+    changes: Vec<Change>,
+    next_event: u32,
+}
+
+impl Emitter {
+    fn event(&mut self, ticket_id: TicketId, kind: EventKind) {
+        let id = EventId::derive(self.mutation_id, self.next_event);
+        self.next_event += 1;
+        self.changes.push(Change::Event(TicketEvent {
+            id,
+            ticket_id,
+            mutation_id: self.mutation_id,
+            author: self.author,
+            at: self.now,
+            kind,
+        }));
+    }
+}
+
+fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) -> Result<(), DomainError> {
+    require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "log a new contact")?;
+    if state.tickets.contains_key(&c.ticket_id) {
+        return Err(DomainError::Conflict(format!("ticket {} already exists", c.ticket_id)));
+    }
+    if let Some(id) = c.customer_id {
+        customer(state, id)?;
+    }
+    if let Some(id) = c.category_id
+        && !state.categories.contains(&id)
+    {
+        return Err(not_found("category", id));
+    }
+    check_duration(c.duration_seconds)?;
+    let subject = limits::required("subject", &c.subject, limits::SUBJECT_MAX)?;
+    let description = limits::optional("description", &c.description, limits::DESCRIPTION_MAX)?;
+    if let (Some(first), Some(resolution)) = (c.first_response_due, c.resolution_due)
+        && first > resolution
+    {
+        return Err(DomainError::invalid("due times", "the first response cannot be due after the resolution"));
+    }
+    out.event(c.ticket_id, EventKind::Created {
+        reference: c.reference.clone(),
+        channel: c.channel,
+        customer_id: c.customer_id,
+        category_id: c.category_id,
+        subject,
+        description,
+        priority: c.priority,
+        first_response_due: c.first_response_due,
+        resolution_due: c.resolution_due,
+    });
+    out.event(c.ticket_id, EventKind::ContactLogged {
+        direction: c.direction,
+        channel: c.channel,
+        duration_seconds: c.duration_seconds,
+        notes: String::new(),
+    });
+    Ok(())
+}
+
+fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Emitter) -> Result<(), DomainError> {
+    require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "edit customers")?;
+    let mut c = match state.customers.get(&p.customer_id) {
+        Some(existing) => {
+            if let Some(into) = existing.merged_into {
+                return Err(DomainError::Conflict(format!("this customer was merged into {into}; edit that one")));
+            }
+            existing.clone()
+        }
+        None => {
+            let name = p.name.as_deref().unwrap_or("");
+            Customer {
+                id: p.customer_id,
+                name: limits::required("name", name, limits::NAME_MAX)?,
+                company: None,
+                emails: Vec::new(),
+                phones: Vec::new(),
+                notes: String::new(),
+                merged_into: None,
+                updated_at: out.now,
+            }
+        }
+    };
+    if let Some(name) = &p.name {
+        c.name = limits::required("name", name, limits::NAME_MAX)?;
+    }
+    if let Some(company) = &p.company {
+        let company = limits::optional("company", company, limits::NAME_MAX)?;
+        c.company = (!company.is_empty()).then_some(company);
+    }
+    if let Some(emails) = &p.emails {
+        if emails.len() > 10 {
+            return Err(DomainError::invalid("emails", "at most 10 addresses"));
+        }
+        let mut clean = Vec::new();
+        for e in emails {
+            let e = limits::email(e)?;
+            if !clean.contains(&e) {
+                clean.push(e);
+            }
+        }
+        c.emails = clean;
+    }
+    if let Some(phones) = &p.phones {
+        if phones.len() > 10 {
+            return Err(DomainError::invalid("phones", "at most 10 numbers"));
+        }
+        let mut clean = Vec::new();
+        for ph in phones {
+            if !clean.contains(ph) {
+                clean.push(ph.clone());
+            }
+        }
+        c.phones = clean;
+    }
+    if let Some(notes) = &p.notes {
+        c.notes = limits::optional("notes", notes, limits::NOTE_MAX)?;
+    }
+    c.updated_at = out.now;
+    out.changes.push(Change::Customer(c));
+    Ok(())
+}
+
+fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut Emitter) -> Result<(), DomainError> {
+    require_role(actor, &[Role::SecondLevel, Role::Expert], "write KB articles")?;
+    let title = limits::required("title", &d.title, limits::KB_TITLE_MAX)?;
+    let body = limits::optional("body", &d.body, limits::KB_BODY_MAX)?;
+    let tags = limits::tags(&d.tags)?;
+    if let Some(id) = d.category_id
+        && !state.categories.contains(&id)
+    {
+        return Err(not_found("category", id));
+    }
+    if let Some(ticket_id) = d.source_ticket {
+        ticket(state, ticket_id)?;
+    }
+    let article = match (state.kb_articles.get(&d.article_id), d.base_revision) {
+        (None, None) => KbArticle {
+            id: d.article_id,
+            title,
+            body,
+            tags,
+            category_id: d.category_id,
+            visibility: d.visibility,
+            state: ArticleState::Draft,
+            revision: 1,
+            source_ticket: d.source_ticket,
+            author: actor.agent_id,
+            created_at: out.now,
+            updated_at: out.now,
+            flagged_outdated: false,
+        },
+        (None, Some(_)) => return Err(not_found("KB article", d.article_id)),
+        (Some(_), None) => return Err(DomainError::Conflict(format!("KB article {} already exists", d.article_id))),
+        (Some(current), Some(base)) => {
+            if base != current.revision {
+                return Err(DomainError::Conflict(format!(
+                    "\"{}\" was changed meanwhile: your edit starts from revision {base}, the current one is {}; merge your changes into it",
+                    current.title, current.revision
+                )));
+            }
+            KbArticle {
+                title,
+                body,
+                tags,
+                category_id: d.category_id,
+                visibility: d.visibility,
+                revision: current.revision + 1,
+                source_ticket: d.source_ticket.or(current.source_ticket),
+                updated_at: out.now,
+                // an edit answers an "outdated" flag
+                flagged_outdated: false,
+                ..current.clone()
+            }
+        }
+    };
+    out.changes.push(Change::KbArticle(article));
+    Ok(())
+}
+
+fn check_duration(seconds: u32) -> Result<(), DomainError> {
+    if seconds > MAX_CONTACT_SECONDS {
+        return Err(DomainError::invalid("duration", "a contact cannot last longer than a day"));
+    }
+    Ok(())
+}
+
+fn not_found(what: &'static str, id: impl ToString) -> DomainError {
+    DomainError::NotFound { what, id: id.to_string() }
+}
+
+fn ticket(state: &State, id: TicketId) -> Result<&Ticket, DomainError> {
+    state.tickets.get(&id).ok_or_else(|| not_found("ticket", id))
+}
+
+fn customer(state: &State, id: CustomerId) -> Result<&Customer, DomainError> {
+    state.customers.get(&id).ok_or_else(|| not_found("customer", id))
+}
+
+fn kb_article(state: &State, id: KbArticleId) -> Result<&KbArticle, DomainError> {
+    state.kb_articles.get(&id).ok_or_else(|| not_found("KB article", id))
+}
+
+fn department(state: &State, id: DepartmentId) -> Result<(), DomainError> {
+    if state.departments.contains(&id) { Ok(()) } else { Err(not_found("department", id)) }
+}
+
+/// Supervisors and admins may do every ticket action.
+fn is_lead(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Supervisor | Role::Admin)
+}
+
+fn require_role(actor: &Actor, roles: &[Role], action: &'static str) -> Result<(), DomainError> {
+    if is_lead(actor) || roles.contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden { role: actor.role, action })
+    }
+}
+
+/// Whether the actor works at the ticket's level: first level at level 1 (second level
+/// may help there), second level at level 2, the ticket's expert department at level 3.
+fn require_worker(actor: &Actor, t: &Ticket, action: &'static str) -> Result<(), DomainError> {
+    let allowed = is_lead(actor)
+        || match t.level {
+            Level::First => matches!(actor.role, Role::FirstLevel | Role::SecondLevel),
+            Level::Second => actor.role == Role::SecondLevel,
+            Level::Third => actor.role == Role::Expert && actor.department_id.is_some() && actor.department_id == t.department_id,
+        };
+    if allowed { Ok(()) } else { Err(DomainError::Forbidden { role: actor.role, action }) }
+}
+
+fn require_active(t: &Ticket) -> Result<(), DomainError> {
+    if is_active(t.status) {
+        Ok(())
+    } else {
+        Err(DomainError::invalid("status", format!("{} is {}; reopen it first", t.reference, t.status)))
+    }
+}
+
+fn require_level(t: &Ticket, level: Level, action: &str) -> Result<(), DomainError> {
+    if t.level == level {
+        Ok(())
+    } else {
+        Err(DomainError::invalid("level", format!("{} is at {}; only a ticket at {level} can {action}", t.reference, t.level)))
+    }
+}

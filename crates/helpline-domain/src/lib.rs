@@ -1,0 +1,28 @@
+//! Helpline's domain: the types support agents work with, the ticket lifecycle, and the
+//! one pure, deterministic `apply` that both the desktop and the hub run for every
+//! mutation. No IO, no clock, no randomness inside `apply`.
+
+mod apply;
+mod error;
+mod event;
+mod ids;
+pub mod lifecycle;
+pub mod limits;
+mod model;
+mod mutation;
+mod phone;
+mod reference;
+pub mod sla;
+mod state;
+mod time;
+
+pub use apply::apply;
+pub use error::{DomainError, ErrorKind};
+pub use event::{EventKind, TicketEvent};
+pub use ids::*;
+pub use model::*;
+pub use mutation::{CustomerPatch, KbArticleDraft, Mutation, NewContact, Touches};
+pub use phone::{DEFAULT_REGION, PhoneNumber, normalise_phone};
+pub use reference::{DeviceCode, Reference};
+pub use state::{Change, State};
+pub use time::Timestamp;

@@ -1,0 +1,206 @@
+//! The things support agents work with. Ticket fields are derived from the ticket's
+//! events (see `evolve`); nothing here is a last-write-wins counter.
+
+use crate::ids::*;
+use crate::phone::PhoneNumber;
+use crate::reference::Reference;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            /// The stable name used on the wire and in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum!(Role {
+    FirstLevel => "first_level",
+    SecondLevel => "second_level",
+    Expert => "expert",
+    Supervisor => "supervisor",
+    Admin => "admin",
+});
+
+named_enum!(Channel { Phone => "phone", Email => "email", Chat => "chat", WalkIn => "walk_in" });
+
+named_enum!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
+
+named_enum!(Status {
+    Open => "open",
+    WaitingCustomer => "waiting_customer",
+    WaitingExpert => "waiting_expert",
+    Resolved => "resolved",
+    Closed => "closed",
+});
+
+named_enum!(Direction { Inbound => "inbound", Outbound => "outbound" });
+
+named_enum!(Visibility { Internal => "internal", Public => "public" });
+
+named_enum!(ArticleState { Draft => "draft", Published => "published", Archived => "archived" });
+
+/// Support level: 1 first level, 2 second level, 3 an expert department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum Level {
+    First,
+    Second,
+    Third,
+}
+
+impl Level {
+    pub fn number(self) -> u8 {
+        match self {
+            Level::First => 1,
+            Level::Second => 2,
+            Level::Third => 3,
+        }
+    }
+}
+
+impl TryFrom<u8> for Level {
+    type Error = String;
+    fn try_from(n: u8) -> Result<Self, Self::Error> {
+        match n {
+            1 => Ok(Level::First),
+            2 => Ok(Level::Second),
+            3 => Ok(Level::Third),
+            _ => Err(format!("level must be 1, 2 or 3, not {n}")),
+        }
+    }
+}
+
+impl From<Level> for u8 {
+    fn from(l: Level) -> u8 {
+        l.number()
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "level {}", self.number())
+    }
+}
+
+/// Who performs a mutation, as the hub knows them (role and department come from the
+/// agent record, never from the desktop's say-so).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub agent_id: AgentId,
+    pub role: Role,
+    pub department_id: Option<DepartmentId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub name: String,
+    pub login: String,
+    pub role: Role,
+    pub department_id: Option<DepartmentId>,
+    pub languages: Vec<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consult {
+    pub id: ConsultId,
+    pub department_id: DepartmentId,
+    pub question: String,
+    pub requested_by: AgentId,
+    pub requested_at: Timestamp,
+    pub answer: Option<String>,
+    pub answered_by: Option<AgentId>,
+    pub answered_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub reference: Reference,
+    pub channel: Channel,
+    pub customer_id: Option<CustomerId>,
+    pub category_id: Option<CategoryId>,
+    pub subject: String,
+    pub description: String,
+    pub priority: Priority,
+    pub status: Status,
+    pub level: Level,
+    pub department_id: Option<DepartmentId>,
+    pub assignee: Option<AgentId>,
+    pub created_by: AgentId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub first_response_due: Option<Timestamp>,
+    pub resolution_due: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    pub resolved_at_level: Option<Level>,
+    pub first_contact_resolution: bool,
+    pub follow_up_at: Option<Timestamp>,
+    pub customer_informed_at: Option<Timestamp>,
+    /// Whether the ticket was ever escalated; a ticket above level 1 always was.
+    pub escalated: bool,
+    pub contacts: u32,
+    pub consults: Vec<Consult>,
+    /// Articles already suggested on this ticket: a suggestion counts once per article.
+    pub kb_suggested: Vec<KbArticleId>,
+}
+
+impl Ticket {
+    pub fn open_consults(&self) -> impl Iterator<Item = &Consult> {
+        self.consults.iter().filter(|c| c.answer.is_none())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub name: String,
+    pub company: Option<String>,
+    pub emails: Vec<String>,
+    pub phones: Vec<PhoneNumber>,
+    pub notes: String,
+    /// Set when a `merge_customers` joined this record into another one.
+    pub merged_into: Option<CustomerId>,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbArticle {
+    pub id: KbArticleId,
+    pub title: String,
+    /// Markdown; rendered sanitised by the app.
+    pub body: String,
+    pub tags: Vec<String>,
+    pub category_id: Option<CategoryId>,
+    pub visibility: Visibility,
+    pub state: ArticleState,
+    /// Starts at 1; every saved edit adds one. Edits name the revision they start from.
+    pub revision: u32,
+    pub source_ticket: Option<TicketId>,
+    pub author: AgentId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub flagged_outdated: bool,
+}

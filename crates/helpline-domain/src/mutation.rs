@@ -1,0 +1,178 @@
+//! Everything an agent can do, as named mutations. The desktop records them in its outbox
+//! and applies them optimistically; the hub applies them authoritatively. Arguments carry
+//! every id the mutation creates, so both sides derive identical events.
+
+use crate::ids::*;
+use crate::model::*;
+use crate::phone::PhoneNumber;
+use crate::reference::Reference;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "args", rename_all = "snake_case")]
+pub enum Mutation {
+    /// The first contact about a new matter: creates the ticket and logs the contact.
+    LogContact(NewContact),
+    /// A further contact (call, e-mail, chat) on an existing ticket.
+    LogFollowUpContact {
+        ticket_id: TicketId,
+        direction: Direction,
+        channel: Channel,
+        duration_seconds: u32,
+        notes: String,
+    },
+    AddNote { ticket_id: TicketId, body: String },
+    /// KB articles shown to the agent for this ticket; each counts once per ticket.
+    RecordKbSuggestions { ticket_id: TicketId, article_ids: Vec<KbArticleId> },
+    /// "This solved it": the agent used an article on this ticket.
+    UseKbArticle { ticket_id: TicketId, article_id: KbArticleId },
+    Escalate { ticket_id: TicketId, reason: String, steps_tried: String, handover_summary: String },
+    /// Compare-and-set: only an unassigned ticket can be claimed.
+    Claim { ticket_id: TicketId },
+    /// Plain reassignment: last write in hub order.
+    Assign { ticket_id: TicketId, assignee: Option<AgentId> },
+    HandBack { ticket_id: TicketId, instructions: String },
+    HandOverToExpert { ticket_id: TicketId, department_id: DepartmentId, note: String },
+    ReturnFromExpert { ticket_id: TicketId, note: String },
+    RequestConsult { ticket_id: TicketId, consult_id: ConsultId, department_id: DepartmentId, question: String },
+    AnswerConsult { ticket_id: TicketId, consult_id: ConsultId, answer: String },
+    ChangeStatus { ticket_id: TicketId, status: Status },
+    SetFollowUp { ticket_id: TicketId, due: Timestamp, note: String },
+    Resolve { ticket_id: TicketId, summary: String },
+    MarkCustomerInformed { ticket_id: TicketId, channel: Channel, informed_at: Timestamp },
+    Reopen { ticket_id: TicketId, reason: String },
+    UpsertCustomer(CustomerPatch),
+    /// Joins `from` into `into` (a likely duplicate); `from` keeps pointing at `into`.
+    MergeCustomers { from: CustomerId, into: CustomerId },
+    SaveKbArticle(KbArticleDraft),
+    PublishKbArticle { article_id: KbArticleId },
+    ArchiveKbArticle { article_id: KbArticleId },
+    FlagKbArticleOutdated { article_id: KbArticleId },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewContact {
+    pub ticket_id: TicketId,
+    pub reference: Reference,
+    pub channel: Channel,
+    pub direction: Direction,
+    pub customer_id: Option<CustomerId>,
+    pub category_id: Option<CategoryId>,
+    pub subject: String,
+    pub description: String,
+    pub priority: Priority,
+    pub duration_seconds: u32,
+    pub first_response_due: Option<Timestamp>,
+    pub resolution_due: Option<Timestamp>,
+}
+
+/// Fields left `None` stay as they are: last write per field in hub order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerPatch {
+    pub customer_id: CustomerId,
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub emails: Option<Vec<String>>,
+    pub phones: Option<Vec<PhoneNumber>>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbArticleDraft {
+    pub article_id: KbArticleId,
+    /// The revision this edit starts from; `None` creates the article.
+    pub base_revision: Option<u32>,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub category_id: Option<CategoryId>,
+    pub visibility: Visibility,
+    pub source_ticket: Option<TicketId>,
+}
+
+/// The entities a mutation reads, so a store can load just those before `apply`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Touches {
+    pub tickets: Vec<TicketId>,
+    pub customers: Vec<CustomerId>,
+    pub kb_articles: Vec<KbArticleId>,
+    pub agents: Vec<AgentId>,
+}
+
+impl Mutation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mutation::LogContact(_) => "log_contact",
+            Mutation::LogFollowUpContact { .. } => "log_follow_up_contact",
+            Mutation::AddNote { .. } => "add_note",
+            Mutation::RecordKbSuggestions { .. } => "record_kb_suggestions",
+            Mutation::UseKbArticle { .. } => "use_kb_article",
+            Mutation::Escalate { .. } => "escalate",
+            Mutation::Claim { .. } => "claim",
+            Mutation::Assign { .. } => "assign",
+            Mutation::HandBack { .. } => "hand_back",
+            Mutation::HandOverToExpert { .. } => "hand_over_to_expert",
+            Mutation::ReturnFromExpert { .. } => "return_from_expert",
+            Mutation::RequestConsult { .. } => "request_consult",
+            Mutation::AnswerConsult { .. } => "answer_consult",
+            Mutation::ChangeStatus { .. } => "change_status",
+            Mutation::SetFollowUp { .. } => "set_follow_up",
+            Mutation::Resolve { .. } => "resolve",
+            Mutation::MarkCustomerInformed { .. } => "mark_customer_informed",
+            Mutation::Reopen { .. } => "reopen",
+            Mutation::UpsertCustomer(_) => "upsert_customer",
+            Mutation::MergeCustomers { .. } => "merge_customers",
+            Mutation::SaveKbArticle(_) => "save_kb_article",
+            Mutation::PublishKbArticle { .. } => "publish_kb_article",
+            Mutation::ArchiveKbArticle { .. } => "archive_kb_article",
+            Mutation::FlagKbArticleOutdated { .. } => "flag_kb_article_outdated",
+        }
+    }
+
+    /// The ticket this mutation works on, if any.
+    pub fn ticket_id(&self) -> Option<TicketId> {
+        match self {
+            Mutation::LogContact(c) => Some(c.ticket_id),
+            Mutation::LogFollowUpContact { ticket_id, .. }
+            | Mutation::AddNote { ticket_id, .. }
+            | Mutation::RecordKbSuggestions { ticket_id, .. }
+            | Mutation::UseKbArticle { ticket_id, .. }
+            | Mutation::Escalate { ticket_id, .. }
+            | Mutation::Claim { ticket_id }
+            | Mutation::Assign { ticket_id, .. }
+            | Mutation::HandBack { ticket_id, .. }
+            | Mutation::HandOverToExpert { ticket_id, .. }
+            | Mutation::ReturnFromExpert { ticket_id, .. }
+            | Mutation::RequestConsult { ticket_id, .. }
+            | Mutation::AnswerConsult { ticket_id, .. }
+            | Mutation::ChangeStatus { ticket_id, .. }
+            | Mutation::SetFollowUp { ticket_id, .. }
+            | Mutation::Resolve { ticket_id, .. }
+            | Mutation::MarkCustomerInformed { ticket_id, .. }
+            | Mutation::Reopen { ticket_id, .. } => Some(*ticket_id),
+            Mutation::SaveKbArticle(d) => d.source_ticket,
+            _ => None,
+        }
+    }
+
+    /// What `apply` will read. The ticket's current assignee is read too (to name who
+    /// holds a claim), which a store adds after loading the ticket.
+    pub fn touches(&self) -> Touches {
+        let mut t = Touches { tickets: self.ticket_id().into_iter().collect(), ..Touches::default() };
+        match self {
+            Mutation::LogContact(c) => t.customers.extend(c.customer_id),
+            Mutation::RecordKbSuggestions { article_ids, .. } => t.kb_articles.extend(article_ids.iter().copied()),
+            Mutation::UseKbArticle { article_id, .. }
+            | Mutation::PublishKbArticle { article_id }
+            | Mutation::ArchiveKbArticle { article_id }
+            | Mutation::FlagKbArticleOutdated { article_id } => t.kb_articles.push(*article_id),
+            Mutation::SaveKbArticle(d) => t.kb_articles.push(d.article_id),
+            Mutation::Assign { assignee, .. } => t.agents.extend(*assignee),
+            Mutation::UpsertCustomer(p) => t.customers.push(p.customer_id),
+            Mutation::MergeCustomers { from, into } => t.customers.extend([*from, *into]),
+            _ => {}
+        }
+        t
+    }
+}
