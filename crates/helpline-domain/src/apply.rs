@@ -34,12 +34,15 @@ pub fn apply(
             }
             check_duration(*duration_seconds)?;
             let notes = limits::optional("notes", notes, limits::NOTE_MAX)?;
-            out.event(t.id, EventKind::ContactLogged {
-                direction: *direction,
-                channel: *channel,
-                duration_seconds: *duration_seconds,
-                notes,
-            });
+            out.event(
+                t.id,
+                EventKind::ContactLogged {
+                    direction: *direction,
+                    channel: *channel,
+                    duration_seconds: *duration_seconds,
+                    notes,
+                },
+            );
         }
         Mutation::AddNote { ticket_id, body } => {
             let t = ticket(state, *ticket_id)?;
@@ -139,21 +142,24 @@ pub fn apply(
             if t.status != Status::WaitingExpert {
                 check_transition(t.status, Status::WaitingExpert, Via::ConsultRequested)?;
             }
-            out.event(t.id, EventKind::ConsultRequested { consult_id: *consult_id, department_id: *department_id, question });
+            out.event(
+                t.id,
+                EventKind::ConsultRequested { consult_id: *consult_id, department_id: *department_id, question },
+            );
             if t.status != Status::WaitingExpert {
                 out.event(t.id, EventKind::StatusChanged { from: t.status, to: Status::WaitingExpert });
             }
         }
         Mutation::AnswerConsult { ticket_id, consult_id, answer } => {
             let t = ticket(state, *ticket_id)?;
-            let consult = t
-                .consults
-                .iter()
-                .find(|c| c.id == *consult_id)
-                .ok_or_else(|| not_found("consult", consult_id))?;
+            let consult =
+                t.consults.iter().find(|c| c.id == *consult_id).ok_or_else(|| not_found("consult", consult_id))?;
             let own_department = actor.role == Role::Expert && actor.department_id == Some(consult.department_id);
             if !(own_department || is_lead(actor)) {
-                return Err(DomainError::Forbidden { role: actor.role, action: "answer a consult for another department" });
+                return Err(DomainError::Forbidden {
+                    role: actor.role,
+                    action: "answer a consult for another department",
+                });
             }
             if consult.answer.is_some() {
                 return Err(DomainError::Conflict("this consult has already been answered".into()));
@@ -242,7 +248,10 @@ pub fn apply(
                     format!("{}\n\n{}", joined.notes, source.notes)
                 };
                 if joined.notes.chars().count() > limits::NOTE_MAX {
-                    return Err(DomainError::invalid("notes", "the merged notes would be too long; shorten them first"));
+                    return Err(DomainError::invalid(
+                        "notes",
+                        "the merged notes would be too long; shorten them first",
+                    ));
                 }
             }
             joined.updated_at = now;
@@ -340,23 +349,29 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
     {
         return Err(DomainError::invalid("due times", "the first response cannot be due after the resolution"));
     }
-    out.event(c.ticket_id, EventKind::Created {
-        reference: c.reference.clone(),
-        channel: c.channel,
-        customer_id: c.customer_id,
-        category_id: c.category_id,
-        subject,
-        description,
-        priority: c.priority,
-        first_response_due: c.first_response_due,
-        resolution_due: c.resolution_due,
-    });
-    out.event(c.ticket_id, EventKind::ContactLogged {
-        direction: c.direction,
-        channel: c.channel,
-        duration_seconds: c.duration_seconds,
-        notes: String::new(),
-    });
+    out.event(
+        c.ticket_id,
+        EventKind::Created {
+            reference: c.reference.clone(),
+            channel: c.channel,
+            customer_id: c.customer_id,
+            category_id: c.category_id,
+            subject,
+            description,
+            priority: c.priority,
+            first_response_due: c.first_response_due,
+            resolution_due: c.resolution_due,
+        },
+    );
+    out.event(
+        c.ticket_id,
+        EventKind::ContactLogged {
+            direction: c.direction,
+            channel: c.channel,
+            duration_seconds: c.duration_seconds,
+            notes: String::new(),
+        },
+    );
     Ok(())
 }
 
@@ -527,7 +542,9 @@ fn require_worker(actor: &Actor, t: &Ticket, action: &'static str) -> Result<(),
         || match t.level {
             Level::First => matches!(actor.role, Role::FirstLevel | Role::SecondLevel),
             Level::Second => actor.role == Role::SecondLevel,
-            Level::Third => actor.role == Role::Expert && actor.department_id.is_some() && actor.department_id == t.department_id,
+            Level::Third => {
+                actor.role == Role::Expert && actor.department_id.is_some() && actor.department_id == t.department_id
+            }
         };
     if allowed { Ok(()) } else { Err(DomainError::Forbidden { role: actor.role, action }) }
 }
@@ -544,6 +561,9 @@ fn require_level(t: &Ticket, level: Level, action: &str) -> Result<(), DomainErr
     if t.level == level {
         Ok(())
     } else {
-        Err(DomainError::invalid("level", format!("{} is at {}; only a ticket at {level} can {action}", t.reference, t.level)))
+        Err(DomainError::invalid(
+            "level",
+            format!("{} is at {}; only a ticket at {level} can {action}", t.reference, t.level),
+        ))
     }
 }

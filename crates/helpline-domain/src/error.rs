@@ -32,9 +32,7 @@ pub enum DomainError {
 impl DomainError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            DomainError::Invalid { .. } | DomainError::InvalidTransition { .. } => {
-                ErrorKind::Validation
-            }
+            DomainError::Invalid { .. } | DomainError::InvalidTransition { .. } => ErrorKind::Validation,
             DomainError::NotFound { .. } => ErrorKind::NotFound,
             DomainError::Forbidden { .. } => ErrorKind::Forbidden,
             DomainError::Conflict(_) => ErrorKind::Conflict,

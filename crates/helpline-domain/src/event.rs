@@ -31,24 +31,72 @@ pub enum EventKind {
         first_response_due: Option<Timestamp>,
         resolution_due: Option<Timestamp>,
     },
-    ContactLogged { direction: Direction, channel: Channel, duration_seconds: u32, notes: String },
-    NoteAdded { body: String },
-    KbSuggested { article_id: KbArticleId },
-    KbUsed { article_id: KbArticleId },
-    Escalated { reason: String, steps_tried: String, handover_summary: String },
-    HandedBack { instructions: String },
-    HandedOverToExpert { department_id: DepartmentId, note: String },
-    ReturnedFromExpert { note: String },
+    ContactLogged {
+        direction: Direction,
+        channel: Channel,
+        duration_seconds: u32,
+        notes: String,
+    },
+    NoteAdded {
+        body: String,
+    },
+    KbSuggested {
+        article_id: KbArticleId,
+    },
+    KbUsed {
+        article_id: KbArticleId,
+    },
+    Escalated {
+        reason: String,
+        steps_tried: String,
+        handover_summary: String,
+    },
+    HandedBack {
+        instructions: String,
+    },
+    HandedOverToExpert {
+        department_id: DepartmentId,
+        note: String,
+    },
+    ReturnedFromExpert {
+        note: String,
+    },
     Claimed,
-    Assigned { assignee: Option<AgentId> },
-    ConsultRequested { consult_id: ConsultId, department_id: DepartmentId, question: String },
-    ConsultAnswered { consult_id: ConsultId, answer: String },
-    StatusChanged { from: Status, to: Status },
-    FollowUpSet { due: Timestamp, note: String },
-    Resolved { summary: String, level: Level, first_contact: bool },
-    CustomerInformed { channel: Channel, informed_at: Timestamp },
-    Reopened { reason: String },
-    KbArticlePublishedFromTicket { article_id: KbArticleId },
+    Assigned {
+        assignee: Option<AgentId>,
+    },
+    ConsultRequested {
+        consult_id: ConsultId,
+        department_id: DepartmentId,
+        question: String,
+    },
+    ConsultAnswered {
+        consult_id: ConsultId,
+        answer: String,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+    FollowUpSet {
+        due: Timestamp,
+        note: String,
+    },
+    Resolved {
+        summary: String,
+        level: Level,
+        first_contact: bool,
+    },
+    CustomerInformed {
+        channel: Channel,
+        informed_at: Timestamp,
+    },
+    Reopened {
+        reason: String,
+    },
+    KbArticlePublishedFromTicket {
+        article_id: KbArticleId,
+    },
 }
 
 impl EventKind {
@@ -145,7 +193,8 @@ impl Ticket {
         match &event.kind {
             EventKind::Created { .. } => {}
             EventKind::ContactLogged { .. } => self.contacts += 1,
-            EventKind::NoteAdded { .. } | EventKind::KbUsed { .. } | EventKind::KbArticlePublishedFromTicket { .. } => {}
+            EventKind::NoteAdded { .. } | EventKind::KbUsed { .. } | EventKind::KbArticlePublishedFromTicket { .. } => {
+            }
             EventKind::KbSuggested { article_id } => {
                 if !self.kb_suggested.contains(article_id) {
                     self.kb_suggested.push(*article_id);

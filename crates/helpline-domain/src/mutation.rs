@@ -22,33 +22,97 @@ pub enum Mutation {
         duration_seconds: u32,
         notes: String,
     },
-    AddNote { ticket_id: TicketId, body: String },
+    AddNote {
+        ticket_id: TicketId,
+        body: String,
+    },
     /// KB articles shown to the agent for this ticket; each counts once per ticket.
-    RecordKbSuggestions { ticket_id: TicketId, article_ids: Vec<KbArticleId> },
+    RecordKbSuggestions {
+        ticket_id: TicketId,
+        article_ids: Vec<KbArticleId>,
+    },
     /// "This solved it": the agent used an article on this ticket.
-    UseKbArticle { ticket_id: TicketId, article_id: KbArticleId },
-    Escalate { ticket_id: TicketId, reason: String, steps_tried: String, handover_summary: String },
+    UseKbArticle {
+        ticket_id: TicketId,
+        article_id: KbArticleId,
+    },
+    Escalate {
+        ticket_id: TicketId,
+        reason: String,
+        steps_tried: String,
+        handover_summary: String,
+    },
     /// Compare-and-set: only an unassigned ticket can be claimed.
-    Claim { ticket_id: TicketId },
+    Claim {
+        ticket_id: TicketId,
+    },
     /// Plain reassignment: last write in hub order.
-    Assign { ticket_id: TicketId, assignee: Option<AgentId> },
-    HandBack { ticket_id: TicketId, instructions: String },
-    HandOverToExpert { ticket_id: TicketId, department_id: DepartmentId, note: String },
-    ReturnFromExpert { ticket_id: TicketId, note: String },
-    RequestConsult { ticket_id: TicketId, consult_id: ConsultId, department_id: DepartmentId, question: String },
-    AnswerConsult { ticket_id: TicketId, consult_id: ConsultId, answer: String },
-    ChangeStatus { ticket_id: TicketId, status: Status },
-    SetFollowUp { ticket_id: TicketId, due: Timestamp, note: String },
-    Resolve { ticket_id: TicketId, summary: String },
-    MarkCustomerInformed { ticket_id: TicketId, channel: Channel, informed_at: Timestamp },
-    Reopen { ticket_id: TicketId, reason: String },
+    Assign {
+        ticket_id: TicketId,
+        assignee: Option<AgentId>,
+    },
+    HandBack {
+        ticket_id: TicketId,
+        instructions: String,
+    },
+    HandOverToExpert {
+        ticket_id: TicketId,
+        department_id: DepartmentId,
+        note: String,
+    },
+    ReturnFromExpert {
+        ticket_id: TicketId,
+        note: String,
+    },
+    RequestConsult {
+        ticket_id: TicketId,
+        consult_id: ConsultId,
+        department_id: DepartmentId,
+        question: String,
+    },
+    AnswerConsult {
+        ticket_id: TicketId,
+        consult_id: ConsultId,
+        answer: String,
+    },
+    ChangeStatus {
+        ticket_id: TicketId,
+        status: Status,
+    },
+    SetFollowUp {
+        ticket_id: TicketId,
+        due: Timestamp,
+        note: String,
+    },
+    Resolve {
+        ticket_id: TicketId,
+        summary: String,
+    },
+    MarkCustomerInformed {
+        ticket_id: TicketId,
+        channel: Channel,
+        informed_at: Timestamp,
+    },
+    Reopen {
+        ticket_id: TicketId,
+        reason: String,
+    },
     UpsertCustomer(CustomerPatch),
     /// Joins `from` into `into` (a likely duplicate); `from` keeps pointing at `into`.
-    MergeCustomers { from: CustomerId, into: CustomerId },
+    MergeCustomers {
+        from: CustomerId,
+        into: CustomerId,
+    },
     SaveKbArticle(KbArticleDraft),
-    PublishKbArticle { article_id: KbArticleId },
-    ArchiveKbArticle { article_id: KbArticleId },
-    FlagKbArticleOutdated { article_id: KbArticleId },
+    PublishKbArticle {
+        article_id: KbArticleId,
+    },
+    ArchiveKbArticle {
+        article_id: KbArticleId,
+    },
+    FlagKbArticleOutdated {
+        article_id: KbArticleId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -93,7 +93,8 @@ mod tests {
 
     #[test]
     fn malformed_numbers_are_rejected_clearly() {
-        for bad in ["", "   ", "hello", "12", "+49 151", "0151/123 45-67 ext 99999999999999999999999999", "+999 123456"] {
+        for bad in ["", "   ", "hello", "12", "+49 151", "0151/123 45-67 ext 99999999999999999999999999", "+999 123456"]
+        {
             let err = normalise_phone(bad, "DE").unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Validation, "{bad}");
             assert!(err.to_string().starts_with("phone"), "{err}");

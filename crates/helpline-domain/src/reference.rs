@@ -84,12 +84,10 @@ impl FromStr for Reference {
     /// Accepts what an agent types: any case, surrounding blanks, leading zeros or none.
     fn from_str(s: &str) -> Result<Self, DomainError> {
         let s = s.trim().to_ascii_uppercase();
-        let (device, counter) = s
-            .split_once('-')
-            .ok_or_else(|| DomainError::invalid("reference", format!("{s:?} is not like K7-0042")))?;
-        let counter: u32 = counter
-            .parse()
-            .map_err(|_| DomainError::invalid("reference", format!("{s:?} is not like K7-0042")))?;
+        let (device, counter) =
+            s.split_once('-').ok_or_else(|| DomainError::invalid("reference", format!("{s:?} is not like K7-0042")))?;
+        let counter: u32 =
+            counter.parse().map_err(|_| DomainError::invalid("reference", format!("{s:?} is not like K7-0042")))?;
         Reference::new(DeviceCode::parse(device)?, counter)
     }
 }

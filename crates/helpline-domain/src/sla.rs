@@ -99,7 +99,10 @@ impl BusinessCalendar {
         }
         for h in &self.hours {
             if !(1..=7).contains(&h.weekday) {
-                return Err(DomainError::invalid("working hours", format!("weekday {} is not 1 (Monday) to 7", h.weekday)));
+                return Err(DomainError::invalid(
+                    "working hours",
+                    format!("weekday {} is not 1 (Monday) to 7", h.weekday),
+                ));
             }
             if h.start_minute >= h.end_minute || h.end_minute > 24 * 60 {
                 return Err(DomainError::invalid(
@@ -120,7 +123,11 @@ fn hhmm(m: u16) -> String {
 ///
 /// Working periods are laid on the local calendar (so 08:00 stays 08:00 across a DST
 /// change) while the minutes inside them are real elapsed minutes.
-pub fn compute_due(calendar: &BusinessCalendar, start: Timestamp, business_minutes: u32) -> Result<Timestamp, DomainError> {
+pub fn compute_due(
+    calendar: &BusinessCalendar,
+    start: Timestamp,
+    business_minutes: u32,
+) -> Result<Timestamp, DomainError> {
     let tz = calendar.validate()?;
     let mut remaining_ms = i64::from(business_minutes) * 60_000;
     let mut cursor = start.as_millis();
@@ -148,9 +155,7 @@ pub fn compute_due(calendar: &BusinessCalendar, start: Timestamp, business_minut
                 cursor = to;
             }
         }
-        day = day
-            .tomorrow()
-            .map_err(|_| DomainError::invalid("due date", "lies beyond the calendar's range"))?;
+        day = day.tomorrow().map_err(|_| DomainError::invalid("due date", "lies beyond the calendar's range"))?;
     }
     Err(DomainError::invalid("business calendar", "has no working time in the next ten years"))
 }
@@ -252,8 +257,9 @@ mod tests {
 
     #[test]
     fn policy_gives_both_due_times() {
-        let (first, resolution) =
-            SlaPolicy::standard().due_times(&berlin(), Priority::Urgent, at("2026-11-23T15:00[Europe/Berlin]")).unwrap();
+        let (first, resolution) = SlaPolicy::standard()
+            .due_times(&berlin(), Priority::Urgent, at("2026-11-23T15:00[Europe/Berlin]"))
+            .unwrap();
         assert_eq!(local(first), "Mon 2026-11-23 15:30 +01:00");
         assert_eq!(local(resolution), "Tue 2026-11-24 10:00 +01:00");
     }

@@ -54,6 +54,9 @@ mod tests {
     #[test]
     fn error_body_uses_snake_case_kinds() {
         let body = ErrorBody { kind: ErrorKind::NotFound, message: "ticket x does not exist".into() };
-        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"kind":"not_found","message":"ticket x does not exist"}"#);
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"kind":"not_found","message":"ticket x does not exist"}"#
+        );
     }
 }
