@@ -22,7 +22,7 @@ impl PhoneNumber {
 impl TryFrom<String> for PhoneNumber {
     type Error = String;
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        let digits = s.strip_prefix('+').unwrap_or("");
+        let digits = s.strip_prefix('+').unwrap_or("0");
         if (8..=16).contains(&s.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
             Ok(PhoneNumber(s))
         } else {
@@ -65,8 +65,12 @@ pub fn normalise_phone(input: &str, region: &str) -> Result<PhoneNumber, DomainE
         .map_err(|_| DomainError::invalid("phone region", format!("{region:?} is not a known region")))?;
     let parsed = phonenumber::parse(Some(region_id), trimmed)
         .map_err(|e| DomainError::invalid("phone", format!("{trimmed:?} is not a phone number ({e})")))?;
-    if !phonenumber::is_valid(&parsed) {
-        return Err(DomainError::invalid("phone", format!("{trimmed:?} is not a valid phone number")));
+    // Not `is_valid`: numbering plans change faster than the metadata, and agents must be
+    // able to save a caller's number ("0151 1234567" has a digit fewer than the plan
+    // says). A parsed country code and a plausible length are enough to match callers.
+    let national_digits = parsed.national().value().to_string().len();
+    if !(4..=14).contains(&national_digits) {
+        return Err(DomainError::invalid("phone", format!("{trimmed:?} is too short or too long for a phone number")));
     }
     let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
     PhoneNumber::try_from(e164).map_err(|e| DomainError::invalid("phone", e))

@@ -1,1 +1,400 @@
-pub fn placeholder() {}
+//! The desktop's local store: one SQLite file (WAL, `synchronous=FULL`) holding the
+//! agent's view (confirmed state with pending mutations applied on top), the outbox,
+//! and full-text indexes. Only this crate (and the hub's storage) contains SQL.
+
+mod error;
+mod schema;
+pub mod search;
+pub mod tables;
+pub mod text;
+mod tokenizer;
+
+pub use error::{Result, StoreError};
+pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, KbHit, TicketHit};
+pub use tables::device::Device;
+pub use tables::events::KbUsage;
+pub use tables::outbox::{OutboxEntry, OutboxStatus};
+
+use helpline_domain::{
+    Actor, Agent, CategoryId, Change, Customer, CustomerId, DepartmentId, KbArticle, KbArticleId, Level, Mutation,
+    MutationId, NewContact, PhoneNumber, Reference, State, Ticket, TicketEvent, TicketId, Timestamp, apply,
+};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::collections::BTreeMap;
+use std::path::Path;
+use tables::shadow::{self, Kind};
+use tables::{customers, device, events, kb_articles, outbox, reference_data, sync_state, tickets};
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+/// A mutation the store accepted: its place in the outbox and what it changed locally.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub seq: u64,
+    pub mutation_id: MutationId,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RebaseReport {
+    /// Pending mutations re-applied on top of the confirmed state.
+    pub reapplied: usize,
+    /// Pending mutations that no longer apply locally; they still go to the hub, which
+    /// decides (and its reason reaches the agent).
+    pub failing: usize,
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        tokenizer::register(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a saved call survives a power cut, not just a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -32_768)?;
+        conn.pragma_update(None, "mmap_size", 268_435_456)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The underlying connection, for read-only diagnostics and benchmarks.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn write_tx(&mut self) -> Result<Transaction<'_>> {
+        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    // ---- this installation -------------------------------------------------------
+
+    pub fn device(&self) -> Result<Option<Device>> {
+        device::get_device(&self.conn)
+    }
+
+    pub fn set_device(&mut self, d: &Device) -> Result<()> {
+        device::set_device(&self.conn, d)
+    }
+
+    // ---- reference data the hub owns ------------------------------------------
+
+    pub fn upsert_agent(&mut self, a: &Agent) -> Result<()> {
+        reference_data::upsert_agent(&self.conn, a)
+    }
+
+    pub fn upsert_department(&mut self, id: DepartmentId, name: &str) -> Result<()> {
+        reference_data::upsert_department(&self.conn, id, name)
+    }
+
+    pub fn upsert_category(&mut self, id: CategoryId, name: &str) -> Result<()> {
+        reference_data::upsert_category(&self.conn, id, name)
+    }
+
+    // ---- mutations ------------------------------------------------------------------
+
+    /// Applies `mutation` through the domain rules and, in ONE transaction, writes its
+    /// local effect and appends it to the outbox. A refused mutation changes nothing.
+    pub fn record_mutation(&mut self, actor: &Actor, mutation: Mutation, now: Timestamp) -> Result<Recorded> {
+        let tx = self.write_tx()?;
+        let recorded = record_in(&tx, actor, mutation, now)?;
+        tx.commit()?;
+        Ok(recorded)
+    }
+
+    /// Logs the first contact of a new ticket, giving it the next reference of this
+    /// installation (`K7-0042`), offline too. `contact` receives the reference.
+    pub fn log_contact(
+        &mut self,
+        actor: &Actor,
+        now: Timestamp,
+        contact: impl FnOnce(Reference) -> NewContact,
+    ) -> Result<(Reference, Recorded)> {
+        let tx = self.write_tx()?;
+        let reference = device::take_next_reference(&tx)?;
+        let recorded = record_in(&tx, actor, Mutation::LogContact(contact(reference.clone())), now)?;
+        tx.commit()?;
+        Ok((reference, recorded))
+    }
+
+    /// Re-derives the view: puts back the confirmed state of everything pending
+    /// mutations touched, writes `confirmed` (changes the hub accepted, e.g. from a pull),
+    /// then re-applies the still-pending outbox through `apply`. One transaction.
+    pub fn rebase(&mut self, confirmed: &[Change]) -> Result<RebaseReport> {
+        let tx = self.write_tx()?;
+        events::delete_pending_events(&tx)?;
+        for (kind, id, data) in shadow::take_shadows(&tx)? {
+            match (kind, data) {
+                (Kind::Ticket, Some(json)) => {
+                    let t: Ticket = serde_json::from_str(&json)?;
+                    let notes = events::get_notes_text(&tx, t.id)?;
+                    tickets::upsert_ticket(&tx, &t, Some(&notes))?;
+                }
+                (Kind::Ticket, None) => tickets::delete_ticket(&tx, TicketId(id))?,
+                (Kind::Customer, Some(json)) => customers::upsert_customer(&tx, &serde_json::from_str(&json)?)?,
+                (Kind::Customer, None) => customers::delete_customer(&tx, CustomerId(id))?,
+                (Kind::KbArticle, Some(json)) => kb_articles::upsert_kb_article(&tx, &serde_json::from_str(&json)?)?,
+                (Kind::KbArticle, None) => kb_articles::delete_kb_article(&tx, KbArticleId(id))?,
+            }
+        }
+        write_changes(&tx, confirmed, false)?;
+        let mut report = RebaseReport::default();
+        for entry in outbox::list_pending(&tx)? {
+            let state = load_state(&tx, &entry.mutation)?;
+            match apply(&state, &entry.actor, entry.mutation_id, &entry.mutation, entry.wall_time) {
+                Ok(changes) => {
+                    write_changes(&tx, &changes, true)?;
+                    outbox::set_local_error(&tx, entry.seq, None)?;
+                    report.reapplied += 1;
+                }
+                Err(e) => {
+                    outbox::set_local_error(&tx, entry.seq, Some(&e.to_string()))?;
+                    report.failing += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    // ---- outbox ------------------------------------------------------------------
+
+    pub fn list_pending_mutations(&self) -> Result<Vec<OutboxEntry>> {
+        outbox::list_pending(&self.conn)
+    }
+
+    pub fn count_pending_mutations(&self) -> Result<u64> {
+        outbox::count_pending(&self.conn)
+    }
+
+    pub fn list_rejected_mutations(&self) -> Result<Vec<OutboxEntry>> {
+        outbox::list_rejected(&self.conn)
+    }
+
+    /// Records the hub's verdict; a rejected mutation leaves the view at the next rebase.
+    pub fn set_mutation_result(&mut self, seq: u64, status: OutboxStatus, reason: Option<&str>) -> Result<()> {
+        if outbox::set_outbox_result(&self.conn, seq, status, reason)? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound { what: "outbox entry", id: seq.to_string() })
+        }
+    }
+
+    pub fn get_sync_value(&self, key: &str) -> Result<Option<String>> {
+        sync_state::get_value(&self.conn, key)
+    }
+
+    pub fn set_sync_value(&mut self, key: &str, value: &str) -> Result<()> {
+        sync_state::set_value(&self.conn, key, value)
+    }
+
+    // ---- reads ---------------------------------------------------------------------
+
+    pub fn get_ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        tickets::get_ticket(&self.conn, id)
+    }
+
+    /// Finds a ticket by what an agent typed ("k7-42" finds K7-0042).
+    pub fn find_ticket_by_reference(&self, typed: &str) -> Result<Option<Ticket>> {
+        let reference: Reference = typed.parse()?;
+        tickets::find_ticket_by_reference(&self.conn, &reference)
+    }
+
+    pub fn list_events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>> {
+        events::list_events(&self.conn, ticket)
+    }
+
+    pub fn count_tickets(&self) -> Result<u64> {
+        tickets::count_tickets(&self.conn)
+    }
+
+    pub fn list_my_tickets(&self, agent: helpline_domain::AgentId, limit: u32) -> Result<Vec<Ticket>> {
+        tickets::list_my_tickets(&self.conn, agent, limit)
+    }
+
+    /// The first level's shared queue: unassigned tickets at level 1, by SLA due.
+    pub fn list_team_queue(&self, limit: u32) -> Result<Vec<Ticket>> {
+        tickets::list_unassigned_queue(&self.conn, Level::First, limit)
+    }
+
+    /// The escalated queue: active tickets at level 2, by SLA due.
+    pub fn list_escalated_queue(&self, limit: u32) -> Result<Vec<Ticket>> {
+        tickets::list_level_queue(&self.conn, Level::Second, limit)
+    }
+
+    pub fn list_department_queue(&self, department: DepartmentId, limit: u32) -> Result<Vec<Ticket>> {
+        tickets::list_department_queue(&self.conn, department, limit)
+    }
+
+    pub fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>> {
+        customers::get_customer(&self.conn, id)
+    }
+
+    /// The caller by phone number (normalise it with `helpline_domain::normalise_phone`).
+    pub fn find_customers_by_phone(&self, phone: &PhoneNumber) -> Result<Vec<Customer>> {
+        customers::find_customers_by_phone(&self.conn, phone)
+    }
+
+    pub fn find_customers_by_email(&self, email: &str) -> Result<Vec<Customer>> {
+        customers::find_customers_by_email(&self.conn, email)
+    }
+
+    /// A customer's tickets, newest first, including those of records merged into it.
+    pub fn list_customer_tickets(&self, customer: CustomerId, limit: u32) -> Result<Vec<Ticket>> {
+        let mut ids = vec![customer];
+        let mut stmt = self.conn.prepare_cached("SELECT id, data FROM customers WHERE json_extract(data, '$.merged_into') = ?1")?;
+        let merged = stmt
+            .query_map([customer.0.to_string()], |r| r.get::<_, uuid::Uuid>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.extend(merged.into_iter().map(CustomerId));
+        tickets::list_customer_tickets(&self.conn, &ids, limit)
+    }
+
+    pub fn get_kb_article(&self, id: KbArticleId) -> Result<Option<KbArticle>> {
+        kb_articles::get_kb_article(&self.conn, id)
+    }
+
+    pub fn get_kb_usage(&self, id: KbArticleId) -> Result<KbUsage> {
+        events::get_kb_usage(&self.conn, id)
+    }
+
+    /// Ranked ticket search; a typed reference ("K7-0042") comes first.
+    pub fn search_tickets(&self, query: &str, limit: u32) -> Result<Vec<TicketHit>> {
+        let mut hits = Vec::new();
+        if let Ok(reference) = query.trim().parse::<Reference>()
+            && let Some(t) = tickets::find_ticket_by_reference(&self.conn, &reference)?
+        {
+            hits.push(TicketHit {
+                id: t.id,
+                reference: t.reference.to_string(),
+                subject: t.subject.clone(),
+                status: t.status,
+                snippet: t.subject,
+            });
+        }
+        for hit in search::search_tickets(&self.conn, query, limit)? {
+            if hits.len() < limit as usize && !hits.iter().any(|h| h.id == hit.id) {
+                hits.push(hit);
+            }
+        }
+        Ok(hits)
+    }
+
+    pub fn search_kb(&self, query: &str, limit: u32) -> Result<Vec<KbHit>> {
+        search::search_kb(&self.conn, query, limit)
+    }
+
+    pub fn suggest_kb_articles(&self, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
+        search::suggest_kb_articles(&self.conn, form_text, limit)
+    }
+}
+
+fn record_in(tx: &Transaction<'_>, actor: &Actor, mutation: Mutation, now: Timestamp) -> Result<Recorded> {
+    let mutation_id = MutationId::new_v7();
+    let state = load_state(tx, &mutation)?;
+    let changes = apply(&state, actor, mutation_id, &mutation, now)?;
+    write_changes(tx, &changes, true)?;
+    let seq = outbox::insert_outbox_entry(tx, mutation_id, actor, &mutation, now)?;
+    Ok(Recorded { seq, mutation_id, changes })
+}
+
+/// Loads what `apply` reads for this mutation.
+fn load_state(conn: &Connection, m: &Mutation) -> Result<State> {
+    let touches = m.touches();
+    let mut state = State::default();
+    for id in touches.kb_articles {
+        if let Some(a) = kb_articles::get_kb_article(conn, id)? {
+            if let Some(source) = a.source_ticket
+                && let Some(t) = tickets::get_ticket(conn, source)?
+            {
+                state.tickets.insert(t.id, t);
+            }
+            state.kb_articles.insert(a.id, a);
+        }
+    }
+    for id in touches.tickets {
+        if let Some(t) = tickets::get_ticket(conn, id)? {
+            state.tickets.insert(t.id, t);
+        }
+    }
+    for id in touches.customers {
+        if let Some(c) = customers::get_customer(conn, id)? {
+            state.customers.insert(c.id, c);
+        }
+    }
+    let assignees = state.tickets.values().filter_map(|t| t.assignee);
+    for id in touches.agents.into_iter().chain(assignees.collect::<Vec<_>>()) {
+        if let Some(a) = reference_data::get_agent(conn, id)? {
+            state.agents.insert(a.id, a);
+        }
+    }
+    state.departments = reference_data::list_department_ids(conn)?;
+    state.categories = reference_data::list_category_ids(conn)?;
+    Ok(state)
+}
+
+/// Persists changes. With `pending`, the confirmed version of every entity is kept in
+/// `shadow` first, so `rebase` can restore it.
+fn write_changes(conn: &Connection, changes: &[Change], pending: bool) -> Result<()> {
+    // Tickets touched by several events are loaded and written once.
+    let mut dirty: BTreeMap<TicketId, (Ticket, bool)> = BTreeMap::new();
+    for change in changes {
+        match change {
+            Change::Event(e) => {
+                let current = match dirty.remove(&e.ticket_id) {
+                    Some(entry) => Some(entry),
+                    None => {
+                        let t = tickets::get_ticket(conn, e.ticket_id)?;
+                        if pending {
+                            let json = t.as_ref().map(serde_json::to_string).transpose()?;
+                            shadow::insert_shadow_if_absent(conn, Kind::Ticket, e.ticket_id.0, json.as_deref())?;
+                        }
+                        t.map(|t| (t, false))
+                    }
+                };
+                if !events::insert_event(conn, e, pending)? {
+                    if let Some(entry) = current {
+                        dirty.insert(e.ticket_id, entry);
+                    }
+                    continue;
+                }
+                let text_changed = e.kind.searchable_text().is_some();
+                let next = match current {
+                    Some((mut t, changed)) => {
+                        t.evolve(e);
+                        Some((t, changed || text_changed))
+                    }
+                    None => Ticket::from_created(e).map(|t| (t, text_changed)),
+                };
+                // An event for a ticket this desktop does not hold (evicted) is kept on its own.
+                if let Some(entry) = next {
+                    dirty.insert(e.ticket_id, entry);
+                }
+            }
+            Change::Customer(c) => {
+                if pending && !shadow::has_shadow(conn, Kind::Customer, c.id.0)? {
+                    let json = customers::get_customer(conn, c.id)?.map(|c| serde_json::to_string(&c)).transpose()?;
+                    shadow::insert_shadow_if_absent(conn, Kind::Customer, c.id.0, json.as_deref())?;
+                }
+                customers::upsert_customer(conn, c)?;
+            }
+            Change::KbArticle(a) => {
+                if pending && !shadow::has_shadow(conn, Kind::KbArticle, a.id.0)? {
+                    let json = kb_articles::get_kb_article(conn, a.id)?.map(|a| serde_json::to_string(&a)).transpose()?;
+                    shadow::insert_shadow_if_absent(conn, Kind::KbArticle, a.id.0, json.as_deref())?;
+                }
+                kb_articles::upsert_kb_article(conn, a)?;
+            }
+        }
+    }
+    for (id, (ticket, text_changed)) in dirty {
+        let notes = if text_changed { Some(events::get_notes_text(conn, id)?) } else { None };
+        tickets::upsert_ticket(conn, &ticket, notes.as_deref())?;
+    }
+    Ok(())
+}

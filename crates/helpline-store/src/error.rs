@@ -1,0 +1,31 @@
+use helpline_domain::{DomainError, ErrorKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The domain refused the mutation (validation, role, transition, conflict).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("this desktop has no device code yet: log in once while the hub is reachable")]
+    NotRegistered,
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::Domain(e) => e.kind(),
+            StoreError::NotRegistered => ErrorKind::Unauthorized,
+            StoreError::NotFound { .. } => ErrorKind::NotFound,
+            StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,185 @@
+//! Versioned migrations. Append new steps; never edit a released one.
+
+use rusqlite_migration::{M, Migrations};
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+const V1: &str = r#"
+-- This installation: its client id, the device code the hub gave it, and the next
+-- ticket reference counter (never reused).
+CREATE TABLE device (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    client_id    BLOB NOT NULL,
+    device_code  TEXT NOT NULL,
+    next_counter INTEGER NOT NULL DEFAULT 1
+);
+
+-- Sync bookkeeping (pull cursor, ...), one value per key.
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE agents (
+    id    BLOB PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    data  TEXT NOT NULL
+);
+
+CREATE TABLE departments (
+    id   BLOB PRIMARY KEY,
+    name TEXT NOT NULL
+);
+
+CREATE TABLE categories (
+    id   BLOB PRIMARY KEY,
+    name TEXT NOT NULL
+);
+
+-- The view the agent sees: confirmed state with pending mutations applied on top.
+-- Indexed columns are copies of fields in `data` (the whole Ticket as JSON).
+CREATE TABLE tickets (
+    rowid              INTEGER PRIMARY KEY,
+    id                 BLOB NOT NULL UNIQUE,
+    reference          TEXT NOT NULL UNIQUE,
+    status             TEXT NOT NULL,
+    level              INTEGER NOT NULL,
+    priority           TEXT NOT NULL,
+    assignee           BLOB,
+    department_id      BLOB,
+    customer_id        BLOB,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    resolution_due     INTEGER,
+    subject            TEXT NOT NULL,
+    description        TEXT NOT NULL,
+    -- searchable text of the ticket's events (contact notes, notes, summaries)
+    notes              TEXT NOT NULL DEFAULT '',
+    data               TEXT NOT NULL
+);
+-- Queues list active tickets only, ordered by SLA due.
+CREATE INDEX tickets_level_queue ON tickets (level, resolution_due)
+    WHERE status NOT IN ('resolved', 'closed');
+CREATE INDEX tickets_assignee_queue ON tickets (assignee, resolution_due)
+    WHERE status NOT IN ('resolved', 'closed');
+CREATE INDEX tickets_department_queue ON tickets (department_id, resolution_due)
+    WHERE status NOT IN ('resolved', 'closed');
+CREATE INDEX tickets_customer ON tickets (customer_id, created_at);
+
+CREATE TABLE events (
+    rowid       INTEGER PRIMARY KEY,
+    id          BLOB NOT NULL UNIQUE,
+    ticket_id   BLOB NOT NULL,
+    mutation_id BLOB NOT NULL,
+    kind        TEXT NOT NULL,
+    author      BLOB NOT NULL,
+    at          INTEGER NOT NULL,
+    article_id  BLOB,
+    text        TEXT,
+    data        TEXT NOT NULL,
+    -- 1 while the event comes from a mutation the hub has not confirmed
+    pending     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX events_ticket ON events (ticket_id);
+CREATE INDEX events_article ON events (article_id, kind) WHERE article_id IS NOT NULL;
+CREATE INDEX events_pending ON events (pending) WHERE pending = 1;
+
+CREATE TABLE customers (
+    rowid INTEGER PRIMARY KEY,
+    id    BLOB NOT NULL UNIQUE,
+    name  TEXT NOT NULL,
+    data  TEXT NOT NULL
+);
+CREATE TABLE customer_phones (
+    phone       TEXT NOT NULL,
+    customer_id BLOB NOT NULL,
+    PRIMARY KEY (phone, customer_id)
+) WITHOUT ROWID;
+CREATE TABLE customer_emails (
+    email       TEXT NOT NULL,
+    customer_id BLOB NOT NULL,
+    PRIMARY KEY (email, customer_id)
+) WITHOUT ROWID;
+
+CREATE TABLE kb_articles (
+    rowid      INTEGER PRIMARY KEY,
+    id         BLOB NOT NULL UNIQUE,
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    tags       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    data       TEXT NOT NULL
+);
+
+-- Every mutation the agent made, in order. Never thrown away: a re-sync rebuilds the
+-- confirmed state only.
+CREATE TABLE outbox (
+    seq         INTEGER PRIMARY KEY,
+    mutation_id BLOB NOT NULL UNIQUE,
+    actor       TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    mutation    TEXT NOT NULL,
+    hlc         TEXT NOT NULL,
+    wall_time   INTEGER NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+    -- the hub's reason for a rejection
+    reason      TEXT,
+    -- why re-applying it locally failed (it still goes to the hub, which decides)
+    local_error TEXT
+);
+CREATE INDEX outbox_status ON outbox (status, seq);
+
+-- The confirmed version of every entity a pending mutation changed (NULL: it did not
+-- exist), so `rebase` can put confirmed state back before re-applying the outbox.
+CREATE TABLE shadow (
+    kind TEXT NOT NULL,
+    id   BLOB NOT NULL,
+    data TEXT,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+
+-- Full-text search. External content: the text lives once, in the tables above.
+CREATE VIRTUAL TABLE tickets_fts USING fts5(
+    subject, description, notes,
+    content = 'tickets', content_rowid = 'rowid',
+    tokenize = 'helpline'
+);
+CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO tickets_fts (rowid, subject, description, notes)
+    VALUES (new.rowid, new.subject, new.description, new.notes);
+END;
+CREATE TRIGGER tickets_fts_delete AFTER DELETE ON tickets BEGIN
+    INSERT INTO tickets_fts (tickets_fts, rowid, subject, description, notes)
+    VALUES ('delete', old.rowid, old.subject, old.description, old.notes);
+END;
+CREATE TRIGGER tickets_fts_update AFTER UPDATE OF subject, description, notes ON tickets BEGIN
+    INSERT INTO tickets_fts (tickets_fts, rowid, subject, description, notes)
+    VALUES ('delete', old.rowid, old.subject, old.description, old.notes);
+    INSERT INTO tickets_fts (rowid, subject, description, notes)
+    VALUES (new.rowid, new.subject, new.description, new.notes);
+END;
+
+CREATE VIRTUAL TABLE kb_fts USING fts5(
+    title, body, tags,
+    content = 'kb_articles', content_rowid = 'rowid',
+    tokenize = 'helpline'
+);
+CREATE TRIGGER kb_fts_insert AFTER INSERT ON kb_articles BEGIN
+    INSERT INTO kb_fts (rowid, title, body, tags) VALUES (new.rowid, new.title, new.body, new.tags);
+END;
+CREATE TRIGGER kb_fts_delete AFTER DELETE ON kb_articles BEGIN
+    INSERT INTO kb_fts (kb_fts, rowid, title, body, tags) VALUES ('delete', old.rowid, old.title, old.body, old.tags);
+END;
+CREATE TRIGGER kb_fts_update AFTER UPDATE OF title, body, tags ON kb_articles BEGIN
+    INSERT INTO kb_fts (kb_fts, rowid, title, body, tags) VALUES ('delete', old.rowid, old.title, old.body, old.tags);
+    INSERT INTO kb_fts (rowid, title, body, tags) VALUES (new.rowid, new.title, new.body, new.tags);
+END;
+-- Ranking: a word in the subject or title counts most.
+INSERT INTO tickets_fts (tickets_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+INSERT INTO kb_fts (kb_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 5.0)');
+-- Document frequencies, to pick the telling words of a call for KB suggestions.
+CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, row);
+"#;

@@ -1,0 +1,194 @@
+//! Ranked full-text search over tickets and KB articles, and KB suggestions for the text
+//! of a call. Terms pass through the `helpline` tokenizer (see `text`), so case,
+//! diacritics, "ue"/"ü" spellings and German compounds all match.
+
+use crate::error::Result;
+use crate::text;
+use helpline_domain::{ArticleState, KbArticleId, Status, TicketId};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+/// Marks around the matched words in a snippet: control characters that never occur in
+/// agents' text, so the UI can split on them without escaping anything.
+pub const HIGHLIGHT_START: char = '\u{2}';
+pub const HIGHLIGHT_END: char = '\u{3}';
+
+/// Tickets are ranked newest-first in blocks of this many rows: bm25 costs time for every
+/// matching row, and the newest block usually fills the first page. Older blocks are
+/// searched only when the newer ones give too few hits.
+pub const TICKET_RANK_BLOCK: i64 = 25_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketHit {
+    pub id: TicketId,
+    pub reference: String,
+    pub subject: String,
+    pub status: Status,
+    /// Best-matching passage, matches between `HIGHLIGHT_START` and `HIGHLIGHT_END`.
+    pub snippet: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KbHit {
+    pub id: KbArticleId,
+    pub title: String,
+    pub state: ArticleState,
+    pub snippet: String,
+}
+
+/// The FTS5 query for what an agent typed: every word must match (each quoted, so no
+/// operator syntax leaks in); the last one may be unfinished, so it matches as a prefix.
+pub fn build_match(query: &str) -> Option<String> {
+    let words: Vec<String> = text::words(query).map(|(_, w)| text::fold(w)).collect();
+    let last = words.len().checked_sub(1)?;
+    let still_typing = !query.ends_with(|c: char| c.is_whitespace());
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push('"');
+        out.push_str(w);
+        out.push('"');
+        if i == last && still_typing && w.chars().count() >= 2 {
+            out.push('*');
+        }
+    }
+    Some(out)
+}
+
+pub fn search_tickets(conn: &Connection, query: &str, limit: u32) -> Result<Vec<TicketHit>> {
+    let Some(expr) = build_match(query) else { return Ok(Vec::new()) };
+    let max_rowid: i64 = conn.prepare_cached("SELECT coalesce(max(rowid), 0) FROM tickets")?.query_row([], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.reference, t.subject, t.status, f.snip
+         FROM (SELECT rowid, rank, snippet(tickets_fts, -1, char(2), char(3), '…', 16) AS snip
+               FROM tickets_fts WHERE tickets_fts MATCH ?1 AND rowid > ?2 AND rowid <= ?3
+               ORDER BY rank LIMIT ?4) f
+         JOIN tickets t ON t.rowid = f.rowid
+         ORDER BY f.rank",
+    )?;
+    let mut hits = Vec::new();
+    let mut upper = max_rowid;
+    while upper > 0 && hits.len() < limit as usize {
+        let lower = (upper - TICKET_RANK_BLOCK).max(0);
+        let wanted = limit as usize - hits.len();
+        let rows = stmt.query_map(params![expr, lower, upper, wanted as i64], |r| {
+            Ok((r.get::<_, uuid::Uuid>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+        })?;
+        for row in rows {
+            let (id, reference, subject, status, snippet) = row?;
+            hits.push(TicketHit {
+                id: TicketId(id),
+                reference,
+                subject,
+                status: Status::parse(&status).unwrap_or(Status::Open),
+                snippet,
+            });
+        }
+        upper = lower;
+    }
+    Ok(hits)
+}
+
+fn kb_query(conn: &Connection, expr: &str, limit: u32, published_only: bool) -> Result<Vec<KbHit>> {
+    // Over-fetch when filtering, so drafts and archived articles do not empty the list.
+    let fetch = if published_only { limit * 4 } else { limit };
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.title, a.state, f.snip
+         FROM (SELECT rowid, rank, snippet(kb_fts, -1, char(2), char(3), '…', 20) AS snip
+               FROM kb_fts WHERE kb_fts MATCH ?1 ORDER BY rank LIMIT ?2) f
+         JOIN kb_articles a ON a.rowid = f.rowid
+         WHERE (?3 = 0 OR a.state = 'published')
+         ORDER BY f.rank LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![expr, fetch, published_only, limit], |r| {
+        Ok((r.get::<_, uuid::Uuid>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, title, state, snippet) = row?;
+        out.push(KbHit {
+            id: KbArticleId(id),
+            title,
+            state: ArticleState::parse(&state).unwrap_or(ArticleState::Draft),
+            snippet,
+        });
+    }
+    Ok(out)
+}
+
+/// Search the knowledge base (all states; the caller filters by role).
+pub fn search_kb(conn: &Connection, query: &str, limit: u32) -> Result<Vec<KbHit>> {
+    let Some(expr) = build_match(query) else { return Ok(Vec::new()) };
+    kb_query(conn, &expr, limit, false)
+}
+
+/// Most words that go into a suggestion query: the rarest ones tell the most.
+const SUGGEST_TERMS: usize = 8;
+
+/// Published KB articles that fit what the agent has typed into the call form so far.
+/// Any telling word may match (OR); bm25 ranks articles matching more and rarer words
+/// first. Words in more than a fifth of all articles say little and are left out.
+pub fn suggest_kb_articles(conn: &Connection, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
+    let mut terms: Vec<String> = Vec::new();
+    for (_, w) in text::words(form_text) {
+        let acronym = w.len() >= 2 && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let folded = text::fold(w);
+        if (folded.chars().count() < 3 && !acronym) || is_stopword(&folded) {
+            continue;
+        }
+        for t in std::iter::once(folded).chain(text::compound_parts(w)) {
+            if !terms.contains(&t) {
+                terms.push(t);
+            }
+        }
+    }
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let total: i64 = conn.prepare_cached("SELECT count(*) FROM kb_articles")?.query_row([], |r| r.get(0))?;
+    let mut df_stmt = conn.prepare_cached("SELECT doc FROM kb_vocab WHERE term = ?1")?;
+    let mut scored: Vec<(i64, String)> = Vec::new();
+    for t in terms {
+        let df: i64 = df_stmt.query_row([&t], |r| r.get(0)).unwrap_or(0);
+        if df > 0 {
+            scored.push((df, t));
+        }
+    }
+    let common = (total / 5).max(1);
+    let telling: Vec<&(i64, String)> = scored.iter().filter(|(df, _)| *df <= common).collect();
+    let mut chosen: Vec<&(i64, String)> = if telling.is_empty() { scored.iter().collect() } else { telling };
+    chosen.sort();
+    chosen.truncate(SUGGEST_TERMS);
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let expr = chosen.iter().map(|(_, t)| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR ");
+    kb_query(conn, &expr, limit, true)
+}
+
+fn is_stopword(w: &str) -> bool {
+    const STOP: &[&str] = &[
+        "der", "die", "das", "und", "oder", "aber", "nicht", "ist", "sind", "war", "hat", "haben", "ein", "eine", "einen",
+        "einem", "einer", "mit", "von", "fuer", "auf", "bei", "nach", "seit", "wie", "was", "wenn", "dass", "auch", "noch",
+        "kann", "koennen", "mehr", "sich", "sie", "ich", "wir", "ihr", "mein", "meine", "kunde", "kundin", "bitte", "the",
+        "and", "not", "are", "was", "has", "have", "with", "for", "from", "that", "this", "can", "cannot", "does", "doesn",
+        "customer", "please", "since", "when", "what", "but", "his", "her", "their",
+    ];
+    STOP.contains(&w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_expressions_quote_every_word() {
+        assert_eq!(build_match("Drucker druckt").as_deref(), Some(r#""drucker" "druckt"*"#));
+        assert_eq!(build_match("Drucker ").as_deref(), Some(r#""drucker""#));
+        assert_eq!(build_match(r#"NEAR(" OR drop"#).as_deref(), Some(r#""near" "or" "drop"*"#));
+        assert_eq!(build_match("  -- "), None);
+        assert_eq!(build_match("Kündigung").as_deref(), Some(r#""kuendigung"*"#));
+    }
+}

@@ -1,0 +1,11 @@
+//! One module per table, with verb-named queries. Only this crate writes SQL.
+
+pub mod customers;
+pub mod device;
+pub mod events;
+pub mod kb_articles;
+pub mod outbox;
+pub mod reference_data;
+pub mod shadow;
+pub mod sync_state;
+pub mod tickets;

@@ -1,0 +1,126 @@
+use crate::error::Result;
+use helpline_domain::{Actor, Mutation, MutationId, Timestamp};
+use rusqlite::{Connection, Row, params};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Not yet confirmed by the hub.
+    Pending,
+    Accepted,
+    /// Refused by the hub; `reason` says why. Shown to the agent, never dropped silently.
+    Rejected,
+}
+
+impl OutboxStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Accepted => "accepted",
+            OutboxStatus::Rejected => "rejected",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "accepted" => OutboxStatus::Accepted,
+            "rejected" => OutboxStatus::Rejected,
+            _ => OutboxStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    /// Gap-free per installation, from 1: the order the hub must apply them in.
+    pub seq: u64,
+    pub mutation_id: MutationId,
+    /// The agent who made it: on a shared desk it still syncs as that agent.
+    pub actor: Actor,
+    pub mutation: Mutation,
+    pub hlc: String,
+    pub wall_time: Timestamp,
+    pub status: OutboxStatus,
+    pub reason: Option<String>,
+    pub local_error: Option<String>,
+}
+
+/// Appends a mutation; returns its seq.
+pub fn insert_outbox_entry(
+    conn: &Connection,
+    mutation_id: MutationId,
+    actor: &Actor,
+    mutation: &Mutation,
+    wall_time: Timestamp,
+) -> Result<u64> {
+    let seq: u64 = conn.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM outbox")?.query_row([], |r| r.get(0))?;
+    let hlc = format!("{:013}-{seq:06}", wall_time.as_millis());
+    conn.prepare_cached(
+        "INSERT INTO outbox (seq, mutation_id, actor, name, mutation, hlc, wall_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        seq,
+        mutation_id.0,
+        serde_json::to_string(actor)?,
+        mutation.name(),
+        serde_json::to_string(mutation)?,
+        hlc,
+        wall_time.as_millis(),
+    ])?;
+    Ok(seq)
+}
+
+fn read_entry(r: &Row<'_>) -> rusqlite::Result<(u64, uuid::Uuid, String, String, String, i64, String, Option<String>, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+fn list(conn: &Connection, sql: &str) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([], read_entry)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, id, actor, mutation, hlc, wall, status, reason, local_error) = row?;
+        out.push(OutboxEntry {
+            seq,
+            mutation_id: MutationId(id),
+            actor: serde_json::from_str(&actor)?,
+            mutation: serde_json::from_str(&mutation)?,
+            hlc,
+            wall_time: Timestamp::from_millis(wall),
+            status: OutboxStatus::parse(&status),
+            reason,
+            local_error,
+        });
+    }
+    Ok(out)
+}
+
+const COLUMNS: &str = "seq, mutation_id, actor, mutation, hlc, wall_time, status, reason, local_error";
+
+/// Mutations the hub has not confirmed yet, in seq order.
+pub fn list_pending(conn: &Connection) -> Result<Vec<OutboxEntry>> {
+    list(conn, &format!("SELECT {COLUMNS} FROM outbox WHERE status = 'pending' ORDER BY seq"))
+}
+
+/// Mutations the hub refused, newest first, for the agent to see.
+pub fn list_rejected(conn: &Connection) -> Result<Vec<OutboxEntry>> {
+    list(conn, &format!("SELECT {COLUMNS} FROM outbox WHERE status = 'rejected' ORDER BY seq DESC"))
+}
+
+pub fn count_pending(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))?)
+}
+
+/// Records the hub's verdict on a mutation.
+pub fn set_outbox_result(conn: &Connection, seq: u64, status: OutboxStatus, reason: Option<&str>) -> Result<bool> {
+    let n = conn
+        .prepare_cached("UPDATE outbox SET status = ?2, reason = ?3 WHERE seq = ?1")?
+        .execute(params![seq, status.as_str(), reason])?;
+    Ok(n == 1)
+}
+
+pub fn set_local_error(conn: &Connection, seq: u64, error: Option<&str>) -> Result<()> {
+    conn.prepare_cached("UPDATE outbox SET local_error = ?2 WHERE seq = ?1 AND local_error IS NOT ?2")?
+        .execute(params![seq, error])?;
+    Ok(())
+}

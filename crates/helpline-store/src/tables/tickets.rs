@@ -1,0 +1,132 @@
+use crate::error::Result;
+use helpline_domain::{AgentId, DepartmentId, Level, Reference, Ticket, TicketId};
+use rusqlite::{Connection, OptionalExtension, params};
+
+const ACTIVE: &str = "status NOT IN ('resolved', 'closed')";
+
+pub fn get_ticket(conn: &Connection, id: TicketId) -> Result<Option<Ticket>> {
+    let data: Option<String> = conn
+        .prepare_cached("SELECT data FROM tickets WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?;
+    Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
+}
+
+pub fn find_ticket_by_reference(conn: &Connection, reference: &Reference) -> Result<Option<Ticket>> {
+    let data: Option<String> = conn
+        .prepare_cached("SELECT data FROM tickets WHERE reference = ?1")?
+        .query_row([reference.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
+}
+
+/// Inserts or replaces the ticket row; `notes` is the searchable text of its events.
+/// `notes: None` keeps the stored notes.
+pub fn upsert_ticket(conn: &Connection, t: &Ticket, notes: Option<&str>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO tickets (id, reference, status, level, priority, assignee, department_id, customer_id,
+                              created_at, updated_at, resolution_due, subject, description, notes, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?14, ''), ?15)
+         ON CONFLICT (id) DO UPDATE SET
+            status = excluded.status, level = excluded.level, priority = excluded.priority,
+            assignee = excluded.assignee, department_id = excluded.department_id,
+            customer_id = excluded.customer_id, updated_at = excluded.updated_at,
+            resolution_due = excluded.resolution_due, subject = excluded.subject,
+            description = excluded.description, notes = coalesce(?14, tickets.notes), data = excluded.data",
+    )?
+    .execute(params![
+        t.id.0,
+        t.reference.to_string(),
+        t.status.as_str(),
+        t.level.number(),
+        t.priority.as_str(),
+        t.assignee.map(|a| a.0),
+        t.department_id.map(|d| d.0),
+        t.customer_id.map(|c| c.0),
+        t.created_at.as_millis(),
+        t.updated_at.as_millis(),
+        t.resolution_due.map(|d| d.as_millis()),
+        t.subject,
+        t.description,
+        notes,
+        serde_json::to_string(t)?,
+    ])?;
+    Ok(())
+}
+
+pub fn delete_ticket(conn: &Connection, id: TicketId) -> Result<()> {
+    conn.prepare_cached("DELETE FROM tickets WHERE id = ?1")?.execute([id.0])?;
+    Ok(())
+}
+
+pub fn count_tickets(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))?)
+}
+
+fn list(conn: &Connection, sql: &str, params: impl rusqlite::Params, limit: u32) -> Result<Vec<Ticket>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| r.get::<_, String>(0))?;
+    let mut out = Vec::with_capacity(limit as usize);
+    for data in rows {
+        out.push(serde_json::from_str(&data?)?);
+    }
+    Ok(out)
+}
+
+/// Active tickets assigned to `agent`, the most urgent (SLA due) first.
+pub fn list_my_tickets(conn: &Connection, agent: AgentId, limit: u32) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT data FROM tickets WHERE assignee = ?1 AND {ACTIVE}
+         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+    );
+    list(conn, &sql, params![agent.0, limit], limit)
+}
+
+/// Active tickets at `level` nobody has claimed yet, the most urgent first: the team's
+/// queue (level 1) or the escalated queue (level 2).
+pub fn list_unassigned_queue(conn: &Connection, level: Level, limit: u32) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT data FROM tickets INDEXED BY tickets_level_queue
+         WHERE level = ?1 AND {ACTIVE} AND assignee IS NULL
+         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+    );
+    list(conn, &sql, params![level.number(), limit], limit)
+}
+
+/// All active tickets at `level` (claimed or not), the most urgent first.
+pub fn list_level_queue(conn: &Connection, level: Level, limit: u32) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT data FROM tickets INDEXED BY tickets_level_queue WHERE level = ?1 AND {ACTIVE}
+         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+    );
+    list(conn, &sql, params![level.number(), limit], limit)
+}
+
+/// Active tickets handed over to an expert department, the most urgent first.
+pub fn list_department_queue(conn: &Connection, department: DepartmentId, limit: u32) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT data FROM tickets WHERE department_id = ?1 AND level = 3 AND {ACTIVE}
+         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+    );
+    list(conn, &sql, params![department.0, limit], limit)
+}
+
+/// A customer's tickets, newest first.
+pub fn list_customer_tickets(
+    conn: &Connection,
+    customers: &[helpline_domain::CustomerId],
+    limit: u32,
+) -> Result<Vec<Ticket>> {
+    let mut out = Vec::new();
+    for c in customers {
+        out.extend(list(
+            conn,
+            "SELECT data FROM tickets WHERE customer_id = ?1 ORDER BY created_at DESC LIMIT ?2",
+            params![c.0, limit],
+            limit,
+        )?);
+    }
+    out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    out.truncate(limit as usize);
+    Ok(out)
+}

@@ -1,0 +1,529 @@
+//! The store against a real SQLite file: transactions, outbox, rebase, search, lookups.
+
+use helpline_domain::*;
+use helpline_store::{Device, OutboxStatus, Store, StoreError};
+use tempfile::TempDir;
+
+struct Desk {
+    _dir: TempDir,
+    path: std::path::PathBuf,
+    store: Store,
+    l1: Actor,
+    l2: Actor,
+    expert: Actor,
+    it: DepartmentId,
+    printers: CategoryId,
+}
+
+fn t(minutes: i64) -> Timestamp {
+    // Monday 23 November 2026, 09:00 UTC, plus minutes
+    Timestamp::from_millis(1_795_424_400_000 + minutes * 60_000)
+}
+
+fn agent(store: &mut Store, name: &str, role: Role, department_id: Option<DepartmentId>) -> Actor {
+    let a = Agent {
+        id: AgentId::new_v7(),
+        name: name.into(),
+        login: name.to_lowercase(),
+        role,
+        department_id,
+        languages: vec!["de".into()],
+        active: true,
+    };
+    store.upsert_agent(&a).unwrap();
+    Actor { agent_id: a.id, role, department_id }
+}
+
+fn desk() -> Desk {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("helpline.db");
+    let mut store = Store::open(&path).unwrap();
+    store.set_device(&Device { client_id: ClientId::new_v7(), device_code: DeviceCode::parse("K7").unwrap() }).unwrap();
+    let it = DepartmentId::new_v7();
+    store.upsert_department(it, "IT").unwrap();
+    let printers = CategoryId::new_v7();
+    store.upsert_category(printers, "Drucker").unwrap();
+    let l1 = agent(&mut store, "Lena", Role::FirstLevel, None);
+    let l2 = agent(&mut store, "Jana", Role::SecondLevel, None);
+    let expert = agent(&mut store, "Olaf", Role::Expert, Some(it));
+    Desk { _dir: dir, path, store, l1, l2, expert, it, printers }
+}
+
+impl Desk {
+    fn call(&mut self, subject: &str, description: &str, due_minutes: i64) -> (TicketId, Reference) {
+        let id = TicketId::new_v7();
+        let category = self.printers;
+        let l1 = self.l1.clone();
+        let (reference, _) = self
+            .store
+            .log_contact(&l1, t(0), |reference| NewContact {
+                ticket_id: id,
+                reference,
+                channel: Channel::Phone,
+                direction: Direction::Inbound,
+                customer_id: None,
+                category_id: Some(category),
+                subject: subject.into(),
+                description: description.into(),
+                priority: Priority::Normal,
+                duration_seconds: 180,
+                first_response_due: Some(t(due_minutes / 2)),
+                resolution_due: Some(t(due_minutes)),
+            })
+            .unwrap();
+        (id, reference)
+    }
+
+    fn record(&mut self, actor: &Actor, m: Mutation) -> Result<helpline_store::Recorded, StoreError> {
+        self.store.record_mutation(actor, m, t(5))
+    }
+
+    /// Everything in the database, to prove a refused mutation changed nothing.
+    fn dump(&self) -> Vec<String> {
+        let conn = self.store.connection();
+        let mut out = Vec::new();
+        for table in ["tickets", "events", "customers", "customer_phones", "kb_articles", "outbox", "shadow", "device"] {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1")).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    let mut line = String::new();
+                    for i in 0..n {
+                        line.push_str(&format!("{:?}|", r.get_ref(i)?));
+                    }
+                    Ok(line)
+                })
+                .unwrap();
+            out.push(format!("== {table}"));
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    }
+}
+
+#[test]
+fn opens_with_wal_and_full_sync_and_reopens() {
+    let d = desk();
+    let conn = d.store.connection();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(sync, 2, "synchronous=FULL");
+    let path = d.path.clone();
+    let mut d = d;
+    let (id, _) = d.call("Drucker druckt nicht", "", 60);
+    drop(d.store);
+    let store = Store::open(&path).unwrap();
+    assert!(store.get_ticket(id).unwrap().is_some(), "data survives reopening; migrations run once");
+}
+
+#[test]
+fn a_logged_call_writes_ticket_events_and_outbox_together() {
+    let mut d = desk();
+    let (id, reference) = d.call("Drucker druckt nicht", "Netzwerkdrucker im 2. OG", 60);
+    assert_eq!(reference.to_string(), "K7-0001");
+    let (_, second) = d.call("VPN bricht ab", "", 60);
+    assert_eq!(second.to_string(), "K7-0002");
+
+    let ticket = d.store.get_ticket(id).unwrap().unwrap();
+    assert_eq!(ticket.status, Status::Open);
+    assert_eq!(ticket.assignee, Some(d.l1.agent_id));
+    let kinds: Vec<&str> = d.store.list_events(id).unwrap().iter().map(|e| e.kind.name()).collect::<Vec<_>>().leak().to_vec();
+    assert_eq!(kinds, ["created", "contact_logged"]);
+    let pending = d.store.list_pending_mutations().unwrap();
+    assert_eq!(pending.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(pending[0].mutation.name(), "log_contact");
+    assert_eq!(pending[0].actor, d.l1);
+}
+
+#[test]
+fn without_a_device_code_no_ticket_can_be_created() {
+    let dir = TempDir::new().unwrap();
+    let mut store = Store::open(dir.path().join("x.db")).unwrap();
+    let actor = Actor { agent_id: AgentId::new_v7(), role: Role::FirstLevel, department_id: None };
+    let err = store
+        .log_contact(&actor, t(0), |reference| NewContact {
+            ticket_id: TicketId::new_v7(),
+            reference,
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            subject: "x".into(),
+            description: String::new(),
+            priority: Priority::Low,
+            duration_seconds: 0,
+            first_response_due: None,
+            resolution_due: None,
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotRegistered), "{err}");
+    assert_eq!(store.count_tickets().unwrap(), 0);
+}
+
+#[test]
+fn refused_mutations_change_nothing() {
+    let mut d = desk();
+    let (id, _) = d.call("Drucker druckt nicht", "", 60);
+    let before = d.dump();
+    let l1 = d.l1.clone();
+    let l2 = d.l2.clone();
+    let cases: Vec<(Actor, Mutation, ErrorKind)> = vec![
+        (
+            l1.clone(),
+            Mutation::Escalate { ticket_id: id, reason: " ".into(), steps_tried: "Neustart".into(), handover_summary: "x".into() },
+            ErrorKind::Validation,
+        ),
+        (l1.clone(), Mutation::Claim { ticket_id: TicketId::new_v7() }, ErrorKind::NotFound),
+        (l1.clone(), Mutation::ChangeStatus { ticket_id: id, status: Status::Resolved }, ErrorKind::Validation),
+        (l1.clone(), Mutation::AddNote { ticket_id: id, body: "x".repeat(20_001) }, ErrorKind::Validation),
+        (l2.clone(), Mutation::HandBack { ticket_id: id, instructions: "bitte".into() }, ErrorKind::Validation),
+        (l1.clone(), Mutation::PublishKbArticle { article_id: KbArticleId::new_v7() }, ErrorKind::Forbidden),
+        (
+            l1.clone(),
+            Mutation::UpsertCustomer(CustomerPatch {
+                customer_id: CustomerId::new_v7(),
+                name: Some("Anna".into()),
+                company: None,
+                emails: Some(vec!["not-an-address".into()]),
+                phones: None,
+                notes: None,
+            }),
+            ErrorKind::Validation,
+        ),
+    ];
+    for (actor, m, kind) in cases {
+        let name = m.name();
+        let err = d.record(&actor, m).unwrap_err();
+        assert_eq!(err.kind(), kind, "{name}: {err}");
+        assert_eq!(d.dump(), before, "{name} must leave the database as it was");
+    }
+    // and a resolved-then-closed ticket cannot be resolved again
+    d.record(&l1, Mutation::Resolve { ticket_id: id, summary: "Treiber neu".into() }).unwrap();
+    d.record(&l1, Mutation::ChangeStatus { ticket_id: id, status: Status::Closed }).unwrap();
+    let before = d.dump();
+    let err = d.record(&l1, Mutation::Resolve { ticket_id: id, summary: "nochmal".into() }).unwrap_err();
+    assert_eq!(err.to_string(), "a ticket cannot go from closed to resolved");
+    assert_eq!(d.dump(), before);
+}
+
+#[test]
+fn finds_tickets_by_reference_phone_and_email() {
+    let mut d = desk();
+    let (id, reference) = d.call("Drucker", "", 60);
+    assert_eq!(d.store.find_ticket_by_reference(" k7-1 ").unwrap().unwrap().id, id);
+    assert_eq!(d.store.find_ticket_by_reference(&reference.to_string()).unwrap().unwrap().id, id);
+    assert!(d.store.find_ticket_by_reference("K7-9999").unwrap().is_none());
+    assert!(matches!(d.store.find_ticket_by_reference("hello"), Err(StoreError::Domain(_))));
+    assert_eq!(d.store.search_tickets("K7-0001", 20).unwrap()[0].id, id, "search finds a typed reference");
+
+    let anna = CustomerId::new_v7();
+    let l1 = d.l1.clone();
+    d.record(
+        &l1,
+        Mutation::UpsertCustomer(CustomerPatch {
+            customer_id: anna,
+            name: Some("Anna Meier".into()),
+            company: Some("Meier GmbH".into()),
+            emails: Some(vec!["Anna.Meier@Example.de".into()]),
+            phones: Some(vec![normalise_phone("0151/123 45-67", "DE").unwrap()]),
+            notes: None,
+        }),
+    )
+    .unwrap();
+    let typed = normalise_phone("+49 151 1234567", "DE").unwrap();
+    let found = d.store.find_customers_by_phone(&typed).unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [anna]);
+    assert_eq!(d.store.find_customers_by_email("ANNA.MEIER@example.DE").unwrap()[0].id, anna);
+    assert!(d.store.find_customers_by_phone(&normalise_phone("030 1234567", "DE").unwrap()).unwrap().is_empty());
+}
+
+#[test]
+fn queues_are_ordered_by_sla_due() {
+    let mut d = desk();
+    let (late, _) = d.call("A", "", 600);
+    let (soon, _) = d.call("B", "", 30);
+    let (middle, _) = d.call("C", "", 120);
+    let (done, _) = d.call("D", "", 10);
+    let l1 = d.l1.clone();
+    d.record(&l1, Mutation::Resolve { ticket_id: done, summary: "erledigt".into() }).unwrap();
+    let mine: Vec<TicketId> = d.store.list_my_tickets(l1.agent_id, 10).unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(mine, [soon, middle, late], "resolved tickets leave the queue");
+
+    for id in [late, soon, middle] {
+        d.record(
+            &l1,
+            Mutation::Escalate {
+                ticket_id: id,
+                reason: "Treiberproblem".into(),
+                steps_tried: "Neustart".into(),
+                handover_summary: "Drucker offline".into(),
+            },
+        )
+        .unwrap();
+    }
+    let escalated: Vec<TicketId> = d.store.list_escalated_queue(10).unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(escalated, [soon, middle, late]);
+    assert!(d.store.list_my_tickets(l1.agent_id, 10).unwrap().is_empty());
+    let l2 = d.l2.clone();
+    d.record(&l2, Mutation::Claim { ticket_id: middle }).unwrap();
+    assert_eq!(d.store.list_my_tickets(l2.agent_id, 10).unwrap()[0].id, middle);
+    let it = d.it;
+    d.record(&l2, Mutation::HandOverToExpert { ticket_id: middle, department_id: it, note: String::new() }).unwrap();
+    assert_eq!(d.store.list_department_queue(it, 10).unwrap()[0].id, middle);
+    let expert = d.expert.clone();
+    d.record(&expert, Mutation::Claim { ticket_id: middle }).unwrap();
+}
+
+#[test]
+fn search_matches_compounds_umlauts_and_short_terms() {
+    let mut d = desk();
+    let (printer, _) = d.call("Netzwerkdrucker im 2. OG druckt nicht", "Der Netzwerkdrucker zeigt Fehler 49.", 60);
+    let (cancel, _) = d.call("Kündigung des Vertrags", "Kundin möchte zum Monatsende kündigen.", 60);
+    let (ip, _) = d.call("PC bekommt keine IP-Adresse", "DHCP antwortet nicht, IP 169.254.x", 60);
+    let (vpn, _) = d.call("VPN disconnects every hour", "The customer's VPN client drops the tunnel.", 60);
+    let (street, _) = d.call("Adressänderung", "Neue Straße: Hauptstraße 5", 60);
+    let (cafe, _) = d.call("Café order", "Crème brûlée missing", 60);
+    let l1 = d.l1.clone();
+    d.record(&l1, Mutation::AddNote { ticket_id: vpn, body: "Firmware des Routers aktualisiert".into() }).unwrap();
+
+    let ids = |q: &str| -> Vec<TicketId> { d.store.search_tickets(q, 20).unwrap().iter().map(|h| h.id).collect() };
+    assert_eq!(ids("drucker"), [printer], "part of a German compound");
+    assert_eq!(ids("Netzwerk"), [printer]);
+    assert_eq!(ids("netzwerkdrucker"), [printer]);
+    assert_eq!(ids("Kuendigung"), [cancel], "ue spelling finds ü");
+    assert_eq!(ids("kündigung"), [cancel]);
+    assert_eq!(ids("Kundigung"), [cancel], "plain u finds ü");
+    assert_eq!(ids("IP"), [ip], "short term");
+    assert_eq!(ids("pc"), [ip], "short term, any case");
+    assert_eq!(ids("vpn"), [vpn]);
+    assert_eq!(ids("disconnects"), [vpn], "English");
+    assert_eq!(ids("router"), [vpn], "notes are searchable");
+    assert_eq!(ids("strasse"), [street], "ß");
+    assert_eq!(ids("Hauptstrasse"), [street]);
+    assert_eq!(ids("creme brulee"), [cafe], "diacritics");
+    assert_eq!(ids("druck"), [printer], "an unfinished last word matches as a prefix");
+    assert!(ids("Drucker Kündigung").is_empty(), "all words must match");
+    assert!(ids("\"OR NEAR(").is_empty(), "query syntax is never interpreted");
+
+    let hit = &d.store.search_tickets("drucker", 20).unwrap()[0];
+    assert!(hit.snippet.contains("\u{2}Netzwerkdrucker\u{3}"), "whole compound highlighted: {:?}", hit.snippet);
+    assert_eq!(hit.reference, "K7-0001");
+}
+
+#[test]
+fn subject_matches_rank_above_notes() {
+    let mut d = desk();
+    let (in_notes, _) = d.call("Monitor flackert", "", 60);
+    let l1 = d.l1.clone();
+    d.record(&l1, Mutation::AddNote { ticket_id: in_notes, body: "Scanner auch geprüft, Kabel getauscht".into() })
+        .unwrap();
+    let (in_subject, _) = d.call("Scanner scannt nicht", "", 60);
+    let hits: Vec<TicketId> = d.store.search_tickets("scanner", 20).unwrap().iter().map(|h| h.id).collect();
+    assert_eq!(hits, [in_subject, in_notes]);
+}
+
+fn save_article(d: &mut Desk, title: &str, body: &str, tags: &[&str], publish: bool) -> KbArticleId {
+    let id = KbArticleId::new_v7();
+    let l2 = d.l2.clone();
+    d.record(
+        &l2,
+        Mutation::SaveKbArticle(KbArticleDraft {
+            article_id: id,
+            base_revision: None,
+            title: title.into(),
+            body: body.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            category_id: None,
+            visibility: Visibility::Internal,
+            source_ticket: None,
+        }),
+    )
+    .unwrap();
+    if publish {
+        d.record(&l2, Mutation::PublishKbArticle { article_id: id }).unwrap();
+    }
+    id
+}
+
+#[test]
+fn kb_search_and_suggestions_while_typing() {
+    let mut d = desk();
+    let printer = save_article(
+        &mut d,
+        "Netzwerkdrucker druckt nicht",
+        "Druckerwarteschlange leeren, Treiber neu installieren, Drucker neu starten.",
+        &["drucker", "netzwerk"],
+        true,
+    );
+    let vpn = save_article(&mut d, "VPN connection drops", "Update the VPN client and check the MTU.", &["vpn"], true);
+    let cancel = save_article(&mut d, "Kündigung bearbeiten", "Kündigungen werden schriftlich bestätigt.", &["vertrag"], true);
+    let draft = save_article(&mut d, "Drucker Entwurf", "Noch nicht fertig: Drucker.", &[], false);
+    for i in 0..20 {
+        save_article(&mut d, &format!("Allgemeine Hinweise {i}"), "Bitte Kundennummer notieren.", &[], true);
+    }
+
+    let suggest = |d: &Desk, text: &str| -> Vec<KbArticleId> {
+        d.store.suggest_kb_articles(text, 5).unwrap().iter().map(|h| h.id).collect()
+    };
+    assert_eq!(suggest(&d, "Der Drucker im 2. OG druckt nicht mehr")[0], printer);
+    assert!(!suggest(&d, "Drucker").contains(&draft), "drafts are not suggested");
+    assert_eq!(suggest(&d, "customer says the VPN keeps dropping")[0], vpn);
+    assert_eq!(suggest(&d, "Kunde will Kuendigung schicken")[0], cancel);
+    assert!(suggest(&d, "und der die das").is_empty());
+    assert!(suggest(&d, "").is_empty());
+
+    let all: Vec<KbArticleId> = d.store.search_kb("drucker", 10).unwrap().iter().map(|h| h.id).collect();
+    assert!(all.contains(&printer) && all.contains(&draft), "search shows drafts; the UI filters by role");
+    let hit = &d.store.search_kb("warteschlange", 10).unwrap()[0];
+    assert_eq!(hit.id, printer);
+    assert!(hit.snippet.contains("\u{2}Druckerwarteschlange\u{3}"), "{:?}", hit.snippet);
+}
+
+#[test]
+fn kb_usage_is_derived_from_events_once_per_ticket() {
+    let mut d = desk();
+    let article = save_article(&mut d, "Drucker", "Neu starten", &[], true);
+    let (a, _) = d.call("Drucker 1", "", 60);
+    let (b, _) = d.call("Drucker 2", "", 60);
+    let l1 = d.l1.clone();
+    for _ in 0..3 {
+        d.record(&l1, Mutation::RecordKbSuggestions { ticket_id: a, article_ids: vec![article] }).unwrap();
+    }
+    d.record(&l1, Mutation::RecordKbSuggestions { ticket_id: b, article_ids: vec![article] }).unwrap();
+    d.record(&l1, Mutation::UseKbArticle { ticket_id: a, article_id: article }).unwrap();
+    d.record(&l1, Mutation::Resolve { ticket_id: a, summary: "Artikel half".into() }).unwrap();
+    d.record(&l1, Mutation::UseKbArticle { ticket_id: b, article_id: article }).unwrap();
+    let usage = d.store.get_kb_usage(article).unwrap();
+    assert_eq!((usage.suggested, usage.used, usage.resolved_with), (2, 2, 1));
+}
+
+/// What the hub would confirm: the same mutation applied by the same pure code.
+fn hub_changes(hub: &mut State, actor: &Actor, m: &Mutation, id: MutationId, now: Timestamp) -> Vec<Change> {
+    let changes = apply(hub, actor, id, m, now).unwrap();
+    hub.absorb(&changes);
+    changes
+}
+
+#[test]
+fn rebase_reapplies_pending_mutations_on_confirmed_state() {
+    let mut d = desk();
+    let (id, reference) = d.call("Drucker druckt nicht", "", 60);
+    let l1 = d.l1.clone();
+    let l2 = d.l2.clone();
+    d.record(&l1, Mutation::AddNote { ticket_id: id, body: "lokale Notiz".into() }).unwrap();
+    d.record(
+        &l1,
+        Mutation::Escalate { ticket_id: id, reason: "Treiber".into(), steps_tried: "Neustart".into(), handover_summary: "offline".into() },
+    )
+    .unwrap();
+    let pending = d.store.list_pending_mutations().unwrap();
+    assert_eq!(pending.len(), 3);
+
+    // The hub accepted the first mutation and, meanwhile, another agent's note arrived.
+    let mut hub = State::default();
+    hub.agents.insert(l2.agent_id, Agent {
+        id: l2.agent_id,
+        name: "Jana".into(),
+        login: "jana".into(),
+        role: Role::SecondLevel,
+        department_id: None,
+        languages: vec![],
+        active: true,
+    });
+    hub.categories.insert(d.printers);
+    let mut confirmed = hub_changes(&mut hub, &l1, &pending[0].mutation, pending[0].mutation_id, pending[0].wall_time);
+    confirmed.extend(hub_changes(
+        &mut hub,
+        &l2,
+        &Mutation::AddNote { ticket_id: id, body: "Notiz vom Hub".into() },
+        MutationId::new_v7(),
+        t(3),
+    ));
+    d.store.set_mutation_result(pending[0].seq, OutboxStatus::Accepted, None).unwrap();
+
+    let report = d.store.rebase(&confirmed).unwrap();
+    assert_eq!((report.reapplied, report.failing), (2, 0));
+    let ticket = d.store.get_ticket(id).unwrap().unwrap();
+    assert_eq!(ticket.level, Level::Second, "the pending escalation is still applied on top");
+    assert_eq!(ticket.reference, reference);
+    let kinds: Vec<String> = d.store.list_events(id).unwrap().iter().map(|e| e.kind.name().to_string()).collect();
+    assert_eq!(kinds, ["created", "contact_logged", "note_added", "note_added", "escalated"]);
+    assert_eq!(d.store.search_tickets("Hub", 5).unwrap().len(), 1, "confirmed notes are searchable");
+    assert_eq!(d.store.search_tickets("lokale", 5).unwrap().len(), 1, "pending notes too");
+
+    // The hub rejects the escalation: after the next rebase it is gone from the view,
+    // but stays in the outbox with the hub's reason.
+    let escalate = &pending[2];
+    d.store.set_mutation_result(escalate.seq, OutboxStatus::Rejected, Some("already escalated by Jana")).unwrap();
+    let note = &pending[1];
+    let confirmed = hub_changes(&mut hub, &l1, &note.mutation, note.mutation_id, note.wall_time);
+    d.store.set_mutation_result(note.seq, OutboxStatus::Accepted, None).unwrap();
+    let report = d.store.rebase(&confirmed).unwrap();
+    assert_eq!(report.reapplied, 0);
+    let ticket = d.store.get_ticket(id).unwrap().unwrap();
+    assert_eq!(ticket.level, Level::First);
+    assert_eq!(ticket, hub.tickets[&id], "the view now equals the hub's state");
+    let rejected = d.store.list_rejected_mutations().unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].reason.as_deref(), Some("already escalated by Jana"));
+    assert_eq!(d.store.count_pending_mutations().unwrap(), 0);
+    let total: i64 = d.store.connection().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    assert_eq!(total, 3, "the outbox is never thrown away");
+}
+
+#[test]
+fn rebase_removes_pending_creations_the_hub_never_confirmed() {
+    let mut d = desk();
+    let (id, _) = d.call("Drucker druckt nicht", "", 60);
+    let seq = d.store.list_pending_mutations().unwrap()[0].seq;
+    d.store.set_mutation_result(seq, OutboxStatus::Rejected, Some("category was deleted")).unwrap();
+    d.store.rebase(&[]).unwrap();
+    assert!(d.store.get_ticket(id).unwrap().is_none());
+    assert!(d.store.search_tickets("drucker", 5).unwrap().is_empty(), "its search entry is gone too");
+    // the next reference is still new: K7-0001 is never handed out again
+    let (_, next) = d.call("Noch ein Drucker", "", 60);
+    assert_eq!(next.to_string(), "K7-0002");
+}
+
+#[test]
+fn a_pending_customer_edit_is_undone_when_rejected() {
+    let mut d = desk();
+    let anna = CustomerId::new_v7();
+    let l1 = d.l1.clone();
+    let phone = normalise_phone("0151 1234567", "DE").unwrap();
+    let create = Mutation::UpsertCustomer(CustomerPatch {
+        customer_id: anna,
+        name: Some("Anna".into()),
+        company: None,
+        emails: None,
+        phones: Some(vec![phone.clone()]),
+        notes: None,
+    });
+    let recorded = d.record(&l1, create.clone()).unwrap();
+    // the hub confirms the creation
+    let mut hub = State::default();
+    let confirmed = hub_changes(&mut hub, &l1, &create, recorded.mutation_id, t(5));
+    d.store.set_mutation_result(recorded.seq, OutboxStatus::Accepted, None).unwrap();
+    d.store.rebase(&confirmed).unwrap();
+    // a pending rename, then rejected
+    let rename = d
+        .record(
+            &l1,
+            Mutation::UpsertCustomer(CustomerPatch {
+                customer_id: anna,
+                name: Some("Anna Schmidt".into()),
+                company: None,
+                emails: None,
+                phones: Some(vec![]),
+                notes: None,
+            }),
+        )
+        .unwrap();
+    assert_eq!(d.store.get_customer(anna).unwrap().unwrap().name, "Anna Schmidt");
+    assert!(d.store.find_customers_by_phone(&phone).unwrap().is_empty());
+    d.store.set_mutation_result(rename.seq, OutboxStatus::Rejected, Some("no")).unwrap();
+    d.store.rebase(&[]).unwrap();
+    assert_eq!(d.store.get_customer(anna).unwrap().unwrap(), hub.customers[&anna]);
+    assert_eq!(d.store.find_customers_by_phone(&phone).unwrap().len(), 1, "lookup rows restored");
+}
