@@ -1,1 +1,3 @@
 //! Cross-crate tests and benchmark programs.
+
+pub mod dataset;

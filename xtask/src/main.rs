@@ -1,1 +1,93 @@
-fn main() {}
+//! Project automation for Helpline: `cargo xtask <command>` (see `cargo xtask help`).
+
+mod bench;
+mod cmd;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup                   check what building and testing Helpline needs (system packages,
+                          Node.js >= 20.19); on Debian/Ubuntu install missing packages with apt-get
+  test                    setup, then all tests (cargo-nextest if installed, else cargo test),
+                          then the doc tests; prints how many tests each suite ran
+  bench [NAME] [ARGS...]  run a benchmark program in release mode, or all of them without NAME;
+                          ARGS go to the program (for all of them: bench -- ARGS...)
+  run, e2e, bundle        arrive with issue #4
+  help                    this text
+
+environment:
+  CI=true                 setup fails when any component is missing or cannot be installed;
+                          nothing is skipped";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("\nxtask: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<ExitCode> {
+    let Some((command, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let wants_help = rest.iter().any(|a| a == "-h" || a == "--help");
+    match command.as_str() {
+        "help" | "-h" | "--help" => println!("{USAGE}"),
+        "setup" | "test" if wants_help => println!("{USAGE}"),
+        "setup" => {
+            no_more(command, rest)?;
+            setup::run()?;
+        }
+        "test" => {
+            no_more(command, rest)?;
+            test::run()?;
+        }
+        "bench" => match rest.split_first() {
+            Some((first, _)) if first == "-h" || first == "--help" => print_benches(),
+            None => bench::run(None, &[])?,
+            Some((first, args)) if first == "--" => bench::run(None, args)?,
+            Some((first, _)) if first.starts_with('-') => {
+                bail!("`cargo xtask bench` takes the benchmark's name first; for all of them: bench -- {first} ...")
+            }
+            Some((name, args)) => {
+                let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
+                bench::run(Some(name), args)?;
+            }
+        },
+        "run" | "e2e" | "bundle" => {
+            eprintln!("cargo xtask {command}: arrives with issue #4");
+            return Ok(ExitCode::FAILURE);
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn no_more(command: &str, rest: &[String]) -> Result<()> {
+    if !rest.is_empty() {
+        bail!("`cargo xtask {command}` takes no arguments (got: {})", rest.join(" "));
+    }
+    Ok(())
+}
+
+fn print_benches() {
+    println!("usage: cargo xtask bench [NAME] [ARGS...]\n\nbenchmarks:");
+    for b in bench::BENCHES {
+        println!("  {:<8} {}", b.name, b.about);
+    }
+}

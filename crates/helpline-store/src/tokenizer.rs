@@ -82,7 +82,10 @@ unsafe extern "C" fn tokenize(
         // Text is always UTF-8 here; on a broken tail index what is valid.
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
     };
-    let query = flags & ffi::FTS5_TOKENIZE_QUERY != 0;
+    // Colocated tokens matter only to the index: queries use the folded word, and FTS5's
+    // snippet and highlight (FTS5_TOKENIZE_AUX) skip colocated tokens anyway, so leaving
+    // them out there keeps snippets cheap.
+    let index = flags & ffi::FTS5_TOKENIZE_DOCUMENT != 0;
     let emit = |tflags: c_int, token: &str, start: usize, end: usize| -> c_int {
         // SAFETY: the callback and context come from FTS5 for this call.
         unsafe { x_token(ctx, tflags, token.as_ptr().cast(), token.len() as c_int, start as c_int, end as c_int) }
@@ -94,7 +97,7 @@ unsafe extern "C" fn tokenize(
         if rc != ffi::SQLITE_OK {
             return rc;
         }
-        if query {
+        if !index {
             continue;
         }
         let extra = text::fold_plain(word).into_iter().chain(text::compound_parts(word));

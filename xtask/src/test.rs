@@ -1,0 +1,463 @@
+//! `cargo xtask test`: setup, then every test suite of the workspace, then a summary of how many
+//! tests each suite ran.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::process::{Command, ExitStatus, Stdio};
+
+use anyhow::{Result, bail};
+
+use crate::cmd;
+
+/// Runs setup, then all tests; fails if any test failed or a suite did not report its results.
+pub fn run() -> Result<()> {
+    crate::setup::run()?;
+
+    let mut suites = Vec::new();
+    suites.push(if nextest_available() { run_nextest()? } else { run_cargo_test()? });
+    suites.push(run_doc_tests()?);
+
+    println!("\n{}\ntest summary", "─".repeat(72));
+    for suite in &suites {
+        println!("{suite}");
+    }
+    let failed: Vec<&str> = suites.iter().filter(|s| !s.ok()).map(|s| s.name).collect();
+    if !failed.is_empty() {
+        bail!("tests failed: {}", failed.join(", "));
+    }
+    println!("all test suites passed");
+    Ok(())
+}
+
+fn nextest_available() -> bool {
+    cmd::cargo()
+        .args(["nextest", "--version"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Asks for colour when a person is watching (our output goes through a pipe to the child).
+fn colour(cmd: &mut Command) {
+    if cmd::stdout_is_terminal() {
+        cmd.args(["--color", "always"]);
+    }
+}
+
+fn run_nextest() -> Result<Suite> {
+    let mut c = cmd::cargo();
+    c.args(["nextest", "run", "--workspace", "--no-fail-fast", "--status-level", "pass"]);
+    colour(&mut c);
+    let mut parser = NextestParser::default();
+    let status = cmd::run_tee(c, |line| parser.line(line))?;
+    Ok(parser.finish("helpline tests", status))
+}
+
+fn run_cargo_test() -> Result<Suite> {
+    println!(
+        "xtask: cargo-nextest is not installed; using `cargo test` (`cargo install cargo-nextest` for a faster run)"
+    );
+    let mut c = cmd::cargo();
+    // Unit and integration tests; the doc tests are their own suite below.
+    c.args(["test", "--workspace", "--no-fail-fast", "--tests"]);
+    colour(&mut c);
+    let mut parser = LibtestParser::default();
+    let status = cmd::run_tee(c, |line| parser.line(line))?;
+    Ok(parser.finish("helpline tests", status))
+}
+
+fn run_doc_tests() -> Result<Suite> {
+    let mut c = cmd::cargo();
+    c.args(["test", "--workspace", "--doc", "--no-fail-fast"]);
+    colour(&mut c);
+    let mut parser = LibtestParser::default();
+    let status = cmd::run_tee(c, |line| parser.line(line))?;
+    Ok(parser.finish("doc tests", status))
+}
+
+// ----- results -----------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.passed += o.passed;
+        self.failed += o.failed;
+        self.skipped += o.skipped;
+    }
+}
+
+/// One test command's results.
+#[derive(Debug)]
+struct Suite {
+    name: &'static str,
+    /// What the runner calls tests that did not run ("skipped", "ignored").
+    skip_word: &'static str,
+    status: ExitStatus,
+    totals: Option<Counts>,
+    /// Per test binary / crate.
+    parts: Vec<(String, Counts)>,
+    /// Something about the run that is not a test failure but makes it fail (or is worth saying).
+    notes: Vec<String>,
+    /// Whether the notes make the suite fail.
+    broken: bool,
+}
+
+impl Suite {
+    fn ok(&self) -> bool {
+        self.status.success() && !self.broken && self.totals.is_some_and(|t| t.failed == 0)
+    }
+}
+
+impl fmt::Display for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.totals {
+            Some(t) => {
+                write!(f, "{}: {} passed, {} failed, {} {}", self.name, t.passed, t.failed, t.skipped, self.skip_word)?
+            }
+            None => write!(f, "{}: no results", self.name)?,
+        }
+        let width = self.parts.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+        for (name, c) in &self.parts {
+            write!(f, "\n    {name:<width$}  {:>5} passed", c.passed)?;
+            if c.failed > 0 {
+                write!(f, ", {} failed", c.failed)?;
+            }
+        }
+        for note in &self.notes {
+            write!(f, "\n    note: {note}")?;
+        }
+        if !self.status.success() {
+            write!(f, "\n    FAILED: the command ended with {}; see its output above", self.status)?;
+        }
+        Ok(())
+    }
+}
+
+// ----- cargo-nextest's output --------------------------------------------------------------------
+
+/// Reads nextest's human output: one status line per test (`PASS [ 0.004s] (3/9) crate::bin name`)
+/// between `Starting ...` and the final `Summary [..] N tests run: N passed, N failed, N skipped`.
+#[derive(Debug, Default)]
+struct NextestParser {
+    in_run: bool,
+    /// (binary, test) → passed; the last status wins (retries).
+    results: BTreeMap<(String, String), bool>,
+    summary: Option<NextestSummary>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct NextestSummary {
+    counts: Counts,
+    run: u64,
+    /// `Some(total)` when the run stopped early ("3/10 tests run").
+    of: Option<u64>,
+}
+
+impl NextestParser {
+    fn line(&mut self, line: &str) {
+        let t = line.trim_start();
+        if t.starts_with("Starting ") && t.contains(" across ") {
+            self.in_run = true;
+        } else if t.starts_with("Summary ") {
+            self.in_run = false;
+            if let Some(s) = parse_nextest_summary(t) {
+                self.summary = Some(s);
+            }
+        } else if self.in_run
+            && let Some((status, binary, test)) = parse_nextest_status(t)
+            && let Some(passed) = classify_nextest_status(status)
+        {
+            self.results.insert((binary.to_owned(), test.to_owned()), passed);
+        }
+    }
+
+    fn finish(self, name: &'static str, status: ExitStatus) -> Suite {
+        let mut per_binary: BTreeMap<String, Counts> = BTreeMap::new();
+        for ((binary, _), passed) in self.results {
+            let c = per_binary.entry(binary).or_default();
+            if passed {
+                c.passed += 1;
+            } else {
+                c.failed += 1;
+            }
+        }
+        let mut parts: Vec<(String, Counts)> = per_binary.into_iter().collect();
+        let mut notes = Vec::new();
+        let mut broken = false;
+        let totals = match self.summary {
+            Some(s) => {
+                let mut sum = Counts::default();
+                for (_, c) in &parts {
+                    sum += *c;
+                }
+                if (sum.passed, sum.failed) != (s.counts.passed, s.counts.failed) {
+                    parts.clear();
+                    notes.push("the per-binary counts could not be read from nextest's output".to_owned());
+                }
+                if let Some(of) = s.of.filter(|&of| of != s.run) {
+                    notes.push(format!("only {} of {of} tests ran", s.run));
+                    broken = true;
+                }
+                Some(s.counts)
+            }
+            None => {
+                notes.push("nextest printed no summary line (did it compile?)".to_owned());
+                broken = true;
+                None
+            }
+        };
+        Suite { name, skip_word: "skipped", status, totals, parts, notes, broken }
+    }
+}
+
+/// `PASS [   0.013s] (1/6) crate::binary test::name` → ("PASS", "crate::binary", "test::name").
+fn parse_nextest_status(t: &str) -> Option<(&str, &str, &str)> {
+    let (status, rest) = t.split_once('[')?;
+    let status = status.trim();
+    if status.is_empty() || !status.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || " -".contains(c)) {
+        return None;
+    }
+    let (_, rest) = rest.split_once("] ")?;
+    let rest = rest.trim_start();
+    let rest = if rest.starts_with('(') { rest.split_once(") ")?.1 } else { rest };
+    let (binary, test) = rest.trim().split_once(' ')?;
+    Some((status, binary, test.trim()))
+}
+
+/// Whether a status line is a final pass (`Some(true)`), a final failure (`Some(false)`), or
+/// progress such as `SLOW` or `START` (`None`).
+fn classify_nextest_status(status: &str) -> Option<bool> {
+    // "TRY 2 PASS", "TRY 1 FAIL" with retries.
+    let status = match status.strip_prefix("TRY ") {
+        Some(rest) => rest.split_once(' ').map_or(rest, |(_, s)| s),
+        None => status,
+    };
+    match status {
+        "PASS" | "LEAK" | "FLAKY" => Some(true),
+        "FAIL" | "TIMEOUT" | "ABORT" | "LEAK-FAIL" | "EXEC FAIL" | "ERROR" => Some(false),
+        s if s.starts_with("SIG") => Some(false),
+        _ => None,
+    }
+}
+
+/// `Summary [   0.154s] 6 tests run: 5 passed (1 slow), 1 failed, 2 timed out, 1 skipped`.
+fn parse_nextest_summary(t: &str) -> Option<NextestSummary> {
+    let rest = t.strip_prefix("Summary")?;
+    let (head, tail) = rest.split_once(" run:")?;
+    let count = head.rsplit(']').next()?.split_whitespace().next()?;
+    let (run, of) = match count.split_once('/') {
+        Some((run, of)) => (run.parse().ok()?, Some(of.parse().ok()?)),
+        None => (count.parse().ok()?, None),
+    };
+    let mut counts = Counts::default();
+    for item in split_top_level(tail) {
+        let (n, label) = item.trim().split_once(' ')?;
+        let n: u64 = n.parse().ok()?;
+        let label = label.split('(').next().unwrap_or("").trim();
+        match label {
+            "passed" => counts.passed += n,
+            "skipped" => counts.skipped += n,
+            // failed, timed out, exec failed, ...
+            _ => counts.failed += n,
+        }
+    }
+    Some(NextestSummary { counts, run, of })
+}
+
+/// Splits at commas outside parentheses.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+// ----- libtest's output (cargo test, doc tests) --------------------------------------------------
+
+/// Reads `cargo test` output: `Running unittests src/lib.rs (target/debug/deps/name-hash)` or
+/// `Doc-tests name`, then libtest's `test result: ok. N passed; N failed; N ignored; ...`.
+#[derive(Debug, Default)]
+struct LibtestParser {
+    current: Option<String>,
+    parts: Vec<(String, Counts)>,
+}
+
+impl LibtestParser {
+    fn line(&mut self, line: &str) {
+        let t = line.trim_start();
+        if let Some(name) = t.strip_prefix("Doc-tests ") {
+            self.current = Some(name.trim().to_owned());
+        } else if let Some(rest) = t.strip_prefix("Running ") {
+            self.current = Some(running_label(rest.trim()));
+        } else if let Some(result) = line.strip_prefix("test result: ") {
+            let counts = parse_libtest_result(result);
+            let name = self.current.take().unwrap_or_else(|| "(unnamed)".to_owned());
+            self.parts.push((name, counts));
+        }
+    }
+
+    fn finish(self, name: &'static str, status: ExitStatus) -> Suite {
+        let mut notes = Vec::new();
+        let totals = if self.parts.is_empty() && !status.success() {
+            notes.push("no test results were printed (did it compile?)".to_owned());
+            None
+        } else {
+            let mut t = Counts::default();
+            for (_, c) in &self.parts {
+                t += *c;
+            }
+            Some(t)
+        };
+        // Crates without doc tests report "0 passed"; leave them out of the list.
+        let parts = self.parts.into_iter().filter(|(_, c)| *c != Counts::default()).collect();
+        Suite { name, skip_word: "ignored", status, totals, parts, notes, broken: false }
+    }
+}
+
+/// `unittests src/lib.rs (target/debug/deps/helpline_store-1a2b)` → `helpline_store (unittests src/lib.rs)`.
+fn running_label(rest: &str) -> String {
+    let Some((source, path)) = rest.rsplit_once(" (") else {
+        return rest.to_owned();
+    };
+    let file = path.trim_end_matches(')').rsplit('/').next().unwrap_or(path);
+    let binary = match file.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name,
+        _ => file,
+    };
+    format!("{binary} ({source})")
+}
+
+/// `ok. 2 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s`.
+fn parse_libtest_result(result: &str) -> Counts {
+    let mut counts = Counts::default();
+    let result = result.split_once(". ").map_or(result, |(_, r)| r);
+    for item in result.split(';') {
+        let mut words = item.split_whitespace();
+        let (Some(n), Some(label)) = (words.next(), words.next()) else { continue };
+        let Ok(n) = n.parse::<u64>() else { continue };
+        match label {
+            "passed" => counts.passed += n,
+            "failed" => counts.failed += n,
+            "ignored" => counts.skipped += n,
+            _ => {}
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    const NEXTEST: &str = "\
+    Finished `test` profile [unoptimized + debuginfo] target(s) in 0.86s
+────────────
+ Nextest run ID b781c950 with nextest profile: default
+    Starting 6 tests across 4 binaries (1 test skipped)
+        PASS [   0.013s] (1/6) a tests::ok2
+        PASS [   0.016s] (2/6) a tests::ok
+        SLOW [> 60.000s] (3/6) a::integ passes
+        PASS [  61.024s] (3/6) a::integ passes
+        PASS [   0.011s] (4/6) b one
+        PASS [   0.021s] (5/6) b::bin/tool in_bin
+        FAIL [   0.139s] (6/6) a::integ fails
+  stdout ───
+
+    running 1 test
+    test fails ... FAILED
+
+    test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 1 filtered out; finished in 0.13s
+
+────────────
+     Summary [   0.154s] 6 tests run: 5 passed (1 slow), 1 failed, 1 skipped
+        FAIL [   0.139s] (6/6) a::integ fails
+error: test run failed";
+
+    fn exit(code: i32) -> ExitStatus {
+        ExitStatus::from_raw(code << 8)
+    }
+
+    #[test]
+    fn reads_nextest_output() {
+        let mut p = NextestParser::default();
+        NEXTEST.lines().for_each(|l| p.line(l));
+        let suite = p.finish("helpline tests", exit(100));
+        assert_eq!(suite.totals, Some(Counts { passed: 5, failed: 1, skipped: 1 }));
+        let parts: Vec<(&str, u64, u64)> = suite.parts.iter().map(|(n, c)| (n.as_str(), c.passed, c.failed)).collect();
+        assert_eq!(parts, [("a", 2, 0), ("a::integ", 1, 1), ("b", 1, 0), ("b::bin/tool", 1, 0)]);
+        assert!(!suite.ok());
+        assert!(suite.to_string().starts_with("helpline tests: 5 passed, 1 failed, 1 skipped\n"));
+    }
+
+    #[test]
+    fn nextest_summary_variants() {
+        let s = parse_nextest_summary("Summary [   1.000s] 1 test run: 1 passed, 0 skipped");
+        assert_eq!(s, Some(NextestSummary { counts: Counts { passed: 1, failed: 0, skipped: 0 }, run: 1, of: None }));
+        let s = parse_nextest_summary(
+            "Summary [   9.000s] 7/10 tests run: 4 passed (1 leaky, 2 flaky), 1 failed, 2 timed out, 3 skipped",
+        );
+        assert_eq!(
+            s,
+            Some(NextestSummary { counts: Counts { passed: 4, failed: 3, skipped: 3 }, run: 7, of: Some(10) })
+        );
+    }
+
+    #[test]
+    fn nextest_without_summary_is_a_failure() {
+        let mut p = NextestParser::default();
+        p.line("error: could not compile `helpline-store`");
+        let suite = p.finish("helpline tests", exit(0));
+        assert!(!suite.ok());
+        assert!(suite.to_string().starts_with("helpline tests: no results"));
+    }
+
+    #[test]
+    fn nextest_statuses() {
+        assert_eq!(classify_nextest_status("TRY 2 PASS"), Some(true));
+        assert_eq!(classify_nextest_status("TRY 1 FAIL"), Some(false));
+        assert_eq!(classify_nextest_status("SIGSEGV"), Some(false));
+        assert_eq!(classify_nextest_status("SLOW"), None);
+        assert_eq!(
+            parse_nextest_status("PASS [   0.004s] helpline-domain rules::x"),
+            Some(("PASS", "helpline-domain", "rules::x"))
+        );
+        assert_eq!(parse_nextest_status("test result: FAILED. 0 passed"), None);
+    }
+
+    #[test]
+    fn reads_libtest_output() {
+        let out = "\
+     Running unittests src/lib.rs (target/debug/deps/a-3110576fc3c3c96d)
+test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s
+     Running tests/integ.rs (target/debug/deps/integ-67f8b1f0f4fc4363)
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.09s
+   Doc-tests b
+test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s";
+        let mut p = LibtestParser::default();
+        out.lines().for_each(|l| p.line(l));
+        let suite = p.finish("doc tests", exit(101));
+        assert_eq!(suite.totals, Some(Counts { passed: 3, failed: 1, skipped: 1 }));
+        let names: Vec<&str> = suite.parts.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["a (unittests src/lib.rs)", "integ (tests/integ.rs)"]);
+        assert!(!suite.ok());
+    }
+}
