@@ -8,31 +8,102 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 const DEVICES_DE: &[&str] = &[
-    "Drucker", "Netzwerkdrucker", "Laserdrucker", "Laptop", "Monitor", "Bildschirm", "Router", "WLAN-Router",
-    "VPN-Client", "E-Mail-Postfach", "Headset", "Telefonanlage", "Dockingstation", "Tastatur", "Scanner",
-    "Kartenlesegerät", "Firmenhandy", "Smartphone", "Outlook", "Kundenportal", "Webshop", "Rechnungsportal",
-    "Zeiterfassung", "Warenwirtschaft", "Druckertreiber", "Virenscanner", "Festplatte", "Netzwerkkabel",
+    "Drucker",
+    "Netzwerkdrucker",
+    "Laserdrucker",
+    "Laptop",
+    "Monitor",
+    "Bildschirm",
+    "Router",
+    "WLAN-Router",
+    "VPN-Client",
+    "E-Mail-Postfach",
+    "Headset",
+    "Telefonanlage",
+    "Dockingstation",
+    "Tastatur",
+    "Scanner",
+    "Kartenlesegerät",
+    "Firmenhandy",
+    "Smartphone",
+    "Outlook",
+    "Kundenportal",
+    "Webshop",
+    "Rechnungsportal",
+    "Zeiterfassung",
+    "Warenwirtschaft",
+    "Druckertreiber",
+    "Virenscanner",
+    "Festplatte",
+    "Netzwerkkabel",
 ];
 const PROBLEMS_DE: &[&str] = &[
-    "druckt nicht mehr", "startet nicht", "verbindet sich nicht", "zeigt eine Fehlermeldung", "ist sehr langsam",
-    "stürzt ständig ab", "reagiert nicht", "meldet Papierstau", "findet keinen Server", "lässt sich nicht anmelden",
-    "flackert", "bleibt beim Hochfahren hängen", "synchronisiert nicht", "zeigt falsche Beträge", "ist offline",
+    "druckt nicht mehr",
+    "startet nicht",
+    "verbindet sich nicht",
+    "zeigt eine Fehlermeldung",
+    "ist sehr langsam",
+    "stürzt ständig ab",
+    "reagiert nicht",
+    "meldet Papierstau",
+    "findet keinen Server",
+    "lässt sich nicht anmelden",
+    "flackert",
+    "bleibt beim Hochfahren hängen",
+    "synchronisiert nicht",
+    "zeigt falsche Beträge",
+    "ist offline",
 ];
 const DEVICES_EN: &[&str] = &[
-    "printer", "network printer", "laptop", "monitor", "router", "VPN client", "mailbox", "headset", "phone system",
-    "docking station", "keyboard", "scanner", "company phone", "customer portal", "web shop", "invoice portal",
-    "time tracking", "antivirus", "hard drive", "Outlook",
+    "printer",
+    "network printer",
+    "laptop",
+    "monitor",
+    "router",
+    "VPN client",
+    "mailbox",
+    "headset",
+    "phone system",
+    "docking station",
+    "keyboard",
+    "scanner",
+    "company phone",
+    "customer portal",
+    "web shop",
+    "invoice portal",
+    "time tracking",
+    "antivirus",
+    "hard drive",
+    "Outlook",
 ];
 const PROBLEMS_EN: &[&str] = &[
-    "does not print", "won't start", "cannot connect", "shows an error message", "is very slow", "keeps crashing",
-    "does not respond", "reports a paper jam", "cannot find the server", "login fails", "flickers",
-    "hangs during boot", "does not sync", "shows wrong amounts", "is offline",
+    "does not print",
+    "won't start",
+    "cannot connect",
+    "shows an error message",
+    "is very slow",
+    "keeps crashing",
+    "does not respond",
+    "reports a paper jam",
+    "cannot find the server",
+    "login fails",
+    "flickers",
+    "hangs during boot",
+    "does not sync",
+    "shows wrong amounts",
+    "is offline",
 ];
 const TOPICS: &[(&str, &str)] = &[
     ("Kündigung des Vertrags", "Die Kundin möchte ihren Vertrag zum Monatsende kündigen und bittet um Bestätigung."),
     ("Rechnung fehlerhaft", "Auf der Rechnung vom letzten Monat ist die Mehrwertsteuer doppelt berechnet."),
-    ("Passwort zurücksetzen", "Der Kunde hat sein Passwort vergessen, die Passwortrücksetzung per E-Mail kommt nicht an."),
-    ("Lieferung verspätet", "Die Bestellung ist seit zehn Tagen unterwegs, die Sendungsverfolgung zeigt keinen Fortschritt."),
+    (
+        "Passwort zurücksetzen",
+        "Der Kunde hat sein Passwort vergessen, die Passwortrücksetzung per E-Mail kommt nicht an.",
+    ),
+    (
+        "Lieferung verspätet",
+        "Die Bestellung ist seit zehn Tagen unterwegs, die Sendungsverfolgung zeigt keinen Fortschritt.",
+    ),
     ("Adressänderung", "Neue Anschrift: Hauptstraße 12, die Lieferadresse soll ebenfalls geändert werden."),
     ("Lizenz abgelaufen", "Die Softwarelizenz ist abgelaufen, die Verlängerung wurde bereits bezahlt."),
     ("Invoice question", "The customer asks why the invoice shows a late fee although the payment was on time."),
@@ -71,12 +142,30 @@ const EXTRAS: &[&str] = &[
     "It works from home but not in the office.",
 ];
 const FIRST_NAMES: &[&str] = &[
-    "Anna", "Jonas", "Lea", "Lukas", "Mia", "Felix", "Emma", "Paul", "Sophie", "Ben", "Laura", "Tim", "Julia",
-    "Max", "Sarah", "David", "Emily", "Noah", "Olivia", "James",
+    "Anna", "Jonas", "Lea", "Lukas", "Mia", "Felix", "Emma", "Paul", "Sophie", "Ben", "Laura", "Tim", "Julia", "Max",
+    "Sarah", "David", "Emily", "Noah", "Olivia", "James",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Koch",
-    "Richter", "Klein", "Wolf", "Schröder", "Smith", "Johnson", "Brown", "Taylor", "Wilson",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Taylor",
+    "Wilson",
 ];
 
 #[derive(Debug)]
@@ -164,7 +253,13 @@ impl Generator {
 
     /// A ticket's history: created, a few contacts and notes, escalated for some,
     /// resolved for most.
-    pub fn ticket_script(&mut self, agents: &Agents, reference: Reference, customer: Option<CustomerId>, created: Timestamp) -> TicketScript {
+    pub fn ticket_script(
+        &mut self,
+        agents: &Agents,
+        reference: Reference,
+        customer: Option<CustomerId>,
+        created: Timestamp,
+    ) -> TicketScript {
         let ticket_id = TicketId::new_v7();
         let (subject, description) = self.problem();
         let priority = *[Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent]
@@ -178,7 +273,9 @@ impl Generator {
             Mutation::LogContact(NewContact {
                 ticket_id,
                 reference,
-                channel: *[Channel::Phone, Channel::Phone, Channel::Email, Channel::Chat].choose(&mut self.rng).unwrap_or(&Channel::Phone),
+                channel: *[Channel::Phone, Channel::Phone, Channel::Email, Channel::Chat]
+                    .choose(&mut self.rng)
+                    .unwrap_or(&Channel::Phone),
                 direction: Direction::Inbound,
                 customer_id: customer,
                 category_id: None,
@@ -203,7 +300,12 @@ impl Generator {
         } else {
             steps.push((
                 l1.clone(),
-                Mutation::Escalate { ticket_id, reason: self.note(), steps_tried: self.note(), handover_summary: self.note() },
+                Mutation::Escalate {
+                    ticket_id,
+                    reason: self.note(),
+                    steps_tried: self.note(),
+                    handover_summary: self.note(),
+                },
             ));
             if fate < 95 {
                 steps.push((l2.clone(), Mutation::Claim { ticket_id }));

@@ -213,6 +213,12 @@ pub fn apply(
             check_transition(t.status, Status::Open, Via::Reopen)?;
             let reason = limits::required("reason", reason, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::Reopened { reason });
+            // A consult still open when the ticket was resolved is still awaited: the
+            // reopened ticket waits for the expert again (waiting_expert iff an open consult).
+            if t.open_consults().next().is_some() {
+                check_transition(Status::Open, Status::WaitingExpert, Via::ConsultRequested)?;
+                out.event(t.id, EventKind::StatusChanged { from: Status::Open, to: Status::WaitingExpert });
+            }
         }
         Mutation::UpsertCustomer(patch) => upsert_customer(state, actor, patch, &mut out)?,
         Mutation::MergeCustomers { from, into } => {
@@ -475,6 +481,9 @@ fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut E
                     "\"{}\" was changed meanwhile: your edit starts from revision {base}, the current one is {}; merge your changes into it",
                     current.title, current.revision
                 )));
+            }
+            if current.state == ArticleState::Published && body.is_empty() {
+                return Err(DomainError::invalid("body", "a published article needs a body"));
             }
             KbArticle {
                 title,

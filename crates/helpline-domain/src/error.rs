@@ -21,7 +21,7 @@ pub enum DomainError {
     Invalid { field: &'static str, problem: String },
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
-    #[error("a {role} agent may not {action}")]
+    #[error("{} may not {action}", role.as_person())]
     Forbidden { role: Role, action: &'static str },
     #[error("a ticket cannot go from {from} to {to}")]
     InvalidTransition { from: Status, to: Status },

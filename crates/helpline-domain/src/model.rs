@@ -60,6 +60,19 @@ named_enum!(Visibility { Internal => "internal", Public => "public" });
 
 named_enum!(ArticleState { Draft => "draft", Published => "published", Archived => "archived" });
 
+impl Role {
+    /// How messages name someone in this role ("a first-level agent", "an expert").
+    pub fn as_person(self) -> &'static str {
+        match self {
+            Role::FirstLevel => "a first-level agent",
+            Role::SecondLevel => "a second-level agent",
+            Role::Expert => "an expert",
+            Role::Supervisor => "a supervisor",
+            Role::Admin => "an admin",
+        }
+    }
+}
+
 /// Support level: 1 first level, 2 second level, 3 an expert department.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]

@@ -28,6 +28,7 @@ use tables::{customers, device, events, kb_articles, outbox, reference_data, syn
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    kb_terms: search::DocFrequencies,
 }
 
 /// A mutation the store accepted: its place in the outbox and what it changed locally.
@@ -60,7 +61,7 @@ impl Store {
         conn.pragma_update(None, "mmap_size", 268_435_456)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrations().to_latest(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store { conn, kb_terms: search::DocFrequencies::default() })
     }
 
     /// The underlying connection, for read-only diagnostics and benchmarks.
@@ -104,6 +105,9 @@ impl Store {
         let tx = self.write_tx()?;
         let recorded = record_in(&tx, actor, mutation, now)?;
         tx.commit()?;
+        if recorded.changes.iter().any(|c| matches!(c, Change::KbArticle(_))) {
+            self.kb_terms.invalidate();
+        }
         Ok(recorded)
     }
 
@@ -159,6 +163,7 @@ impl Store {
             }
         }
         tx.commit()?;
+        self.kb_terms.invalidate();
         Ok(report)
     }
 
@@ -247,10 +252,11 @@ impl Store {
     /// A customer's tickets, newest first, including those of records merged into it.
     pub fn list_customer_tickets(&self, customer: CustomerId, limit: u32) -> Result<Vec<Ticket>> {
         let mut ids = vec![customer];
-        let mut stmt = self.conn.prepare_cached("SELECT id, data FROM customers WHERE json_extract(data, '$.merged_into') = ?1")?;
-        let merged = stmt
-            .query_map([customer.0.to_string()], |r| r.get::<_, uuid::Uuid>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, data FROM customers WHERE json_extract(data, '$.merged_into') = ?1")?;
+        let merged =
+            stmt.query_map([customer.0.to_string()], |r| r.get::<_, uuid::Uuid>(0))?.collect::<Result<Vec<_>, _>>()?;
         ids.extend(merged.into_iter().map(CustomerId));
         tickets::list_customer_tickets(&self.conn, &ids, limit)
     }
@@ -290,7 +296,7 @@ impl Store {
     }
 
     pub fn suggest_kb_articles(&self, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
-        search::suggest_kb_articles(&self.conn, form_text, limit)
+        search::suggest_kb_articles(&self.conn, &self.kb_terms, form_text, limit)
     }
 }
 
@@ -385,7 +391,8 @@ fn write_changes(conn: &Connection, changes: &[Change], pending: bool) -> Result
             }
             Change::KbArticle(a) => {
                 if pending && !shadow::has_shadow(conn, Kind::KbArticle, a.id.0)? {
-                    let json = kb_articles::get_kb_article(conn, a.id)?.map(|a| serde_json::to_string(&a)).transpose()?;
+                    let json =
+                        kb_articles::get_kb_article(conn, a.id)?.map(|a| serde_json::to_string(&a)).transpose()?;
                     shadow::insert_shadow_if_absent(conn, Kind::KbArticle, a.id.0, json.as_deref())?;
                 }
                 kb_articles::upsert_kb_article(conn, a)?;

@@ -52,7 +52,8 @@ CREATE TABLE tickets (
     customer_id        BLOB,
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
-    resolution_due     INTEGER,
+    -- i64::MAX when the ticket has no SLA, so queues sort on the index alone
+    resolution_due     INTEGER NOT NULL,
     subject            TEXT NOT NULL,
     description        TEXT NOT NULL,
     -- searchable text of the ticket's events (contact notes, notes, summaries)

@@ -16,7 +16,7 @@ pub const HIGHLIGHT_END: char = '\u{3}';
 /// Tickets are ranked newest-first in blocks of this many rows: bm25 costs time for every
 /// matching row, and the newest block usually fills the first page. Older blocks are
 /// searched only when the newer ones give too few hits.
-pub const TICKET_RANK_BLOCK: i64 = 25_000;
+pub const TICKET_RANK_BLOCK: i64 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TicketHit {
@@ -59,7 +59,8 @@ pub fn build_match(query: &str) -> Option<String> {
 
 pub fn search_tickets(conn: &Connection, query: &str, limit: u32) -> Result<Vec<TicketHit>> {
     let Some(expr) = build_match(query) else { return Ok(Vec::new()) };
-    let max_rowid: i64 = conn.prepare_cached("SELECT coalesce(max(rowid), 0) FROM tickets")?.query_row([], |r| r.get(0))?;
+    let max_rowid: i64 =
+        conn.prepare_cached("SELECT coalesce(max(rowid), 0) FROM tickets")?.query_row([], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
         "SELECT t.id, t.reference, t.subject, t.status, f.snip
          FROM (SELECT rowid, rank, snippet(tickets_fts, -1, char(2), char(3), '…', 16) AS snip
@@ -74,7 +75,13 @@ pub fn search_tickets(conn: &Connection, query: &str, limit: u32) -> Result<Vec<
         let lower = (upper - TICKET_RANK_BLOCK).max(0);
         let wanted = limit as usize - hits.len();
         let rows = stmt.query_map(params![expr, lower, upper, wanted as i64], |r| {
-            Ok((r.get::<_, uuid::Uuid>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+            Ok((
+                r.get::<_, uuid::Uuid>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })?;
         for row in rows {
             let (id, reference, subject, status, snippet) = row?;
@@ -125,12 +132,12 @@ pub fn search_kb(conn: &Connection, query: &str, limit: u32) -> Result<Vec<KbHit
 }
 
 /// Most words that go into a suggestion query: the rarest ones tell the most.
-const SUGGEST_TERMS: usize = 8;
+const SUGGEST_TERMS: usize = 6;
 
 /// Published KB articles that fit what the agent has typed into the call form so far.
 /// Any telling word may match (OR); bm25 ranks articles matching more and rarer words
 /// first. Words in more than a fifth of all articles say little and are left out.
-pub fn suggest_kb_articles(conn: &Connection, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
+pub fn suggest_kb_articles(conn: &Connection, df: &DocFrequencies, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
     let mut terms: Vec<String> = Vec::new();
     for (_, w) in text::words(form_text) {
         let acronym = w.len() >= 2 && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
@@ -147,15 +154,7 @@ pub fn suggest_kb_articles(conn: &Connection, form_text: &str, limit: u32) -> Re
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    let total: i64 = conn.prepare_cached("SELECT count(*) FROM kb_articles")?.query_row([], |r| r.get(0))?;
-    let mut df_stmt = conn.prepare_cached("SELECT doc FROM kb_vocab WHERE term = ?1")?;
-    let mut scored: Vec<(i64, String)> = Vec::new();
-    for t in terms {
-        let df: i64 = df_stmt.query_row([&t], |r| r.get(0)).unwrap_or(0);
-        if df > 0 {
-            scored.push((df, t));
-        }
-    }
+    let (total, scored) = df.lookup(conn, terms)?;
     let common = (total / 5).max(1);
     let telling: Vec<&(i64, String)> = scored.iter().filter(|(df, _)| *df <= common).collect();
     let mut chosen: Vec<&(i64, String)> = if telling.is_empty() { scored.iter().collect() } else { telling };
@@ -168,13 +167,43 @@ pub fn suggest_kb_articles(conn: &Connection, form_text: &str, limit: u32) -> Re
     kb_query(conn, &expr, limit, true)
 }
 
+/// Document frequencies of the KB's terms, read once from `kb_vocab` (reading a common
+/// term's count costs a walk over its whole doclist) and dropped when the KB changes.
+#[derive(Debug, Default)]
+pub struct DocFrequencies {
+    cache: std::sync::Mutex<Option<(i64, std::collections::HashMap<String, i64>)>>,
+}
+
+impl DocFrequencies {
+    pub fn invalidate(&self) {
+        if let Ok(mut c) = self.cache.lock() {
+            *c = None;
+        }
+    }
+
+    fn lookup(&self, conn: &Connection, terms: Vec<String>) -> Result<(i64, Vec<(i64, String)>)> {
+        let mut guard = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_none() {
+            let total: i64 = conn.prepare_cached("SELECT count(*) FROM kb_articles")?.query_row([], |r| r.get(0))?;
+            let mut stmt = conn.prepare_cached("SELECT term, doc FROM kb_vocab")?;
+            let map = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                .collect::<Result<std::collections::HashMap<_, _>, _>>()?;
+            *guard = Some((total, map));
+        }
+        let Some((total, map)) = guard.as_ref() else { return Ok((0, Vec::new())) };
+        let scored = terms.into_iter().filter_map(|t| map.get(&t).map(|df| (*df, t))).collect();
+        Ok((*total, scored))
+    }
+}
+
 fn is_stopword(w: &str) -> bool {
     const STOP: &[&str] = &[
-        "der", "die", "das", "und", "oder", "aber", "nicht", "ist", "sind", "war", "hat", "haben", "ein", "eine", "einen",
-        "einem", "einer", "mit", "von", "fuer", "auf", "bei", "nach", "seit", "wie", "was", "wenn", "dass", "auch", "noch",
-        "kann", "koennen", "mehr", "sich", "sie", "ich", "wir", "ihr", "mein", "meine", "kunde", "kundin", "bitte", "the",
-        "and", "not", "are", "was", "has", "have", "with", "for", "from", "that", "this", "can", "cannot", "does", "doesn",
-        "customer", "please", "since", "when", "what", "but", "his", "her", "their",
+        "der", "die", "das", "und", "oder", "aber", "nicht", "ist", "sind", "war", "hat", "haben", "ein", "eine",
+        "einen", "einem", "einer", "mit", "von", "fuer", "auf", "bei", "nach", "seit", "wie", "was", "wenn", "dass",
+        "auch", "noch", "kann", "koennen", "mehr", "sich", "sie", "ich", "wir", "ihr", "mein", "meine", "kunde",
+        "kundin", "bitte", "the", "and", "not", "are", "was", "has", "have", "with", "for", "from", "that", "this",
+        "can", "cannot", "does", "doesn", "customer", "please", "since", "when", "what", "but", "his", "her", "their",
     ];
     STOP.contains(&w)
 }

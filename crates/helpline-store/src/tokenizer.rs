@@ -8,7 +8,6 @@ use rusqlite::{Connection, ffi};
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 
-
 /// Registers the tokenizer on this connection. Must run before any FTS table is used.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     // SAFETY: the handle is valid while `conn` lives; the statement is finalized before
@@ -16,7 +15,8 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     unsafe {
         let db = conn.handle();
         let api = fts5_api(db)?;
-        let mut tokenizer = ffi::fts5_tokenizer { xCreate: Some(create), xDelete: Some(delete), xTokenize: Some(tokenize) };
+        let mut tokenizer =
+            ffi::fts5_tokenizer { xCreate: Some(create), xDelete: Some(delete), xTokenize: Some(tokenize) };
         let name = c"helpline";
         let create_tokenizer = (*api).xCreateTokenizer.ok_or_else(|| error("fts5 has no xCreateTokenizer"))?;
         // FTS5 copies the tokenizer struct, so a stack value is fine.

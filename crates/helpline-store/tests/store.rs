@@ -82,7 +82,8 @@ impl Desk {
     fn dump(&self) -> Vec<String> {
         let conn = self.store.connection();
         let mut out = Vec::new();
-        for table in ["tickets", "events", "customers", "customer_phones", "kb_articles", "outbox", "shadow", "device"] {
+        for table in ["tickets", "events", "customers", "customer_phones", "kb_articles", "outbox", "shadow", "device"]
+        {
             let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1")).unwrap();
             let n = stmt.column_count();
             let rows = stmt
@@ -128,7 +129,8 @@ fn a_logged_call_writes_ticket_events_and_outbox_together() {
     let ticket = d.store.get_ticket(id).unwrap().unwrap();
     assert_eq!(ticket.status, Status::Open);
     assert_eq!(ticket.assignee, Some(d.l1.agent_id));
-    let kinds: Vec<&str> = d.store.list_events(id).unwrap().iter().map(|e| e.kind.name()).collect::<Vec<_>>().leak().to_vec();
+    let kinds: Vec<&str> =
+        d.store.list_events(id).unwrap().iter().map(|e| e.kind.name()).collect::<Vec<_>>().leak().to_vec();
     assert_eq!(kinds, ["created", "contact_logged"]);
     let pending = d.store.list_pending_mutations().unwrap();
     assert_eq!(pending.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
@@ -171,7 +173,12 @@ fn refused_mutations_change_nothing() {
     let cases: Vec<(Actor, Mutation, ErrorKind)> = vec![
         (
             l1.clone(),
-            Mutation::Escalate { ticket_id: id, reason: " ".into(), steps_tried: "Neustart".into(), handover_summary: "x".into() },
+            Mutation::Escalate {
+                ticket_id: id,
+                reason: " ".into(),
+                steps_tried: "Neustart".into(),
+                handover_summary: "x".into(),
+            },
             ErrorKind::Validation,
         ),
         (l1.clone(), Mutation::Claim { ticket_id: TicketId::new_v7() }, ErrorKind::NotFound),
@@ -357,7 +364,8 @@ fn kb_search_and_suggestions_while_typing() {
         true,
     );
     let vpn = save_article(&mut d, "VPN connection drops", "Update the VPN client and check the MTU.", &["vpn"], true);
-    let cancel = save_article(&mut d, "Kündigung bearbeiten", "Kündigungen werden schriftlich bestätigt.", &["vertrag"], true);
+    let cancel =
+        save_article(&mut d, "Kündigung bearbeiten", "Kündigungen werden schriftlich bestätigt.", &["vertrag"], true);
     let draft = save_article(&mut d, "Drucker Entwurf", "Noch nicht fertig: Drucker.", &[], false);
     for i in 0..20 {
         save_article(&mut d, &format!("Allgemeine Hinweise {i}"), "Bitte Kundennummer notieren.", &[], true);
@@ -414,7 +422,12 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
     d.record(&l1, Mutation::AddNote { ticket_id: id, body: "lokale Notiz".into() }).unwrap();
     d.record(
         &l1,
-        Mutation::Escalate { ticket_id: id, reason: "Treiber".into(), steps_tried: "Neustart".into(), handover_summary: "offline".into() },
+        Mutation::Escalate {
+            ticket_id: id,
+            reason: "Treiber".into(),
+            steps_tried: "Neustart".into(),
+            handover_summary: "offline".into(),
+        },
     )
     .unwrap();
     let pending = d.store.list_pending_mutations().unwrap();
@@ -422,15 +435,18 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
 
     // The hub accepted the first mutation and, meanwhile, another agent's note arrived.
     let mut hub = State::default();
-    hub.agents.insert(l2.agent_id, Agent {
-        id: l2.agent_id,
-        name: "Jana".into(),
-        login: "jana".into(),
-        role: Role::SecondLevel,
-        department_id: None,
-        languages: vec![],
-        active: true,
-    });
+    hub.agents.insert(
+        l2.agent_id,
+        Agent {
+            id: l2.agent_id,
+            name: "Jana".into(),
+            login: "jana".into(),
+            role: Role::SecondLevel,
+            department_id: None,
+            languages: vec![],
+            active: true,
+        },
+    );
     hub.categories.insert(d.printers);
     let mut confirmed = hub_changes(&mut hub, &l1, &pending[0].mutation, pending[0].mutation_id, pending[0].wall_time);
     confirmed.extend(hub_changes(

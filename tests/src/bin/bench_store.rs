@@ -32,18 +32,55 @@ fn parse_args() -> Result<Args> {
             "--customers" => a.customers = value()?.parse()?,
             "--seed" => a.seed = value()?.parse()?,
             "--out" => a.out = PathBuf::from(value()?),
-            other => anyhow::bail!("unknown option {other}; known: --tickets N --kb N --customers N --seed N --out DIR"),
+            other => {
+                anyhow::bail!("unknown option {other}; known: --tickets N --kb N --customers N --seed N --out DIR")
+            }
         }
     }
     Ok(a)
 }
 
 const TICKET_QUERIES: &[&str] = &[
-    "drucker", "Drucker druckt nicht", "netzwerkdrucker", "vpn", "VPN client", "passwort", "Passwort zurücksetzen",
-    "password reset", "rechnung", "invoice", "kuendigung", "Kündigung", "outlook", "laptop startet nicht", "ip",
-    "pc", "monitor flackert", "headset", "lizenz", "router", "wlan", "papierstau", "firmware", "fehlercode",
-    "error code 49", "dockingstation", "treiber", "scanner", "webshop", "lieferung", "account locked", "refund",
-    "zeiterfassung", "hauptstrasse", "warteschlange", "postfach", "smartphone", "server", "update", "homeoffice",
+    "drucker",
+    "Drucker druckt nicht",
+    "netzwerkdrucker",
+    "vpn",
+    "VPN client",
+    "passwort",
+    "Passwort zurücksetzen",
+    "password reset",
+    "rechnung",
+    "invoice",
+    "kuendigung",
+    "Kündigung",
+    "outlook",
+    "laptop startet nicht",
+    "ip",
+    "pc",
+    "monitor flackert",
+    "headset",
+    "lizenz",
+    "router",
+    "wlan",
+    "papierstau",
+    "firmware",
+    "fehlercode",
+    "error code 49",
+    "dockingstation",
+    "treiber",
+    "scanner",
+    "webshop",
+    "lieferung",
+    "account locked",
+    "refund",
+    "zeiterfassung",
+    "hauptstrasse",
+    "warteschlange",
+    "postfach",
+    "smartphone",
+    "server",
+    "update",
+    "homeoffice",
 ];
 
 fn micros(d: Duration) -> u64 {
@@ -72,7 +109,10 @@ fn main() -> Result<()> {
     for a in &agents.all {
         store.upsert_agent(a)?;
     }
-    println!("generating and loading {} customers, {} KB articles, {} tickets …", args.customers, args.kb, args.tickets);
+    println!(
+        "generating and loading {} customers, {} KB articles, {} tickets …",
+        args.customers, args.kb, args.tickets
+    );
     let started = Instant::now();
     let clock = Timestamp::from_millis(1_780_000_000_000);
 
@@ -108,14 +148,16 @@ fn main() -> Result<()> {
         };
         let saved = apply(&state, &admin, MutationId::new_v7(), &Mutation::SaveKbArticle(draft), clock)?;
         state.absorb(&saved);
-        let published = apply(&state, &admin, MutationId::new_v7(), &Mutation::PublishKbArticle { article_id: id }, clock)?;
+        let published =
+            apply(&state, &admin, MutationId::new_v7(), &Mutation::PublishKbArticle { article_id: id }, clock)?;
         batch.extend(published);
         if batch.len() >= 2_000 {
             store.rebase(&std::mem::take(&mut batch))?;
         }
     }
     store.rebase(&std::mem::take(&mut batch))?;
-    let devices: Vec<DeviceCode> = ["A1", "B2", "C3", "D4", "E5"].iter().map(|c| DeviceCode::parse(c)).collect::<Result<_, _>>()?;
+    let devices: Vec<DeviceCode> =
+        ["A1", "B2", "C3", "D4", "E5"].iter().map(|c| DeviceCode::parse(c)).collect::<Result<_, _>>()?;
     let mut events = 0usize;
     for i in 0..args.tickets {
         let device = devices[i % devices.len()].clone();
@@ -144,7 +186,9 @@ fn main() -> Result<()> {
 
     // Index build from scratch, comparable with MEASURED.md's "FTS build".
     let t0 = Instant::now();
-    store.connection().execute_batch("INSERT INTO tickets_fts (tickets_fts) VALUES ('rebuild'); INSERT INTO kb_fts (kb_fts) VALUES ('rebuild');")?;
+    store.connection().execute_batch(
+        "INSERT INTO tickets_fts (tickets_fts) VALUES ('rebuild'); INSERT INTO kb_fts (kb_fts) VALUES ('rebuild');",
+    )?;
     let rebuild = t0.elapsed();
     store.connection().execute_batch("INSERT INTO tickets_fts (tickets_fts) VALUES ('optimize'); INSERT INTO kb_fts (kb_fts) VALUES ('optimize'); PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
     let ticket_fts = fts_size(&store, "tickets_fts")?;
@@ -237,14 +281,66 @@ fn main() -> Result<()> {
 
     let mib = |b: u64| b as f64 / 1_048_576.0;
     let rows = vec![
-        ("save a logged call (fsync'd), p50 / p99", format!("{:.2} / {:.2} ms", ms(&save, 0.5), ms(&save, 0.99)), "p99 ≤ 5 ms", "0.2 / 2.1 ms", ms(&save, 0.99) <= 5.0),
-        ("ticket search, top 20 + snippets, p50 / p95", format!("{:.2} / {:.2} ms", ms(&search, 0.5), ms(&search, 0.95)), "p95 ≤ 10 ms", "5.4 / 16 ms (unicode61), 34 / 77 ms (trigram)", ms(&search, 0.95) <= 10.0),
-        ("KB search, top 20 + snippets, p50 / p95", format!("{:.2} / {:.2} ms", ms(&kb_search, 0.5), ms(&kb_search, 0.95)), "–", "0.9 / 2.2 ms (unicode61)", true),
-        ("KB suggestions for call-form text, p50 / p95", format!("{:.2} / {:.2} ms", ms(&suggest, 0.5), ms(&suggest, 0.95)), "p95 ≤ 5 ms", "0.9 / 2.2 ms (KB search, unicode61)", ms(&suggest, 0.95) <= 5.0),
-        ("caller lookup by phone, p99", format!("{:.3} ms", ms(&phone, 0.99)), "p99 ≤ 1 ms", "0.008 ms", ms(&phone, 0.99) <= 1.0),
-        ("escalated queue, first 50 by SLA due, p99", format!("{:.3} ms", ms(&queue, 0.99)), "≤ 5 ms", "0.017 ms", ms(&queue, 0.99) <= 5.0),
-        ("FTS index size, tickets + KB", format!("{:.0} MiB ({:.2}× text)", mib(ticket_fts + kb_fts), (ticket_fts + kb_fts) as f64 / text_bytes as f64), "–", "82 MiB (unicode61), 598 MiB (trigram)", true),
-        ("FTS index build from scratch", format!("{:.1} s", rebuild.as_secs_f64()), "–", "3 s (unicode61), 23–25 s (trigram)", true),
+        (
+            "save a logged call (fsync'd), p50 / p99",
+            format!("{:.2} / {:.2} ms", ms(&save, 0.5), ms(&save, 0.99)),
+            "p99 ≤ 5 ms",
+            "0.2 / 2.1 ms",
+            ms(&save, 0.99) <= 5.0,
+        ),
+        (
+            "ticket search, top 20 + snippets, p50 / p95",
+            format!("{:.2} / {:.2} ms", ms(&search, 0.5), ms(&search, 0.95)),
+            "p95 ≤ 10 ms",
+            "5.4 / 16 ms (unicode61), 34 / 77 ms (trigram)",
+            ms(&search, 0.95) <= 10.0,
+        ),
+        (
+            "KB search, top 20 + snippets, p50 / p95",
+            format!("{:.2} / {:.2} ms", ms(&kb_search, 0.5), ms(&kb_search, 0.95)),
+            "–",
+            "0.9 / 2.2 ms (unicode61)",
+            true,
+        ),
+        (
+            "KB suggestions for call-form text, p50 / p95",
+            format!("{:.2} / {:.2} ms", ms(&suggest, 0.5), ms(&suggest, 0.95)),
+            "p95 ≤ 5 ms",
+            "0.9 / 2.2 ms (KB search, unicode61)",
+            ms(&suggest, 0.95) <= 5.0,
+        ),
+        (
+            "caller lookup by phone, p99",
+            format!("{:.3} ms", ms(&phone, 0.99)),
+            "p99 ≤ 1 ms",
+            "0.008 ms",
+            ms(&phone, 0.99) <= 1.0,
+        ),
+        (
+            "escalated queue, first 50 by SLA due, p99",
+            format!("{:.3} ms", ms(&queue, 0.99)),
+            "≤ 5 ms",
+            "0.017 ms",
+            ms(&queue, 0.99) <= 5.0,
+        ),
+        (
+            "FTS index size, tickets + KB",
+            format!(
+                "{:.0} MiB ({:.2}× text)",
+                mib(ticket_fts + kb_fts),
+                (ticket_fts + kb_fts) as f64 / text_bytes as f64
+            ),
+            "–",
+            "82 MiB (unicode61), 598 MiB (trigram)",
+            true,
+        ),
+        (
+            "FTS index build from scratch",
+            format!("{:.1} s", rebuild.as_secs_f64()),
+            "–",
+            "3 s (unicode61), 23–25 s (trigram)",
+            true,
+        ),
         ("database on disk", format!("{:.0} MiB", mib(db_size)), "–", "–", true),
         ("bulk load through rebase (all data)", format!("{:.1} s", load_time.as_secs_f64()), "–", "–", true),
     ];

@@ -3,10 +3,8 @@ use helpline_domain::{Customer, CustomerId, PhoneNumber};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub fn get_customer(conn: &Connection, id: CustomerId) -> Result<Option<Customer>> {
-    let data: Option<String> = conn
-        .prepare_cached("SELECT data FROM customers WHERE id = ?1")?
-        .query_row([id.0], |r| r.get(0))
-        .optional()?;
+    let data: Option<String> =
+        conn.prepare_cached("SELECT data FROM customers WHERE id = ?1")?.query_row([id.0], |r| r.get(0)).optional()?;
     Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
@@ -21,11 +19,13 @@ pub fn upsert_customer(conn: &Connection, c: &Customer) -> Result<()> {
     conn.prepare_cached("DELETE FROM customer_emails WHERE customer_id = ?1")?.execute([c.id.0])?;
     // A merged record stays readable by id but no longer answers lookups.
     if c.merged_into.is_none() {
-        let mut phones = conn.prepare_cached("INSERT OR IGNORE INTO customer_phones (phone, customer_id) VALUES (?1, ?2)")?;
+        let mut phones =
+            conn.prepare_cached("INSERT OR IGNORE INTO customer_phones (phone, customer_id) VALUES (?1, ?2)")?;
         for p in &c.phones {
             phones.execute(params![p.as_str(), c.id.0])?;
         }
-        let mut emails = conn.prepare_cached("INSERT OR IGNORE INTO customer_emails (email, customer_id) VALUES (?1, ?2)")?;
+        let mut emails =
+            conn.prepare_cached("INSERT OR IGNORE INTO customer_emails (email, customer_id) VALUES (?1, ?2)")?;
         for e in &c.emails {
             emails.execute(params![e, c.id.0])?;
         }

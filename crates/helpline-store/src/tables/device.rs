@@ -34,7 +34,9 @@ pub fn set_device(conn: &Connection, device: &Device) -> Result<()> {
 /// a rolled-back ticket gives its number back, a committed one never repeats.
 pub fn take_next_reference(conn: &Connection) -> Result<Reference> {
     let (code, counter): (String, u32) = conn
-        .prepare_cached("UPDATE device SET next_counter = next_counter + 1 WHERE id = 1 RETURNING device_code, next_counter - 1")?
+        .prepare_cached(
+            "UPDATE device SET next_counter = next_counter + 1 WHERE id = 1 RETURNING device_code, next_counter - 1",
+        )?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or(StoreError::NotRegistered)?;

@@ -44,7 +44,8 @@ pub fn list_events(conn: &Connection, ticket: TicketId) -> Result<Vec<TicketEven
 
 /// The searchable text of a ticket's events, as the `notes` column holds it.
 pub fn get_notes_text(conn: &Connection, ticket: TicketId) -> Result<String> {
-    let mut stmt = conn.prepare_cached("SELECT text FROM events WHERE ticket_id = ?1 AND text IS NOT NULL ORDER BY rowid")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT text FROM events WHERE ticket_id = ?1 AND text IS NOT NULL ORDER BY rowid")?;
     let rows = stmt.query_map([ticket.0], |r| r.get::<_, String>(0))?;
     let mut out = String::new();
     for t in rows {
@@ -83,5 +84,6 @@ pub fn get_kb_usage(conn: &Connection, article: KbArticleId) -> Result<KbUsage> 
          FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
          WHERE e.article_id = ?1 AND e.kind IN ('kb_suggested', 'kb_used')",
     )?;
-    Ok(stmt.query_row([article.0], |r| Ok(KbUsage { suggested: r.get(0)?, used: r.get(1)?, resolved_with: r.get(2)? }))?)
+    Ok(stmt
+        .query_row([article.0], |r| Ok(KbUsage { suggested: r.get(0)?, used: r.get(1)?, resolved_with: r.get(2)? }))?)
 }

@@ -70,7 +70,9 @@ pub fn insert_outbox_entry(
     Ok(seq)
 }
 
-fn read_entry(r: &Row<'_>) -> rusqlite::Result<(u64, uuid::Uuid, String, String, String, i64, String, Option<String>, Option<String>)> {
+fn read_entry(
+    r: &Row<'_>,
+) -> rusqlite::Result<(u64, uuid::Uuid, String, String, String, i64, String, Option<String>, Option<String>)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
 
@@ -113,9 +115,11 @@ pub fn count_pending(conn: &Connection) -> Result<u64> {
 
 /// Records the hub's verdict on a mutation.
 pub fn set_outbox_result(conn: &Connection, seq: u64, status: OutboxStatus, reason: Option<&str>) -> Result<bool> {
-    let n = conn
-        .prepare_cached("UPDATE outbox SET status = ?2, reason = ?3 WHERE seq = ?1")?
-        .execute(params![seq, status.as_str(), reason])?;
+    let n = conn.prepare_cached("UPDATE outbox SET status = ?2, reason = ?3 WHERE seq = ?1")?.execute(params![
+        seq,
+        status.as_str(),
+        reason
+    ])?;
     Ok(n == 1)
 }
 

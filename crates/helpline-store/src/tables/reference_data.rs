@@ -21,14 +21,18 @@ pub fn get_agent(conn: &Connection, id: AgentId) -> Result<Option<Agent>> {
 }
 
 pub fn upsert_department(conn: &Connection, id: DepartmentId, name: &str) -> Result<()> {
-    conn.prepare_cached("INSERT INTO departments (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")?
-        .execute(params![id.0, name])?;
+    conn.prepare_cached(
+        "INSERT INTO departments (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+    )?
+    .execute(params![id.0, name])?;
     Ok(())
 }
 
 pub fn upsert_category(conn: &Connection, id: CategoryId, name: &str) -> Result<()> {
-    conn.prepare_cached("INSERT INTO categories (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name")?
-        .execute(params![id.0, name])?;
+    conn.prepare_cached(
+        "INSERT INTO categories (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+    )?
+    .execute(params![id.0, name])?;
     Ok(())
 }
 

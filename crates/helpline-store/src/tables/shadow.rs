@@ -37,9 +37,7 @@ pub fn insert_shadow_if_absent(conn: &Connection, kind: Kind, id: uuid::Uuid, co
 }
 
 pub fn has_shadow(conn: &Connection, kind: Kind, id: uuid::Uuid) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM shadow WHERE kind = ?1 AND id = ?2")?
-        .exists(params![kind.as_str(), id])?)
+    Ok(conn.prepare_cached("SELECT 1 FROM shadow WHERE kind = ?1 AND id = ?2")?.exists(params![kind.as_str(), id])?)
 }
 
 /// Removes and returns every shadow entry.

@@ -6,7 +6,9 @@ pub fn get_value(conn: &Connection, key: &str) -> Result<Option<String>> {
 }
 
 pub fn set_value(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.prepare_cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-        .execute(params![key, value])?;
+    conn.prepare_cached(
+        "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
     Ok(())
 }

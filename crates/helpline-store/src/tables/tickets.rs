@@ -5,10 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 const ACTIVE: &str = "status NOT IN ('resolved', 'closed')";
 
 pub fn get_ticket(conn: &Connection, id: TicketId) -> Result<Option<Ticket>> {
-    let data: Option<String> = conn
-        .prepare_cached("SELECT data FROM tickets WHERE id = ?1")?
-        .query_row([id.0], |r| r.get(0))
-        .optional()?;
+    let data: Option<String> =
+        conn.prepare_cached("SELECT data FROM tickets WHERE id = ?1")?.query_row([id.0], |r| r.get(0)).optional()?;
     Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
@@ -45,7 +43,8 @@ pub fn upsert_ticket(conn: &Connection, t: &Ticket, notes: Option<&str>) -> Resu
         t.customer_id.map(|c| c.0),
         t.created_at.as_millis(),
         t.updated_at.as_millis(),
-        t.resolution_due.map(|d| d.as_millis()),
+        // no SLA sorts last; a plain column keeps ORDER BY on the queue indexes
+        t.resolution_due.map_or(i64::MAX, |d| d.as_millis()),
         t.subject,
         t.description,
         notes,
@@ -77,7 +76,7 @@ fn list(conn: &Connection, sql: &str, params: impl rusqlite::Params, limit: u32)
 pub fn list_my_tickets(conn: &Connection, agent: AgentId, limit: u32) -> Result<Vec<Ticket>> {
     let sql = format!(
         "SELECT data FROM tickets WHERE assignee = ?1 AND {ACTIVE}
-         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+         ORDER BY resolution_due LIMIT ?2"
     );
     list(conn, &sql, params![agent.0, limit], limit)
 }
@@ -88,7 +87,7 @@ pub fn list_unassigned_queue(conn: &Connection, level: Level, limit: u32) -> Res
     let sql = format!(
         "SELECT data FROM tickets INDEXED BY tickets_level_queue
          WHERE level = ?1 AND {ACTIVE} AND assignee IS NULL
-         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+         ORDER BY resolution_due LIMIT ?2"
     );
     list(conn, &sql, params![level.number(), limit], limit)
 }
@@ -97,7 +96,7 @@ pub fn list_unassigned_queue(conn: &Connection, level: Level, limit: u32) -> Res
 pub fn list_level_queue(conn: &Connection, level: Level, limit: u32) -> Result<Vec<Ticket>> {
     let sql = format!(
         "SELECT data FROM tickets INDEXED BY tickets_level_queue WHERE level = ?1 AND {ACTIVE}
-         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+         ORDER BY resolution_due LIMIT ?2"
     );
     list(conn, &sql, params![level.number(), limit], limit)
 }
@@ -106,7 +105,7 @@ pub fn list_level_queue(conn: &Connection, level: Level, limit: u32) -> Result<V
 pub fn list_department_queue(conn: &Connection, department: DepartmentId, limit: u32) -> Result<Vec<Ticket>> {
     let sql = format!(
         "SELECT data FROM tickets WHERE department_id = ?1 AND level = 3 AND {ACTIVE}
-         ORDER BY resolution_due IS NULL, resolution_due LIMIT ?2"
+         ORDER BY resolution_due LIMIT ?2"
     );
     list(conn, &sql, params![department.0, limit], limit)
 }
