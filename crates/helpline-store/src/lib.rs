@@ -252,12 +252,7 @@ impl Store {
     /// A customer's tickets, newest first, including those of records merged into it.
     pub fn list_customer_tickets(&self, customer: CustomerId, limit: u32) -> Result<Vec<Ticket>> {
         let mut ids = vec![customer];
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, data FROM customers WHERE json_extract(data, '$.merged_into') = ?1")?;
-        let merged =
-            stmt.query_map([customer.0.to_string()], |r| r.get::<_, uuid::Uuid>(0))?.collect::<Result<Vec<_>, _>>()?;
-        ids.extend(merged.into_iter().map(CustomerId));
+        ids.extend(customers::list_merged_into(&self.conn, customer)?);
         tickets::list_customer_tickets(&self.conn, &ids, limit)
     }
 

@@ -543,3 +543,52 @@ fn a_pending_customer_edit_is_undone_when_rejected() {
     assert_eq!(d.store.get_customer(anna).unwrap().unwrap(), hub.customers[&anna]);
     assert_eq!(d.store.find_customers_by_phone(&phone).unwrap().len(), 1, "lookup rows restored");
 }
+
+#[test]
+fn merged_customers_keep_their_tickets_together() {
+    let mut d = desk();
+    let l1 = d.l1.clone();
+    let patch = |id, name: &str, phone: &str| {
+        Mutation::UpsertCustomer(CustomerPatch {
+            customer_id: id,
+            name: Some(name.into()),
+            company: None,
+            emails: None,
+            phones: Some(vec![normalise_phone(phone, "DE").unwrap()]),
+            notes: None,
+        })
+    };
+    let (anna, dup) = (CustomerId::new_v7(), CustomerId::new_v7());
+    d.record(&l1, patch(anna, "Anna Meier", "0151 12345678")).unwrap();
+    d.record(&l1, patch(dup, "A. Meier", "030 1234567")).unwrap();
+    let mut ticket_for = |customer| {
+        let id = TicketId::new_v7();
+        d.store
+            .log_contact(&l1, t(1), |reference| NewContact {
+                ticket_id: id,
+                reference,
+                channel: Channel::Phone,
+                direction: Direction::Inbound,
+                customer_id: Some(customer),
+                category_id: None,
+                subject: "Rechnung".into(),
+                description: String::new(),
+                priority: Priority::Normal,
+                duration_seconds: 60,
+                first_response_due: None,
+                resolution_due: None,
+            })
+            .unwrap();
+        id
+    };
+    let first = ticket_for(anna);
+    let second = ticket_for(dup);
+    d.record(&l1, Mutation::MergeCustomers { from: dup, into: anna }).unwrap();
+    let mut listed: Vec<TicketId> = d.store.list_customer_tickets(anna, 10).unwrap().iter().map(|t| t.id).collect();
+    listed.sort();
+    let mut want = vec![first, second];
+    want.sort();
+    assert_eq!(listed, want);
+    let by_old_number = d.store.find_customers_by_phone(&normalise_phone("030 1234567", "DE").unwrap()).unwrap();
+    assert_eq!(by_old_number.iter().map(|c| c.id).collect::<Vec<_>>(), [anna], "the merged number finds the survivor");
+}

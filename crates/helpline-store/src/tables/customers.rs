@@ -67,3 +67,10 @@ pub fn find_customers_by_email(conn: &Connection, email: &str) -> Result<Vec<Cus
         &email.trim().to_lowercase(),
     )
 }
+
+/// Customers that a `merge_customers` joined into `into`.
+pub fn list_merged_into(conn: &Connection, into: CustomerId) -> Result<Vec<CustomerId>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM customers WHERE json_extract(data, '$.merged_into') = ?1")?;
+    let ids = stmt.query_map([into.0.to_string()], |r| r.get::<_, uuid::Uuid>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(ids.into_iter().map(CustomerId).collect())
+}
