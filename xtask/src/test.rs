@@ -9,7 +9,12 @@ use anyhow::{Result, bail};
 
 use crate::cmd;
 
-/// Runs setup, then all tests; fails if any test failed or a suite did not report its results.
+/// The environment variable that tells the tests where PostgreSQL is (a URL; the tests make their
+/// own schemas or databases from it).
+const PG_URL_VAR: &str = "HELPLINE_TEST_PG_URL";
+
+/// Runs setup (which also starts PostgreSQL if it is down), then all tests; fails if any test
+/// failed or a suite did not report its results.
 pub fn run() -> Result<()> {
     crate::setup::run()?;
 
@@ -39,6 +44,13 @@ fn nextest_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Hands the tests setup's PostgreSQL URL, unless the caller chose one.
+fn test_env(cmd: &mut Command) {
+    if std::env::var_os(PG_URL_VAR).is_none_or(|v| v.is_empty()) {
+        cmd.env(PG_URL_VAR, crate::setup::test_pg_url());
+    }
+}
+
 /// Asks for colour when a person is watching (our output goes through a pipe to the child).
 fn colour(cmd: &mut Command) {
     if cmd::stdout_is_terminal() {
@@ -50,6 +62,7 @@ fn run_nextest() -> Result<Suite> {
     let mut c = cmd::cargo();
     c.args(["nextest", "run", "--workspace", "--no-fail-fast", "--status-level", "pass"]);
     colour(&mut c);
+    test_env(&mut c);
     let mut parser = NextestParser::default();
     let status = cmd::run_tee(c, |line| parser.line(line))?;
     Ok(parser.finish("helpline tests", status))
@@ -63,6 +76,7 @@ fn run_cargo_test() -> Result<Suite> {
     // Unit and integration tests; the doc tests are their own suite below.
     c.args(["test", "--workspace", "--no-fail-fast", "--tests"]);
     colour(&mut c);
+    test_env(&mut c);
     let mut parser = LibtestParser::default();
     let status = cmd::run_tee(c, |line| parser.line(line))?;
     Ok(parser.finish("helpline tests", status))
@@ -72,6 +86,7 @@ fn run_doc_tests() -> Result<Suite> {
     let mut c = cmd::cargo();
     c.args(["test", "--workspace", "--doc", "--no-fail-fast"]);
     colour(&mut c);
+    test_env(&mut c);
     let mut parser = LibtestParser::default();
     let status = cmd::run_tee(c, |line| parser.line(line))?;
     Ok(parser.finish("doc tests", status))

@@ -261,8 +261,10 @@ pub fn apply(
                 }
             }
             joined.updated_at = now;
+            joined.likely_duplicates.retain(|id| id != from);
             let mut merged = source.clone();
             merged.merged_into = Some(*into);
+            merged.likely_duplicates.clear();
             merged.updated_at = now;
             out.changes.push(Change::Customer(joined));
             out.changes.push(Change::Customer(merged));
@@ -400,6 +402,7 @@ fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Em
                 phones: Vec::new(),
                 notes: String::new(),
                 merged_into: None,
+                likely_duplicates: Vec::new(),
                 updated_at: out.now,
             }
         }

@@ -24,5 +24,6 @@ pub use model::*;
 pub use mutation::{CustomerPatch, KbArticleDraft, Mutation, NewContact, Touches};
 pub use phone::{DEFAULT_REGION, PhoneNumber, normalise_phone};
 pub use reference::{DeviceCode, Reference};
+pub use sla::{BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours};
 pub use state::{Change, State};
 pub use time::Timestamp;

@@ -196,6 +196,10 @@ pub struct Customer {
     pub notes: String,
     /// Set when a `merge_customers` joined this record into another one.
     pub merged_into: Option<CustomerId>,
+    /// Other customers with the same phone number or e-mail address, as the hub found
+    /// them when this record was last written: likely the same person, to be merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub likely_duplicates: Vec<CustomerId>,
     pub updated_at: Timestamp,
 }
 

@@ -1,12 +1,30 @@
-//! Wire types shared by the hub and the desktop. serde only; the hub's endpoints arrive
-//! with the sync issue and add their request and response types here.
+//! Wire types shared by the hub and the desktop (JSON over HTTP). serde only.
+//!
+//! Endpoints (all under `/v1`, bearer token except login, capabilities and health):
+//! - `GET  capabilities` → [`Capabilities`]
+//! - `GET  health` → `{"status":"ok"}`
+//! - `POST login` [`LoginRequest`] → [`LoginResponse`]
+//! - `POST push` [`PushRequest`] → [`PushResponse`]
+//! - `GET  pull?cursor=V` → [`PullResponse`]
+//! - `GET  stream` → server-sent events, each a [`Poke`]
+//!
+//! Every error is an HTTP 4xx/5xx status with an [`ErrorBody`].
 
-use helpline_domain::{ClientId, ErrorKind, Mutation, MutationId, Timestamp};
+use helpline_domain::{
+    Agent, BusinessCalendar, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle, Mutation, MutationId,
+    Role, SlaPolicy, Ticket, TicketEvent, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 /// The version of the hub API this crate describes; the hub reports it at
 /// `GET /v1/capabilities` and a desktop refuses a hub with another major version.
 pub const API_VERSION: &str = "1.0";
+
+/// Whether a hub reporting `version` speaks the same major API version as this crate.
+pub fn is_compatible(version: &str) -> bool {
+    let major = |v: &str| v.split('.').next().map(str::to_owned);
+    major(version).is_some() && major(version) == major(API_VERSION)
+}
 
 /// The body of every error response, with the same kinds the desktop shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +46,161 @@ pub struct MutationEnvelope {
     pub hlc: String,
     /// When the agent did it, by the desktop's clock; never decides a conflict.
     pub wall_time: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub api_version: String,
+    /// The hub's build, e.g. "helpline-hub 0.1.0".
+    pub server: String,
+    /// Largest request body the hub accepts, in bytes.
+    pub max_body_bytes: u64,
+    /// Most mutations one push may carry.
+    pub max_push_mutations: u32,
+    /// "sse": `GET /v1/stream` sends server-sent events.
+    pub stream: String,
+    /// "sqlite" or "postgres".
+    pub storage: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+    /// This desktop installation. The first login registers it to the agent; a client id
+    /// belongs to one agent.
+    pub client_id: ClientId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Opaque bearer token; the hub keeps only its hash.
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub agent: Agent,
+    /// This installation's unique short code, the prefix of its ticket references.
+    pub device_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub client_id: ClientId,
+    /// In seq order, starting anywhere at or below the hub's next expected seq.
+    pub mutations: Vec<MutationEnvelope>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted,
+    /// Refused by the rules; the seq still counts as processed.
+    Rejected {
+        kind: ErrorKind,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub seq: u64,
+    pub mutation_id: MutationId,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// One result per mutation processed now or before (a repeated seq gets its stored
+    /// result), in seq order. Processing stops at the first seq that would leave a gap.
+    pub results: Vec<MutationResult>,
+    /// The highest seq of this client the hub has processed.
+    pub last_seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: String,
+}
+
+/// The service-level policy and the business calendar due times are counted on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaSettings {
+    pub policy: SlaPolicy,
+    pub calendar: BusinessCalendar,
+}
+
+/// Changes after a cursor: every entity at its newest version, and the ticket events.
+/// Tickets are whole snapshots (the hub derives them with the same domain code).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub agents: Vec<Agent>,
+    pub departments: Vec<Department>,
+    pub categories: Vec<Category>,
+    pub sla: Option<SlaSettings>,
+    pub customers: Vec<Customer>,
+    pub kb_articles: Vec<KbArticle>,
+    pub tickets: Vec<Ticket>,
+    /// Events of the tickets above that are newer than the cursor, or all of a ticket's
+    /// events when the desktop may have evicted it.
+    pub events: Vec<TicketEvent>,
+    /// Everything up to this version is included; pass it as the next cursor.
+    pub cursor: u64,
+    /// The hub's newest version when this page was read: `cursor < head` means more pages.
+    pub head: u64,
+    /// The highest seq of this client whose effect is included up to `cursor`.
+    pub last_seq: u64,
+    /// Tickets resolved or closed and last touched before this time are not sent, and a
+    /// desktop evicts those it holds.
+    pub window_start: Timestamp,
+}
+
+impl PullResponse {
+    pub fn has_more(&self) -> bool {
+        self.cursor < self.head
+    }
+
+    /// How many entities and events this page carries.
+    pub fn len(&self) -> usize {
+        self.agents.len()
+            + self.departments.len()
+            + self.categories.len()
+            + usize::from(self.sla.is_some())
+            + self.customers.len()
+            + self.kb_articles.len()
+            + self.tickets.len()
+            + self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An agent an admin adds (`POST /v1/admin/agents`, or `helpline-hub agent add`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAgent {
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    /// Required for experts: the department whose consults and tickets they answer.
+    #[serde(default)]
+    pub department_id: Option<DepartmentId>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub password: String,
+}
+
+/// Sent on the stream whenever the hub has a newer version than before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poke {
+    pub head: u64,
 }
 
 #[cfg(test)]
@@ -58,5 +231,26 @@ mod tests {
             serde_json::to_string(&body).unwrap(),
             r#"{"kind":"not_found","message":"ticket x does not exist"}"#
         );
+    }
+
+    #[test]
+    fn rejected_result_carries_kind_and_reason() {
+        let r = MutationResult {
+            seq: 3,
+            mutation_id: MutationId::new_v7(),
+            outcome: Outcome::Rejected { kind: ErrorKind::Conflict, reason: "already claimed by Jana".into() },
+        };
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["status"], "rejected");
+        assert_eq!(json["kind"], "conflict");
+        assert_eq!(serde_json::from_value::<MutationResult>(json).unwrap(), r);
+    }
+
+    #[test]
+    fn only_the_same_major_version_is_compatible() {
+        assert!(is_compatible("1.0"));
+        assert!(is_compatible("1.7"));
+        assert!(!is_compatible("2.0"));
+        assert!(!is_compatible(""));
     }
 }

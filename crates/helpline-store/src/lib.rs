@@ -19,6 +19,7 @@ use helpline_domain::{
     Actor, Agent, CategoryId, Change, Customer, CustomerId, DepartmentId, KbArticle, KbArticleId, Level, Mutation,
     MutationId, NewContact, PhoneNumber, Reference, State, Ticket, TicketEvent, TicketId, Timestamp, apply,
 };
+use helpline_protocol::{PullResponse, SlaSettings};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -127,44 +128,83 @@ impl Store {
     }
 
     /// Re-derives the view: puts back the confirmed state of everything pending
-    /// mutations touched, writes `confirmed` (changes the hub accepted, e.g. from a pull),
-    /// then re-applies the still-pending outbox through `apply`. One transaction.
+    /// mutations touched, writes `confirmed` (changes the hub accepted), then re-applies
+    /// the unconfirmed outbox through `apply`. One transaction.
     pub fn rebase(&mut self, confirmed: &[Change]) -> Result<RebaseReport> {
         let tx = self.write_tx()?;
-        events::delete_pending_events(&tx)?;
-        for (kind, id, data) in shadow::take_shadows(&tx)? {
-            match (kind, data) {
-                (Kind::Ticket, Some(json)) => {
-                    let t: Ticket = serde_json::from_str(&json)?;
-                    let notes = events::get_notes_text(&tx, t.id)?;
-                    tickets::upsert_ticket(&tx, &t, Some(&notes))?;
-                }
-                (Kind::Ticket, None) => tickets::delete_ticket(&tx, TicketId(id))?,
-                (Kind::Customer, Some(json)) => customers::upsert_customer(&tx, &serde_json::from_str(&json)?)?,
-                (Kind::Customer, None) => customers::delete_customer(&tx, CustomerId(id))?,
-                (Kind::KbArticle, Some(json)) => kb_articles::upsert_kb_article(&tx, &serde_json::from_str(&json)?)?,
-                (Kind::KbArticle, None) => kb_articles::delete_kb_article(&tx, KbArticleId(id))?,
-            }
-        }
+        restore_confirmed(&tx)?;
         write_changes(&tx, confirmed, false)?;
-        let mut report = RebaseReport::default();
-        for entry in outbox::list_pending(&tx)? {
-            let state = load_state(&tx, &entry.mutation)?;
-            match apply(&state, &entry.actor, entry.mutation_id, &entry.mutation, entry.wall_time) {
-                Ok(changes) => {
-                    write_changes(&tx, &changes, true)?;
-                    outbox::set_local_error(&tx, entry.seq, None)?;
-                    report.reapplied += 1;
-                }
-                Err(e) => {
-                    outbox::set_local_error(&tx, entry.seq, Some(&e.to_string()))?;
-                    report.failing += 1;
-                }
-            }
-        }
+        let report = reapply_unconfirmed(&tx)?;
         tx.commit()?;
         self.kb_terms.invalidate();
         Ok(report)
+    }
+
+    /// Writes one page the hub sent (entities at their newest version, ticket snapshots
+    /// and events), evicts tickets that left the hub's window, advances the pull cursor
+    /// and the confirmed seq, and re-applies the unconfirmed outbox on top. One
+    /// transaction: after a crash either all of the page is in or none of it.
+    pub fn apply_pull(&mut self, page: &PullResponse) -> Result<RebaseReport> {
+        let tx = self.write_tx()?;
+        restore_confirmed(&tx)?;
+        for a in &page.agents {
+            reference_data::upsert_agent(&tx, a)?;
+        }
+        for d in &page.departments {
+            reference_data::upsert_department(&tx, d.id, &d.name)?;
+        }
+        for c in &page.categories {
+            reference_data::upsert_category(&tx, c.id, &c.name)?;
+        }
+        if let Some(sla) = &page.sla {
+            sync_state::set_value(&tx, SLA_KEY, &serde_json::to_string(sla)?)?;
+        }
+        for c in &page.customers {
+            customers::upsert_customer(&tx, c)?;
+        }
+        for a in &page.kb_articles {
+            kb_articles::upsert_kb_article(&tx, a)?;
+        }
+        let mut with_new_text = std::collections::BTreeSet::new();
+        for e in &page.events {
+            if events::insert_event(&tx, e, false)? && e.kind.searchable_text().is_some() {
+                with_new_text.insert(e.ticket_id);
+            }
+        }
+        for t in &page.tickets {
+            let notes = if with_new_text.contains(&t.id) { Some(events::get_notes_text(&tx, t.id)?) } else { None };
+            tickets::upsert_ticket(&tx, t, notes.as_deref())?;
+        }
+        let keep: Vec<TicketId> = outbox::list_unconfirmed(&tx, confirmed_seq(&tx)?.max(page.last_seq))?
+            .iter()
+            .flat_map(|e| e.mutation.touches().tickets)
+            .collect();
+        tickets::evict_inactive_before(&tx, page.window_start, &keep)?;
+        sync_state::set_value(&tx, CURSOR_KEY, &page.cursor.to_string())?;
+        if page.last_seq > confirmed_seq(&tx)? {
+            sync_state::set_value(&tx, CONFIRMED_SEQ_KEY, &page.last_seq.to_string())?;
+        }
+        let report = reapply_unconfirmed(&tx)?;
+        tx.commit()?;
+        if !page.kb_articles.is_empty() {
+            self.kb_terms.invalidate();
+        }
+        Ok(report)
+    }
+
+    /// The version of the hub's change log this desktop has pulled up to (0: nothing yet).
+    pub fn pull_cursor(&self) -> Result<u64> {
+        Ok(sync_state::get_value(&self.conn, CURSOR_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// The highest seq of this installation whose effect the pulled state contains.
+    pub fn confirmed_seq(&self) -> Result<u64> {
+        confirmed_seq(&self.conn)
+    }
+
+    /// The SLA policy and calendar the hub sent, if any yet.
+    pub fn sla_settings(&self) -> Result<Option<SlaSettings>> {
+        Ok(sync_state::get_value(&self.conn, SLA_KEY)?.map(|v| serde_json::from_str(&v)).transpose()?)
     }
 
     // ---- outbox ------------------------------------------------------------------
@@ -293,6 +333,57 @@ impl Store {
     pub fn suggest_kb_articles(&self, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
         search::suggest_kb_articles(&self.conn, &self.kb_terms, form_text, limit)
     }
+}
+
+const CURSOR_KEY: &str = "pull_cursor";
+const CONFIRMED_SEQ_KEY: &str = "confirmed_seq";
+const SLA_KEY: &str = "sla_settings";
+
+fn confirmed_seq(conn: &Connection) -> Result<u64> {
+    Ok(sync_state::get_value(conn, CONFIRMED_SEQ_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Removes the effects of unconfirmed mutations: their events, and the entities they
+/// changed go back to the confirmed version kept in `shadow`.
+fn restore_confirmed(tx: &Transaction<'_>) -> Result<()> {
+    events::delete_pending_events(tx)?;
+    for (kind, id, data) in shadow::take_shadows(tx)? {
+        match (kind, data) {
+            (Kind::Ticket, Some(json)) => {
+                let t: Ticket = serde_json::from_str(&json)?;
+                let notes = events::get_notes_text(tx, t.id)?;
+                tickets::upsert_ticket(tx, &t, Some(&notes))?;
+            }
+            (Kind::Ticket, None) => tickets::delete_ticket(tx, TicketId(id))?,
+            (Kind::Customer, Some(json)) => customers::upsert_customer(tx, &serde_json::from_str(&json)?)?,
+            (Kind::Customer, None) => customers::delete_customer(tx, CustomerId(id))?,
+            (Kind::KbArticle, Some(json)) => kb_articles::upsert_kb_article(tx, &serde_json::from_str(&json)?)?,
+            (Kind::KbArticle, None) => kb_articles::delete_kb_article(tx, KbArticleId(id))?,
+        }
+    }
+    Ok(())
+}
+
+/// Re-applies, in seq order, every mutation the pulled state does not contain yet and
+/// the hub has not rejected. One that no longer applies stays in the outbox (the hub
+/// decides, and its reason reaches the agent).
+fn reapply_unconfirmed(tx: &Transaction<'_>) -> Result<RebaseReport> {
+    let mut report = RebaseReport::default();
+    for entry in outbox::list_unconfirmed(tx, confirmed_seq(tx)?)? {
+        let state = load_state(tx, &entry.mutation)?;
+        match apply(&state, &entry.actor, entry.mutation_id, &entry.mutation, entry.wall_time) {
+            Ok(changes) => {
+                write_changes(tx, &changes, true)?;
+                outbox::set_local_error(tx, entry.seq, None)?;
+                report.reapplied += 1;
+            }
+            Err(e) => {
+                outbox::set_local_error(tx, entry.seq, Some(&e.to_string()))?;
+                report.failing += 1;
+            }
+        }
+    }
+    Ok(report)
 }
 
 fn record_in(tx: &Transaction<'_>, actor: &Actor, mutation: Mutation, now: Timestamp) -> Result<Recorded> {

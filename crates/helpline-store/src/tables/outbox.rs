@@ -70,15 +70,19 @@ pub fn insert_outbox_entry(
     Ok(seq)
 }
 
-fn read_entry(
-    r: &Row<'_>,
-) -> rusqlite::Result<(u64, uuid::Uuid, String, String, String, i64, String, Option<String>, Option<String>)> {
+fn read_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
 
 fn list(conn: &Connection, sql: &str) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map([], read_entry)?;
+    collect_entries(rows)
+}
+
+type RawEntry = (u64, uuid::Uuid, String, String, String, i64, String, Option<String>, Option<String>);
+
+fn collect_entries(rows: impl Iterator<Item = rusqlite::Result<RawEntry>>) -> Result<Vec<OutboxEntry>> {
     let mut out = Vec::new();
     for row in rows {
         let (seq, id, actor, mutation, hlc, wall, status, reason, local_error) = row?;
@@ -102,6 +106,16 @@ const COLUMNS: &str = "seq, mutation_id, actor, mutation, hlc, wall_time, status
 /// Mutations the hub has not confirmed yet, in seq order.
 pub fn list_pending(conn: &Connection) -> Result<Vec<OutboxEntry>> {
     list(conn, &format!("SELECT {COLUMNS} FROM outbox WHERE status = 'pending' ORDER BY seq"))
+}
+
+/// Mutations whose effect the pulled state does not contain yet (seq above
+/// `confirmed_seq`) and that the hub has not refused, in seq order: what a rebase
+/// re-applies. Accepted ones stay here until a pull brings their effect.
+pub fn list_unconfirmed(conn: &Connection, confirmed_seq: u64) -> Result<Vec<OutboxEntry>> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE seq > ?1 AND status != 'rejected' ORDER BY seq");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([confirmed_seq], read_entry)?;
+    collect_entries(rows)
 }
 
 /// Mutations the hub refused, newest first, for the agent to see.

@@ -58,6 +58,28 @@ pub fn delete_ticket(conn: &Connection, id: TicketId) -> Result<()> {
     Ok(())
 }
 
+/// Drops resolved and closed tickets last updated before `window_start` (and their
+/// events) from the cache, except those in `keep` (touched by unconfirmed mutations).
+pub fn evict_inactive_before(
+    conn: &Connection,
+    window_start: helpline_domain::Timestamp,
+    keep: &[TicketId],
+) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT id FROM tickets WHERE NOT ({ACTIVE}) AND updated_at < ?1"))?;
+    let ids =
+        stmt.query_map([window_start.as_millis()], |r| r.get::<_, uuid::Uuid>(0))?.collect::<Result<Vec<_>, _>>()?;
+    let mut evicted = 0;
+    for id in ids {
+        if keep.contains(&TicketId(id)) {
+            continue;
+        }
+        conn.prepare_cached("DELETE FROM events WHERE ticket_id = ?1")?.execute([id])?;
+        delete_ticket(conn, TicketId(id))?;
+        evicted += 1;
+    }
+    Ok(evicted)
+}
+
 pub fn count_tickets(conn: &Connection) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))?)
 }

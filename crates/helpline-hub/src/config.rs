@@ -1,0 +1,132 @@
+//! Every option of the hub, declared once with its default, its environment variable and
+//! what it does. Sources, later ones winning: defaults, the config file (TOML), the
+//! environment.
+
+use crate::error::{HubError, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+macro_rules! options {
+    ($( $(#[doc = $doc:literal])+ $name:ident: $ty:ty = $default:expr, env $env:literal; )*) => {
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Config {
+            $( $(#[doc = $doc])+ pub $name: $ty, )*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Self { $( $name: $default, )* }
+            }
+        }
+
+        impl Config {
+            fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+                $(
+                    if let Some(value) = var($env) {
+                        self.$name = value.parse().map_err(|e| {
+                            HubError::Invalid(format!("{}={value:?} is not valid: {e}", $env))
+                        })?;
+                    }
+                )*
+                Ok(())
+            }
+
+            /// Name, environment variable, default and description of every option.
+            pub fn describe() -> Vec<(&'static str, &'static str, String, String)> {
+                let defaults = Config::default();
+                vec![$(
+                    (stringify!($name), $env, format!("{:?}", defaults.$name), concat!($($doc, "\n"),+).trim().to_owned()),
+                )*]
+            }
+        }
+    };
+}
+
+options! {
+    /// Address and port the hub listens on.
+    listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 7878)), env "HELPLINE_HUB_LISTEN";
+    /// Where the data lives: a SQLite file path, or a `postgres://` URL.
+    database: String = "helpline-hub.db".to_owned(), env "HELPLINE_HUB_DATABASE";
+    /// How long a login token stays valid, in days.
+    token_ttl_days: u32 = 30, env "HELPLINE_HUB_TOKEN_TTL_DAYS";
+    /// Desktops receive open tickets and those touched within this many days; older
+    /// resolved tickets are evicted from their cache.
+    ticket_window_days: u32 = 90, env "HELPLINE_HUB_TICKET_WINDOW_DAYS";
+    /// Largest request body accepted, in bytes.
+    max_body_bytes: u64 = 4 * 1024 * 1024, env "HELPLINE_HUB_MAX_BODY_BYTES";
+    /// Most mutations one push may carry.
+    max_push_mutations: u32 = 1000, env "HELPLINE_HUB_MAX_PUSH_MUTATIONS";
+    /// How many change-log versions one pull page covers.
+    pull_page_versions: u64 = 5000, env "HELPLINE_HUB_PULL_PAGE_VERSIONS";
+    /// Connections to PostgreSQL per hub process.
+    postgres_pool_size: usize = 16, env "HELPLINE_HUB_POSTGRES_POOL_SIZE";
+    /// Log filter (tracing's EnvFilter syntax), e.g. "info" or "helpline_hub=debug".
+    log_filter: String = "info".to_owned(), env "HELPLINE_HUB_LOG";
+    /// "text" for people, "json" for log collectors.
+    log_format: String = "text".to_owned(), env "HELPLINE_HUB_LOG_FORMAT";
+}
+
+impl Config {
+    /// Defaults, then `file` (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| HubError::Invalid(format!("cannot read config file {}: {e}", path.display())))?;
+                toml::from_str(&text).map_err(|e| HubError::Invalid(format!("config file {}: {e}", path.display())))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(HubError::Invalid(format!(
+                "log_format must be \"text\" or \"json\", not {:?}",
+                self.log_format
+            )));
+        }
+        if self.pull_page_versions == 0 || self.max_push_mutations == 0 || self.ticket_window_days == 0 {
+            return Err(HubError::Invalid(
+                "pull_page_versions, max_push_mutations and ticket_window_days must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database.starts_with("postgres://") || self.database.starts_with("postgresql://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let mut c: Config = toml::from_str("listen = \"127.0.0.1:9000\"\nticket_window_days = 30").unwrap();
+        assert_eq!(c.ticket_window_days, 30);
+        assert_eq!(c.token_ttl_days, 30);
+        c.apply_env(|name| (name == "HELPLINE_HUB_LISTEN").then(|| "127.0.0.1:0".to_owned())).unwrap();
+        assert_eq!(c.listen.port(), 0);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_name() {
+        let mut c = Config::default();
+        let err = c.apply_env(|name| (name == "HELPLINE_HUB_TOKEN_TTL_DAYS").then(|| "soon".to_owned())).unwrap_err();
+        assert!(err.to_string().contains("HELPLINE_HUB_TOKEN_TTL_DAYS"), "{err}");
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
+    fn every_option_is_described() {
+        assert!(Config::describe().iter().all(|(_, env, _, doc)| env.starts_with("HELPLINE_HUB_") && !doc.is_empty()));
+    }
+}

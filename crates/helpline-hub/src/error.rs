@@ -1,0 +1,106 @@
+//! The hub's errors, and how each reaches a client: an HTTP status with an
+//! [`ErrorBody`] of the same kinds the desktop shows.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use helpline_domain::{DomainError, ErrorKind};
+use helpline_protocol::ErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the request body is larger than the hub accepts (see max_body_bytes at /v1/capabilities)")]
+    TooLarge,
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = HubError> = std::result::Result<T, E>;
+
+impl HubError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            HubError::Invalid(_) | HubError::TooLarge => ErrorKind::Validation,
+            HubError::Unauthorized(_) => ErrorKind::Unauthorized,
+            HubError::Forbidden(_) => ErrorKind::Forbidden,
+            HubError::NotFound(_) => ErrorKind::NotFound,
+            HubError::Conflict(_) => ErrorKind::Conflict,
+            HubError::Domain(e) => e.kind(),
+            HubError::Unavailable(_) | HubError::Pool(_) => ErrorKind::Offline,
+            HubError::Sqlite(_)
+            | HubError::Migration(_)
+            | HubError::Postgres(_)
+            | HubError::Corrupt(_)
+            | HubError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        if let HubError::TooLarge = self {
+            return StatusCode::PAYLOAD_TOO_LARGE;
+        }
+        match self.kind() {
+            ErrorKind::Validation => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Offline => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        // Internal details stay in the log; the client gets a plain sentence.
+        let message = match self.kind() {
+            ErrorKind::Internal => "the hub failed to process the request; see its log".to_owned(),
+            _ => self.to_string(),
+        };
+        (status, axum::Json(ErrorBody { kind: self.kind(), message })).into_response()
+    }
+}
+
+impl From<JsonRejection> for HubError {
+    fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return HubError::TooLarge;
+        }
+        HubError::Invalid(format!("malformed request: {}", r.body_text()))
+    }
+}
+
+impl From<QueryRejection> for HubError {
+    fn from(r: QueryRejection) -> Self {
+        HubError::Invalid(format!("malformed query: {}", r.body_text()))
+    }
+}

@@ -1,0 +1,216 @@
+//! The HTTP API (axum): thin handlers over [`Storage`]. Every error leaves as JSON with
+//! a kind; bodies are size-limited; tokens are checked on every authenticated request.
+
+use crate::admin;
+use crate::auth::{hash_token, new_token, verify_password};
+use crate::config::Config;
+use crate::error::{HubError, Result};
+use crate::storage::{PullScope, Session, Storage};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::{Stream, StreamExt as _};
+use helpline_domain::{Agent, Role, Timestamp};
+use helpline_protocol::{
+    API_VERSION, Capabilities, LoginRequest, LoginResponse, NewAgent, Poke, PullResponse, PushRequest, PushResponse,
+};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio_stream::wrappers::WatchStream;
+use tower_http::trace::TraceLayer;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// Longest login or password accepted: anything longer is not a real one.
+const MAX_CREDENTIAL_CHARS: usize = 256;
+
+#[derive(Debug)]
+pub struct Hub<S> {
+    pub storage: S,
+    pub config: Config,
+    /// Turns true when the hub stops, so open streams end and shutdown can finish.
+    pub closing: tokio::sync::watch::Receiver<bool>,
+}
+
+pub fn router<S: Storage>(hub: Arc<Hub<S>>) -> Router {
+    let limit = usize::try_from(hub.config.max_body_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .route("/v1/capabilities", get(capabilities::<S>))
+        .route("/v1/health", get(health))
+        .route("/v1/login", post(login::<S>))
+        .route("/v1/push", post(push::<S>))
+        .route("/v1/pull", get(pull::<S>))
+        .route("/v1/stream", get(stream::<S>))
+        .route("/v1/admin/agents", get(list_agents::<S>).post(add_agent::<S>))
+        .route("/v1/admin/agents/{login}/disable", post(disable_agent::<S>))
+        .fallback(|| async { HubError::NotFound("no such endpoint; see /v1/capabilities".into()) })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(hub)
+}
+
+/// A JSON body whose rejections are JSON errors too.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(HubError))]
+struct JsonBody<T>(T);
+
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(HubError))]
+struct QueryParams<T>(T);
+
+/// The session behind the request's bearer token.
+#[derive(Debug)]
+struct Authed(Session);
+
+impl<S: Storage> FromRequestParts<Arc<Hub<S>>> for Authed {
+    type Rejection = HubError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub<S>>) -> Result<Self> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or_else(|| HubError::Unauthorized("sign in first: the request has no bearer token".into()))?;
+        match hub.storage.find_session(hash_token(token.trim()), crate::now()).await? {
+            Some(session) => Ok(Authed(session)),
+            None => Err(HubError::Unauthorized("the session has expired or was revoked; sign in again".into())),
+        }
+    }
+}
+
+async fn capabilities<S: Storage>(State(hub): State<Arc<Hub<S>>>) -> Json<Capabilities> {
+    Json(Capabilities {
+        api_version: API_VERSION.into(),
+        server: format!("helpline-hub {}", env!("CARGO_PKG_VERSION")),
+        max_body_bytes: hub.config.max_body_bytes,
+        max_push_mutations: hub.config.max_push_mutations,
+        stream: "sse".into(),
+        storage: hub.storage.kind().into(),
+    })
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn login<S: Storage>(
+    State(hub): State<Arc<Hub<S>>>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<LoginResponse>> {
+    if req.login.chars().count() > MAX_CREDENTIAL_CHARS || req.password.chars().count() > MAX_CREDENTIAL_CHARS {
+        return Err(HubError::Invalid("login and password are limited to 256 characters".into()));
+    }
+    let wrong = || HubError::Unauthorized("wrong login or password".into());
+    let (agent, hash) = hub.storage.find_login(req.login.trim()).await?.ok_or_else(wrong)?;
+    let password = req.password.clone();
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| HubError::Internal(e.to_string()))?;
+    if !verified {
+        return Err(wrong());
+    }
+    if !agent.active {
+        return Err(HubError::Unauthorized("this agent has been disabled; ask an admin".into()));
+    }
+    let device_code = hub.storage.register_client(req.client_id, agent.id).await?;
+    let token = new_token();
+    let expires_at = Timestamp::from_millis(crate::now().as_millis() + i64::from(hub.config.token_ttl_days) * DAY_MS);
+    let session = Session { agent: agent.clone(), client_id: req.client_id };
+    hub.storage.insert_token(hash_token(&token), &session, expires_at).await?;
+    tracing::info!(login = %agent.login, client = %req.client_id, %device_code, "signed in");
+    Ok(Json(LoginResponse { token, expires_at, agent, device_code }))
+}
+
+async fn push<S: Storage>(
+    State(hub): State<Arc<Hub<S>>>,
+    Authed(session): Authed,
+    JsonBody(req): JsonBody<PushRequest>,
+) -> Result<Json<PushResponse>> {
+    if req.client_id != session.client_id {
+        return Err(HubError::Forbidden("this token belongs to another desktop installation".into()));
+    }
+    if req.mutations.len() > hub.config.max_push_mutations as usize {
+        return Err(HubError::Invalid(format!(
+            "one push may carry at most {} mutations",
+            hub.config.max_push_mutations
+        )));
+    }
+    if let Some(m) = req.mutations.iter().find(|m| m.client_id != req.client_id) {
+        return Err(HubError::Invalid(format!("mutation {} names another client id", m.mutation_id)));
+    }
+    if req.mutations.windows(2).any(|w| w[1].seq <= w[0].seq) {
+        return Err(HubError::Invalid("mutations must be in increasing seq order".into()));
+    }
+    let response = hub.storage.push(&session, req.mutations, crate::now()).await?;
+    Ok(Json(response))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PullParams {
+    #[serde(default)]
+    cursor: u64,
+}
+
+async fn pull<S: Storage>(
+    State(hub): State<Arc<Hub<S>>>,
+    Authed(session): Authed,
+    QueryParams(params): QueryParams<PullParams>,
+) -> Result<Json<PullResponse>> {
+    let window = i64::from(hub.config.ticket_window_days) * DAY_MS;
+    let scope = PullScope {
+        client_id: session.client_id,
+        with_kb_drafts: PullScope::for_role(session.agent.role),
+        window_start: Timestamp::from_millis(crate::now().as_millis() - window),
+        max_versions: hub.config.pull_page_versions,
+    };
+    Ok(Json(hub.storage.pull(params.cursor, scope).await?))
+}
+
+async fn stream<S: Storage>(
+    State(hub): State<Arc<Hub<S>>>,
+    Authed(_): Authed,
+) -> Sse<impl Stream<Item = std::result::Result<Event, Infallible>>> {
+    let mut closing = hub.closing.clone();
+    let pokes = WatchStream::new(hub.storage.watch_head())
+        .map(|head| {
+            let data = serde_json::to_string(&Poke { head }).unwrap_or_default();
+            Ok(Event::default().event("poke").data(data))
+        })
+        .take_until(async move {
+            let _ = closing.wait_for(|c| *c).await;
+        });
+    Sse::new(pokes).keep_alive(KeepAlive::default())
+}
+
+fn require_admin(session: &Session) -> Result<()> {
+    if session.agent.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(HubError::Forbidden("only admins manage agents".into()))
+    }
+}
+
+async fn list_agents<S: Storage>(State(hub): State<Arc<Hub<S>>>, Authed(session): Authed) -> Result<Json<Vec<Agent>>> {
+    require_admin(&session)?;
+    Ok(Json(hub.storage.list_agents().await?))
+}
+
+async fn add_agent<S: Storage>(
+    State(hub): State<Arc<Hub<S>>>,
+    Authed(session): Authed,
+    JsonBody(new): JsonBody<NewAgent>,
+) -> Result<Json<Agent>> {
+    require_admin(&session)?;
+    Ok(Json(admin::add_agent(&hub.storage, new).await?))
+}
+
+async fn disable_agent<S: Storage>(
+    State(hub): State<Arc<Hub<S>>>,
+    Authed(session): Authed,
+    Path(login): Path<String>,
+) -> Result<Json<Agent>> {
+    require_admin(&session)?;
+    Ok(Json(hub.storage.disable_agent(&login).await?))
+}

@@ -1,0 +1,176 @@
+//! The hub's storage: one trait, two backends (SQLite embedded by default, PostgreSQL to
+//! scale). Only the backend modules contain SQL. What both share (the rules a mutation
+//! goes through, device codes, duplicate keys) lives here, free of SQL.
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::error::Result;
+use helpline_domain::{
+    Actor, Agent, AgentId, Change, ClientId, Customer, DomainError, Mutation, MutationId, Role, State, Timestamp, apply,
+};
+use helpline_protocol::{Category, Department, MutationEnvelope, PullResponse, PushResponse, SlaSettings};
+use std::future::Future;
+use std::path::Path;
+use tokio::sync::watch;
+
+/// Who a valid token belongs to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub agent: Agent,
+    pub client_id: ClientId,
+}
+
+impl Session {
+    /// The actor the hub applies this session's mutations as: the agent's role and
+    /// department as the hub knows them now, whatever the desktop recorded.
+    pub fn actor(&self) -> Actor {
+        Actor { agent_id: self.agent.id, role: self.agent.role, department_id: self.agent.department_id }
+    }
+}
+
+/// What a pull may send, besides the cursor.
+#[derive(Debug, Clone, Copy)]
+pub struct PullScope {
+    pub client_id: ClientId,
+    /// Drafts go only to roles that write KB articles.
+    pub with_kb_drafts: bool,
+    pub window_start: Timestamp,
+    pub max_versions: u64,
+}
+
+impl PullScope {
+    pub fn for_role(role: Role) -> bool {
+        !matches!(role, Role::FirstLevel)
+    }
+}
+
+pub trait Storage: Send + Sync + 'static {
+    /// "sqlite" or "postgres".
+    fn kind(&self) -> &'static str;
+
+    /// The newest change-log version, updated after every commit (on PostgreSQL also
+    /// for commits of other hub processes). Streams watch it to poke desktops.
+    fn watch_head(&self) -> watch::Receiver<u64>;
+
+    // ---- agents and sessions ----------------------------------------------------
+    fn find_login(&self, login: &str) -> impl Future<Output = Result<Option<(Agent, String)>>> + Send;
+    /// Registers `client` to `agent` on its first login and returns its device code.
+    /// A client id registered to another agent is refused.
+    fn register_client(&self, client: ClientId, agent: AgentId) -> impl Future<Output = Result<String>> + Send;
+    fn insert_token(
+        &self,
+        token_hash: String,
+        session: &Session,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The session of an unexpired token of an active agent.
+    fn find_session(&self, token_hash: String, now: Timestamp) -> impl Future<Output = Result<Option<Session>>> + Send;
+
+    // ---- sync -----------------------------------------------------------------------
+    /// Processes mutations in seq order (see DESIGN §3): a seen seq returns its stored
+    /// result, a gap stops, each new one is applied (or rejected) atomically and
+    /// advances the client's seq.
+    fn push(
+        &self,
+        session: &Session,
+        mutations: Vec<MutationEnvelope>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<PushResponse>> + Send;
+    fn pull(&self, cursor: u64, scope: PullScope) -> impl Future<Output = Result<PullResponse>> + Send;
+
+    // ---- administration -----------------------------------------------------------
+    /// Creates or updates an agent (by id); `password_hash: None` keeps the password.
+    fn upsert_agent(&self, agent: Agent, password_hash: Option<String>) -> impl Future<Output = Result<()>> + Send;
+    fn list_agents(&self) -> impl Future<Output = Result<Vec<Agent>>> + Send;
+    /// Marks the agent inactive and revokes all their tokens at once.
+    fn disable_agent(&self, login: &str) -> impl Future<Output = Result<Agent>> + Send;
+    fn upsert_department(&self, department: Department) -> impl Future<Output = Result<()>> + Send;
+    fn list_departments(&self) -> impl Future<Output = Result<Vec<Department>>> + Send;
+    fn upsert_category(&self, category: Category) -> impl Future<Output = Result<()>> + Send;
+    fn list_categories(&self) -> impl Future<Output = Result<Vec<Category>>> + Send;
+    fn set_sla(&self, settings: SlaSettings) -> impl Future<Output = Result<()>> + Send;
+    fn get_sla(&self) -> impl Future<Output = Result<SlaSettings>> + Send;
+    /// A consistent copy of the whole database at `dest`, taken while serving.
+    fn backup(&self, dest: &Path) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The outcome of running one mutation through the rules against the hub's state.
+pub(crate) fn decide(
+    state: &State,
+    actor: &Actor,
+    mutation_id: MutationId,
+    mutation: &Mutation,
+    now: Timestamp,
+) -> std::result::Result<Vec<Change>, DomainError> {
+    apply(state, actor, mutation_id, mutation, now)
+}
+
+/// The lookup keys two customers must not share without being flagged as duplicates.
+pub(crate) fn duplicate_keys(c: &Customer) -> Vec<String> {
+    if c.merged_into.is_some() {
+        return Vec::new();
+    }
+    let phones = c.phones.iter().map(|p| format!("phone:{}", p.as_str()));
+    let emails = c.emails.iter().map(|e| format!("email:{}", e.to_lowercase()));
+    phones.chain(emails).collect()
+}
+
+/// Device codes in the order they are handed out: 2 characters first (24 × 32 of them),
+/// then 3, then 4. No I, O, 0 or 1, so a code read out on the phone is unambiguous.
+pub(crate) fn device_code(n: u64) -> String {
+    const FIRST: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const REST: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let (first, rest) = (FIRST.len() as u64, REST.len() as u64);
+    let mut n = n;
+    let mut len = 1;
+    while n >= first * rest.pow(len) {
+        n -= first * rest.pow(len);
+        len += 1;
+    }
+    let mut code = vec![0u8; len as usize + 1];
+    for slot in code.iter_mut().skip(1).rev() {
+        *slot = REST[(n % rest) as usize];
+        n /= rest;
+    }
+    code[0] = FIRST[n as usize];
+    String::from_utf8(code).unwrap_or_default()
+}
+
+/// How an error kind is stored: its wire name ("conflict").
+pub(crate) fn kind_name(kind: helpline_domain::ErrorKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+pub(crate) fn parse_kind(name: &str) -> helpline_domain::ErrorKind {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).unwrap_or(helpline_domain::ErrorKind::Internal)
+}
+
+/// The SLA settings a new hub starts with.
+pub(crate) fn default_sla() -> SlaSettings {
+    SlaSettings {
+        policy: helpline_domain::SlaPolicy::standard(),
+        calendar: helpline_domain::BusinessCalendar::office_hours("Europe/Berlin"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use helpline_domain::DeviceCode;
+    use std::collections::HashSet;
+
+    #[test]
+    fn device_codes_are_unique_valid_and_short_first() {
+        assert_eq!(device_code(0), "AA");
+        assert_eq!(device_code(1), "AB");
+        let mut seen = HashSet::new();
+        for n in 0..40_000 {
+            let code = device_code(n);
+            assert!(DeviceCode::parse(&code).is_ok(), "{code}");
+            assert!(seen.insert(code.clone()), "{code} repeats at {n}");
+        }
+        assert_eq!(device_code(24 * 32 - 1).len(), 2);
+        assert_eq!(device_code(24 * 32).len(), 3);
+    }
+}
