@@ -1,3 +1,5 @@
-//! Cross-crate tests and benchmark programs.
+//! Cross-crate tests and benchmark programs: real hubs, real desktops, faults between.
 
 pub mod dataset;
+pub mod faults;
+pub mod harness;

@@ -17,6 +17,7 @@ const PG_URL_VAR: &str = "HELPLINE_TEST_PG_URL";
 /// failed or a suite did not report its results.
 pub fn run() -> Result<()> {
     crate::setup::run()?;
+    build_binaries()?;
 
     let mut suites = Vec::new();
     suites.push(if nextest_available() { run_nextest()? } else { run_cargo_test()? });
@@ -44,8 +45,31 @@ fn nextest_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Hands the tests setup's PostgreSQL URL, unless the caller chose one.
+/// The programs the tests start as real processes (and kill).
+const TEST_BINARIES: &[(&str, &str)] = &[("helpline-hub", "HELPLINE_HUB_BIN"), ("helpline-sim", "HELPLINE_SIM_BIN")];
+
+/// Builds the workspace's programs with the same features the test run uses, so the tests
+/// can start them; their paths go to the tests in `HELPLINE_*_BIN`.
+fn build_binaries() -> Result<()> {
+    let status = cmd::cargo().args(["build", "--workspace", "--bins"]).status()?;
+    if !status.success() {
+        bail!("building the workspace's programs failed");
+    }
+    Ok(())
+}
+
+fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::cmd::workspace_root().join("target"))
+}
+
+/// Hands the tests setup's PostgreSQL URL, unless the caller chose one, and the paths of the
+/// programs they start.
 fn test_env(cmd: &mut Command) {
+    for (name, var) in TEST_BINARIES {
+        cmd.env(var, target_dir().join("debug").join(name));
+    }
     if std::env::var_os(PG_URL_VAR).is_none_or(|v| v.is_empty()) {
         cmd.env(PG_URL_VAR, crate::setup::test_pg_url());
     }

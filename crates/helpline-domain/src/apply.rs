@@ -266,8 +266,10 @@ pub fn apply(
             merged.merged_into = Some(*into);
             merged.likely_duplicates.clear();
             merged.updated_at = now;
-            out.changes.push(Change::Customer(joined));
+            // The merged record first: whoever stores these in order (the hub's duplicate
+            // check) no longer sees it as a separate customer when the joined one arrives.
             out.changes.push(Change::Customer(merged));
+            out.changes.push(Change::Customer(joined));
         }
         Mutation::SaveKbArticle(draft) => save_kb_article(state, actor, draft, &mut out)?,
         Mutation::PublishKbArticle { article_id } => {

@@ -50,10 +50,10 @@ options! {
     /// Where the data lives: a SQLite file path, or a `postgres://` URL.
     database: String = "helpline-hub.db".to_owned(), env "HELPLINE_HUB_DATABASE";
     /// How long a login token stays valid, in days.
-    token_ttl_days: u32 = 30, env "HELPLINE_HUB_TOKEN_TTL_DAYS";
+    token_ttl_days: f64 = 30.0, env "HELPLINE_HUB_TOKEN_TTL_DAYS";
     /// Desktops receive open tickets and those touched within this many days; older
     /// resolved tickets are evicted from their cache.
-    ticket_window_days: u32 = 90, env "HELPLINE_HUB_TICKET_WINDOW_DAYS";
+    ticket_window_days: f64 = 90.0, env "HELPLINE_HUB_TICKET_WINDOW_DAYS";
     /// Largest request body accepted, in bytes.
     max_body_bytes: u64 = 4 * 1024 * 1024, env "HELPLINE_HUB_MAX_BODY_BYTES";
     /// Most mutations one push may carry.
@@ -62,6 +62,10 @@ options! {
     pull_page_versions: u64 = 5000, env "HELPLINE_HUB_PULL_PAGE_VERSIONS";
     /// Connections to PostgreSQL per hub process.
     postgres_pool_size: usize = 16, env "HELPLINE_HUB_POSTGRES_POOL_SIZE";
+    /// PostgreSQL schema holding the hub's tables (created if missing; lowercase letters,
+    /// digits and '_'). Empty: the URL's search_path or the server's default ("public").
+    /// Hubs sharing a database must use the same schema.
+    postgres_schema: String = String::new(), env "HELPLINE_HUB_POSTGRES_SCHEMA";
     /// Log filter (tracing's EnvFilter syntax), e.g. "info" or "helpline_hub=debug".
     log_filter: String = "info".to_owned(), env "HELPLINE_HUB_LOG";
     /// "text" for people, "json" for log collectors.
@@ -91,9 +95,13 @@ impl Config {
                 self.log_format
             )));
         }
-        if self.pull_page_versions == 0 || self.max_push_mutations == 0 || self.ticket_window_days == 0 {
+        if self.pull_page_versions == 0
+            || self.max_push_mutations == 0
+            || !(self.ticket_window_days > 0.0)
+            || !(self.token_ttl_days > 0.0)
+        {
             return Err(HubError::Invalid(
-                "pull_page_versions, max_push_mutations and ticket_window_days must be at least 1".into(),
+                "pull_page_versions and max_push_mutations must be at least 1, ticket_window_days and token_ttl_days above 0".into(),
             ));
         }
         Ok(())
@@ -101,6 +109,11 @@ impl Config {
 
     pub fn is_postgres(&self) -> bool {
         self.database.starts_with("postgres://") || self.database.starts_with("postgresql://")
+    }
+
+    /// The configured PostgreSQL schema, if any.
+    pub fn postgres_schema(&self) -> Option<&str> {
+        Some(self.postgres_schema.as_str()).filter(|s| !s.is_empty())
     }
 }
 
@@ -111,8 +124,8 @@ mod tests {
     #[test]
     fn environment_overrides_file_and_defaults() {
         let mut c: Config = toml::from_str("listen = \"127.0.0.1:9000\"\nticket_window_days = 30").unwrap();
-        assert_eq!(c.ticket_window_days, 30);
-        assert_eq!(c.token_ttl_days, 30);
+        assert_eq!(c.ticket_window_days, 30.0);
+        assert_eq!(c.token_ttl_days, 30.0);
         c.apply_env(|name| (name == "HELPLINE_HUB_LISTEN").then(|| "127.0.0.1:0".to_owned())).unwrap();
         assert_eq!(c.listen.port(), 0);
     }

@@ -115,7 +115,8 @@ async fn login<S: Storage>(
     }
     let device_code = hub.storage.register_client(req.client_id, agent.id).await?;
     let token = new_token();
-    let expires_at = Timestamp::from_millis(crate::now().as_millis() + i64::from(hub.config.token_ttl_days) * DAY_MS);
+    let expires_at =
+        Timestamp::from_millis(crate::now().as_millis() + (hub.config.token_ttl_days * DAY_MS as f64) as i64);
     let session = Session { agent: agent.clone(), client_id: req.client_id };
     hub.storage.insert_token(hash_token(&token), &session, expires_at).await?;
     tracing::info!(login = %agent.login, client = %req.client_id, %device_code, "signed in");
@@ -158,7 +159,7 @@ async fn pull<S: Storage>(
     Authed(session): Authed,
     QueryParams(params): QueryParams<PullParams>,
 ) -> Result<Json<PullResponse>> {
-    let window = i64::from(hub.config.ticket_window_days) * DAY_MS;
+    let window = (hub.config.ticket_window_days * DAY_MS as f64) as i64;
     let scope = PullScope {
         client_id: session.client_id,
         with_kb_drafts: PullScope::for_role(session.agent.role),

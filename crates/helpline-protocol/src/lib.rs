@@ -150,6 +150,8 @@ pub struct PullResponse {
     /// Events of the tickets above that are newer than the cursor, or all of a ticket's
     /// events when the desktop may have evicted it.
     pub events: Vec<TicketEvent>,
+    /// The cursor this page was asked for: it holds what changed after it.
+    pub from: u64,
     /// Everything up to this version is included; pass it as the next cursor.
     pub cursor: u64,
     /// The hub's newest version when this page was read: `cursor < head` means more pages.

@@ -9,6 +9,8 @@ pub enum StoreError {
     NotRegistered,
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
+    #[error("a pulled page for cursor {requested} arrived when the store is at {current}; it was ignored")]
+    StalePage { requested: u64, current: u64 },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration: {0}")]
@@ -23,6 +25,7 @@ impl StoreError {
             StoreError::Domain(e) => e.kind(),
             StoreError::NotRegistered => ErrorKind::Unauthorized,
             StoreError::NotFound { .. } => ErrorKind::NotFound,
+            StoreError::StalePage { .. } => ErrorKind::Conflict,
             StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => ErrorKind::Internal,
         }
     }

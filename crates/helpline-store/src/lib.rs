@@ -13,7 +13,7 @@ pub use error::{Result, StoreError};
 pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, KbHit, TicketHit};
 pub use tables::device::Device;
 pub use tables::events::KbUsage;
-pub use tables::outbox::{OutboxEntry, OutboxStatus};
+pub use tables::outbox::{OutboxCounts, OutboxEntry, OutboxStatus};
 
 use helpline_domain::{
     Actor, Agent, CategoryId, Change, Customer, CustomerId, DepartmentId, KbArticle, KbArticleId, Level, Mutation,
@@ -144,8 +144,15 @@ impl Store {
     /// and events), evicts tickets that left the hub's window, advances the pull cursor
     /// and the confirmed seq, and re-applies the unconfirmed outbox on top. One
     /// transaction: after a crash either all of the page is in or none of it.
-    pub fn apply_pull(&mut self, page: &PullResponse) -> Result<RebaseReport> {
+    ///
+    /// `from` is the cursor the page was requested with: a page for another cursor (a
+    /// late duplicate, or a concurrent pull) is refused and changes nothing.
+    pub fn apply_pull(&mut self, from: u64, page: &PullResponse) -> Result<RebaseReport> {
         let tx = self.write_tx()?;
+        let current = sync_state::get_value(&tx, CURSOR_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0u64);
+        if current != from || page.from != from || page.cursor < from {
+            return Err(StoreError::StalePage { requested: from, current });
+        }
         restore_confirmed(&tx)?;
         for a in &page.agents {
             reference_data::upsert_agent(&tx, a)?;
@@ -217,6 +224,15 @@ impl Store {
         outbox::count_pending(&self.conn)
     }
 
+    /// The whole outbox in seq order, whatever each entry's status.
+    pub fn list_outbox_entries(&self) -> Result<Vec<OutboxEntry>> {
+        outbox::list_all(&self.conn)
+    }
+
+    pub fn count_outbox(&self) -> Result<OutboxCounts> {
+        outbox::count_by_status(&self.conn)
+    }
+
     pub fn list_rejected_mutations(&self) -> Result<Vec<OutboxEntry>> {
         outbox::list_rejected(&self.conn)
     }
@@ -252,6 +268,11 @@ impl Store {
 
     pub fn list_events(&self, ticket: TicketId) -> Result<Vec<TicketEvent>> {
         events::list_events(&self.conn, ticket)
+    }
+
+    /// Every cached ticket, by id (for diagnostics and convergence checks).
+    pub fn list_all_tickets(&self) -> Result<Vec<Ticket>> {
+        tickets::list_all_tickets(&self.conn)
     }
 
     pub fn count_tickets(&self) -> Result<u64> {

@@ -661,6 +661,7 @@ fn pull_in(conn: &Connection, cursor: u64, scope: PullScope) -> Result<PullRespo
         )?,
         tickets: Vec::new(),
         events: Vec::new(),
+        from: cursor,
         cursor: upper,
         head,
         last_seq: conn

@@ -118,6 +118,11 @@ pub fn list_unconfirmed(conn: &Connection, confirmed_seq: u64) -> Result<Vec<Out
     collect_entries(rows)
 }
 
+/// The whole outbox in seq order.
+pub fn list_all(conn: &Connection) -> Result<Vec<OutboxEntry>> {
+    list(conn, &format!("SELECT {COLUMNS} FROM outbox ORDER BY seq"))
+}
+
 /// Mutations the hub refused, newest first, for the agent to see.
 pub fn list_rejected(conn: &Connection) -> Result<Vec<OutboxEntry>> {
     list(conn, &format!("SELECT {COLUMNS} FROM outbox WHERE status = 'rejected' ORDER BY seq DESC"))
@@ -141,4 +146,26 @@ pub fn set_local_error(conn: &Connection, seq: u64, error: Option<&str>) -> Resu
     conn.prepare_cached("UPDATE outbox SET local_error = ?2 WHERE seq = ?1 AND local_error IS NOT ?2")?
         .execute(params![seq, error])?;
     Ok(())
+}
+
+/// How many outbox entries are pending, accepted and rejected.
+pub fn count_by_status(conn: &Connection) -> Result<OutboxCounts> {
+    let mut counts = OutboxCounts::default();
+    let mut stmt = conn.prepare_cached("SELECT status, count(*) FROM outbox GROUP BY status")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
+        let (status, n) = row?;
+        match OutboxStatus::parse(&status) {
+            OutboxStatus::Pending => counts.pending = n,
+            OutboxStatus::Accepted => counts.accepted = n,
+            OutboxStatus::Rejected => counts.rejected = n,
+        }
+    }
+    Ok(counts)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub accepted: u64,
+    pub rejected: u64,
 }

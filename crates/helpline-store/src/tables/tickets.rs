@@ -80,6 +80,11 @@ pub fn evict_inactive_before(
     Ok(evicted)
 }
 
+/// Every cached ticket, by id (diagnostics and convergence checks).
+pub fn list_all_tickets(conn: &Connection) -> Result<Vec<Ticket>> {
+    list(conn, "SELECT data FROM tickets ORDER BY id", [], 0)
+}
+
 pub fn count_tickets(conn: &Connection) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))?)
 }

@@ -1,0 +1,46 @@
+use helpline_domain::ErrorKind;
+use helpline_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The hub could not be reached (or did not answer in time): work goes on offline.
+    #[error("the hub is not reachable: {0}")]
+    Offline(String),
+    /// The hub answered with an error.
+    #[error("{message}")]
+    Hub { kind: ErrorKind, message: String },
+    #[error("the hub speaks API {hub}, this desktop {ours}; update the older one")]
+    Incompatible { hub: String, ours: String },
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ClientError {
+    /// The kind the UI branches on.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ClientError::Offline(_) => ErrorKind::Offline,
+            ClientError::Hub { kind, .. } => *kind,
+            ClientError::Incompatible { .. } => ErrorKind::Validation,
+            ClientError::NotSignedIn => ErrorKind::Unauthorized,
+            ClientError::Store(e) => e.kind(),
+            ClientError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether trying again later may succeed without anyone doing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Offline(_) => true,
+            ClientError::Hub { kind, .. } => matches!(kind, ErrorKind::Offline | ErrorKind::Internal),
+            ClientError::Store(StoreError::StalePage { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

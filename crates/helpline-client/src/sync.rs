@@ -1,0 +1,233 @@
+//! The sync engine: push the outbox in seq order, pull by cursor, rebase the unconfirmed
+//! outbox on top, and say how it went. Safe to kill at any point: every step that
+//! changes the store is one transaction, and the hub treats a repeated seq as done.
+
+use crate::Desktop;
+use crate::error::{ClientError, Result};
+use crate::hub_api::HubApi;
+use futures_util::StreamExt as _;
+use helpline_domain::Timestamp;
+use helpline_protocol::{MutationEnvelope, Outcome, PushRequest};
+use helpline_store::OutboxStatus;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Mutations per push request.
+pub const PUSH_BATCH: usize = 200;
+/// The slowest retry when the hub stays unreachable.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Even without pokes, pull this often (a missed poke costs at most this long).
+const QUIET_PULL_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    Online,
+    Offline,
+    Syncing,
+}
+
+/// What the UI shows about sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub connection: Connection,
+    /// Mutations the hub has not confirmed yet.
+    pub pending: u64,
+    /// Mutations the hub refused, to show the agent with the hub's reason.
+    pub rejected: u64,
+    pub last_sync: Option<Timestamp>,
+    pub last_error: Option<String>,
+    /// While pulling several pages (a fresh desktop): versions done of total.
+    pub progress: Option<(u64, u64)>,
+}
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        SyncStatus {
+            connection: Connection::Offline,
+            pending: 0,
+            rejected: 0,
+            last_sync: None,
+            last_error: None,
+            progress: None,
+        }
+    }
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub pages: usize,
+    pub cursor: u64,
+}
+
+impl<H: HubApi> Desktop<H> {
+    /// One full round: push everything pending, then pull until up to date.
+    pub async fn sync_once(&self) -> Result<SyncReport> {
+        let token = self.token()?;
+        self.update_status(|s| s.connection = Connection::Syncing);
+        let result = async {
+            let mut report = SyncReport::default();
+            self.push_outbox(&token, &mut report).await?;
+            self.pull_all(&token, &mut report).await?;
+            Ok::<_, ClientError>(report)
+        }
+        .await;
+        let now = self.clock.now();
+        let counts = self.with_store(|s| Ok((s.count_pending_mutations()?, s.list_rejected_mutations()?.len() as u64)));
+        self.update_status(|s| {
+            if let Ok((pending, rejected)) = counts {
+                s.pending = pending;
+                s.rejected = rejected;
+            }
+            s.progress = None;
+            match &result {
+                Ok(_) => {
+                    s.connection = Connection::Online;
+                    s.last_sync = Some(now);
+                    s.last_error = None;
+                }
+                Err(e) => {
+                    s.connection = if e.kind() == helpline_domain::ErrorKind::Offline {
+                        Connection::Offline
+                    } else {
+                        Connection::Online
+                    };
+                    s.last_error = Some(e.to_string());
+                }
+            }
+        });
+        result
+    }
+
+    async fn push_outbox(&self, token: &str, report: &mut SyncReport) -> Result<()> {
+        let client_id = self.client_id()?;
+        loop {
+            let pending = self.with_store(|s| Ok(s.list_pending_mutations()?))?;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let mutations: Vec<MutationEnvelope> = pending
+                .into_iter()
+                .take(PUSH_BATCH)
+                .map(|e| MutationEnvelope {
+                    mutation_id: e.mutation_id,
+                    client_id,
+                    seq: e.seq,
+                    mutation: e.mutation,
+                    hlc: e.hlc,
+                    wall_time: e.wall_time,
+                })
+                .collect();
+            let first_seq = mutations.first().map_or(0, |m| m.seq);
+            let response = self.hub.push(token, &PushRequest { client_id, mutations }).await?;
+            if response.results.is_empty() {
+                return Err(ClientError::Internal(format!(
+                    "the hub has processed this desktop up to seq {} but cannot take seq {first_seq}; \
+                     was the hub restored from an older backup?",
+                    response.last_seq
+                )));
+            }
+            let mut any_rejected = false;
+            self.with_store(|s| {
+                for r in &response.results {
+                    let (status, reason) = match &r.outcome {
+                        Outcome::Accepted => (OutboxStatus::Accepted, None),
+                        Outcome::Rejected { reason, .. } => {
+                            any_rejected = true;
+                            (OutboxStatus::Rejected, Some(reason.as_str()))
+                        }
+                    };
+                    s.set_mutation_result(r.seq, status, reason)?;
+                }
+                // A refused mutation leaves the view now, not at the next pull.
+                if any_rejected {
+                    s.rebase(&[])?;
+                }
+                Ok(())
+            })?;
+            report.pushed += response.results.len();
+            report.accepted += response.results.iter().filter(|r| r.outcome == Outcome::Accepted).count();
+            report.rejected += response.results.iter().filter(|r| r.outcome != Outcome::Accepted).count();
+        }
+    }
+
+    async fn pull_all(&self, token: &str, report: &mut SyncReport) -> Result<()> {
+        let start = self.with_store(|s| Ok(s.pull_cursor()?))?;
+        let mut cursor = start;
+        loop {
+            let page = self.hub.pull(token, cursor).await?;
+            let next = page.cursor;
+            let more = page.has_more();
+            let head = page.head;
+            self.with_store(|s| Ok(s.apply_pull(cursor, &page)?))?;
+            report.pages += 1;
+            cursor = next;
+            report.cursor = cursor;
+            if !more {
+                return Ok(());
+            }
+            self.update_status(|s| s.progress = Some((cursor - start, head.saturating_sub(start))));
+        }
+    }
+
+    /// Syncs until `stop` turns true: after local changes, on pokes from the hub's
+    /// stream, every minute anyway, and with growing back-off while the hub is away.
+    pub async fn run_sync(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let listener = tokio::spawn(listen_for_pokes(self.clone(), stop.clone()));
+        let mut backoff = Duration::from_millis(250);
+        while !*stop.borrow() {
+            let wait = match self.sync_once().await {
+                Ok(_) => {
+                    backoff = Duration::from_millis(250);
+                    QUIET_PULL_EVERY
+                }
+                Err(e) if e.is_transient() => {
+                    let jitter = Duration::from_millis(rand::random_range(0..=backoff.as_millis() as u64 / 2));
+                    let wait = backoff + jitter;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    wait
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "sync stopped until the next change or sign-in");
+                    QUIET_PULL_EVERY
+                }
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        listener.abort();
+    }
+}
+
+async fn listen_for_pokes<H: HubApi>(desktop: Arc<Desktop<H>>, stop: tokio::sync::watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(250);
+    while !*stop.borrow() {
+        let Ok(token) = desktop.token() else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        match desktop.hub.open_stream(&token).await {
+            Ok(mut pokes) => {
+                backoff = Duration::from_millis(250);
+                while let Some(Ok(poke)) = pokes.next().await {
+                    let cursor = desktop.with_store(|s| Ok(s.pull_cursor()?)).unwrap_or(0);
+                    if poke.head > cursor {
+                        desktop.wake.notify_one();
+                    }
+                }
+            }
+            Err(_) => {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Real hubs and real desktops for the sync tests and benchmarks: a hub on port 0 (in
+//! this process, or as a `helpline-hub` child process), SQLite or PostgreSQL behind it,
+//! and desktops with their own store files.
+
+use crate::faults::{FaultPlan, FaultyHub};
+use anyhow::{Context as _, Result, bail};
+use helpline_client::{Clock, Desktop, HttpHub, SystemClock};
+use helpline_domain::{DepartmentId, Role};
+use helpline_hub::storage::Storage;
+use helpline_hub::{Config, RunningHub, SqliteStorage};
+use helpline_protocol::{Department, NewAgent};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The password every test agent has.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Which storage a test hub uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The agents every test hub starts with (login, role).
+pub const AGENTS: &[(&str, Role)] = &[
+    ("anna", Role::FirstLevel),
+    ("ben", Role::FirstLevel),
+    ("jana", Role::SecondLevel),
+    ("karl", Role::SecondLevel),
+    ("eva", Role::Expert),
+    ("admin", Role::Admin),
+];
+
+/// A hub serving in this process, with its data directory.
+#[derive(Debug)]
+pub struct TestHub {
+    pub running: RunningHub,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub network_department: DepartmentId,
+    pub backend: Backend,
+    /// The SQLite file, or the PostgreSQL URL and schema.
+    pub database: String,
+    pub schema: Option<String>,
+}
+
+/// A fresh schema name for one PostgreSQL test.
+pub fn fresh_schema() -> String {
+    format!("t_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// The PostgreSQL URL from `HELPLINE_TEST_PG_URL`. With `CI=true` a missing one fails
+/// (no silent skips); elsewhere the caller skips and says so.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("HELPLINE_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("HELPLINE_TEST_PG_URL is not set; CI must test PostgreSQL (run through `cargo xtask test`)")
+        }
+        _ => {
+            eprintln!("SKIPPED: HELPLINE_TEST_PG_URL is not set (run through `cargo xtask test`)");
+            None
+        }
+    }
+}
+
+pub fn test_config(database: String) -> Config {
+    Config { listen: "127.0.0.1:0".parse().expect("address"), database, ..Config::default() }
+}
+
+/// Adds the department "Netzwerk" and the agents in [`AGENTS`]. The first agent goes
+/// through the admin path (validation, hashing); the others reuse its hash, since
+/// argon2 is slow on purpose and the property tests start hundreds of hubs.
+pub async fn seed<S: Storage>(storage: &S) -> Result<DepartmentId> {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let department = DepartmentId::new_v7();
+    storage.upsert_department(Department { id: department, name: "Netzwerk".into() }).await?;
+    for (login, role) in AGENTS {
+        let name = format!("{}{}", login[..1].to_uppercase(), &login[1..]);
+        let department_id = (*role == Role::Expert).then_some(department);
+        match HASH.get() {
+            Some(hash) => {
+                let agent = helpline_domain::Agent {
+                    id: helpline_domain::AgentId::new_v7(),
+                    name,
+                    login: (*login).into(),
+                    role: *role,
+                    department_id,
+                    languages: vec!["de".into()],
+                    active: true,
+                };
+                storage.upsert_agent(agent, Some(hash.clone())).await?;
+            }
+            None => {
+                let new = NewAgent {
+                    login: (*login).into(),
+                    name,
+                    role: *role,
+                    department_id,
+                    languages: vec!["de".into()],
+                    password: PASSWORD.into(),
+                };
+                helpline_hub::admin::add_agent(storage, new).await?;
+                let hash = helpline_hub::auth::hash_password(PASSWORD)?;
+                let _ = HASH.set(hash);
+            }
+        }
+    }
+    Ok(department)
+}
+
+impl TestHub {
+    /// A seeded hub on port 0 with the given backend; `None` when PostgreSQL is not
+    /// configured outside CI.
+    pub async fn start(backend: Backend) -> Result<Option<TestHub>> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, tune: impl FnOnce(&mut Config)) -> Result<Option<TestHub>> {
+        let dir = tempfile::tempdir()?;
+        match backend {
+            Backend::Sqlite => {
+                let path = dir.path().join("hub.db");
+                let mut config = test_config(path.to_string_lossy().into_owned());
+                tune(&mut config);
+                let storage = SqliteStorage::open(&path)?;
+                let network_department = seed(&storage).await?;
+                let running = helpline_hub::start_with(storage, config.clone()).await?;
+                let url = running.url();
+                Ok(Some(TestHub {
+                    running,
+                    url,
+                    dir,
+                    network_department,
+                    backend,
+                    database: config.database,
+                    schema: None,
+                }))
+            }
+            Backend::Postgres => {
+                let Some(url) = postgres_url() else { return Ok(None) };
+                let schema = fresh_schema();
+                let mut config = test_config(url.clone());
+                config.postgres_schema = schema.clone();
+                tune(&mut config);
+                let storage = helpline_hub::PostgresStorage::connect_with_schema(&url, 4, Some(&schema)).await?;
+                let network_department = seed(&storage).await?;
+                let running = helpline_hub::start_with(storage, config).await?;
+                let hub_url = running.url();
+                Ok(Some(TestHub {
+                    running,
+                    url: hub_url,
+                    dir,
+                    network_department,
+                    backend,
+                    database: url,
+                    schema: Some(schema),
+                }))
+            }
+        }
+    }
+
+    /// A desktop signed in as `login`, talking to this hub through `faults`.
+    pub async fn desktop(&self, login: &str, faults: FaultPlan) -> Result<Arc<Desktop<FaultyHub>>> {
+        self.desktop_with_clock(login, faults, Arc::new(SystemClock)).await
+    }
+
+    pub async fn desktop_with_clock(
+        &self,
+        login: &str,
+        faults: FaultPlan,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Desktop<FaultyHub>>> {
+        let path = self.dir.path().join(format!("desk-{login}-{}.db", uuid::Uuid::now_v7().simple()));
+        let desktop = Desktop::open(&path, FaultyHub::new(HttpHub::new(&self.url)?, faults), clock)?;
+        desktop.login(login, PASSWORD).await.with_context(|| format!("{login} signs in"))?;
+        Ok(desktop)
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+}
+
+/// Where cargo put a workspace binary. `cargo xtask test` builds them and passes their
+/// paths (HELPLINE_HUB_BIN, HELPLINE_SIM_BIN); otherwise the default target dir is used.
+pub fn binary(name: &str) -> Result<PathBuf> {
+    let var = format!("HELPLINE_{}_BIN", name.trim_start_matches("helpline-").to_uppercase());
+    if let Ok(path) = std::env::var(&var) {
+        return Ok(PathBuf::from(path));
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("debug").join(name);
+    if !path.exists() {
+        bail!("{} is not built: run the tests through `cargo xtask test` (or `cargo build --bins`)", path.display());
+    }
+    Ok(path)
+}
+
+/// A `helpline-hub serve` child process, to be killed -9 and restarted on the same port
+/// and database.
+#[derive(Debug)]
+pub struct HubProcess {
+    pub child: std::process::Child,
+    pub port: u16,
+    database: String,
+    schema: Option<String>,
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn hub_command(database: &str, schema: Option<&str>) -> Result<std::process::Command> {
+    let mut cmd = std::process::Command::new(binary("helpline-hub")?);
+    cmd.arg("--database").arg(database).env("HELPLINE_HUB_LOG", "warn").env_remove("HELPLINE_HUB_CONFIG");
+    if let Some(schema) = schema {
+        cmd.env("HELPLINE_HUB_POSTGRES_SCHEMA", schema);
+    }
+    Ok(cmd)
+}
+
+impl HubProcess {
+    /// Seeds a new database through the admin commands (the department "Netzwerk", the
+    /// agents in [`AGENTS`]), then starts serving it.
+    pub fn create(database: &str, schema: Option<&str>) -> Result<HubProcess> {
+        let run = |args: &[&str]| -> Result<()> {
+            let out =
+                hub_command(database, schema)?.args(args).env("HELPLINE_HUB_AGENT_PASSWORD", PASSWORD).output()?;
+            if !out.status.success() {
+                bail!("helpline-hub {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            Ok(())
+        };
+        run(&["department", "add", "Netzwerk"])?;
+        for (login, role) in AGENTS {
+            let role = serde_json::to_value(role)?.as_str().unwrap_or_default().to_owned();
+            let mut args = vec!["agent", "add", "--login", login, "--name", login, "--role", &role];
+            if role == "expert" {
+                args.extend(["--department", "Netzwerk"]);
+            }
+            run(&args)?;
+        }
+        Self::serve(database, schema, free_port()?)
+    }
+
+    /// Serves `database` on `port` and waits until it answers.
+    pub fn serve(database: &str, schema: Option<&str>, port: u16) -> Result<HubProcess> {
+        let child = hub_command(database, schema)?
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        let hub = HubProcess { child, port, database: database.into(), schema: schema.map(str::to_owned) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if std::time::Instant::now() > deadline {
+                bail!("helpline-hub did not start on port {port}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(hub)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever the hub was doing.
+    pub fn kill_hard(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    pub fn restart(&mut self) -> Result<()> {
+        let again = Self::serve(&self.database, self.schema.as_deref(), self.port)?;
+        let old = std::mem::replace(self, again);
+        drop(old);
+        Ok(())
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,194 @@
+//! Bad input to every endpoint: a clear 4xx with a JSON error, and nothing written.
+
+use crate::common::*;
+use anyhow::{Result, ensure};
+use helpline_domain::{ClientId, Mutation, MutationId, TicketId, Timestamp};
+use helpline_protocol::{ErrorBody, MutationEnvelope, Outcome, PushRequest};
+use helpline_tests::faults::FaultPlan;
+use helpline_tests::harness::{Backend, PASSWORD, TestHub};
+use reqwest::StatusCode;
+use serde_json::json;
+
+crate::both_backends!(
+    malformed_oversized_and_unauthenticated_requests_get_clear_errors,
+    wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothing,
+    expired_and_revoked_tokens_are_refused,
+);
+
+async fn expect_error(response: reqwest::Response, status: StatusCode, kind: &str) -> Result<String> {
+    ensure!(response.status() == status, "expected {status}, got {}", response.status());
+    let body: ErrorBody = response.json().await?;
+    let got = serde_json::to_value(body.kind)?;
+    ensure!(got == kind, "expected kind {kind}, got {got} ({})", body.message);
+    ensure!(!body.message.is_empty());
+    Ok(body.message)
+}
+
+async fn login(http: &reqwest::Client, url: &str, login: &str, client: ClientId) -> Result<String> {
+    let r = http
+        .post(format!("{url}/v1/login"))
+        .json(&json!({"login": login, "password": PASSWORD, "client_id": client}))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "login {login}: {}", r.status());
+    Ok(r.json::<serde_json::Value>().await?["token"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The hub's newest version, as a fresh pull reports it.
+async fn head(http: &reqwest::Client, url: &str, token: &str) -> Result<u64> {
+    let page: serde_json::Value =
+        http.get(format!("{url}/v1/pull?cursor=0")).bearer_auth(token).send().await?.json().await?;
+    Ok(page["head"].as_u64().unwrap_or(u64::MAX))
+}
+
+async fn malformed_oversized_and_unauthenticated_requests_get_clear_errors(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start_with(backend, |c| c.max_body_bytes = 64 * 1024).await? else { return Ok(()) };
+    let (http, url) = (reqwest::Client::new(), hub.url.clone());
+    let client = ClientId::new_v7();
+    let token = login(&http, &url, "anna", client).await?;
+    let before = head(&http, &url, &token).await?;
+
+    let r = http.post(format!("{url}/v1/login")).header("content-type", "application/json").body("{\"login\":").send();
+    expect_error(r.await?, StatusCode::BAD_REQUEST, "validation").await?;
+    let r = http.post(format!("{url}/v1/login")).json(&json!({"login": "anna", "password": "wrong password!"}));
+    expect_error(r.send().await?, StatusCode::BAD_REQUEST, "validation").await?;
+    let r = http
+        .post(format!("{url}/v1/login"))
+        .json(&json!({"login": "anna", "password": "wrong password!", "client_id": client}));
+    expect_error(r.send().await?, StatusCode::UNAUTHORIZED, "unauthorized").await?;
+    let r = http
+        .post(format!("{url}/v1/login"))
+        .json(&json!({"login": "x".repeat(300), "password": "p", "client_id": client}));
+    expect_error(r.send().await?, StatusCode::BAD_REQUEST, "validation").await?;
+
+    let push = format!("{url}/v1/push");
+    expect_error(http.post(&push).json(&json!({})).send().await?, StatusCode::UNAUTHORIZED, "unauthorized").await?;
+    let r = http.post(&push).bearer_auth("not-a-token").json(&json!({"client_id": client, "mutations": []}));
+    expect_error(r.send().await?, StatusCode::UNAUTHORIZED, "unauthorized").await?;
+    let r = http.post(&push).bearer_auth(&token).header("content-type", "application/json").body("[1,2");
+    expect_error(r.send().await?, StatusCode::BAD_REQUEST, "validation").await?;
+    let r = http
+        .post(&push)
+        .bearer_auth(&token)
+        .json(&json!({"client_id": client, "mutations": [{"name": "fly_to_moon"}]}));
+    expect_error(r.send().await?, StatusCode::BAD_REQUEST, "validation").await?;
+    let huge = json!({"client_id": client, "mutations": [], "padding": "x".repeat(100 * 1024)});
+    let r = http.post(&push).bearer_auth(&token).json(&huge);
+    expect_error(r.send().await?, StatusCode::PAYLOAD_TOO_LARGE, "validation").await?;
+
+    let r = http.get(format!("{url}/v1/pull?cursor=abc")).bearer_auth(&token);
+    expect_error(r.send().await?, StatusCode::BAD_REQUEST, "validation").await?;
+    let r = http.get(format!("{url}/v1/pull?cursor=999999999")).bearer_auth(&token);
+    expect_error(r.send().await?, StatusCode::CONFLICT, "conflict").await?;
+    expect_error(http.get(format!("{url}/v1/stream")).send().await?, StatusCode::UNAUTHORIZED, "unauthorized").await?;
+    expect_error(http.get(format!("{url}/v1/nothing")).send().await?, StatusCode::NOT_FOUND, "not_found").await?;
+
+    ensure!(head(&http, &url, &token).await? == before, "bad requests wrote nothing");
+    let caps: serde_json::Value = http.get(format!("{url}/v1/capabilities")).send().await?.json().await?;
+    ensure!(caps["api_version"] == helpline_protocol::API_VERSION);
+    hub.stop().await;
+    Ok(())
+}
+
+fn envelope(client: ClientId, seq: u64, mutation: Mutation) -> MutationEnvelope {
+    MutationEnvelope {
+        mutation_id: MutationId::new_v7(),
+        client_id: client,
+        seq,
+        mutation,
+        hlc: "0".into(),
+        wall_time: Timestamp::from_millis(1_800_000_000_000),
+    }
+}
+
+async fn wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothing(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (http, url) = (reqwest::Client::new(), hub.url.clone());
+    // An escalated ticket, made through a real desktop.
+    let anna_desk = hub.desktop("anna", FaultPlan::none()).await?;
+    let (ticket, _) = anna_desk.log_contact(call("Server down"))?;
+    anna_desk.escalate(ticket, "r", "s", "h")?;
+    anna_desk.sync_once().await?;
+
+    let ben_client = ClientId::new_v7();
+    let ben = login(&http, &url, "ben", ben_client).await?;
+    let before = head(&http, &url, &ben).await?;
+    let push =
+        |token: &str, body: &PushRequest| http.post(format!("{url}/v1/push")).bearer_auth(token).json(body).send();
+
+    // A first-level agent can neither claim an escalated ticket nor hand it back; an
+    // unknown ticket is not found.
+    let body = PushRequest {
+        client_id: ben_client,
+        mutations: vec![
+            envelope(ben_client, 1, Mutation::Claim { ticket_id: ticket }),
+            envelope(ben_client, 2, Mutation::AddNote { ticket_id: TicketId::new_v7(), body: "hallo".into() }),
+            envelope(ben_client, 3, Mutation::HandBack { ticket_id: ticket, instructions: "x".into() }),
+        ],
+    };
+    let answer: helpline_protocol::PushResponse = push(&ben, &body).await?.json().await?;
+    let kinds: Vec<_> = answer
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Rejected { kind, .. } => serde_json::to_value(kind).unwrap_or_default(),
+            Outcome::Accepted => json!("accepted"),
+        })
+        .collect();
+    ensure!(kinds == vec![json!("forbidden"), json!("not_found"), json!("forbidden")], "{kinds:?}");
+    ensure!(answer.last_seq == 3, "refused mutations still advance the seq");
+
+    // The same seqs again: the stored results, nothing re-applied.
+    let again: helpline_protocol::PushResponse = push(&ben, &body).await?.json().await?;
+    ensure!(again.results == answer.results);
+
+    // Another installation's client id, with Ben's token.
+    let foreign = PushRequest { client_id: ClientId::new_v7(), mutations: vec![] };
+    expect_error(push(&ben, &foreign).await?, StatusCode::FORBIDDEN, "forbidden").await?;
+    // Ben signing in with Anna's installation.
+    let anna_client = anna_desk.with_store(|s| Ok(s.device()?))?.expect("registered").client_id;
+    let r = http
+        .post(format!("{url}/v1/login"))
+        .json(&json!({"login": "ben", "password": PASSWORD, "client_id": anna_client}))
+        .send()
+        .await?;
+    expect_error(r, StatusCode::FORBIDDEN, "forbidden").await?;
+    // Only admins manage agents.
+    let r = http.post(format!("{url}/v1/admin/agents")).bearer_auth(&ben).json(&json!({
+        "login": "mallory", "name": "Mallory", "role": "admin", "password": "long enough password"
+    }));
+    expect_error(r.send().await?, StatusCode::FORBIDDEN, "forbidden").await?;
+    let r = http.post(format!("{url}/v1/admin/agents/anna/disable")).bearer_auth(&ben).send().await?;
+    expect_error(r, StatusCode::FORBIDDEN, "forbidden").await?;
+
+    ensure!(head(&http, &url, &ben).await? == before, "refusals wrote nothing");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn expired_and_revoked_tokens_are_refused(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (http, url) = (reqwest::Client::new(), hub.url.clone());
+    let admin = login(&http, &url, "admin", ClientId::new_v7()).await?;
+    let ben_desk = hub.desktop("ben", FaultPlan::none()).await?;
+    ben_desk.sync_once().await?;
+    let r = http.post(format!("{url}/v1/admin/agents/ben/disable")).bearer_auth(&admin).send().await?;
+    ensure!(r.status().is_success(), "{}", r.status());
+    let err = ben_desk.sync_once().await.expect_err("revoked at once");
+    ensure!(err.kind() == helpline_domain::ErrorKind::Unauthorized, "{err}");
+    let r = http
+        .post(format!("{url}/v1/login"))
+        .json(&json!({"login": "ben", "password": PASSWORD, "client_id": ClientId::new_v7()}));
+    expect_error(r.send().await?, StatusCode::UNAUTHORIZED, "unauthorized").await?;
+    hub.stop().await;
+
+    // Tokens that live 50 ms.
+    let Some(hub) = TestHub::start_with(backend, |c| c.token_ttl_days = 0.05 / 86_400.0).await? else { return Ok(()) };
+    let token = login(&http, &hub.url, "anna", ClientId::new_v7()).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let r = http.get(format!("{}/v1/pull", hub.url)).bearer_auth(&token).send().await?;
+    let message = expect_error(r, StatusCode::UNAUTHORIZED, "unauthorized").await?;
+    ensure!(message.contains("expired"), "{message}");
+    hub.stop().await;
+    Ok(())
+}

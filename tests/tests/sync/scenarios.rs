@@ -1,0 +1,290 @@
+//! Named scenarios, each on both backends.
+
+use crate::common::*;
+use anyhow::{Result, ensure};
+use helpline_client::SkewedClock;
+use helpline_domain::{
+    ArticleState, CustomerId, CustomerPatch, KbArticleDraft, KbArticleId, Mutation, Status, Visibility,
+};
+use helpline_tests::faults::FaultPlan;
+use helpline_tests::harness::{Backend, TestHub};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+crate::both_backends!(
+    offline_capture_on_two_desktops_arrives_everywhere_once,
+    offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why,
+    duplicated_reordered_and_dropped_messages_change_nothing,
+    skewed_clocks_do_not_change_outcomes,
+    likely_duplicate_customers_are_flagged_and_merged,
+    kb_drafts_reach_only_writers,
+    a_ticket_leaving_the_window_is_evicted_and_comes_back_whole,
+    a_fresh_desktop_pulls_in_pages_with_progress,
+);
+
+async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    anna.hub().set_offline(true);
+    ben.hub().set_offline(true);
+    let mut references = BTreeSet::new();
+    for i in 0..15 {
+        references.insert(anna.log_contact(call(&format!("Anna {i}")))?.1.to_string());
+        references.insert(ben.log_contact(call(&format!("Ben {i}")))?.1.to_string());
+    }
+    ensure!(references.len() == 30, "references repeat offline: {references:?}");
+    let err = anna.sync_once().await.expect_err("offline");
+    ensure!(err.kind() == helpline_domain::ErrorKind::Offline, "{err}");
+    ensure!(anna.status().connection == helpline_client::Connection::Offline);
+    ensure!(anna.status().pending == 15);
+
+    anna.hub().set_offline(false);
+    ben.hub().set_offline(false);
+    settle(&[&anna, &ben], 10).await?;
+    // Syncing again changes nothing: nothing is applied twice.
+    settle(&[&anna, &ben], 10).await?;
+    let truth = observer(&hub, "admin").await?;
+    for (d, who) in [(&anna, "anna"), (&ben, "ben")] {
+        assert_same_as(d, &truth, who)?;
+        let counts = d.with_store(|s| Ok(s.count_outbox()?))?;
+        ensure!(counts.accepted == 15 && counts.pending == 0 && counts.rejected == 0, "{who}: {counts:?}");
+    }
+    let held: BTreeSet<String> = snapshot(&truth)?.values().map(|(t, _)| t.reference.to_string()).collect();
+    ensure!(held == references, "the hub holds other references than were captured");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let anna = hub.desktop("anna", FaultPlan::none()).await?;
+    let (jana, karl) = (hub.desktop("jana", FaultPlan::none()).await?, hub.desktop("karl", FaultPlan::none()).await?);
+    let (ticket, _) = anna.log_contact(call("Drucker druckt nicht"))?;
+    anna.escalate(ticket, "needs on-site knowledge", "restarted spooler", "printer offline since the update")?;
+    settle(&[&anna, &jana, &karl], 10).await?;
+
+    jana.hub().set_offline(true);
+    karl.hub().set_offline(true);
+    jana.claim(ticket)?;
+    karl.claim(ticket)?;
+    ensure!(karl.get_ticket(ticket)?.and_then(|t| t.assignee).is_some(), "optimistic claim shows locally");
+    jana.hub().set_offline(false);
+    karl.hub().set_offline(false);
+    jana.sync_once().await?;
+    karl.sync_once().await?;
+    settle(&[&anna, &jana, &karl], 10).await?;
+
+    let jana_id = jana.signed_in_agent().expect("signed in").id;
+    for d in [&anna, &jana, &karl] {
+        ensure!(d.get_ticket(ticket)?.and_then(|t| t.assignee) == Some(jana_id), "Jana's claim won everywhere");
+    }
+    let rejected = karl.with_store(|s| Ok(s.list_rejected_mutations()?))?;
+    ensure!(rejected.len() == 1, "Karl sees his one refused claim: {rejected:?}");
+    let reason = rejected[0].reason.clone().unwrap_or_default();
+    ensure!(reason.contains("already claimed by Jana"), "the reason names the winner: {reason}");
+    ensure!(jana.with_store(|s| Ok(s.list_rejected_mutations()?))?.is_empty());
+    hub.stop().await;
+    Ok(())
+}
+
+async fn duplicated_reordered_and_dropped_messages_change_nothing(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let anna = hub.desktop("anna", FaultPlan::chaos(1)).await?;
+    let ben = hub.desktop("ben", FaultPlan::chaos(2)).await?;
+    let jana = hub.desktop("jana", FaultPlan::chaos(3)).await?;
+    let mut tickets = Vec::new();
+    for i in 0..12 {
+        let (t, _) = anna.log_contact(call(&format!("Anna {i}")))?;
+        tickets.push(t);
+        let (t, _) = ben.log_contact(call(&format!("Ben {i}")))?;
+        ben.add_note(t, &format!("Notiz {i}"))?;
+        if i % 3 == 0 {
+            ben.escalate(t, "hardware", "tried", "summary")?;
+        }
+        for d in [&anna, &ben, &jana] {
+            let _ = d.sync_once().await;
+        }
+    }
+    settle(&[&anna, &ben, &jana], 300).await?;
+    let injected: u64 =
+        [&anna, &ben, &jana].iter().map(|d| d.hub().faults_injected.load(std::sync::atomic::Ordering::Relaxed)).sum();
+    ensure!(injected > 20, "the schedule really injected faults ({injected})");
+    let truth = observer(&hub, "admin").await?;
+    ensure!(snapshot(&truth)?.len() == 24, "24 tickets, none duplicated or lost");
+    for (d, who) in [(&anna, "anna"), (&ben, "ben"), (&jana, "jana")] {
+        assert_same_as(d, &truth, who)?;
+    }
+    let notes =
+        snapshot(&truth)?.values().flat_map(|(_, es)| es.clone()).filter(|e| e.kind.name() == "note_added").count();
+    ensure!(notes == 12, "each note once: {notes}");
+    hub.stop().await;
+    Ok(())
+}
+
+/// Runs one script of conflicting work with each desktop's clock offset as given and
+/// returns the outcome: final statuses, assignees and refusals.
+async fn conflict_script(backend: Backend, skews_days: [i64; 3]) -> Result<Option<Vec<String>>> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(None) };
+    let day = 24 * 60 * 60 * 1000;
+    let clock = |i: usize| Arc::new(SkewedClock { offset_ms: skews_days[i] * day });
+    let anna = hub.desktop_with_clock("anna", FaultPlan::none(), clock(0)).await?;
+    let jana = hub.desktop_with_clock("jana", FaultPlan::none(), clock(1)).await?;
+    let karl = hub.desktop_with_clock("karl", FaultPlan::none(), clock(2)).await?;
+    let (t1, _) = anna.log_contact(call("VPN bricht ab"))?;
+    let (t2, _) = anna.log_contact(call("Mail kommt nicht an"))?;
+    anna.escalate(t1, "r", "s", "h")?;
+    anna.escalate(t2, "r", "s", "h")?;
+    settle(&[&anna, &jana, &karl], 10).await?;
+    // Karl (whatever his clock says) reaches the hub first for t1, Jana for t2.
+    karl.claim(t1)?;
+    karl.sync_once().await?;
+    jana.claim(t1)?;
+    jana.claim(t2)?;
+    jana.sync_once().await?;
+    karl.claim(t2)?;
+    karl.resolve(t1, "Treiber neu installiert")?;
+    settle(&[&anna, &jana, &karl], 10).await?;
+    let mut outcome = Vec::new();
+    for t in [t1, t2] {
+        let ticket = anna.get_ticket(t)?.expect("ticket");
+        let who =
+            ticket.assignee.map(|a| if Some(a) == jana.signed_in_agent().map(|x| x.id) { "jana" } else { "karl" });
+        outcome.push(format!("{:?} {:?}", ticket.status, who));
+    }
+    for d in [&jana, &karl] {
+        for r in d.with_store(|s| Ok(s.list_rejected_mutations()?))? {
+            outcome.push(format!("{} refused: {}", r.mutation.name(), r.reason.unwrap_or_default()));
+        }
+    }
+    hub.stop().await;
+    Ok(Some(outcome))
+}
+
+async fn skewed_clocks_do_not_change_outcomes(backend: Backend) -> Result<()> {
+    let Some(straight) = conflict_script(backend, [0, 0, 0]).await? else { return Ok(()) };
+    let skewed = conflict_script(backend, [3, 9, -6]).await?.expect("same backend");
+    ensure!(straight == skewed, "outcomes differ:\n{straight:#?}\n{skewed:#?}");
+    ensure!(straight.iter().any(|o| o.contains("already claimed by Karl")), "{straight:#?}");
+    ensure!(straight.iter().any(|o| o.contains("already claimed by Jana")), "{straight:#?}");
+    ensure!(straight[0].starts_with(&format!("{:?}", Status::Resolved)), "{straight:#?}");
+    Ok(())
+}
+
+async fn likely_duplicate_customers_are_flagged_and_merged(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    let phone = helpline_domain::normalise_phone("+49 151 12345670", helpline_domain::DEFAULT_REGION)?;
+    let (first, second) = (CustomerId::new_v7(), CustomerId::new_v7());
+    let patch = |id, name: &str| CustomerPatch {
+        customer_id: id,
+        name: Some(name.into()),
+        company: None,
+        emails: None,
+        phones: Some(vec![phone.clone()]),
+        notes: None,
+    };
+    anna.submit(Mutation::UpsertCustomer(patch(first, "Jörg Müller")))?;
+    settle(&[&anna, &ben], 10).await?;
+    ben.submit(Mutation::UpsertCustomer(patch(second, "Joerg Mueller")))?;
+    settle(&[&anna, &ben], 10).await?;
+    let flagged = anna.with_store(|s| Ok(s.get_customer(second)?))?.expect("second customer");
+    ensure!(flagged.likely_duplicates == vec![first], "{flagged:?}");
+    anna.submit(Mutation::MergeCustomers { from: second, into: first })?;
+    settle(&[&anna, &ben], 10).await?;
+    let (kept, merged) = ben.with_store(|s| Ok((s.get_customer(first)?, s.get_customer(second)?)))?;
+    ensure!(merged.and_then(|m| m.merged_into) == Some(first));
+    ensure!(kept.expect("kept").likely_duplicates.is_empty());
+    let by_phone = ben.with_store(|s| Ok(s.find_customers_by_phone(&phone)?))?;
+    ensure!(by_phone.len() == 1 && by_phone[0].id == first, "{by_phone:?}");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn kb_drafts_reach_only_writers(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (anna, jana, karl) = (
+        hub.desktop("anna", FaultPlan::none()).await?,
+        hub.desktop("jana", FaultPlan::none()).await?,
+        hub.desktop("karl", FaultPlan::none()).await?,
+    );
+    let article = KbArticleId::new_v7();
+    jana.save_kb_article(
+        KbArticleDraft {
+            article_id: article,
+            base_revision: None,
+            title: "Drucker offline nach Update".into(),
+            body: "Spooler neu starten, dann Treiber neu installieren.".into(),
+            tags: vec!["drucker".into()],
+            category_id: None,
+            visibility: Visibility::Internal,
+            source_ticket: None,
+        },
+        false,
+    )?;
+    settle(&[&anna, &jana, &karl], 10).await?;
+    ensure!(anna.with_store(|s| Ok(s.get_kb_article(article)?))?.is_none(), "first level sees no drafts");
+    ensure!(karl.with_store(|s| Ok(s.get_kb_article(article)?))?.is_some(), "second level sees drafts");
+    karl.submit(Mutation::PublishKbArticle { article_id: article })?;
+    settle(&[&anna, &jana, &karl], 10).await?;
+    let seen = anna.with_store(|s| Ok(s.get_kb_article(article)?))?.expect("published reaches first level");
+    ensure!(seen.state == ArticleState::Published);
+    ensure!(!anna.search_kb("Drucker", 5)?.is_empty(), "and is searchable there");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn a_ticket_leaving_the_window_is_evicted_and_comes_back_whole(backend: Backend) -> Result<()> {
+    // A window of 1.5 seconds, so a resolved ticket leaves it within the test.
+    let Some(hub) = TestHub::start_with(backend, |c| c.ticket_window_days = 1.5 / 86_400.0).await? else {
+        return Ok(());
+    };
+    let (anna, jana) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("jana", FaultPlan::none()).await?);
+    let (old, _) = anna.log_contact(call("Alter Fall"))?;
+    anna.add_note(old, "erledigt per Telefon")?;
+    anna.resolve(old, "Passwort zurückgesetzt")?;
+    let (open, _) = anna.log_contact(call("Offener Fall"))?;
+    settle(&[&anna, &jana], 10).await?;
+    let events_before = snapshot(&jana)?.get(&old).map(|(_, e)| e.len()).unwrap_or(0);
+    ensure!(events_before >= 3);
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    anna.sync_once().await?;
+    ensure!(anna.get_ticket(old)?.is_none(), "the resolved ticket left anna's cache");
+    ensure!(anna.get_ticket(open)?.is_some(), "open tickets stay");
+    // Jana still holds it (she has not synced) and reopens it.
+    jana.submit(Mutation::Reopen { ticket_id: old, reason: "Problem ist zurück".into() })?;
+    jana.sync_once().await?;
+    anna.sync_once().await?;
+    let back = snapshot(&anna)?.remove(&old).expect("the reopened ticket came back");
+    ensure!(back.0.status != Status::Resolved);
+    ensure!(back.1.len() == events_before + 1, "sent whole: {} events, had {events_before}", back.1.len());
+    hub.stop().await;
+    Ok(())
+}
+
+async fn a_fresh_desktop_pulls_in_pages_with_progress(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start_with(backend, |c| c.pull_page_versions = 7).await? else { return Ok(()) };
+    let anna = hub.desktop("anna", FaultPlan::none()).await?;
+    for i in 0..40 {
+        anna.log_contact(call(&format!("Fall {i}")))?;
+    }
+    anna.sync_once().await?;
+    let fresh = hub.desktop("ben", FaultPlan::none()).await?;
+    let mut progress = fresh.watch_status();
+    let watcher = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while progress.changed().await.is_ok() {
+            if let Some(p) = progress.borrow().progress {
+                seen.push(p);
+            }
+        }
+        seen
+    });
+    let report = fresh.sync_once().await?;
+    ensure!(report.pages >= 6, "paged: {report:?}");
+    ensure!(fresh.with_store(|s| Ok(s.count_tickets()?))? == 40);
+    drop(fresh);
+    let seen = watcher.await?;
+    ensure!(seen.windows(2).all(|w| w[0].0 <= w[1].0) && !seen.is_empty(), "progress rises: {seen:?}");
+    hub.stop().await;
+    Ok(())
+}
