@@ -14,9 +14,12 @@ usage: cargo xtask <command>
 
 commands:
   setup                   check what building and testing Helpline needs (system packages,
-                          Node.js >= 20.19); on Debian/Ubuntu install missing packages with apt-get
+                          Node.js >= 20.19, a running PostgreSQL with the test role); on
+                          Debian/Ubuntu install what is missing with apt-get
   test                    setup, then all tests (cargo-nextest if installed, else cargo test),
                           then the doc tests; prints how many tests each suite ran
+  soak [CASES]            the sync convergence property tests with CASES random schedules per
+                          backend (default 2000) instead of CI's 200 (SQLite) and 50 (PostgreSQL)
   bench [NAME] [ARGS...]  run a benchmark program in release mode, or all of them without NAME;
                           ARGS go to the program (for all of them: bench -- ARGS...)
   run, e2e, bundle        arrive with issue #4
@@ -56,6 +59,14 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "test" => {
             no_more(command, rest)?;
             test::run()?;
+        }
+        "soak" => {
+            let cases = match rest {
+                [] => 2000,
+                [n] => n.parse().map_err(|_| anyhow::anyhow!("soak takes a number of cases, not {n:?}"))?,
+                _ => bail!("usage: cargo xtask soak [CASES]"),
+            };
+            test::soak(cases)?;
         }
         "bench" => match rest.split_first() {
             Some((first, _)) if first == "-h" || first == "--help" => print_benches(),

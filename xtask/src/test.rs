@@ -35,6 +35,20 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
+/// The convergence property tests only, with `cases` random schedules per backend.
+pub fn soak(cases: u32) -> Result<()> {
+    crate::setup::run()?;
+    build_binaries()?;
+    let mut c = cmd::cargo();
+    c.args(["test", "-p", "helpline-tests", "--test", "sync", "--", "converge", "--nocapture"]);
+    c.env("HELPLINE_PROPTEST_CASES", cases.to_string());
+    test_env(&mut c);
+    if !cmd::run_visible(c)?.success() {
+        bail!("the soak run failed (proptest printed the failing case and its seed above)");
+    }
+    Ok(())
+}
+
 fn nextest_available() -> bool {
     cmd::cargo()
         .args(["nextest", "--version"])

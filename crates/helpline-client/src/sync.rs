@@ -146,7 +146,7 @@ impl<H: HubApi> Desktop<H> {
                 }
                 // A refused mutation leaves the view now, not at the next pull.
                 if any_rejected {
-                    s.rebase(&[])?;
+                    s.rebase()?;
                 }
                 Ok(())
             })?;

@@ -128,9 +128,21 @@ impl Store {
     }
 
     /// Re-derives the view: puts back the confirmed state of everything pending
-    /// mutations touched, writes `confirmed` (changes the hub accepted), then re-applies
-    /// the unconfirmed outbox through `apply`. One transaction.
-    pub fn rebase(&mut self, confirmed: &[Change]) -> Result<RebaseReport> {
+    /// mutations touched, then re-applies the unconfirmed outbox (minus what the hub
+    /// rejected) through `apply`. One transaction. Pulls do this as part of
+    /// [`Store::apply_pull`]; call it alone after the hub rejected something.
+    pub fn rebase(&mut self) -> Result<RebaseReport> {
+        let tx = self.write_tx()?;
+        restore_confirmed(&tx)?;
+        let report = reapply_unconfirmed(&tx)?;
+        tx.commit()?;
+        self.kb_terms.invalidate();
+        Ok(report)
+    }
+
+    /// Writes changes the hub confirmed (as events, customers and articles rather than a
+    /// pulled page), then rebases. For imports and benchmarks; sync uses `apply_pull`.
+    pub fn write_confirmed(&mut self, confirmed: &[Change]) -> Result<RebaseReport> {
         let tx = self.write_tx()?;
         restore_confirmed(&tx)?;
         write_changes(&tx, confirmed, false)?;

@@ -1,7 +1,7 @@
 //! The store against a real SQLite file: transactions, outbox, rebase, search, lookups.
 
 use helpline_domain::*;
-use helpline_store::{Device, OutboxStatus, Store, StoreError};
+use helpline_store::{Device, OutboxStatus, RebaseReport, Store, StoreError};
 use tempfile::TempDir;
 
 struct Desk {
@@ -407,6 +407,26 @@ fn kb_usage_is_derived_from_events_once_per_ticket() {
 }
 
 /// What the hub would confirm: the same mutation applied by the same pure code.
+/// Delivers the hub's confirmed `changes` (with its state after them) as the next pulled
+/// page, which contains this desktop's mutations up to `last_seq`.
+fn confirm(store: &mut Store, hub: &State, changes: &[Change], last_seq: u64) -> RebaseReport {
+    let from = store.pull_cursor().unwrap();
+    let mut page = helpline_protocol::PullResponse { from, cursor: from + 1, head: from + 1, last_seq, ..Default::default() };
+    for c in changes {
+        match c {
+            Change::Event(e) => {
+                page.events.push(e.clone());
+                if !page.tickets.iter().any(|t| t.id == e.ticket_id) {
+                    page.tickets.push(hub.tickets[&e.ticket_id].clone());
+                }
+            }
+            Change::Customer(c) => page.customers.push(hub.customers[&c.id].clone()),
+            Change::KbArticle(a) => page.kb_articles.push(hub.kb_articles[&a.id].clone()),
+        }
+    }
+    store.apply_pull(from, &page).unwrap()
+}
+
 fn hub_changes(hub: &mut State, actor: &Actor, m: &Mutation, id: MutationId, now: Timestamp) -> Vec<Change> {
     let changes = apply(hub, actor, id, m, now).unwrap();
     hub.absorb(&changes);
@@ -458,7 +478,7 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
     ));
     d.store.set_mutation_result(pending[0].seq, OutboxStatus::Accepted, None).unwrap();
 
-    let report = d.store.rebase(&confirmed).unwrap();
+    let report = confirm(&mut d.store, &hub, &confirmed, pending[0].seq);
     assert_eq!((report.reapplied, report.failing), (2, 0));
     let ticket = d.store.get_ticket(id).unwrap().unwrap();
     assert_eq!(ticket.level, Level::Second, "the pending escalation is still applied on top");
@@ -475,7 +495,7 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
     let note = &pending[1];
     let confirmed = hub_changes(&mut hub, &l1, &note.mutation, note.mutation_id, note.wall_time);
     d.store.set_mutation_result(note.seq, OutboxStatus::Accepted, None).unwrap();
-    let report = d.store.rebase(&confirmed).unwrap();
+    let report = confirm(&mut d.store, &hub, &confirmed, escalate.seq);
     assert_eq!(report.reapplied, 0);
     let ticket = d.store.get_ticket(id).unwrap().unwrap();
     assert_eq!(ticket.level, Level::First);
@@ -494,7 +514,7 @@ fn rebase_removes_pending_creations_the_hub_never_confirmed() {
     let (id, _) = d.call("Drucker druckt nicht", "", 60);
     let seq = d.store.list_pending_mutations().unwrap()[0].seq;
     d.store.set_mutation_result(seq, OutboxStatus::Rejected, Some("category was deleted")).unwrap();
-    d.store.rebase(&[]).unwrap();
+    d.store.rebase().unwrap();
     assert!(d.store.get_ticket(id).unwrap().is_none());
     assert!(d.store.search_tickets("drucker", 5).unwrap().is_empty(), "its search entry is gone too");
     // the next reference is still new: K7-0001 is never handed out again
@@ -521,7 +541,7 @@ fn a_pending_customer_edit_is_undone_when_rejected() {
     let mut hub = State::default();
     let confirmed = hub_changes(&mut hub, &l1, &create, recorded.mutation_id, t(5));
     d.store.set_mutation_result(recorded.seq, OutboxStatus::Accepted, None).unwrap();
-    d.store.rebase(&confirmed).unwrap();
+    confirm(&mut d.store, &hub, &confirmed, recorded.seq);
     // a pending rename, then rejected
     let rename = d
         .record(
@@ -539,7 +559,7 @@ fn a_pending_customer_edit_is_undone_when_rejected() {
     assert_eq!(d.store.get_customer(anna).unwrap().unwrap().name, "Anna Schmidt");
     assert!(d.store.find_customers_by_phone(&phone).unwrap().is_empty());
     d.store.set_mutation_result(rename.seq, OutboxStatus::Rejected, Some("no")).unwrap();
-    d.store.rebase(&[]).unwrap();
+    d.store.rebase().unwrap();
     assert_eq!(d.store.get_customer(anna).unwrap().unwrap(), hub.customers[&anna]);
     assert_eq!(d.store.find_customers_by_phone(&phone).unwrap().len(), 1, "lookup rows restored");
 }

@@ -129,7 +129,7 @@ fn main() -> Result<()> {
         }
         batch.extend(changes);
         if batch.len() >= 10_000 {
-            store.rebase(&std::mem::take(&mut batch))?;
+            store.write_confirmed(&std::mem::take(&mut batch))?;
         }
     }
     for _ in 0..args.kb {
@@ -152,10 +152,10 @@ fn main() -> Result<()> {
             apply(&state, &admin, MutationId::new_v7(), &Mutation::PublishKbArticle { article_id: id }, clock)?;
         batch.extend(published);
         if batch.len() >= 2_000 {
-            store.rebase(&std::mem::take(&mut batch))?;
+            store.write_confirmed(&std::mem::take(&mut batch))?;
         }
     }
-    store.rebase(&std::mem::take(&mut batch))?;
+    store.write_confirmed(&std::mem::take(&mut batch))?;
     let devices: Vec<DeviceCode> =
         ["A1", "B2", "C3", "D4", "E5"].iter().map(|c| DeviceCode::parse(c)).collect::<Result<_, _>>()?;
     let mut events = 0usize;
@@ -177,10 +177,10 @@ fn main() -> Result<()> {
             batch.extend(changes);
         }
         if batch.len() >= 20_000 {
-            store.rebase(&std::mem::take(&mut batch))?;
+            store.write_confirmed(&std::mem::take(&mut batch))?;
         }
     }
-    store.rebase(&std::mem::take(&mut batch))?;
+    store.write_confirmed(&std::mem::take(&mut batch))?;
     let load_time = started.elapsed();
     println!("loaded in {:.1} s ({events} ticket events)", load_time.as_secs_f64());
 

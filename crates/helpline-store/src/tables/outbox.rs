@@ -1,6 +1,6 @@
 use crate::error::Result;
 use helpline_domain::{Actor, Mutation, MutationId, Timestamp};
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,6 +45,22 @@ pub struct OutboxEntry {
     pub local_error: Option<String>,
 }
 
+/// A hybrid logical clock reading after `last`: the wall time when the clock moved on,
+/// else the last reading's time with the counter raised, so readings never go backwards
+/// even when the machine's clock does. Fixed width, so text order is time order.
+/// For display and audit only: nothing decides a conflict by it.
+pub fn next_hlc(last: Option<&str>, wall_ms: i64) -> String {
+    let parsed = last.and_then(|h| {
+        let (ms, counter) = h.split_once('.')?;
+        Some((ms.parse::<i64>().ok()?, counter.parse::<u32>().ok()?))
+    });
+    let (ms, counter) = match parsed {
+        Some((last_ms, counter)) if last_ms >= wall_ms => (last_ms, counter + 1),
+        _ => (wall_ms.max(0), 0),
+    };
+    format!("{ms:013}.{counter:05}")
+}
+
 /// Appends a mutation; returns its seq.
 pub fn insert_outbox_entry(
     conn: &Connection,
@@ -54,7 +70,9 @@ pub fn insert_outbox_entry(
     wall_time: Timestamp,
 ) -> Result<u64> {
     let seq: u64 = conn.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM outbox")?.query_row([], |r| r.get(0))?;
-    let hlc = format!("{:013}-{seq:06}", wall_time.as_millis());
+    let last: Option<String> =
+        conn.prepare_cached("SELECT hlc FROM outbox ORDER BY seq DESC LIMIT 1")?.query_row([], |r| r.get(0)).optional()?;
+    let hlc = next_hlc(last.as_deref(), wall_time.as_millis());
     conn.prepare_cached(
         "INSERT INTO outbox (seq, mutation_id, actor, name, mutation, hlc, wall_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
@@ -168,4 +186,19 @@ pub struct OutboxCounts {
     pub pending: u64,
     pub accepted: u64,
     pub rejected: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_hlc;
+
+    #[test]
+    fn the_hlc_never_goes_backwards() {
+        let a = next_hlc(None, 1_000);
+        let b = next_hlc(Some(&a), 2_000);
+        let c = next_hlc(Some(&b), 1_500); // the machine's clock jumped back
+        let d = next_hlc(Some(&c), 1_500);
+        assert_eq!([a.as_str(), b.as_str(), c.as_str(), d.as_str()], ["0000000001000.00000", "0000000002000.00000", "0000000002000.00001", "0000000002000.00002"]);
+        assert!(a < b && b < c && c < d);
+    }
 }
