@@ -27,6 +27,12 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// A real argon2 hash of nobody's password, verified against for unknown logins.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no agent has this password").unwrap_or_default())
+}
+
 /// A new opaque token: 32 random bytes, base64url.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];

@@ -102,14 +102,18 @@ async fn login<S: Storage>(
         return Err(HubError::Invalid("login and password are limited to 256 characters".into()));
     }
     let wrong = || HubError::Unauthorized("wrong login or password".into());
-    let (agent, hash) = hub.storage.find_login(req.login.trim()).await?.ok_or_else(wrong)?;
+    let found = hub.storage.find_login(req.login.trim()).await?;
+    // An unknown login costs the same argon2 work as a known one, so response times do
+    // not tell which logins exist.
+    let hash = match &found {
+        Some((_, hash)) => hash.clone(),
+        None => crate::auth::dummy_hash().to_owned(),
+    };
     let password = req.password.clone();
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?;
-    if !verified {
-        return Err(wrong());
-    }
+    let Some((agent, _)) = found.filter(|_| verified) else { return Err(wrong()) };
     if !agent.active {
         return Err(HubError::Unauthorized("this agent has been disabled; ask an admin".into()));
     }
