@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn passwords_verify_and_short_ones_are_refused() {
-        let hash = hash_password("correct horse battery").unwrap();
+        let hash = hash_password("correct horse battery").expect("long enough");
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("wrong horse battery", &hash));
         assert!(hash_password("short").is_err());

@@ -97,8 +97,8 @@ impl Config {
         }
         if self.pull_page_versions == 0
             || self.max_push_mutations == 0
-            || !(self.ticket_window_days > 0.0)
-            || !(self.token_ttl_days > 0.0)
+            || !positive(self.ticket_window_days)
+            || !positive(self.token_ttl_days)
         {
             return Err(HubError::Invalid(
                 "pull_page_versions and max_push_mutations must be at least 1, ticket_window_days and token_ttl_days above 0".into(),
@@ -117,23 +117,30 @@ impl Config {
     }
 }
 
+/// Above zero, and a number (NaN is refused too).
+fn positive(x: f64) -> bool {
+    x.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn environment_overrides_file_and_defaults() {
-        let mut c: Config = toml::from_str("listen = \"127.0.0.1:9000\"\nticket_window_days = 30").unwrap();
+        let mut c: Config = toml::from_str("listen = \"127.0.0.1:9000\"\nticket_window_days = 30").expect("valid TOML");
         assert_eq!(c.ticket_window_days, 30.0);
         assert_eq!(c.token_ttl_days, 30.0);
-        c.apply_env(|name| (name == "HELPLINE_HUB_LISTEN").then(|| "127.0.0.1:0".to_owned())).unwrap();
+        c.apply_env(|name| (name == "HELPLINE_HUB_LISTEN").then(|| "127.0.0.1:0".to_owned())).expect("valid address");
         assert_eq!(c.listen.port(), 0);
     }
 
     #[test]
     fn bad_values_are_refused_with_the_variable_name() {
         let mut c = Config::default();
-        let err = c.apply_env(|name| (name == "HELPLINE_HUB_TOKEN_TTL_DAYS").then(|| "soon".to_owned())).unwrap_err();
+        let err = c
+            .apply_env(|name| (name == "HELPLINE_HUB_TOKEN_TTL_DAYS").then(|| "soon".to_owned()))
+            .expect_err("not a number");
         assert!(err.to_string().contains("HELPLINE_HUB_TOKEN_TTL_DAYS"), "{err}");
         assert!(toml::from_str::<Config>("lisen = \"x\"").is_err(), "unknown keys are refused");
     }

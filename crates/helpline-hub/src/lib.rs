@@ -54,8 +54,10 @@ impl RunningHub {
 /// picks a free port; see [`RunningHub::addr`]).
 pub async fn start(config: Config) -> Result<RunningHub> {
     if config.is_postgres() {
-        let _storage = PostgresStorage::connect(&config.database, config.postgres_pool_size).await?;
-        Err(HubError::Unavailable("PostgreSQL: not yet".into()))
+        let storage =
+            PostgresStorage::connect_with_schema(&config.database, config.postgres_pool_size, config.postgres_schema())
+                .await?;
+        start_with(storage, config).await
     } else {
         let storage = SqliteStorage::open(&config.database)?;
         start_with(storage, config).await

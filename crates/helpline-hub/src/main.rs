@@ -43,7 +43,8 @@ enum Command {
     /// Show or replace the SLA policy and business calendar.
     #[command(subcommand)]
     Sla(SlaCommand),
-    /// Write a consistent copy of a (running) SQLite hub to a new file.
+    /// Write a consistent copy of a (running) SQLite hub to a new file (PostgreSQL: use
+    /// `pg_dump --format=custom <url>`).
     Backup { dest: PathBuf },
     /// List every configuration option with its environment variable and default.
     Options,
@@ -125,9 +126,9 @@ async fn run(command: Command, mut config: Config) -> Result<()> {
         }
         other => {
             if config.is_postgres() {
-                let storage = PostgresStorage::connect(&config.database, 2).await?;
-                let _ = (storage, other);
-                bail!("PostgreSQL: not yet")
+                let storage =
+                    PostgresStorage::connect_with_schema(&config.database, 2, config.postgres_schema()).await?;
+                administer(&storage, other).await
             } else {
                 administer(&SqliteStorage::open(&config.database)?, other).await
             }
