@@ -141,6 +141,13 @@ async fn wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothi
     // The same seqs again: the stored results, nothing re-applied.
     let again: helpline_protocol::PushResponse = push(&ben, &body).await?.json().await?;
     ensure!(again.results == answer.results);
+    // A mutation id used before is refused, and the seq still advances.
+    let mut reused = envelope(ben_client, 4, Mutation::AddNote { ticket_id: ticket, body: "x".into() });
+    reused.mutation_id = body.mutations[0].mutation_id;
+    let answer: helpline_protocol::PushResponse =
+        push(&ben, &PushRequest { client_id: ben_client, mutations: vec![reused] }).await?.json().await?;
+    ensure!(answer.last_seq == 4, "{answer:?}");
+    ensure!(matches!(&answer.results[0].outcome, Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, .. }));
 
     // Another installation's client id, with Ben's token.
     let foreign = PushRequest { client_id: ClientId::new_v7(), mutations: vec![] };

@@ -57,7 +57,8 @@ CREATE INDEX tokens_agent ON tokens (agent_id);
 CREATE TABLE mutations (
     client_id   BLOB NOT NULL,
     seq         INTEGER NOT NULL,
-    mutation_id BLOB NOT NULL UNIQUE,
+    -- not UNIQUE: a reused id is stored as rejected (the hub checks before accepting)
+    mutation_id BLOB NOT NULL,
     agent_id    BLOB NOT NULL,
     name        TEXT NOT NULL,
     body        TEXT NOT NULL,
@@ -72,6 +73,7 @@ CREATE TABLE mutations (
     PRIMARY KEY (client_id, seq)
 );
 CREATE INDEX mutations_client_version ON mutations (client_id, version, seq);
+CREATE INDEX mutations_id ON mutations (mutation_id);
 
 CREATE TABLE tickets (
     id         BLOB PRIMARY KEY,
