@@ -37,7 +37,7 @@ macro_rules! options {
             pub fn describe() -> Vec<(&'static str, &'static str, String, String)> {
                 let defaults = Config::default();
                 vec![$(
-                    (stringify!($name), $env, format!("{:?}", defaults.$name), concat!($($doc, "\n"),+).trim().to_owned()),
+                    (stringify!($name), $env, format!("{:?}", defaults.$name), concat!($($doc, "\n"),+).lines().map(str::trim).collect::<Vec<_>>().join(" ").trim().to_owned()),
                 )*]
             }
         }

@@ -120,7 +120,7 @@ async fn run(command: Command, mut config: Config) -> Result<()> {
         }
         Command::Options => {
             for (name, env, default, doc) in Config::describe() {
-                println!("{name} ({env}, default {default})\n    {}", doc.replace('\n', "\n    "));
+                println!("{name} ({env}, default {default})\n    {doc}");
             }
             Ok(())
         }
