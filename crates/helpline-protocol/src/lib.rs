@@ -146,7 +146,7 @@ pub struct PullResponse {
     pub sla: Option<SlaSettings>,
     pub customers: Vec<Customer>,
     pub kb_articles: Vec<KbArticle>,
-    pub tickets: Vec<Ticket>,
+    pub tickets: Vec<PulledTicket>,
     /// Events of the tickets above that are newer than the cursor, or all of a ticket's
     /// events when the desktop may have evicted it.
     pub events: Vec<TicketEvent>,
@@ -197,6 +197,22 @@ pub struct NewAgent {
     #[serde(default)]
     pub languages: Vec<String>,
     pub password: String,
+}
+
+/// A ticket as the hub holds it, with the hub's time of its last change: the cache
+/// window is measured on that (agents' clocks decide nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledTicket {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub touched_at: Timestamp,
+}
+
+impl std::ops::Deref for PulledTicket {
+    type Target = Ticket;
+    fn deref(&self) -> &Ticket {
+        &self.ticket
+    }
 }
 
 /// Sent on the stream whenever the hub has a newer version than before.

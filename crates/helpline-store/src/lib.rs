@@ -184,15 +184,15 @@ impl Store {
         for a in &page.kb_articles {
             kb_articles::upsert_kb_article(&tx, a)?;
         }
-        let mut with_new_text = std::collections::BTreeSet::new();
         for e in &page.events {
-            if events::insert_event(&tx, e, false)? && e.kind.searchable_text().is_some() {
-                with_new_text.insert(e.ticket_id);
-            }
+            events::insert_event(&tx, e, false)?;
         }
         for t in &page.tickets {
-            let notes = if with_new_text.contains(&t.id) { Some(events::get_notes_text(&tx, t.id)?) } else { None };
-            tickets::upsert_ticket(&tx, t, notes.as_deref())?;
+            // The notes column is rebuilt from the stored events: a ticket's events may
+            // have arrived on earlier pages than its snapshot.
+            let notes = events::get_notes_text(&tx, t.id)?;
+            tickets::upsert_ticket(&tx, t, Some(&notes))?;
+            tickets::set_touched_at(&tx, t.id, t.touched_at)?;
         }
         let keep: Vec<TicketId> = outbox::list_unconfirmed(&tx, confirmed_seq(&tx)?.max(page.last_seq))?
             .iter()

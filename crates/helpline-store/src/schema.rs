@@ -3,8 +3,14 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
+
+/// The hub's time of each ticket's last change, which the cache window is measured on.
+const V2: &str = r#"
+ALTER TABLE tickets ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tickets_evictable ON tickets (touched_at) WHERE status IN ('resolved', 'closed');
+"#;
 
 const V1: &str = r#"
 -- This installation: its client id, the device code the hub gave it, and the next

@@ -411,13 +411,17 @@ fn kb_usage_is_derived_from_events_once_per_ticket() {
 /// page, which contains this desktop's mutations up to `last_seq`.
 fn confirm(store: &mut Store, hub: &State, changes: &[Change], last_seq: u64) -> RebaseReport {
     let from = store.pull_cursor().unwrap();
-    let mut page = helpline_protocol::PullResponse { from, cursor: from + 1, head: from + 1, last_seq, ..Default::default() };
+    let mut page =
+        helpline_protocol::PullResponse { from, cursor: from + 1, head: from + 1, last_seq, ..Default::default() };
     for c in changes {
         match c {
             Change::Event(e) => {
                 page.events.push(e.clone());
                 if !page.tickets.iter().any(|t| t.id == e.ticket_id) {
-                    page.tickets.push(hub.tickets[&e.ticket_id].clone());
+                    page.tickets.push(helpline_protocol::PulledTicket {
+                        ticket: hub.tickets[&e.ticket_id].clone(),
+                        touched_at: t(0),
+                    });
                 }
             }
             Change::Customer(c) => page.customers.push(hub.customers[&c.id].clone()),

@@ -826,7 +826,9 @@ async fn pull_in(tx: &Transaction<'_>, cursor: u64, scope: PullScope) -> Result<
         .await?,
         tickets: list_json(
             tx,
-            "SELECT data FROM tickets WHERE version > $1 AND version <= $2 AND (active OR touched_at >= $3)",
+            // the snapshot with the hub's touched_at beside its fields
+            "SELECT (data::jsonb || jsonb_build_object('touched_at', touched_at))::text FROM tickets
+             WHERE version > $1 AND version <= $2 AND (active OR touched_at >= $3)",
             &[&lo, &hi, &window_start],
         )
         .await?,

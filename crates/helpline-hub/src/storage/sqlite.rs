@@ -672,7 +672,9 @@ fn pull_in(conn: &Connection, cursor: u64, scope: PullScope) -> Result<PullRespo
     let window = params![cursor, upper, scope.window_start.as_millis()];
     page.tickets = list_json(
         conn,
-        "SELECT data FROM tickets WHERE version > ?1 AND version <= ?2 AND (active OR touched_at >= ?3)",
+        // the snapshot with the hub's touched_at beside its fields
+        "SELECT json_set(data, '$.touched_at', touched_at) FROM tickets
+         WHERE version > ?1 AND version <= ?2 AND (active OR touched_at >= ?3)",
         window,
     )?;
     // A ticket that left the window may have been evicted: send it whole.

@@ -70,8 +70,10 @@ pub fn insert_outbox_entry(
     wall_time: Timestamp,
 ) -> Result<u64> {
     let seq: u64 = conn.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM outbox")?.query_row([], |r| r.get(0))?;
-    let last: Option<String> =
-        conn.prepare_cached("SELECT hlc FROM outbox ORDER BY seq DESC LIMIT 1")?.query_row([], |r| r.get(0)).optional()?;
+    let last: Option<String> = conn
+        .prepare_cached("SELECT hlc FROM outbox ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
     let hlc = next_hlc(last.as_deref(), wall_time.as_millis());
     conn.prepare_cached(
         "INSERT INTO outbox (seq, mutation_id, actor, name, mutation, hlc, wall_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -198,7 +200,10 @@ mod tests {
         let b = next_hlc(Some(&a), 2_000);
         let c = next_hlc(Some(&b), 1_500); // the machine's clock jumped back
         let d = next_hlc(Some(&c), 1_500);
-        assert_eq!([a.as_str(), b.as_str(), c.as_str(), d.as_str()], ["0000000001000.00000", "0000000002000.00000", "0000000002000.00001", "0000000002000.00002"]);
+        assert_eq!(
+            [a.as_str(), b.as_str(), c.as_str(), d.as_str()],
+            ["0000000001000.00000", "0000000002000.00000", "0000000002000.00001", "0000000002000.00002"]
+        );
         assert!(a < b && b < c && c < d);
     }
 }

@@ -58,14 +58,25 @@ pub fn delete_ticket(conn: &Connection, id: TicketId) -> Result<()> {
     Ok(())
 }
 
-/// Drops resolved and closed tickets last updated before `window_start` (and their
-/// events) from the cache, except those in `keep` (touched by unconfirmed mutations).
+/// Records the hub's time of the ticket's last change (see `evict_inactive_before`).
+pub fn set_touched_at(conn: &Connection, id: TicketId, touched_at: helpline_domain::Timestamp) -> Result<()> {
+    conn.prepare_cached("UPDATE tickets SET touched_at = ?2 WHERE id = ?1")?
+        .execute(params![id.0, touched_at.as_millis()])?;
+    Ok(())
+}
+
+/// Drops resolved and closed tickets the hub last changed before `window_start` (and
+/// their events) from the cache, except those in `keep` (touched by unconfirmed
+/// mutations). Tickets never confirmed by the hub have touched_at 0 and are in `keep`.
 pub fn evict_inactive_before(
     conn: &Connection,
     window_start: helpline_domain::Timestamp,
     keep: &[TicketId],
 ) -> Result<usize> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT id FROM tickets WHERE NOT ({ACTIVE}) AND updated_at < ?1"))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM tickets INDEXED BY tickets_evictable
+         WHERE status IN ('resolved', 'closed') AND touched_at < ?1",
+    )?;
     let ids =
         stmt.query_map([window_start.as_millis()], |r| r.get::<_, uuid::Uuid>(0))?.collect::<Result<Vec<_>, _>>()?;
     let mut evicted = 0;
