@@ -11,15 +11,33 @@ pub struct Bench {
     package: &'static str,
     bin: &'static str,
     pub about: &'static str,
+    /// Programs the benchmark starts as processes, built with `--release` first: (package,
+    /// binary, the environment variable that hands the benchmark its path).
+    programs: &'static [(&'static str, &'static str, &'static str)],
+    /// Whether it measures PostgreSQL too (then it gets `HELPLINE_TEST_PG_URL`, setup's
+    /// URL unless one is set; without a server it reports PostgreSQL as not measured).
+    postgres: bool,
 }
 
-/// Every known benchmark. Later issues add theirs (sync, hub, app).
-pub const BENCHES: &[Bench] = &[Bench {
-    name: "store",
-    package: "helpline-tests",
-    bin: "bench-store",
-    about: "the desktop's local store: save, search, KB suggestions, lookups, queue",
-}];
+/// Every known benchmark. Later issues add theirs (hub, app).
+pub const BENCHES: &[Bench] = &[
+    Bench {
+        name: "store",
+        package: "helpline-tests",
+        bin: "bench-store",
+        about: "the desktop's local store: save, search, KB suggestions, lookups, queue",
+        programs: &[],
+        postgres: false,
+    },
+    Bench {
+        name: "sync",
+        package: "helpline-tests",
+        bin: "bench-sync",
+        about: "sync on loopback: fresh-desktop pull, push-to-desktop latency, hub throughput, 1,000 streams",
+        programs: &[("helpline-hub", "helpline-hub", "HELPLINE_HUB_BIN")],
+        postgres: true,
+    },
+];
 
 /// Runs one benchmark by name with `args`, or all of them when `name` is `None`.
 pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
@@ -31,14 +49,35 @@ pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
         },
     };
     for bench in selected {
+        for (package, bin, _) in bench.programs {
+            let mut c = cmd::cargo();
+            c.args(["build", "--release", "-p", package, "--bin", bin]);
+            if !cmd::run_visible(c)?.success() {
+                bail!("building `{bin}` for benchmark `{}` failed", bench.name);
+            }
+        }
         let mut c = cmd::cargo();
         c.args(["run", "--release", "-p", bench.package, "--bin", bench.bin, "--"]).args(args);
+        for (_, bin, var) in bench.programs {
+            c.env(var, target_dir().join("release").join(bin));
+        }
+        if bench.postgres && std::env::var_os(PG_URL_VAR).is_none_or(|v| v.is_empty()) {
+            c.env(PG_URL_VAR, crate::setup::test_pg_url());
+        }
         let status = cmd::run_visible(c)?;
         if !status.success() {
             bail!("benchmark `{}` failed ({status})", bench.name);
         }
     }
     Ok(())
+}
+
+const PG_URL_VAR: &str = "HELPLINE_TEST_PG_URL";
+
+fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| cmd::workspace_root().join("target"))
 }
 
 fn known() -> String {
