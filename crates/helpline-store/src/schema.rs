@@ -6,10 +6,14 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
-/// The hub's time of each ticket's last change, which the cache window is measured on.
+/// The hub's time of each ticket's last change, which the cache window is measured on;
+/// lookup rows by customer.
 const V2: &str = r#"
 ALTER TABLE tickets ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX tickets_evictable ON tickets (touched_at) WHERE status IN ('resolved', 'closed');
+-- Rewriting a customer's lookup rows finds them by customer, not by a full scan.
+CREATE INDEX customer_phones_customer ON customer_phones (customer_id);
+CREATE INDEX customer_emails_customer ON customer_emails (customer_id);
 "#;
 
 const V1: &str = r#"
