@@ -20,6 +20,7 @@ crate::both_backends!(
     kb_drafts_reach_only_writers,
     a_ticket_leaving_the_window_is_evicted_and_comes_back_whole,
     a_fresh_desktop_pulls_in_pages_with_progress,
+    background_sync_delivers_on_pokes_and_recovers_after_an_outage,
 );
 
 async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backend) -> Result<()> {
@@ -285,6 +286,46 @@ async fn a_fresh_desktop_pulls_in_pages_with_progress(backend: Backend) -> Resul
     drop(fresh);
     let seen = watcher.await?;
     ensure!(seen.windows(2).all(|w| w[0].0 <= w[1].0) && !seen.is_empty(), "progress rises: {seen:?}");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn background_sync_delivers_on_pokes_and_recovers_after_an_outage(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let loops = [tokio::spawn(anna.clone().run_sync(stopped.clone())), tokio::spawn(ben.clone().run_sync(stopped))];
+    let arrives = |d: Desk, t: helpline_domain::TicketId| async move {
+        for _ in 0..500 {
+            if d.get_ticket(t)?.is_some() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        anyhow::bail!("not delivered within 5 s")
+    };
+    // Neither desktop is told to sync: Anna's loop pushes on the local change, the hub
+    // pokes Ben's stream, Ben's loop pulls.
+    let (first, _) = anna.log_contact(call("Über den Stream"))?;
+    arrives(ben.clone(), first).await?;
+    // Anna loses the network, keeps working, and catches up by herself afterwards.
+    anna.hub().set_offline(true);
+    let (second, _) = anna.log_contact(call("Während des Ausfalls"))?;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    ensure!(anna.status().connection == helpline_client::Connection::Offline, "{:?}", anna.status());
+    ensure!(anna.status().pending == 1);
+    anna.hub().set_offline(false);
+    arrives(ben.clone(), second).await?;
+    let mut status = anna.watch_status();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        status.wait_for(|s| s.pending == 0 && s.last_error.is_none()),
+    )
+    .await??;
+    stop.send_replace(true);
+    for l in loops {
+        l.await?;
+    }
     hub.stop().await;
     Ok(())
 }
