@@ -159,17 +159,26 @@ impl<H: HubApi> Desktop<H> {
     async fn pull_all(&self, token: &str, report: &mut SyncReport) -> Result<()> {
         let start = self.with_store(|s| Ok(s.pull_cursor()?))?;
         let mut cursor = start;
+        let mut page = self.hub.pull(token, cursor).await?;
         loop {
-            let page = self.hub.pull(token, cursor).await?;
-            let next = page.cursor;
-            let more = page.has_more();
-            let head = page.head;
-            self.with_store(|s| Ok(s.apply_pull(cursor, &page)?))?;
+            let (next, head, more) = (page.cursor, page.head, page.has_more());
+            // While this page is written, the next one is already asked for: the hub
+            // reads and encodes it meanwhile.
+            let apply = async { self.with_store(|s| Ok(s.apply_pull(cursor, &page)?)) };
+            let following = if more {
+                let (fetched, applied) = tokio::join!(self.hub.pull(token, next), apply);
+                applied?;
+                Some(fetched)
+            } else {
+                apply.await?;
+                None
+            };
             report.pages += 1;
             cursor = next;
             report.cursor = cursor;
-            if !more {
-                return Ok(());
+            match following {
+                None => return Ok(()),
+                Some(fetched) => page = fetched?,
             }
             self.update_status(|s| s.progress = Some((cursor - start, head.saturating_sub(start))));
         }

@@ -59,7 +59,7 @@ options! {
     /// Most mutations one push may carry.
     max_push_mutations: u32 = 1000, env "HELPLINE_HUB_MAX_PUSH_MUTATIONS";
     /// How many change-log versions one pull page covers.
-    pull_page_versions: u64 = 5000, env "HELPLINE_HUB_PULL_PAGE_VERSIONS";
+    pull_page_versions: u64 = 20_000, env "HELPLINE_HUB_PULL_PAGE_VERSIONS";
     /// Connections to PostgreSQL per hub process.
     postgres_pool_size: usize = 16, env "HELPLINE_HUB_POSTGRES_POOL_SIZE";
     /// PostgreSQL schema holding the hub's tables (created if missing; lowercase letters,

@@ -23,6 +23,7 @@ use helpline_protocol::{PullResponse, SlaSettings};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::collections::BTreeMap;
 use std::path::Path;
+use tables::fts_bulk::{self, Indexed};
 use tables::shadow::{self, Kind};
 use tables::{customers, device, events, kb_articles, outbox, reference_data, sync_state, tickets};
 
@@ -160,6 +161,16 @@ impl Store {
     /// `from` is the cursor the page was requested with: a page for another cursor (a
     /// late duplicate, or a concurrent pull) is refused and changes nothing.
     pub fn apply_pull(&mut self, from: u64, page: &PullResponse) -> Result<RebaseReport> {
+        // A pulled page can be pulled again, so its commit need not wait for the disk:
+        // NORMAL keeps the file consistent after a power cut (losing at most this page,
+        // cursor included), and the next FULL commit (a saved call) syncs it anyway.
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = self.apply_pull_in(from, page);
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        result
+    }
+
+    fn apply_pull_in(&mut self, from: u64, page: &PullResponse) -> Result<RebaseReport> {
         let tx = self.write_tx()?;
         let current = sync_state::get_value(&tx, CURSOR_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0u64);
         if current != from || page.from != from || page.cursor < from {
@@ -181,19 +192,25 @@ impl Store {
         for c in &page.customers {
             customers::upsert_customer(&tx, c)?;
         }
-        for a in &page.kb_articles {
-            kb_articles::upsert_kb_article(&tx, a)?;
-        }
         for e in &page.events {
             events::insert_event(&tx, e, false)?;
+        }
+        fts_bulk::begin_bulk_index(&tx)?;
+        for a in &page.kb_articles {
+            fts_bulk::unindex_row(&tx, Indexed::KbArticles, a.id.0)?;
+            kb_articles::upsert_kb_article(&tx, a)?;
+            fts_bulk::mark_for_index(&tx, Indexed::KbArticles, a.id.0)?;
         }
         for t in &page.tickets {
             // The notes column is rebuilt from the stored events: a ticket's events may
             // have arrived on earlier pages than its snapshot.
             let notes = events::get_notes_text(&tx, t.id)?;
+            fts_bulk::unindex_row(&tx, Indexed::Tickets, t.id.0)?;
             tickets::upsert_ticket(&tx, t, Some(&notes))?;
             tickets::set_touched_at(&tx, t.id, t.touched_at)?;
+            fts_bulk::mark_for_index(&tx, Indexed::Tickets, t.id.0)?;
         }
+        fts_bulk::finish_bulk_index(&tx)?;
         let keep: Vec<TicketId> = outbox::list_unconfirmed(&tx, confirmed_seq(&tx)?.max(page.last_seq))?
             .iter()
             .flat_map(|e| e.mutation.touches().tickets)

@@ -11,6 +11,52 @@ pub fn migrations() -> Migrations<'static> {
 const V2: &str = r#"
 ALTER TABLE tickets ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX tickets_evictable ON tickets (touched_at) WHERE status IN ('resolved', 'closed');
+-- A pulled page indexes its tickets and articles in one statement each (see
+-- Store::apply_pull): FTS5 flushes its pending terms at every statement, so row by row
+-- a fresh desktop's 100k tickets would write 100k tiny index segments. While the
+-- 'fts_bulk' key is set, the triggers leave the index alone.
+DROP TRIGGER tickets_fts_insert;
+DROP TRIGGER tickets_fts_delete;
+DROP TRIGGER tickets_fts_update;
+CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_bulk') BEGIN
+    INSERT INTO tickets_fts (rowid, subject, description, notes)
+    VALUES (new.rowid, new.subject, new.description, new.notes);
+END;
+CREATE TRIGGER tickets_fts_delete AFTER DELETE ON tickets
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_bulk') BEGIN
+    INSERT INTO tickets_fts (tickets_fts, rowid, subject, description, notes)
+    VALUES ('delete', old.rowid, old.subject, old.description, old.notes);
+END;
+CREATE TRIGGER tickets_fts_update AFTER UPDATE OF subject, description, notes ON tickets
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_bulk') BEGIN
+    INSERT INTO tickets_fts (tickets_fts, rowid, subject, description, notes)
+    VALUES ('delete', old.rowid, old.subject, old.description, old.notes);
+    INSERT INTO tickets_fts (rowid, subject, description, notes)
+    VALUES (new.rowid, new.subject, new.description, new.notes);
+END;
+DROP TRIGGER kb_fts_insert;
+DROP TRIGGER kb_fts_delete;
+DROP TRIGGER kb_fts_update;
+CREATE TRIGGER kb_fts_insert AFTER INSERT ON kb_articles
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_bulk') BEGIN
+    INSERT INTO kb_fts (rowid, title, body, tags) VALUES (new.rowid, new.title, new.body, new.tags);
+END;
+CREATE TRIGGER kb_fts_delete AFTER DELETE ON kb_articles
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_bulk') BEGIN
+    INSERT INTO kb_fts (kb_fts, rowid, title, body, tags) VALUES ('delete', old.rowid, old.title, old.body, old.tags);
+END;
+CREATE TRIGGER kb_fts_update AFTER UPDATE OF title, body, tags ON kb_articles
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'fts_bulk') BEGIN
+    INSERT INTO kb_fts (kb_fts, rowid, title, body, tags) VALUES ('delete', old.rowid, old.title, old.body, old.tags);
+    INSERT INTO kb_fts (rowid, title, body, tags) VALUES (new.rowid, new.title, new.body, new.tags);
+END;
+-- The rows a bulk write touches, to index them in one statement.
+CREATE TABLE bulk_rows (
+    tbl   TEXT NOT NULL,
+    rowid_ INTEGER NOT NULL,
+    PRIMARY KEY (tbl, rowid_)
+) WITHOUT ROWID;
 -- Rewriting a customer's lookup rows finds them by customer, not by a full scan.
 CREATE INDEX customer_phones_customer ON customer_phones (customer_id);
 CREATE INDEX customer_emails_customer ON customer_emails (customer_id);

@@ -92,21 +92,60 @@ unsafe extern "C" fn tokenize(
     };
     for (start, word) in text::words(text) {
         let end = start + word.len();
-        let folded = text::fold(word);
-        let rc = emit(0, &folded, start, end);
+        if !index {
+            let rc = emit(0, &text::fold(word), start, end);
+            if rc != ffi::SQLITE_OK {
+                return rc;
+            }
+            continue;
+        }
+        let expanded = expand_for_index(word);
+        let rc = emit(0, &expanded.folded, start, end);
         if rc != ffi::SQLITE_OK {
             return rc;
         }
-        if !index {
-            continue;
-        }
-        let extra = text::fold_plain(word).into_iter().chain(text::compound_parts(word));
-        for token in extra {
-            let rc = emit(ffi::FTS5_TOKEN_COLOCATED, &token, start, end);
+        for token in &expanded.colocated {
+            let rc = emit(ffi::FTS5_TOKEN_COLOCATED, token, start, end);
             if rc != ffi::SQLITE_OK {
                 return rc;
             }
         }
     }
     ffi::SQLITE_OK
+}
+
+/// A word's index tokens: its folded form and what goes beside it.
+#[derive(Debug)]
+struct Expanded {
+    folded: String,
+    colocated: Vec<String>,
+}
+
+/// Words cached per thread; a cache this size holds a help desk's working vocabulary.
+const EXPANDED_CACHE_WORDS: usize = 100_000;
+
+/// Folding and decompounding are the costly part of indexing, and the same words come
+/// back in every ticket, so each thread remembers what it worked out (cleared when full).
+fn expand_for_index(word: &str) -> std::rc::Rc<Expanded> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Rc<Expanded>>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|cache| {
+        if let Some(hit) = cache.borrow().get(word) {
+            return hit.clone();
+        }
+        let expanded = Rc::new(Expanded {
+            folded: text::fold(word),
+            colocated: text::fold_plain(word).into_iter().chain(text::compound_parts(word)).collect(),
+        });
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= EXPANDED_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(word.to_owned(), expanded.clone());
+        expanded
+    })
 }

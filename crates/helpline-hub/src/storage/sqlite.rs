@@ -384,12 +384,15 @@ impl Storage for SqliteStorage {
             return Err(HubError::Invalid(format!("{} exists already; choose a new file", dest.display())));
         }
         let dest = dest.to_string_lossy().into_owned();
-        // VACUUM INTO reads one snapshot: consistent while the hub keeps writing.
-        self.read(move |conn| {
-            conn.execute("VACUUM INTO ?1", [dest])?;
+        let source = self.inner.path.clone();
+        // VACUUM INTO reads one snapshot: consistent while the hub keeps writing. It
+        // cannot run inside a transaction, so it gets its own connection.
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            open_connection(&source)?.execute("VACUUM INTO ?1", [dest])?;
             Ok(())
         })
         .await
+        .map_err(|e| HubError::Internal(format!("backup task failed: {e}")))?
     }
 }
 

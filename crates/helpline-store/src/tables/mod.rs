@@ -3,6 +3,7 @@
 pub mod customers;
 pub mod device;
 pub mod events;
+pub mod fts_bulk;
 pub mod kb_articles;
 pub mod outbox;
 pub mod reference_data;
