@@ -195,22 +195,37 @@ impl Store {
         for e in &page.events {
             events::insert_event(&tx, e, false)?;
         }
-        fts_bulk::begin_bulk_index(&tx)?;
+        // Small pages (the everyday case) go through the triggers; big ones are indexed in
+        // one statement per index, which pays off from a few dozen rows.
+        let bulk = page.tickets.len() + page.kb_articles.len() >= BULK_INDEX_FROM;
+        if bulk {
+            fts_bulk::begin_bulk_index(&tx)?;
+        }
         for a in &page.kb_articles {
-            fts_bulk::unindex_row(&tx, Indexed::KbArticles, a.id.0)?;
+            if bulk {
+                fts_bulk::unindex_row(&tx, Indexed::KbArticles, a.id.0)?;
+            }
             kb_articles::upsert_kb_article(&tx, a)?;
-            fts_bulk::mark_for_index(&tx, Indexed::KbArticles, a.id.0)?;
+            if bulk {
+                fts_bulk::mark_for_index(&tx, Indexed::KbArticles, a.id.0)?;
+            }
         }
         for t in &page.tickets {
             // The notes column is rebuilt from the stored events: a ticket's events may
             // have arrived on earlier pages than its snapshot.
             let notes = events::get_notes_text(&tx, t.id)?;
-            fts_bulk::unindex_row(&tx, Indexed::Tickets, t.id.0)?;
+            if bulk {
+                fts_bulk::unindex_row(&tx, Indexed::Tickets, t.id.0)?;
+            }
             tickets::upsert_ticket(&tx, t, Some(&notes))?;
             tickets::set_touched_at(&tx, t.id, t.touched_at)?;
-            fts_bulk::mark_for_index(&tx, Indexed::Tickets, t.id.0)?;
+            if bulk {
+                fts_bulk::mark_for_index(&tx, Indexed::Tickets, t.id.0)?;
+            }
         }
-        fts_bulk::finish_bulk_index(&tx)?;
+        if bulk {
+            fts_bulk::finish_bulk_index(&tx)?;
+        }
         let keep: Vec<TicketId> = outbox::list_unconfirmed(&tx, confirmed_seq(&tx)?.max(page.last_seq))?
             .iter()
             .flat_map(|e| e.mutation.touches().tickets)
@@ -385,6 +400,8 @@ impl Store {
     }
 }
 
+/// From this many tickets and articles in a pulled page on, they are indexed in bulk.
+const BULK_INDEX_FROM: usize = 64;
 const CURSOR_KEY: &str = "pull_cursor";
 const CONFIRMED_SEQ_KEY: &str = "confirmed_seq";
 const SLA_KEY: &str = "sla_settings";

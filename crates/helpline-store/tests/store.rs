@@ -624,3 +624,53 @@ fn merged_customers_keep_their_tickets_together() {
     let by_old_number = d.store.find_customers_by_phone(&normalise_phone("030 1234567", "DE").unwrap()).unwrap();
     assert_eq!(by_old_number.iter().map(|c| c.id).collect::<Vec<_>>(), [anna], "the merged number finds the survivor");
 }
+
+#[test]
+fn big_pulled_pages_are_indexed_in_bulk_and_stay_searchable() {
+    let mut d = desk();
+    let l1 = d.l1.clone();
+    let mut hub = State::default();
+    hub.categories.insert(d.printers);
+    let mut changes = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..100u32 {
+        let id = TicketId::new_v7();
+        ids.push(id);
+        let contact = Mutation::LogContact(NewContact {
+            ticket_id: id,
+            reference: Reference::new(DeviceCode::parse("HB").unwrap(), i + 1).unwrap(),
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            customer_id: None,
+            category_id: Some(d.printers),
+            subject: format!("Netzwerkdrucker {i} druckt nicht"),
+            description: "Papierstau gemeldet".into(),
+            priority: Priority::Normal,
+            duration_seconds: 60,
+            first_response_due: None,
+            resolution_due: None,
+        });
+        changes.extend(hub_changes(&mut hub, &l1, &contact, MutationId::new_v7(), t(1)));
+    }
+    confirm(&mut d.store, &hub, &changes, 0);
+    assert_eq!(d.store.count_tickets().unwrap(), 100);
+    assert_eq!(d.store.search_tickets("drucker", 200).unwrap().len(), 100, "compound parts indexed in bulk");
+
+    // A second big page rewrites tickets that are indexed already: one gets a note.
+    let mut changes = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let body = if i == 7 { "Toner getauscht".to_owned() } else { format!("Rückruf {i}") };
+        changes.extend(hub_changes(
+            &mut hub,
+            &l1,
+            &Mutation::AddNote { ticket_id: *id, body },
+            MutationId::new_v7(),
+            t(2),
+        ));
+    }
+    confirm(&mut d.store, &hub, &changes, 0);
+    let hits = d.store.search_tickets("toner", 5).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].id, ids[7]);
+    assert_eq!(d.store.search_tickets("drucker", 200).unwrap().len(), 100, "no entry lost or doubled");
+}
