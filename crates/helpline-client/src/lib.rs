@@ -34,6 +34,8 @@ pub struct Desktop<H> {
     token: Mutex<Option<String>>,
     agent: Mutex<Option<Agent>>,
     status: watch::Sender<SyncStatus>,
+    /// The hub's request limits, learnt at sign-in: (mutations, bytes) per push.
+    push_limits: Mutex<(usize, usize)>,
     /// Woken by local changes and pokes; the sync loop waits on it.
     wake: Notify,
 }
@@ -67,6 +69,7 @@ impl<H: HubApi> Desktop<H> {
             token: Mutex::new(None),
             agent: Mutex::new(agent),
             status: watch::Sender::new(SyncStatus::default()),
+            push_limits: Mutex::new((sync::PUSH_BATCH, 1024 * 1024)),
             wake: Notify::new(),
         };
         let pending = desktop.with_store(|s| Ok(s.count_pending_mutations()?))?;
@@ -90,6 +93,10 @@ impl<H: HubApi> Desktop<H> {
                 ours: helpline_protocol::API_VERSION.into(),
             });
         }
+        *self.push_limits.lock().unwrap_or_else(|e| e.into_inner()) = (
+            (capabilities.max_push_mutations as usize).clamp(1, sync::PUSH_BATCH),
+            usize::try_from(capabilities.max_body_bytes).unwrap_or(usize::MAX),
+        );
         let client_id = self.client_id_or_new()?;
         let request = LoginRequest { login: login.into(), password: password.into(), client_id };
         let response = self.hub.login(&request).await?;
@@ -109,6 +116,10 @@ impl<H: HubApi> Desktop<H> {
     pub fn resume(&self, token: String) {
         *self.lock_token() = Some(token);
         self.wake.notify_one();
+    }
+
+    pub(crate) fn push_limits(&self) -> (usize, usize) {
+        *self.push_limits.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn token(&self) -> Result<String> {

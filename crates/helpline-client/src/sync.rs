@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Mutations per push request.
+/// Most mutations per push request (fewer when the hub's limits say so).
 pub const PUSH_BATCH: usize = 200;
 /// The slowest retry when the hub stays unreachable.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -111,19 +111,29 @@ impl<H: HubApi> Desktop<H> {
             if pending.is_empty() {
                 return Ok(());
             }
-            let mutations: Vec<MutationEnvelope> = pending
-                .into_iter()
-                .take(PUSH_BATCH)
-                .map(|e| MutationEnvelope {
+            // As many as the hub takes in one request, by count and (with room for the
+            // wrapper) by size; at least one, which the field limits keep small.
+            let (max_count, max_bytes) = self.push_limits();
+            let mut mutations: Vec<MutationEnvelope> = Vec::new();
+            let mut bytes = 0;
+            for e in pending.into_iter().take(max_count) {
+                let envelope = MutationEnvelope {
                     mutation_id: e.mutation_id,
                     client_id,
                     seq: e.seq,
                     mutation: e.mutation,
                     hlc: e.hlc,
                     wall_time: e.wall_time,
-                })
-                .collect();
+                };
+                bytes += serde_json::to_vec(&envelope).map_or(0, |v| v.len() + 1);
+                if !mutations.is_empty() && bytes > max_bytes * 3 / 4 {
+                    break;
+                }
+                mutations.push(envelope);
+            }
             let first_seq = mutations.first().map_or(0, |m| m.seq);
+            let sent: std::collections::HashMap<u64, helpline_domain::MutationId> =
+                mutations.iter().map(|m| (m.seq, m.mutation_id)).collect();
             let response = self.hub.push(token, &PushRequest { client_id, mutations }).await?;
             if response.results.is_empty() {
                 return Err(ClientError::Internal(format!(
@@ -135,6 +145,16 @@ impl<H: HubApi> Desktop<H> {
             let mut any_rejected = false;
             self.with_store(|s| {
                 for r in &response.results {
+                    // A result for another mutation under this seq is never taken as ours.
+                    if sent.get(&r.seq) != Some(&r.mutation_id) {
+                        any_rejected = true;
+                        s.set_mutation_result(
+                            r.seq,
+                            OutboxStatus::Rejected,
+                            Some("the hub holds another mutation under this seq; this installation's data was restored from an older copy"),
+                        )?;
+                        continue;
+                    }
                     let (status, reason) = match &r.outcome {
                         Outcome::Accepted => (OutboxStatus::Accepted, None),
                         Outcome::Rejected { reason, .. } => {

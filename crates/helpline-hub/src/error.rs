@@ -82,8 +82,12 @@ impl IntoResponse for HubError {
             tracing::error!(error = %self, "request failed");
         }
         // Internal details stay in the log; the client gets a plain sentence.
-        let message = match self.kind() {
-            ErrorKind::Internal => "the hub failed to process the request; see its log".to_owned(),
+        let message = match &self {
+            HubError::Pool(_) => {
+                tracing::warn!(error = %self, "database pool");
+                "the hub cannot reach its database right now; try again shortly".to_owned()
+            }
+            _ if self.kind() == ErrorKind::Internal => "the hub failed to process the request; see its log".to_owned(),
             _ => self.to_string(),
         };
         (status, axum::Json(ErrorBody { kind: self.kind(), message })).into_response()

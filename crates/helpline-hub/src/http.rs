@@ -102,7 +102,7 @@ async fn login<S: Storage>(
         return Err(HubError::Invalid("login and password are limited to 256 characters".into()));
     }
     let wrong = || HubError::Unauthorized("wrong login or password".into());
-    let found = hub.storage.find_login(req.login.trim()).await?;
+    let found = hub.storage.find_login(&req.login.trim().to_lowercase()).await?;
     // An unknown login costs the same argon2 work as a known one, so response times do
     // not tell which logins exist.
     let hash = match &found {

@@ -184,8 +184,12 @@ async fn push_pull_round_trip_and_idempotent_repush() {
         let again = hub.push(&lena, vec![first.clone()], now()).await.expect("re-push");
         assert_eq!(again, pushed);
         let changed = envelope(&lena, 1, log_contact(&code, 9));
-        let again = hub.push(&lena, vec![changed], now()).await.expect("re-push");
-        assert_eq!(again.results[0].mutation_id, first.mutation_id, "the stored result, not the new mutation's");
+        let again = hub.push(&lena, vec![changed.clone()], now()).await.expect("re-push");
+        assert_eq!(again.results[0].mutation_id, changed.mutation_id);
+        assert!(
+            matches!(&again.results[0].outcome, Outcome::Rejected { kind: ErrorKind::Conflict, reason } if reason.contains("seq 1")),
+            "another mutation under a used seq is refused, never given the old result: {again:?}"
+        );
         assert_eq!(*hub.watch_head().borrow(), head);
         let nothing_new = hub.pull(head, scope(&lena, 5000)).await.expect("pull");
         assert!(nothing_new.is_empty());

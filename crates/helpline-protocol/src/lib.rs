@@ -12,7 +12,7 @@
 
 use helpline_domain::{
     Agent, BusinessCalendar, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle, Mutation, MutationId,
-    Role, SlaPolicy, Ticket, TicketEvent, Timestamp,
+    Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -150,6 +150,10 @@ pub struct PullResponse {
     /// Events of the tickets above that are newer than the cursor, or all of a ticket's
     /// events when the desktop may have evicted it.
     pub events: Vec<TicketEvent>,
+    /// Tickets that changed in this page's range but left the cache window (resolved
+    /// and not touched since `window_start`): a desktop that holds them drops them.
+    #[serde(default)]
+    pub evict: Vec<TicketId>,
     /// The cursor this page was asked for: it holds what changed after it.
     pub from: u64,
     /// Everything up to this version is included; pass it as the next cursor.

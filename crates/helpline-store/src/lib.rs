@@ -226,14 +226,22 @@ impl Store {
         if bulk {
             fts_bulk::finish_bulk_index(&tx)?;
         }
-        let keep: Vec<TicketId> = outbox::list_unconfirmed(&tx, confirmed_seq(&tx)?.max(page.last_seq))?
+        sync_state::set_value(&tx, CURSOR_KEY, &page.cursor.to_string())?;
+        // Between the pages of one pull the state is a mix of old and new rows (a row
+        // changed after this page's range comes later). Only the last page makes it
+        // whole: then this desktop's mutations count as contained, and tickets leave.
+        if !page.has_more() && page.last_seq > confirmed_seq(&tx)? {
+            sync_state::set_value(&tx, CONFIRMED_SEQ_KEY, &page.last_seq.to_string())?;
+        }
+        let keep: Vec<TicketId> = outbox::list_unconfirmed(&tx, confirmed_seq(&tx)?)?
             .iter()
             .flat_map(|e| e.mutation.touches().tickets)
             .collect();
-        tickets::evict_inactive_before(&tx, page.window_start, &keep)?;
-        sync_state::set_value(&tx, CURSOR_KEY, &page.cursor.to_string())?;
-        if page.last_seq > confirmed_seq(&tx)? {
-            sync_state::set_value(&tx, CONFIRMED_SEQ_KEY, &page.last_seq.to_string())?;
+        for id in page.evict.iter().filter(|id| !keep.contains(id)) {
+            tickets::delete_ticket_with_events(&tx, *id)?;
+        }
+        if !page.has_more() {
+            tickets::evict_inactive_before(&tx, page.window_start, &keep)?;
         }
         let report = reapply_unconfirmed(&tx)?;
         tx.commit()?;

@@ -37,8 +37,8 @@ async fn login(http: &reqwest::Client, url: &str, login: &str, client: ClientId)
 /// The hub's newest version, as a fresh pull reports it.
 async fn head(http: &reqwest::Client, url: &str, token: &str) -> Result<u64> {
     let page: serde_json::Value =
-        http.get(format!("{url}/v1/pull?cursor=0")).bearer_auth(token).send().await?.json().await?;
-    Ok(page["head"].as_u64().unwrap_or(u64::MAX))
+        http.get(format!("{url}/v1/pull?cursor=0")).bearer_auth(token).send().await?.error_for_status()?.json().await?;
+    page["head"].as_u64().ok_or_else(|| anyhow::anyhow!("the pull has no head: {page}"))
 }
 
 async fn malformed_oversized_and_unauthenticated_requests_get_clear_errors(backend: Backend) -> Result<()> {
@@ -148,6 +148,31 @@ async fn wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothi
         push(&ben, &PushRequest { client_id: ben_client, mutations: vec![reused] }).await?.json().await?;
     ensure!(answer.last_seq == 4, "{answer:?}");
     ensure!(matches!(&answer.results[0].outcome, Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, .. }));
+    // A new ticket must carry this installation's device code in its reference.
+    let foreign_reference = envelope(
+        ben_client,
+        5,
+        Mutation::LogContact(helpline_domain::NewContact {
+            ticket_id: TicketId::new_v7(),
+            reference: "ZZ-0001".parse()?,
+            channel: helpline_domain::Channel::Phone,
+            direction: helpline_domain::Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            subject: "fremd".into(),
+            description: String::new(),
+            priority: helpline_domain::Priority::Normal,
+            duration_seconds: 1,
+            first_response_due: None,
+            resolution_due: None,
+        }),
+    );
+    let answer: helpline_protocol::PushResponse =
+        push(&ben, &PushRequest { client_id: ben_client, mutations: vec![foreign_reference] }).await?.json().await?;
+    ensure!(
+        matches!(&answer.results[0].outcome, Outcome::Rejected { reason, .. } if reason.contains("ZZ-0001")),
+        "{answer:?}"
+    );
 
     // Another installation's client id, with Ben's token.
     let foreign = PushRequest { client_id: ClientId::new_v7(), mutations: vec![] };

@@ -21,6 +21,7 @@ crate::both_backends!(
     a_ticket_leaving_the_window_is_evicted_and_comes_back_whole,
     a_fresh_desktop_pulls_in_pages_with_progress,
     background_sync_delivers_on_pokes_and_recovers_after_an_outage,
+    a_ticket_resolved_elsewhere_past_the_window_leaves_a_desktop_that_was_away,
 );
 
 async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backend) -> Result<()> {
@@ -326,6 +327,25 @@ async fn background_sync_delivers_on_pokes_and_recovers_after_an_outage(backend:
     for l in loops {
         l.await?;
     }
+    hub.stop().await;
+    Ok(())
+}
+
+async fn a_ticket_resolved_elsewhere_past_the_window_leaves_a_desktop_that_was_away(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start_with(backend, |c| c.ticket_window_days = 1.5 / 86_400.0).await? else {
+        return Ok(());
+    };
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    let (ticket, _) = anna.log_contact(call("Wird woanders gelöst"))?;
+    settle(&[&anna, &ben], 10).await?;
+    ben.resolve(ticket, "am Telefon gelöst")?;
+    ben.sync_once().await?;
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    // Anna was away: the resolved ticket is outside the window now, so the hub does not
+    // send it, and she must not keep her open copy.
+    ensure!(anna.get_ticket(ticket)?.is_some_and(|t| t.status != Status::Resolved));
+    anna.sync_once().await?;
+    ensure!(anna.get_ticket(ticket)?.is_none(), "the stale open copy left anna's queues");
     hub.stop().await;
     Ok(())
 }

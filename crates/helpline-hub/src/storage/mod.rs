@@ -9,7 +9,9 @@ use crate::error::Result;
 use helpline_domain::{
     Actor, Agent, AgentId, Change, ClientId, Customer, DomainError, Mutation, MutationId, Role, State, Timestamp, apply,
 };
-use helpline_protocol::{Category, Department, MutationEnvelope, PullResponse, PushResponse, SlaSettings};
+use helpline_protocol::{
+    Category, Department, MutationEnvelope, MutationResult, Outcome, PullResponse, PushResponse, SlaSettings,
+};
 use std::future::Future;
 use std::path::Path;
 use tokio::sync::watch;
@@ -135,6 +137,45 @@ pub(crate) fn device_code(n: u64) -> String {
     }
     code[0] = FIRST[n as usize];
     String::from_utf8(code).unwrap_or_default()
+}
+
+/// The answer to a seq the hub has processed before: its stored result, unless the
+/// desktop now sends another mutation under that seq (its outbox was restored from an
+/// older copy). Then the new mutation is refused, never silently given the old result.
+pub(crate) fn answer_repeated(env: &MutationEnvelope, stored: MutationResult) -> MutationResult {
+    if stored.mutation_id == env.mutation_id {
+        return stored;
+    }
+    MutationResult {
+        seq: env.seq,
+        mutation_id: env.mutation_id,
+        outcome: Outcome::Rejected {
+            kind: helpline_domain::ErrorKind::Conflict,
+            reason: format!(
+                "this installation already used seq {} for another mutation (was its data restored from an \
+                 older copy?); sign in on a fresh installation to go on",
+                env.seq
+            ),
+        },
+    }
+}
+
+/// Why a new ticket's reference is refused, if it is: it must carry the device code the
+/// hub gave this installation, and no other ticket may have it (desktops look tickets
+/// up by reference, and a repeated one would be ambiguous to the customer too).
+pub(crate) fn refuse_reference(m: &Mutation, own_device_code: &str, taken: bool) -> Option<Outcome> {
+    let Mutation::LogContact(contact) = m else { return None };
+    let conflict = |reason: String| Some(Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, reason });
+    if contact.reference.device.as_str() != own_device_code {
+        return conflict(format!(
+            "the reference {} does not carry this installation's code {own_device_code}",
+            contact.reference
+        ));
+    }
+    if taken {
+        return conflict(format!("the reference {} is already used by another ticket", contact.reference));
+    }
+    None
 }
 
 /// How an error kind is stored: its wire name ("conflict").

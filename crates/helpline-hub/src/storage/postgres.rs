@@ -410,7 +410,7 @@ impl Storage for PostgresStorage {
         for env in &mutations {
             if env.seq <= last {
                 if let Some(r) = stored_result(&conn, client, env.seq).await? {
-                    results.push(r);
+                    results.push(super::answer_repeated(env, r));
                 }
                 continue;
             }
@@ -570,9 +570,28 @@ async fn process_one(
     let used = query_opt(tx, "SELECT 1 FROM mutations WHERE mutation_id = $1", &[&env.mutation_id.0]).await?.is_some();
     // An event keeps the agent's time (for display) but never lies in the hub's future.
     let at = env.wall_time.min(now);
+    let refused = match &env.mutation {
+        Mutation::LogContact(c) => {
+            let own: String =
+                query_one(tx, "SELECT device_code FROM clients WHERE client_id = $1", &[&env.client_id.0])
+                    .await?
+                    .get(0);
+            let taken = query_opt(
+                tx,
+                "SELECT 1 FROM tickets WHERE (data::jsonb ->> 'reference') = $1 AND id <> $2",
+                &[&c.reference.to_string(), &c.ticket_id.0],
+            )
+            .await?
+            .is_some();
+            super::refuse_reference(&env.mutation, &own, taken)
+        }
+        _ => None,
+    };
     let (outcome, version, took) = if used {
         let reason = format!("mutation {} was already sent by another desktop", env.mutation_id);
         (Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, reason }, head, None)
+    } else if let Some(refusal) = refused {
+        (refusal, head, None)
     } else {
         let state = load_state(tx, &env.mutation).await?;
         match decide(&state, &session.actor(), env.mutation_id, &env.mutation, at) {
@@ -833,6 +852,15 @@ async fn pull_in(tx: &Transaction<'_>, cursor: u64, scope: PullScope) -> Result<
         )
         .await?,
         events: Vec::new(),
+        evict: query(
+            tx,
+            "SELECT id FROM tickets WHERE version > $1 AND version <= $2 AND NOT (active OR touched_at >= $3)",
+            &[&lo, &hi, &window_start],
+        )
+        .await?
+        .iter()
+        .map(|r| TicketId(r.get(0)))
+        .collect(),
         from: cursor,
         cursor: upper,
         head,

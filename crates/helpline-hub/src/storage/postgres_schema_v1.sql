@@ -91,6 +91,8 @@ CREATE TABLE tickets (
     data       text NOT NULL
 );
 CREATE INDEX tickets_version ON tickets (version);
+-- references are unique (the push checks first, so a repeat is refused, not an error)
+CREATE UNIQUE INDEX tickets_reference ON tickets (((data::jsonb) ->> 'reference'));
 
 -- `seq` keeps the order events were written in (writers are serialised, so it is also
 -- commit order); pulls send events in it.

@@ -414,7 +414,7 @@ fn push_in(
     for env in mutations {
         if env.seq <= last {
             if let Some(r) = stored_result(conn, client, env.seq)? {
-                results.push(r);
+                results.push(super::answer_repeated(env, r));
             }
             continue;
         }
@@ -432,9 +432,23 @@ fn process_one(conn: &Connection, session: &Session, env: &MutationEnvelope, now
         conn.prepare_cached("SELECT 1 FROM mutations WHERE mutation_id = ?1")?.exists([env.mutation_id.0])?;
     // An event keeps the agent's time (for display) but never lies in the hub's future.
     let at = env.wall_time.min(now);
+    let refused = match &env.mutation {
+        Mutation::LogContact(c) => {
+            let own: String = conn
+                .prepare_cached("SELECT device_code FROM clients WHERE client_id = ?1")?
+                .query_row([env.client_id.0], |r| r.get(0))?;
+            let taken = conn
+                .prepare_cached("SELECT 1 FROM tickets WHERE json_extract(data, '$.reference') = ?1 AND id != ?2")?
+                .exists(params![c.reference.to_string(), c.ticket_id.0])?;
+            super::refuse_reference(&env.mutation, &own, taken)
+        }
+        _ => None,
+    };
     let (outcome, version) = if used {
         let reason = format!("mutation {} was already sent by another desktop", env.mutation_id);
         (Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, reason }, current_version(conn)?)
+    } else if let Some(refusal) = refused {
+        (refusal, current_version(conn)?)
     } else {
         let state = load_state(conn, &env.mutation)?;
         match decide(&state, &session.actor(), env.mutation_id, &env.mutation, at) {
@@ -664,6 +678,7 @@ fn pull_in(conn: &Connection, cursor: u64, scope: PullScope) -> Result<PullRespo
         )?,
         tickets: Vec::new(),
         events: Vec::new(),
+        evict: Vec::new(),
         from: cursor,
         cursor: upper,
         head,
@@ -680,6 +695,13 @@ fn pull_in(conn: &Connection, cursor: u64, scope: PullScope) -> Result<PullRespo
          WHERE version > ?1 AND version <= ?2 AND (active OR touched_at >= ?3)",
         window,
     )?;
+    page.evict = conn
+        .prepare_cached(
+            "SELECT id FROM tickets WHERE version > ?1 AND version <= ?2 AND NOT (active OR touched_at >= ?3)",
+        )?
+        .query_map(window, |r| r.get::<_, uuid::Uuid>(0))?
+        .map(|id| id.map(TicketId))
+        .collect::<Result<_, _>>()?;
     // A ticket that left the window may have been evicted: send it whole.
     if cursor > 0 {
         let mut last_touch =

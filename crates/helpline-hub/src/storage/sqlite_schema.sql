@@ -84,6 +84,8 @@ CREATE TABLE tickets (
     data       TEXT NOT NULL
 );
 CREATE INDEX tickets_version ON tickets (version);
+-- references are unique (the push checks first, so a repeat is refused, not an error)
+CREATE UNIQUE INDEX tickets_reference ON tickets (json_extract(data, '$.reference'));
 
 CREATE TABLE events (
     rowid       INTEGER PRIMARY KEY,

@@ -58,6 +58,12 @@ pub fn delete_ticket(conn: &Connection, id: TicketId) -> Result<()> {
     Ok(())
 }
 
+/// Drops a ticket and its timeline from the cache.
+pub fn delete_ticket_with_events(conn: &Connection, id: TicketId) -> Result<()> {
+    conn.prepare_cached("DELETE FROM events WHERE ticket_id = ?1")?.execute([id.0])?;
+    delete_ticket(conn, id)
+}
+
 /// Records the hub's time of the ticket's last change (see `evict_inactive_before`).
 pub fn set_touched_at(conn: &Connection, id: TicketId, touched_at: helpline_domain::Timestamp) -> Result<()> {
     conn.prepare_cached("UPDATE tickets SET touched_at = ?2 WHERE id = ?1")?
@@ -84,8 +90,7 @@ pub fn evict_inactive_before(
         if keep.contains(&TicketId(id)) {
             continue;
         }
-        conn.prepare_cached("DELETE FROM events WHERE ticket_id = ?1")?.execute([id])?;
-        delete_ticket(conn, TicketId(id))?;
+        delete_ticket_with_events(conn, TicketId(id))?;
         evicted += 1;
     }
     Ok(evicted)
