@@ -142,34 +142,26 @@ impl<H: HubApi> Desktop<H> {
                     response.last_seq
                 )));
             }
-            let mut any_rejected = false;
-            self.with_store(|s| {
-                for r in &response.results {
+            let verdicts: Vec<(u64, OutboxStatus, Option<String>)> = response
+                .results
+                .iter()
+                .map(|r| match &r.outcome {
                     // A result for another mutation under this seq is never taken as ours.
-                    if sent.get(&r.seq) != Some(&r.mutation_id) {
-                        any_rejected = true;
-                        s.set_mutation_result(
-                            r.seq,
-                            OutboxStatus::Rejected,
-                            Some("the hub holds another mutation under this seq; this installation's data was restored from an older copy"),
-                        )?;
-                        continue;
-                    }
-                    let (status, reason) = match &r.outcome {
-                        Outcome::Accepted => (OutboxStatus::Accepted, None),
-                        Outcome::Rejected { reason, .. } => {
-                            any_rejected = true;
-                            (OutboxStatus::Rejected, Some(reason.as_str()))
-                        }
-                    };
-                    s.set_mutation_result(r.seq, status, reason)?;
-                }
-                // A refused mutation leaves the view now, not at the next pull.
-                if any_rejected {
-                    s.rebase()?;
-                }
-                Ok(())
-            })?;
+                    _ if sent.get(&r.seq) != Some(&r.mutation_id) => (
+                        r.seq,
+                        OutboxStatus::Rejected,
+                        Some(
+                            "the hub holds another mutation under this seq; this installation's data was \
+                             restored from an older copy"
+                                .to_owned(),
+                        ),
+                    ),
+                    Outcome::Accepted => (r.seq, OutboxStatus::Accepted, None),
+                    Outcome::Rejected { reason, .. } => (r.seq, OutboxStatus::Rejected, Some(reason.clone())),
+                })
+                .collect();
+            // One transaction: the verdicts, and a rebase when something was refused.
+            self.with_store(|s| Ok(s.record_push_results(&verdicts)?))?;
             report.pushed += response.results.len();
             report.accepted += response.results.iter().filter(|r| r.outcome == Outcome::Accepted).count();
             report.rejected += response.results.iter().filter(|r| r.outcome != Outcome::Accepted).count();

@@ -245,9 +245,8 @@ impl Store {
         }
         let report = reapply_unconfirmed(&tx)?;
         tx.commit()?;
-        if !page.kb_articles.is_empty() {
-            self.kb_terms.invalidate();
-        }
+        // restoring and re-applying may change articles even when the page has none
+        self.kb_terms.invalidate();
         Ok(report)
     }
 
@@ -287,6 +286,27 @@ impl Store {
 
     pub fn list_rejected_mutations(&self) -> Result<Vec<OutboxEntry>> {
         outbox::list_rejected(&self.conn)
+    }
+
+    /// Records the hub's verdicts on a push in one transaction; when any was a refusal,
+    /// the view is rebased in the same transaction, so the refused effect is gone with it.
+    pub fn record_push_results(&mut self, results: &[(u64, OutboxStatus, Option<String>)]) -> Result<()> {
+        let tx = self.write_tx()?;
+        for (seq, status, reason) in results {
+            if !outbox::set_outbox_result(&tx, *seq, *status, reason.as_deref())? {
+                return Err(StoreError::NotFound { what: "outbox entry", id: seq.to_string() });
+            }
+        }
+        let refused = results.iter().any(|(_, status, _)| *status == OutboxStatus::Rejected);
+        if refused {
+            restore_confirmed(&tx)?;
+            reapply_unconfirmed(&tx)?;
+        }
+        tx.commit()?;
+        if refused {
+            self.kb_terms.invalidate();
+        }
+        Ok(())
     }
 
     /// Records the hub's verdict; a rejected mutation leaves the view at the next rebase.

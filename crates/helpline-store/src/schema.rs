@@ -10,6 +10,8 @@ pub fn migrations() -> Migrations<'static> {
 /// lookup rows by customer.
 const V2: &str = r#"
 ALTER TABLE tickets ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+-- until the hub says otherwise, a ticket's own last change stands in
+UPDATE tickets SET touched_at = updated_at;
 CREATE INDEX tickets_evictable ON tickets (touched_at) WHERE status IN ('resolved', 'closed');
 -- A pulled page indexes its tickets and articles in one statement each (see
 -- Store::apply_pull): FTS5 flushes its pending terms at every statement, so row by row

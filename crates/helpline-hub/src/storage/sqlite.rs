@@ -141,7 +141,9 @@ struct Job<T, F> {
 impl<T: Send, F: FnOnce(&Connection) -> Result<T> + Send> WriteJob for Job<T, F> {
     fn run(&mut self, conn: &Connection) -> bool {
         let result = match self.work.take() {
-            Some(work) => work(conn),
+            // A panicking job fails alone; the writer thread lives on for the others.
+            Some(work) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)))
+                .unwrap_or_else(|_| Err(HubError::Internal("a write job panicked".into()))),
             None => Err(HubError::Internal("job ran twice".into())),
         };
         let ok = result.is_ok();
