@@ -47,8 +47,9 @@ fn cases(default: u32) -> u32 {
     std::env::var("HELPLINE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-async fn run_case(backend: Backend, desks: usize, seed: u64, steps: Vec<Step>) -> Result<()> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+async fn run_case(backend: Backend, desks: usize, seed: u64, page: u64, steps: Vec<Step>) -> Result<()> {
+    // Small pull pages, so pulls span several pages while others write.
+    let Some(hub) = TestHub::start_with(backend, |c| c.pull_page_versions = page).await? else { return Ok(()) };
     let mut desktops = Vec::new();
     for (i, login) in LOGINS.iter().take(desks).enumerate() {
         let plan = FaultPlan { seed: seed.wrapping_add(i as u64), ..FaultPlan::chaos(seed) };
@@ -150,9 +151,9 @@ async fn run_case(backend: Backend, desks: usize, seed: u64, steps: Vec<Step>) -
 
 fn check(backend: Backend, default_cases: u32) {
     let config = ProptestConfig { cases: cases(default_cases), max_shrink_iters: 64, ..ProptestConfig::default() };
-    proptest!(config, |(desks in 2..=5usize, seed in any::<u64>(), steps in proptest::collection::vec(step(), 5..40))| {
-        let result = run(run_case(backend, desks, seed, steps));
-        prop_assert!(result.is_ok(), "seed {seed}, {desks} desktops: {:#}", result.err().map(|e| e.to_string()).unwrap_or_default());
+    proptest!(config, |(desks in 2..=5usize, seed in any::<u64>(), page in 1..30u64, steps in proptest::collection::vec(step(), 5..40))| {
+        let result = run(run_case(backend, desks, seed, page, steps));
+        prop_assert!(result.is_ok(), "seed {seed}, {desks} desktops, pages of {page}: {:#}", result.err().map(|e| e.to_string()).unwrap_or_default());
     });
 }
 
