@@ -52,6 +52,8 @@ pub struct FaultyHub {
     old_pull: Mutex<Option<PullResponse>>,
     /// While true, every request fails as if the network were down.
     offline: AtomicBool,
+    /// While true, no faults are injected (the network healed).
+    calm: AtomicBool,
     pub faults_injected: AtomicU64,
 }
 
@@ -64,6 +66,7 @@ impl FaultyHub {
             old_push: Mutex::new(None),
             old_pull: Mutex::new(None),
             offline: AtomicBool::new(false),
+            calm: AtomicBool::new(false),
             faults_injected: AtomicU64::new(0),
         }
     }
@@ -73,9 +76,17 @@ impl FaultyHub {
         self.offline.store(offline, Ordering::SeqCst);
     }
 
+    /// Stops (true) or resumes (false) injecting faults.
+    pub fn set_calm(&self, calm: bool) {
+        self.calm.store(calm, Ordering::SeqCst);
+    }
+
     fn roll(&self) -> Result<Fault> {
         if self.offline.load(Ordering::SeqCst) {
             return Err(ClientError::Offline("network cut by the test".into()));
+        }
+        if self.calm.load(Ordering::SeqCst) {
+            return Ok(Fault::None);
         }
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
         let p = &self.plan;

@@ -110,8 +110,11 @@ async fn run_case(backend: Backend, desks: usize, seed: u64, page: u64, steps: V
             }
         };
     }
+    // The network heals: no more cuts or faults (a late replayed answer can always make
+    // one more round necessary), and everyone must end up with the hub's state.
     for d in &desktops {
         d.hub().set_offline(false);
+        d.hub().set_calm(true);
     }
     let refs: Vec<&Desk> = desktops.iter().collect();
     settle(&refs, 400).await?;
