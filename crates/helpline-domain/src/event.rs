@@ -188,6 +188,18 @@ impl Ticket {
     }
 
     /// The ticket after one more event. Pure: the ticket's fields are a fold of its events.
+    /// The ticket after `event`: `current` evolved by it, or, with no ticket yet, the one
+    /// its `created` event starts (`None` for any other event of an unknown ticket).
+    pub fn after_event(current: Option<Ticket>, event: &TicketEvent) -> Option<Ticket> {
+        match current {
+            Some(mut t) => {
+                t.evolve(event);
+                Some(t)
+            }
+            None => Ticket::from_created(event),
+        }
+    }
+
     pub fn evolve(&mut self, event: &TicketEvent) {
         self.updated_at = self.updated_at.max(event.at);
         match &event.kind {

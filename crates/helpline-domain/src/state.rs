@@ -32,14 +32,12 @@ impl State {
     pub fn absorb(&mut self, changes: &[Change]) {
         for change in changes {
             match change {
-                Change::Event(e) => match self.tickets.get_mut(&e.ticket_id) {
-                    Some(t) => t.evolve(e),
-                    None => {
-                        if let Some(t) = Ticket::from_created(e) {
-                            self.tickets.insert(t.id, t);
-                        }
+                Change::Event(e) => {
+                    let current = self.tickets.remove(&e.ticket_id);
+                    if let Some(t) = Ticket::after_event(current, e) {
+                        self.tickets.insert(t.id, t);
                     }
-                },
+                }
                 Change::Customer(c) => {
                     self.customers.insert(c.id, c.clone());
                 }

@@ -550,14 +550,9 @@ fn write_changes(conn: &Connection, changes: &[Change], pending: bool) -> Result
                     }
                     continue;
                 }
-                let text_changed = e.kind.searchable_text().is_some();
-                let next = match current {
-                    Some((mut t, changed)) => {
-                        t.evolve(e);
-                        Some((t, changed || text_changed))
-                    }
-                    None => Ticket::from_created(e).map(|t| (t, text_changed)),
-                };
+                let text_changed =
+                    current.as_ref().is_some_and(|(_, changed)| *changed) || e.kind.searchable_text().is_some();
+                let next = Ticket::after_event(current.map(|(t, _)| t), e).map(|t| (t, text_changed));
                 // An event for a ticket this desktop does not hold (evicted) is kept on its own.
                 if let Some(entry) = next {
                     dirty.insert(e.ticket_id, entry);

@@ -722,14 +722,7 @@ async fn write_changes(tx: &Transaction<'_>, changes: Vec<Change>, version: u64,
                     Some(t) => Some(t),
                     None => get_json::<Ticket>(tx, "SELECT data FROM tickets WHERE id = $1", e.ticket_id.0).await?,
                 };
-                let next = match current {
-                    Some(mut t) => {
-                        t.evolve(&e);
-                        Some(t)
-                    }
-                    None => Ticket::from_created(&e),
-                };
-                if let Some(t) = next {
+                if let Some(t) = Ticket::after_event(current, &e) {
                     dirty.insert(t.id, t);
                 }
             }

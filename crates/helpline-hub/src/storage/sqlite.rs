@@ -568,14 +568,7 @@ fn write_changes(conn: &Connection, changes: Vec<Change>, version: u64, now: Tim
                     Some(t) => Some(t),
                     None => get_json::<Ticket>(conn, "SELECT data FROM tickets WHERE id = ?1", e.ticket_id.0)?,
                 };
-                let next = match current {
-                    Some(mut t) => {
-                        t.evolve(&e);
-                        Some(t)
-                    }
-                    None => Ticket::from_created(&e),
-                };
-                if let Some(t) = next {
+                if let Some(t) = Ticket::after_event(current, &e) {
                     dirty.insert(t.id, t);
                 }
             }
