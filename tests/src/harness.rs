@@ -184,9 +184,12 @@ impl TestHub {
 }
 
 /// Where cargo put a workspace binary. `cargo xtask test` builds them and passes their
-/// paths (HELPLINE_HUB_BIN, HELPLINE_SIM_BIN); otherwise the default target dir is used.
+/// paths (HELPLINE_HUB_BIN, HELPLINE_SIM_BIN, HELPLINE_APP_BIN for the app); otherwise the default target dir is used.
 pub fn binary(name: &str) -> Result<PathBuf> {
-    let var = format!("HELPLINE_{}_BIN", name.trim_start_matches("helpline-").to_uppercase());
+    let var = match name {
+        "helpline" => "HELPLINE_APP_BIN".to_owned(),
+        _ => format!("HELPLINE_{}_BIN", name.trim_start_matches("helpline-").to_uppercase()),
+    };
     if let Ok(path) = std::env::var(&var) {
         return Ok(PathBuf::from(path));
     }

@@ -1,5 +1,6 @@
 //! Project automation for Helpline: `cargo xtask <command>` (see `cargo xtask help`).
 
+mod app;
 mod bench;
 mod cmd;
 mod setup;
@@ -22,7 +23,14 @@ commands:
                           backend (default 2000) instead of CI's 200 (SQLite) and 50 (PostgreSQL)
   bench [NAME] [ARGS...]  run a benchmark program in release mode, or all of them without NAME;
                           ARGS go to the program (for all of them: bench -- ARGS...)
-  run, e2e, bundle        arrive with issue #4
+  run [ARGS...]           build the UI and the app and start it; without HELPLINE_HUB_URL it
+                          also starts a local hub (target/helpline-run/) with demo agents and
+                          data and signs in as the first-level agent anna (password
+                          helpline-demo); ARGS go to the app
+  e2e                     the end-to-end tests of the real app (tauri-driver, WebKitWebDriver,
+                          Xvfb, D-Bus, gnome-keyring); screenshots in target/e2e/screenshots
+  bundle                  the release app as a .deb in target/release/bundle/deb
+  bindings                regenerate ui/src/ipc/bindings.ts from the app's commands
   help                    this text
 
 environment:
@@ -80,9 +88,18 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
                 bench::run(Some(name), args)?;
             }
         },
-        "run" | "e2e" | "bundle" => {
-            eprintln!("cargo xtask {command}: arrives with issue #4");
-            return Ok(ExitCode::FAILURE);
+        "run" => app::run(rest)?,
+        "e2e" => {
+            no_more(command, rest)?;
+            test::e2e()?;
+        }
+        "bundle" => {
+            no_more(command, rest)?;
+            app::bundle()?;
+        }
+        "bindings" => {
+            no_more(command, rest)?;
+            app::bindings()?;
         }
         other => bail!("unknown command `{other}`\n\n{USAGE}"),
     }

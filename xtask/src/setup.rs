@@ -42,6 +42,12 @@ const SYSTEM_PACKAGES: &[SystemPackage] = &[
     // install with --no-install-recommends).
     SystemPackage::new("xauth", "xauth, which xvfb-run needs", Probe::Exe(&["xauth"])),
     SystemPackage::new("dbus", "D-Bus (dbus-run-session for headless tests)", Probe::Exe(&["dbus-run-session"])),
+    SystemPackage::new("libdbus-1-dev", "D-Bus development files (the keyring store)", Probe::PkgConfig("dbus-1")),
+    SystemPackage::new(
+        "gnome-keyring",
+        "GNOME Keyring, the Secret Service the end-to-end tests keep the session token in",
+        Probe::Exe(&["gnome-keyring-daemon"]),
+    ),
     SystemPackage::new(
         "webkit2gtk-driver",
         "WebKitWebDriver (end-to-end tests of the app)",
@@ -59,9 +65,10 @@ fn components() -> Vec<Box<dyn Component>> {
         Box::new(Node { min: NODE_MIN }),
         // PostgreSQL for the hub's conformance suite (`cargo xtask test` hands the tests its URL).
         Box::new(Postgres),
-        // Later issues add theirs here (after the system packages, which they may rely on):
-        // - the desktop issue: tauri-driver (`cargo install tauri-driver --locked --version 2.1.0`)
-        //   and the UI's npm packages (`npm ci` in ui/).
+        // The end-to-end tests drive the app through tauri-driver and WebKitWebDriver.
+        Box::new(TauriDriver),
+        // The UI's npm packages, exactly as package-lock.json has them.
+        Box::new(UiPackages),
     ]
 }
 
@@ -455,6 +462,96 @@ impl Component for Node {
             self.min_text()
         )
     }
+}
+
+// ----- tauri-driver ------------------------------------------------------------------------------
+
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+/// tauri-driver, pinned: its newest releases on crates.io belong to Tauri 3.
+struct TauriDriver;
+
+impl Component for TauriDriver {
+    fn name(&self) -> &'static str {
+        "tauri-driver"
+    }
+
+    fn check(&self, _ctx: &Ctx) -> Result<Check> {
+        let version = cmd::which("tauri-driver").and_then(|_| cmd::stdout_of("tauri-driver", &["--version"]));
+        match version {
+            Some(v) if v.contains(TAURI_DRIVER_VERSION) => Ok(Check::Present(v)),
+            found => Ok(Check::Missing(Missing {
+                summary: match found {
+                    Some(v) => format!("{v} found, {TAURI_DRIVER_VERSION} needed"),
+                    None => "`tauri-driver` not found on PATH".into(),
+                },
+                items: vec![],
+            })),
+        }
+    }
+
+    fn install(&self, _ctx: &Ctx, _missing: &Missing) -> Result<()> {
+        let mut install = cmd::cargo();
+        install.args(["install", "tauri-driver", "--locked", "--version", TAURI_DRIVER_VERSION]);
+        let status = cmd::run_visible(install)?;
+        if !status.success() {
+            bail!("`cargo install tauri-driver --locked --version {TAURI_DRIVER_VERSION}` failed ({status})");
+        }
+        Ok(())
+    }
+}
+
+// ----- the UI's npm packages ---------------------------------------------------------------------
+
+/// `npm ci` in ui/ whenever package-lock.json changed since the last install.
+struct UiPackages;
+
+impl UiPackages {
+    fn dir() -> std::path::PathBuf {
+        cmd::workspace_root().join("ui")
+    }
+}
+
+impl Component for UiPackages {
+    fn name(&self) -> &'static str {
+        "UI packages"
+    }
+
+    fn check(&self, _ctx: &Ctx) -> Result<Check> {
+        let dir = Self::dir();
+        let lock = std::fs::read(dir.join("package-lock.json")).context("reading ui/package-lock.json")?;
+        let stamp = std::fs::read_to_string(dir.join(UI_STAMP)).unwrap_or_default();
+        if stamp.trim() == lock_digest(&lock) {
+            Ok(Check::Present("ui/node_modules matches package-lock.json".into()))
+        } else {
+            Ok(Check::Missing(Missing { summary: "ui/node_modules is missing or stale".into(), items: vec![] }))
+        }
+    }
+
+    fn install(&self, _ctx: &Ctx, _missing: &Missing) -> Result<()> {
+        let dir = Self::dir();
+        let status = cmd::run_visible({
+            let mut c = Command::new("npm");
+            c.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
+            c
+        })?;
+        if !status.success() {
+            bail!("`npm ci` in ui/ failed ({status})");
+        }
+        let lock = std::fs::read(dir.join("package-lock.json"))?;
+        std::fs::write(dir.join(UI_STAMP), lock_digest(&lock))?;
+        Ok(())
+    }
+}
+
+/// Written after a successful `npm ci`: the lock file it installed.
+const UI_STAMP: &str = "node_modules/.helpline-installed";
+
+fn lock_digest(lock: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    lock.hash(&mut h);
+    format!("{:016x}", h.finish())
 }
 
 // ----- PostgreSQL --------------------------------------------------------------------------------

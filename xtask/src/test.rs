@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 
 use anyhow::{Result, bail};
@@ -17,11 +18,15 @@ const PG_URL_VAR: &str = "HELPLINE_TEST_PG_URL";
 /// failed or a suite did not report its results.
 pub fn run() -> Result<()> {
     crate::setup::run()?;
+    // src-tauri embeds the built UI, so it comes first.
+    crate::app::build_ui()?;
     build_binaries()?;
 
     let mut suites = Vec::new();
     suites.push(if nextest_available() { run_nextest()? } else { run_cargo_test()? });
     suites.push(run_doc_tests()?);
+    suites.push(run_ui_tests()?);
+    suites.push(run_e2e()?);
 
     println!("\n{}\ntest summary", "─".repeat(72));
     for suite in &suites {
@@ -33,6 +38,53 @@ pub fn run() -> Result<()> {
     }
     println!("all test suites passed");
     Ok(())
+}
+
+/// `cargo xtask e2e`: the end-to-end tests of the real app alone.
+pub fn e2e() -> Result<()> {
+    crate::setup::run()?;
+    crate::app::build_ui()?;
+    build_binaries()?;
+    let suite = run_e2e()?;
+    println!("\n{suite}");
+    if !suite.ok() {
+        bail!("the end-to-end tests failed");
+    }
+    Ok(())
+}
+
+/// The UI's component tests (Vitest) and its type check (svelte-check).
+fn run_ui_tests() -> Result<Suite> {
+    let ui = crate::cmd::workspace_root().join("ui");
+    let mut check = Command::new("npm");
+    check.args(["run", "check"]).current_dir(&ui);
+    let check_status = cmd::run_visible(check)?;
+    let mut c = Command::new("npm");
+    c.args(["test"]).current_dir(&ui);
+    let mut parser = VitestParser::default();
+    let status = cmd::run_tee(c, |line| parser.line(line))?;
+    let mut suite = parser.finish("UI component tests", status);
+    if !check_status.success() {
+        suite.notes.push("svelte-check found errors (see above)".into());
+        suite.broken = true;
+    }
+    Ok(suite)
+}
+
+/// The end-to-end tests, one at a time (each starts the app and a hub), under Xvfb with a
+/// D-Bus session and an unlocked keyring. They are `#[ignore]`d in plain test runs, which
+/// have no display. Bounded in time: a hung WebDriver session must not hold CI.
+fn run_e2e() -> Result<Suite> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut c = crate::app::headless(
+        Path::new("timeout"),
+        &["--signal=TERM", "--kill-after=30", "900", &cargo, "test", "-p", "helpline-tests", "--test", "e2e", "--", "--ignored", "--test-threads=1"],
+    );
+    colour(&mut c);
+    test_env(&mut c);
+    let mut parser = LibtestParser::default();
+    let status = cmd::run_tee(c, |line| parser.line(line))?;
+    Ok(parser.finish("end-to-end tests (real app)", status))
 }
 
 /// The convergence property tests only, with `cases` random schedules per backend.
@@ -60,7 +112,11 @@ fn nextest_available() -> bool {
 }
 
 /// The programs the tests start as real processes (and kill).
-const TEST_BINARIES: &[(&str, &str)] = &[("helpline-hub", "HELPLINE_HUB_BIN"), ("helpline-sim", "HELPLINE_SIM_BIN")];
+const TEST_BINARIES: &[(&str, &str)] = &[
+    ("helpline-hub", "HELPLINE_HUB_BIN"),
+    ("helpline-sim", "HELPLINE_SIM_BIN"),
+    ("helpline", "HELPLINE_APP_BIN"),
+];
 
 /// Builds the workspace's programs with the same features the test run uses, so the tests
 /// can start them; their paths go to the tests in `HELPLINE_*_BIN`.
@@ -382,6 +438,41 @@ impl LibtestParser {
         // Crates without doc tests report "0 passed"; leave them out of the list.
         let parts = self.parts.into_iter().filter(|(_, c)| *c != Counts::default()).collect();
         Suite { name, skip_word: "ignored", status, totals, parts, notes, broken: false }
+    }
+}
+
+/// Reads Vitest's summary line: ` Tests  1 failed | 11 passed (12)`.
+#[derive(Default)]
+struct VitestParser {
+    totals: Option<Counts>,
+}
+
+impl VitestParser {
+    fn line(&mut self, line: &str) {
+        let t = cmd::strip_ansi(line);
+        let Some(rest) = t.trim_start().strip_prefix("Tests ") else { return };
+        let mut counts = Counts::default();
+        for part in rest.split('|') {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) else {
+                continue;
+            };
+            match what {
+                "passed" => counts.passed += n,
+                "failed" => counts.failed += n,
+                "skipped" | "todo" => counts.skipped += n,
+                _ => {}
+            }
+        }
+        self.totals = Some(counts);
+    }
+
+    fn finish(self, name: &'static str, status: ExitStatus) -> Suite {
+        let mut notes = Vec::new();
+        if self.totals.is_none() {
+            notes.push("Vitest printed no summary line".to_owned());
+        }
+        Suite { name, skip_word: "skipped", status, totals: self.totals, parts: vec![], notes, broken: false }
     }
 }
 

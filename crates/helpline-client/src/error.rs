@@ -20,6 +20,18 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    pub fn from_domain(e: helpline_domain::DomainError) -> Self {
+        ClientError::Store(e.into())
+    }
+
+    /// The form field a validation error is about, for the UI to mark.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ClientError::Store(StoreError::Domain(helpline_domain::DomainError::Invalid { field, .. })) => Some(field),
+            _ => None,
+        }
+    }
+
     /// The kind the UI branches on.
     pub fn kind(&self) -> ErrorKind {
         match self {

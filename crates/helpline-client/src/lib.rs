@@ -3,9 +3,11 @@
 //! Tauri app and the headless `helpline-sim` run exactly this code.
 
 pub mod clock;
+pub mod demo;
 mod error;
 pub mod hub_api;
 pub mod sync;
+pub mod views;
 
 pub use clock::{Clock, SkewedClock, SystemClock};
 pub use error::{ClientError, Result};
@@ -75,6 +77,11 @@ impl<H: HubApi> Desktop<H> {
         let pending = desktop.with_store(|s| Ok(s.count_pending_mutations()?))?;
         desktop.update_status(|s| s.pending = pending);
         Ok(Arc::new(desktop))
+    }
+
+    /// The desktop's clock (injectable in tests).
+    pub fn now(&self) -> helpline_domain::Timestamp {
+        self.clock.now()
     }
 
     pub fn hub(&self) -> &H {

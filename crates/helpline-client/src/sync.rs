@@ -238,6 +238,9 @@ async fn listen_for_pokes<H: HubApi>(desktop: Arc<Desktop<H>>, stop: tokio::sync
         match desktop.hub.open_stream(&token).await {
             Ok(mut pokes) => {
                 backoff = Duration::from_millis(250);
+                // The hub is (back) up: whatever waited for it goes now, not after the
+                // sync loop's own back-off.
+                desktop.wake.notify_one();
                 while let Some(Ok(poke)) = pokes.next().await {
                     let cursor = desktop.with_store(|s| Ok(s.pull_cursor()?)).unwrap_or(0);
                     if poke.head > cursor {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// snake_case names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(specta::Type)]
 pub enum ErrorKind {
     Validation,
     NotFound,

@@ -22,6 +22,7 @@ pub use event::{EventKind, TicketEvent};
 pub use ids::*;
 pub use model::*;
 pub use mutation::{CustomerPatch, KbArticleDraft, Mutation, NewContact, Touches};
+pub use lifecycle::{Via, check_transition, is_active};
 pub use phone::{DEFAULT_REGION, PhoneNumber, normalise_phone};
 pub use reference::{DeviceCode, Reference};
 pub use sla::{BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours};

@@ -10,9 +10,10 @@ use std::fmt;
 
 macro_rules! named_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
-        $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[derive(specta::Type)]
+        $(#[$m])*
         pub enum $name { $($variant),* }
 
         impl $name {
@@ -42,7 +43,10 @@ named_enum!(Role {
     Admin => "admin",
 });
 
-named_enum!(Channel { Phone => "phone", Email => "email", Chat => "chat", WalkIn => "walk_in" });
+named_enum!(
+    /// "ContactChannel" in the UI's bindings, where Tauri's IPC `Channel` has the name.
+    #[serde(rename = "ContactChannel")]
+    Channel { Phone => "phone", Email => "email", Chat => "chat", WalkIn => "walk_in" });
 
 named_enum!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
 

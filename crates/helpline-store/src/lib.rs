@@ -14,6 +14,7 @@ pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, KbHit, TicketHit};
 pub use tables::device::Device;
 pub use tables::events::KbUsage;
 pub use tables::outbox::{OutboxCounts, OutboxEntry, OutboxStatus};
+pub use tables::tickets::Queue;
 
 use helpline_domain::{
     Actor, Agent, CategoryId, Change, Customer, CustomerId, DepartmentId, KbArticle, KbArticleId, Level, Mutation,
@@ -25,7 +26,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use tables::fts_bulk::{self, Indexed};
 use tables::shadow::{self, Kind};
-use tables::{customers, device, events, kb_articles, outbox, reference_data, sync_state, tickets};
+use tables::{customers, device, drafts, events, kb_articles, outbox, reference_data, sync_state, tickets};
 
 #[derive(Debug)]
 pub struct Store {
@@ -367,6 +368,59 @@ impl Store {
 
     pub fn list_department_queue(&self, department: DepartmentId, limit: u32) -> Result<Vec<Ticket>> {
         tickets::list_department_queue(&self.conn, department, limit)
+    }
+
+    /// One window of a queue, sorted by SLA due, and the queue's length.
+    pub fn list_queue_page(&self, queue: Queue, offset: u32, limit: u32) -> Result<(u64, Vec<Ticket>)> {
+        tickets::list_queue_page(&self.conn, queue, offset, limit)
+    }
+
+    /// The reference the next logged contact will get; `None` before the first sign-in.
+    pub fn peek_next_reference(&self) -> Result<Option<Reference>> {
+        device::peek_next_reference(&self.conn)
+    }
+
+    pub fn list_departments(&self) -> Result<Vec<(DepartmentId, String)>> {
+        reference_data::list_departments(&self.conn)
+    }
+
+    pub fn list_categories(&self) -> Result<Vec<(helpline_domain::CategoryId, String)>> {
+        reference_data::list_categories(&self.conn)
+    }
+
+    pub fn list_agents(&self) -> Result<Vec<Agent>> {
+        reference_data::list_agents(&self.conn)
+    }
+
+    pub fn get_agent(&self, id: helpline_domain::AgentId) -> Result<Option<Agent>> {
+        reference_data::get_agent(&self.conn, id)
+    }
+
+    /// The agent's follow-ups that came due since the last call (each is returned once,
+    /// across restarts too).
+    pub fn take_due_follow_ups(&mut self, agent: helpline_domain::AgentId, now: Timestamp) -> Result<Vec<Ticket>> {
+        const KEY: &str = "follow_ups_notified_until";
+        let tx = self.conn.transaction()?;
+        let after: i64 = sync_state::get_value(&tx, KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let due = tickets::list_follow_ups_due(&tx, agent, after, now.as_millis())?;
+        sync_state::set_value(&tx, KEY, &now.as_millis().to_string())?;
+        tx.commit()?;
+        Ok(due)
+    }
+
+    // ---- drafts ----------------------------------------------------------------------
+
+    pub fn get_draft(&self, key: &str) -> Result<Option<String>> {
+        drafts::get_draft(&self.conn, key)
+    }
+
+    /// Keeps what the agent typed; `synchronous=FULL` makes it survive a crash.
+    pub fn save_draft(&mut self, key: &str, body: &str, now: Timestamp) -> Result<()> {
+        drafts::save_draft(&self.conn, key, body, now.as_millis())
+    }
+
+    pub fn delete_draft(&mut self, key: &str) -> Result<()> {
+        drafts::delete_draft(&self.conn, key)
     }
 
     pub fn get_customer(&self, id: CustomerId) -> Result<Option<Customer>> {

@@ -3,7 +3,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 /// The hub's time of each ticket's last change, which the cache window is measured on;
@@ -62,6 +62,17 @@ CREATE TABLE bulk_rows (
 -- Rewriting a customer's lookup rows finds them by customer, not by a full scan.
 CREATE INDEX customer_phones_customer ON customer_phones (customer_id);
 CREATE INDEX customer_emails_customer ON customer_emails (customer_id);
+"#;
+
+/// What an agent is typing, kept as they type so a closed window or a crash loses
+/// nothing; the "all tickets" list sorted by SLA due.
+const V3: &str = r#"
+CREATE TABLE drafts (
+    key        TEXT PRIMARY KEY,
+    body       TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tickets_due ON tickets (resolution_due);
 "#;
 
 const V1: &str = r#"

@@ -48,6 +48,9 @@ enum Command {
     },
     /// Print the state as JSON.
     State,
+    /// Load the demo data set (customers, published KB articles, tickets) and sync it;
+    /// sign in as a second-level agent.
+    Demo,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -100,6 +103,15 @@ async fn main() -> Result<()> {
             }
         }
         Command::State => {}
+        Command::Demo => {
+            helpline_client::demo::seed_demo(&desktop)?;
+            for _ in 0..20 {
+                desktop.sync_once().await?;
+                if desktop.status().pending == 0 {
+                    break;
+                }
+            }
+        }
     }
     print_state(&desktop)
 }

@@ -42,3 +42,12 @@ pub fn take_next_reference(conn: &Connection) -> Result<Reference> {
         .ok_or(StoreError::NotRegistered)?;
     Ok(Reference::new(DeviceCode::parse(&code)?, counter)?)
 }
+
+/// The reference the next ticket will get, without taking it (shown on an empty form).
+pub fn peek_next_reference(conn: &Connection) -> Result<Option<Reference>> {
+    let row: Option<(String, u32)> = conn
+        .prepare_cached("SELECT device_code, next_counter FROM device WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(code, counter)| Ok(Reference::new(DeviceCode::parse(&code)?, counter)?)).transpose()
+}

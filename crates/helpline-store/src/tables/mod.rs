@@ -2,6 +2,7 @@
 
 pub mod customers;
 pub mod device;
+pub mod drafts;
 pub mod events;
 pub mod fts_bulk;
 pub mod kb_articles;

@@ -47,3 +47,30 @@ pub fn list_category_ids(conn: &Connection) -> Result<BTreeSet<CategoryId>> {
     let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<uuid::Uuid>, _>>()?;
     Ok(ids.into_iter().map(CategoryId).collect())
 }
+
+/// (id, name) pairs of a small named table, by name.
+fn list_named(conn: &Connection, sql: &str) -> Result<Vec<(uuid::Uuid, String)>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn list_departments(conn: &Connection) -> Result<Vec<(DepartmentId, String)>> {
+    let rows = list_named(conn, "SELECT id, name FROM departments ORDER BY name")?;
+    Ok(rows.into_iter().map(|(id, name)| (DepartmentId(id), name)).collect())
+}
+
+pub fn list_categories(conn: &Connection) -> Result<Vec<(CategoryId, String)>> {
+    let rows = list_named(conn, "SELECT id, name FROM categories ORDER BY name")?;
+    Ok(rows.into_iter().map(|(id, name)| (CategoryId(id), name)).collect())
+}
+
+pub fn list_agents(conn: &Connection) -> Result<Vec<Agent>> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM agents ORDER BY login")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for data in rows {
+        out.push(serde_json::from_str(&data?)?);
+    }
+    Ok(out)
+}

@@ -172,3 +172,42 @@ pub fn list_customer_tickets(
     out.truncate(limit as usize);
     Ok(out)
 }
+
+/// Which list of tickets an agent looks at; every one is sorted by SLA due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Active tickets assigned to the agent.
+    Mine(AgentId),
+    /// Active, unassigned tickets at level 1.
+    Team,
+    /// Active tickets at level 2.
+    Escalated,
+    /// Every cached ticket, resolved ones included.
+    All,
+}
+
+/// One window of a queue (for a virtualised list) and the queue's length.
+pub fn list_queue_page(conn: &Connection, queue: Queue, offset: u32, limit: u32) -> Result<(u64, Vec<Ticket>)> {
+    let (filter, index, agent) = match queue {
+        Queue::Mine(agent) => (format!("assignee = ?1 AND {ACTIVE}"), "tickets_assignee_queue", Some(agent.0)),
+        Queue::Team => (format!("level = 1 AND assignee IS NULL AND {ACTIVE} AND ?1 IS NULL"), "tickets_level_queue", None),
+        Queue::Escalated => (format!("level = 2 AND {ACTIVE} AND ?1 IS NULL"), "tickets_level_queue", None),
+        Queue::All => ("?1 IS NULL".to_string(), "tickets_due", None),
+    };
+    let total: u64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM tickets INDEXED BY {index} WHERE {filter}"))?
+        .query_row(params![agent], |r| r.get(0))?;
+    let sql = format!(
+        "SELECT data FROM tickets INDEXED BY {index} WHERE {filter} ORDER BY resolution_due, rowid LIMIT ?2 OFFSET ?3"
+    );
+    Ok((total, list(conn, &sql, params![agent, limit, offset], limit)?))
+}
+
+/// The agent's active tickets whose follow-up time falls in (after, until].
+pub fn list_follow_ups_due(conn: &Connection, agent: AgentId, after: i64, until: i64) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT data FROM tickets INDEXED BY tickets_assignee_queue WHERE assignee = ?1 AND {ACTIVE}
+         AND json_extract(data, '$.follow_up_at') > ?2 AND json_extract(data, '$.follow_up_at') <= ?3"
+    );
+    list(conn, &sql, params![agent.0, after, until], 4)
+}

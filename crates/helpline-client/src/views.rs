@@ -1,0 +1,820 @@
+//! What the desktop's window shows and sends: plain, serialisable views built from the
+//! store, and the use cases that take form input. Ids travel as strings and times as
+//! milliseconds since the epoch, typed as plain numbers in the UI's bindings (exact up to
+//! 2^53, far beyond any date we store).
+
+use crate::{ClientError, ContactInput, Desktop, HubApi, Result};
+use helpline_domain::{
+    AgentId, CategoryId, Channel, CustomerId, CustomerPatch, DepartmentId, Direction, DomainError, EventKind,
+    KbArticleId, Mutation, Priority, Role, Status, Ticket, TicketEvent, TicketId, Timestamp, limits, normalise_phone,
+};
+use helpline_store::{HIGHLIGHT_END, HIGHLIGHT_START, Queue};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// Numbers without a country code are read as German ones (the first customers' region).
+pub const DEFAULT_PHONE_REGION: &str = helpline_domain::DEFAULT_REGION;
+/// Suggestions shown beside the call form.
+const SUGGESTION_LIMIT: u32 = 8;
+const CUSTOMER_TICKETS: u32 = 10;
+/// A virtualised list asks for a window at a time; more than this is a mistake.
+const QUEUE_PAGE_MAX: u32 = 500;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct AgentView {
+    pub id: String,
+    pub name: String,
+    pub login: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct ReferenceData {
+    pub categories: Vec<Named>,
+    pub departments: Vec<Named>,
+    pub agents: Vec<Named>,
+}
+
+/// A piece of a search snippet; `hit` pieces matched what was typed. The UI renders them
+/// as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct Segment {
+    pub text: String,
+    pub hit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct TicketRow {
+    pub id: String,
+    pub reference: String,
+    pub subject: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub level: u8,
+    pub customer_name: Option<String>,
+    /// Milliseconds since the epoch: a plain, exact JS number (below 2^53).
+    #[specta(type = Option<i32>)]
+    pub resolution_due: Option<i64>,
+    #[specta(type = i32)]
+    pub created_at: i64,
+    #[specta(type = i32)]
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(specta::Type)]
+pub enum QueueName {
+    Mine,
+    Team,
+    Escalated,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct QueuePage {
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<TicketRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct CustomerCard {
+    pub id: String,
+    pub name: String,
+    pub company: Option<String>,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub likely_duplicate: bool,
+    pub open_tickets: Vec<TicketRow>,
+    pub recent_tickets: Vec<TicketRow>,
+}
+
+/// Who is calling: the customers matching the typed phone number or e-mail address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct CallerLookup {
+    /// The number in E.164 or the e-mail address as it is matched.
+    pub normalized: Option<String>,
+    /// Why the text could not be read as a phone number or an address.
+    pub problem: Option<String>,
+    pub customers: Vec<CustomerCard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct NewCustomer {
+    pub name: String,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct KbSuggestion {
+    pub id: String,
+    pub title: String,
+    pub snippet: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct KbArticleView {
+    pub id: String,
+    pub title: String,
+    /// Markdown rendered and sanitised here: the webview gets only clean HTML.
+    pub body_html: String,
+    pub tags: Vec<String>,
+}
+
+/// The call form as the agent filled it in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct ContactForm {
+    pub channel: Channel,
+    pub direction: Direction,
+    pub customer_id: Option<String>,
+    pub category_id: Option<String>,
+    pub priority: Priority,
+    pub subject: String,
+    pub description: String,
+    pub duration_seconds: u32,
+    /// Articles the form showed while the agent typed.
+    pub suggested_kb: Vec<String>,
+    /// Articles the agent marked "this solved it".
+    pub used_kb: Vec<String>,
+}
+
+/// How the contact ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(specta::Type)]
+pub enum Outcome {
+    /// Solved on first contact.
+    Solved { summary: String },
+    /// Escalated to second level.
+    Escalate { reason: String, steps_tried: String, handover_summary: String },
+    /// Kept open with a follow-up time (ms since the epoch).
+    FollowUp {
+        #[specta(type = i32)]
+        due: i64,
+        note: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct Logged {
+    pub ticket_id: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct TicketHitView {
+    pub id: String,
+    pub reference: String,
+    pub subject: String,
+    pub status: Status,
+    pub snippet: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct EventDetail {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct EventView {
+    pub id: String,
+    #[specta(type = i32)]
+    pub at: i64,
+    pub author: String,
+    /// The event's type name (`created`, `escalated`, ...); the UI translates it.
+    pub kind: String,
+    pub details: Vec<EventDetail>,
+    /// Made here and not yet confirmed by the hub.
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct TicketView {
+    pub row: TicketRow,
+    pub description: String,
+    pub channel: Channel,
+    pub category: Option<String>,
+    pub assignee: Option<String>,
+    pub customer: Option<CustomerCard>,
+    /// Milliseconds since the epoch: a plain, exact JS number (below 2^53).
+    #[specta(type = Option<i32>)]
+    pub first_response_due: Option<i64>,
+    /// Milliseconds since the epoch: a plain, exact JS number (below 2^53).
+    #[specta(type = Option<i32>)]
+    pub follow_up_at: Option<i64>,
+    pub first_contact_resolution: bool,
+    /// Statuses a plain status change may go to from here.
+    pub next_statuses: Vec<Status>,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct FollowUpContact {
+    pub channel: Channel,
+    pub direction: Direction,
+    pub duration_seconds: u32,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct Escalation {
+    pub reason: String,
+    pub steps_tried: String,
+    pub handover_summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(specta::Type)]
+pub enum ConnectionView {
+    Online,
+    Offline,
+    Syncing,
+    SignedOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct RejectedView {
+    pub seq: u32,
+    pub name: String,
+    pub reason: String,
+    #[specta(type = i32)]
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct Progress {
+    pub done: u32,
+    pub total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(specta::Type)]
+pub struct SyncView {
+    pub connection: ConnectionView,
+    pub pending: u32,
+    /// Milliseconds since the epoch: a plain, exact JS number (below 2^53).
+    #[specta(type = Option<i32>)]
+    pub last_sync: Option<i64>,
+    pub last_error: Option<String>,
+    pub progress: Option<Progress>,
+    pub rejected: Vec<RejectedView>,
+}
+
+pub(crate) fn millis(t: Timestamp) -> i64 {
+    t.as_millis()
+}
+
+fn parse_id(field: &'static str, text: &str) -> Result<uuid::Uuid> {
+    text.parse().map_err(|_| invalid(field, format!("{text:?} is not an id")))
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> ClientError {
+    ClientError::Store(DomainError::Invalid { field, problem: problem.into() }.into())
+}
+
+/// Splits a store snippet at its highlight markers.
+pub fn snippet_segments(snippet: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut hit = false;
+    let mut text = String::new();
+    for c in snippet.chars() {
+        if c == HIGHLIGHT_START || c == HIGHLIGHT_END {
+            if !text.is_empty() {
+                out.push(Segment { text: std::mem::take(&mut text), hit });
+            }
+            hit = c == HIGHLIGHT_START;
+        } else {
+            text.push(c);
+        }
+    }
+    if !text.is_empty() {
+        out.push(Segment { text, hit });
+    }
+    out
+}
+
+/// Markdown to HTML that cannot run script or load anything remote.
+pub fn render_markdown(markdown: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
+    ammonia::Builder::default().url_schemes(HashSet::from(["https", "http", "mailto"])).clean(&html).to_string()
+}
+
+/// Statuses a plain status change may reach from `from`.
+fn next_statuses(from: Status) -> Vec<Status> {
+    Status::ALL
+        .iter()
+        .copied()
+        .filter(|to| helpline_domain::check_transition(from, *to, helpline_domain::Via::Agent).is_ok())
+        .collect()
+}
+
+impl<H: HubApi> Desktop<H> {
+    pub fn agent_view(&self) -> Option<AgentView> {
+        self.signed_in_agent().map(|a| AgentView { id: a.id.to_string(), name: a.name, login: a.login, role: a.role })
+    }
+
+    pub fn reference_data(&self) -> Result<ReferenceData> {
+        self.with_store(|s| {
+            let named = |id: uuid::Uuid, name: String| Named { id: id.to_string(), name };
+            Ok(ReferenceData {
+                categories: s.list_categories()?.into_iter().map(|(id, n)| named(id.0, n)).collect(),
+                departments: s.list_departments()?.into_iter().map(|(id, n)| named(id.0, n)).collect(),
+                agents: s.list_agents()?.into_iter().filter(|a| a.active).map(|a| named(a.id.0, a.name)).collect(),
+            })
+        })
+    }
+
+    /// The reference the next logged contact gets, to read to the caller at once.
+    pub fn preview_reference(&self) -> Result<Option<String>> {
+        self.with_store(|s| Ok(s.peek_next_reference()?.map(|r| r.to_string())))
+    }
+
+    fn ticket_row(&self, t: &Ticket, names: &mut BTreeMap<CustomerId, Option<String>>) -> Result<TicketRow> {
+        let customer_name = match t.customer_id {
+            Some(id) => match names.get(&id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = self.with_store(|s| Ok(s.get_customer(id)?))?.map(|c| c.name);
+                    names.insert(id, name.clone());
+                    name
+                }
+            },
+            None => None,
+        };
+        Ok(TicketRow {
+            id: t.id.to_string(),
+            reference: t.reference.to_string(),
+            subject: t.subject.clone(),
+            status: t.status,
+            priority: t.priority,
+            level: t.level.number(),
+            customer_name,
+            resolution_due: t.resolution_due.map(millis),
+            created_at: millis(t.created_at),
+            updated_at: millis(t.updated_at),
+        })
+    }
+
+    fn ticket_rows(&self, tickets: &[Ticket]) -> Result<Vec<TicketRow>> {
+        let mut names = BTreeMap::new();
+        tickets.iter().map(|t| self.ticket_row(t, &mut names)).collect()
+    }
+
+    fn customer_card(&self, customer: helpline_domain::Customer) -> Result<CustomerCard> {
+        let tickets = self.with_store(|s| Ok(s.list_customer_tickets(customer.id, CUSTOMER_TICKETS)?))?;
+        let (open, recent): (Vec<Ticket>, Vec<Ticket>) =
+            tickets.into_iter().partition(|t| helpline_domain::is_active(t.status));
+        Ok(CustomerCard {
+            id: customer.id.to_string(),
+            name: customer.name,
+            company: customer.company,
+            phones: customer.phones.iter().map(|p| p.as_str().to_owned()).collect(),
+            emails: customer.emails,
+            likely_duplicate: !customer.likely_duplicates.is_empty(),
+            open_tickets: self.ticket_rows(&open)?,
+            recent_tickets: self.ticket_rows(&recent)?,
+        })
+    }
+
+    /// Finds the caller by what the agent typed: an e-mail address when it has an `@`,
+    /// else a phone number in any common notation.
+    pub fn lookup_caller(&self, text: &str) -> Result<CallerLookup> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(CallerLookup { normalized: None, problem: None, customers: vec![] });
+        }
+        let found = if text.contains('@') {
+            let email = text.to_lowercase();
+            let found = self.with_store(|s| Ok(s.find_customers_by_email(&email)?))?;
+            (Some(email), found)
+        } else {
+            match normalise_phone(text, DEFAULT_PHONE_REGION) {
+                Ok(phone) => {
+                    let found = self.with_store(|s| Ok(s.find_customers_by_phone(&phone)?))?;
+                    (Some(phone.as_str().to_owned()), found)
+                }
+                Err(e) => {
+                    let problem = match e {
+                        DomainError::Invalid { problem, .. } => problem,
+                        other => other.to_string(),
+                    };
+                    return Ok(CallerLookup { normalized: None, problem: Some(problem), customers: vec![] });
+                }
+            }
+        };
+        let customers = found.1.into_iter().map(|c| self.customer_card(c)).collect::<Result<_>>()?;
+        Ok(CallerLookup { normalized: found.0, problem: None, customers })
+    }
+
+    /// A new customer from the call form ("new customer" when the caller is unknown).
+    pub fn create_customer(&self, input: NewCustomer) -> Result<CustomerCard> {
+        let name = limits::required("name", &input.name, limits::NAME_MAX).map_err(ClientError::from_domain)?;
+        let phones = match input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => vec![normalise_phone(p, DEFAULT_PHONE_REGION).map_err(ClientError::from_domain)?],
+            None => vec![],
+        };
+        let emails: Vec<String> =
+            input.email.iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
+        let company = input.company.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        let customer_id = CustomerId::new_v7();
+        self.submit(Mutation::UpsertCustomer(CustomerPatch {
+            customer_id,
+            name: Some(name),
+            company,
+            emails: Some(emails),
+            phones: Some(phones),
+            notes: None,
+        }))?;
+        let customer = self
+            .with_store(|s| Ok(s.get_customer(customer_id)?))?
+            .ok_or_else(|| ClientError::Internal("the new customer was not saved".into()))?;
+        self.customer_card(customer)
+    }
+
+    pub fn suggest_kb(&self, text: &str) -> Result<Vec<KbSuggestion>> {
+        Ok(self
+            .suggest_kb_articles(text, SUGGESTION_LIMIT)?
+            .into_iter()
+            .map(|h| KbSuggestion { id: h.id.to_string(), title: h.title, snippet: snippet_segments(&h.snippet) })
+            .collect())
+    }
+
+    pub fn kb_article_view(&self, id: &str) -> Result<KbArticleView> {
+        let id = KbArticleId(parse_id("article", id)?);
+        let article = self.with_store(|s| Ok(s.get_kb_article(id)?))?.ok_or_else(|| {
+            ClientError::Store(DomainError::NotFound { what: "article", id: id.to_string() }.into())
+        })?;
+        Ok(KbArticleView {
+            id: article.id.to_string(),
+            title: article.title,
+            body_html: render_markdown(&article.body),
+            tags: article.tags,
+        })
+    }
+
+    /// Saves a call form: the ticket with its contact, the KB articles it showed and used,
+    /// and how it ended. Everything is checked before anything is written, so a form
+    /// that fails validation leaves no half-made ticket behind.
+    pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
+        let customer_id = form.customer_id.as_deref().map(|c| parse_id("customer", c).map(CustomerId)).transpose()?;
+        let category_id = form.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?;
+        let suggested = parse_article_ids(&form.suggested_kb)?;
+        let used = parse_article_ids(&form.used_kb)?;
+        limits::required("subject", &form.subject, limits::SUBJECT_MAX).map_err(ClientError::from_domain)?;
+        limits::optional("description", &form.description, limits::DESCRIPTION_MAX)
+            .map_err(ClientError::from_domain)?;
+        check_outcome(&outcome)?;
+        let (ticket_id, reference) = self.log_contact(ContactInput {
+            channel: form.channel,
+            direction: form.direction,
+            customer_id,
+            category_id,
+            subject: form.subject,
+            description: form.description,
+            priority: form.priority,
+            duration_seconds: form.duration_seconds,
+        })?;
+        let mut shown: Vec<KbArticleId> = suggested;
+        shown.extend(used.iter().filter(|u| !shown.contains(u)).copied().collect::<Vec<_>>());
+        if !shown.is_empty() {
+            self.submit(Mutation::RecordKbSuggestions { ticket_id, article_ids: shown })?;
+        }
+        for article_id in used {
+            self.submit(Mutation::UseKbArticle { ticket_id, article_id })?;
+        }
+        match outcome {
+            Outcome::Solved { summary } => self.resolve(ticket_id, &summary)?,
+            Outcome::Escalate { reason, steps_tried, handover_summary } => {
+                self.escalate(ticket_id, &reason, &steps_tried, &handover_summary)?
+            }
+            Outcome::FollowUp { due, note } => {
+                self.submit(Mutation::SetFollowUp { ticket_id, due: Timestamp::from_millis(due), note })?
+            }
+        };
+        Ok(Logged { ticket_id: ticket_id.to_string(), reference: reference.to_string() })
+    }
+
+    pub fn queue_page(&self, queue: QueueName, offset: u32, limit: u32) -> Result<QueuePage> {
+        let queue = match queue {
+            QueueName::Mine => Queue::Mine(self.signed_in_agent().ok_or(ClientError::NotSignedIn)?.id),
+            QueueName::Team => Queue::Team,
+            QueueName::Escalated => Queue::Escalated,
+            QueueName::All => Queue::All,
+        };
+        let (total, tickets) =
+            self.with_store(|s| Ok(s.list_queue_page(queue, offset, limit.min(QUEUE_PAGE_MAX))?))?;
+        Ok(QueuePage { total: u32::try_from(total).unwrap_or(u32::MAX), offset, rows: self.ticket_rows(&tickets)? })
+    }
+
+    pub fn search_ticket_hits(&self, query: &str, limit: u32) -> Result<Vec<TicketHitView>> {
+        Ok(self
+            .search_tickets(query, limit)?
+            .into_iter()
+            .map(|h| TicketHitView {
+                id: h.id.to_string(),
+                reference: h.reference,
+                subject: h.subject,
+                status: h.status,
+                snippet: snippet_segments(&h.snippet),
+            })
+            .collect())
+    }
+
+    /// The id of the ticket with this reference, typed in any case and padding.
+    pub fn find_ticket(&self, reference: &str) -> Result<Option<String>> {
+        match self.with_store(|s| Ok(s.find_ticket_by_reference(reference)?)) {
+            Ok(t) => Ok(t.map(|t| t.id.to_string())),
+            Err(e) if e.kind() == helpline_domain::ErrorKind::Validation => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn ticket_view(&self, id: &str) -> Result<TicketView> {
+        let id = TicketId(parse_id("ticket", id)?);
+        let ticket = self.get_ticket(id)?.ok_or_else(|| {
+            ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into())
+        })?;
+        let (events, pending, agents, categories, departments) = self.with_store(|s| {
+            let pending: HashSet<_> = s.list_pending_mutations()?.into_iter().map(|e| e.mutation_id).collect();
+            let agents: BTreeMap<AgentId, String> = s.list_agents()?.into_iter().map(|a| (a.id, a.name)).collect();
+            let categories: BTreeMap<CategoryId, String> = s.list_categories()?.into_iter().collect();
+            let departments: BTreeMap<DepartmentId, String> = s.list_departments()?.into_iter().collect();
+            Ok((s.list_events(id)?, pending, agents, categories, departments))
+        })?;
+        let customer = match ticket.customer_id {
+            Some(c) => self.with_store(|s| Ok(s.get_customer(c)?))?.map(|c| self.customer_card(c)).transpose()?,
+            None => None,
+        };
+        let agent_name = |id: &AgentId| agents.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let events = events
+            .iter()
+            .map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &departments))
+            .collect();
+        Ok(TicketView {
+            row: self.ticket_rows(std::slice::from_ref(&ticket))?.remove(0),
+            description: ticket.description.clone(),
+            channel: ticket.channel,
+            category: ticket.category_id.and_then(|c| categories.get(&c).cloned()),
+            assignee: ticket.assignee.as_ref().map(agent_name),
+            customer,
+            first_response_due: ticket.first_response_due.map(millis),
+            follow_up_at: ticket.follow_up_at.map(millis),
+            first_contact_resolution: ticket.first_contact_resolution,
+            next_statuses: next_statuses(ticket.status),
+            events,
+        })
+    }
+
+    pub fn log_follow_up_contact(&self, ticket_id: &str, contact: FollowUpContact) -> Result<()> {
+        let ticket_id = TicketId(parse_id("ticket", ticket_id)?);
+        self.submit(Mutation::LogFollowUpContact {
+            ticket_id,
+            direction: contact.direction,
+            channel: contact.channel,
+            duration_seconds: contact.duration_seconds,
+            notes: contact.notes,
+        })?;
+        Ok(())
+    }
+
+    pub fn change_status(&self, ticket_id: &str, status: Status) -> Result<()> {
+        let ticket_id = TicketId(parse_id("ticket", ticket_id)?);
+        self.submit(Mutation::ChangeStatus { ticket_id, status })?;
+        Ok(())
+    }
+
+    pub fn note_ticket(&self, ticket_id: &str, body: &str) -> Result<()> {
+        self.add_note(TicketId(parse_id("ticket", ticket_id)?), body)?;
+        Ok(())
+    }
+
+    pub fn resolve_ticket(&self, ticket_id: &str, summary: &str) -> Result<()> {
+        self.resolve(TicketId(parse_id("ticket", ticket_id)?), summary)?;
+        Ok(())
+    }
+
+    pub fn escalate_ticket(&self, ticket_id: &str, escalation: Escalation) -> Result<()> {
+        let id = TicketId(parse_id("ticket", ticket_id)?);
+        self.escalate(id, &escalation.reason, &escalation.steps_tried, &escalation.handover_summary)?;
+        Ok(())
+    }
+
+    /// The sync state with the refused mutations and the hub's reasons.
+    pub fn sync_view(&self) -> Result<SyncView> {
+        let status = self.status();
+        let rejected = self.with_store(|s| Ok(s.list_rejected_mutations()?))?;
+        let connection = if self.token().is_err() {
+            ConnectionView::SignedOut
+        } else {
+            match status.connection {
+                crate::Connection::Online => ConnectionView::Online,
+                crate::Connection::Offline => ConnectionView::Offline,
+                crate::Connection::Syncing => ConnectionView::Syncing,
+            }
+        };
+        Ok(SyncView {
+            connection,
+            pending: u32::try_from(status.pending).unwrap_or(u32::MAX),
+            last_sync: status.last_sync.map(millis),
+            last_error: status.last_error,
+            progress: status.progress.map(|(done, total)| Progress {
+                done: u32::try_from(done).unwrap_or(u32::MAX),
+                total: u32::try_from(total).unwrap_or(u32::MAX),
+            }),
+            rejected: rejected
+                .into_iter()
+                .map(|e| RejectedView {
+                    seq: u32::try_from(e.seq).unwrap_or(u32::MAX),
+                    name: mutation_name(&e.mutation),
+                    reason: e.reason.unwrap_or_default(),
+                    at: millis(e.wall_time),
+                })
+                .collect(),
+        })
+    }
+
+    pub fn load_draft(&self, key: &str) -> Result<Option<String>> {
+        self.with_store(|s| Ok(s.get_draft(key)?))
+    }
+
+    pub fn save_draft(&self, key: &str, body: &str) -> Result<()> {
+        const DRAFT_MAX: usize = 1024 * 1024;
+        if body.len() > DRAFT_MAX {
+            return Err(invalid("draft", format!("is {} bytes; at most {DRAFT_MAX} are kept", body.len())));
+        }
+        let now = self.now();
+        self.with_store(|s| Ok(s.save_draft(key, body, now)?))
+    }
+
+    pub fn discard_draft(&self, key: &str) -> Result<()> {
+        self.with_store(|s| Ok(s.delete_draft(key)?))
+    }
+}
+
+fn parse_article_ids(ids: &[String]) -> Result<Vec<KbArticleId>> {
+    ids.iter().map(|id| parse_id("article", id).map(KbArticleId)).collect()
+}
+
+/// The outcome's required texts, checked before the ticket is written.
+fn check_outcome(outcome: &Outcome) -> Result<()> {
+    let check = |field, value: &str| limits::required(field, value, limits::NOTE_MAX).map(|_| ());
+    match outcome {
+        Outcome::Solved { summary } => check("summary", summary),
+        Outcome::Escalate { reason, steps_tried, handover_summary } => check("reason", reason)
+            .and(check("steps_tried", steps_tried))
+            .and(check("handover_summary", handover_summary)),
+        Outcome::FollowUp { due, note } => {
+            if *due <= 0 {
+                return Err(invalid("due", "is not a time"));
+            }
+            limits::optional("note", note, limits::NOTE_MAX).map(|_| ())
+        }
+    }
+    .map_err(ClientError::from_domain)
+}
+
+/// The mutation's wire name ("escalate", "claim").
+fn mutation_name(m: &Mutation) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn event_view(
+    e: &TicketEvent,
+    pending: bool,
+    agent_name: &dyn Fn(&AgentId) -> String,
+    departments: &BTreeMap<DepartmentId, String>,
+) -> EventView {
+    let department = |d: &DepartmentId| departments.get(d).cloned().unwrap_or_else(|| d.to_string());
+    let d = |key: &str, value: String| EventDetail { key: key.into(), value };
+    let details = match &e.kind {
+        EventKind::Created { description, priority, channel, .. } => {
+            vec![d("channel", channel.to_string()), d("priority", priority.to_string()), d("body", description.clone())]
+        }
+        EventKind::ContactLogged { direction, channel, duration_seconds, notes } => vec![
+            d("channel", channel.to_string()),
+            d("direction", direction.to_string()),
+            d("duration_seconds", duration_seconds.to_string()),
+            d("notes", notes.clone()),
+        ],
+        EventKind::NoteAdded { body } => vec![d("body", body.clone())],
+        EventKind::KbSuggested { article_id } | EventKind::KbUsed { article_id } => {
+            vec![d("article", article_id.to_string())]
+        }
+        EventKind::Escalated { reason, steps_tried, handover_summary } => vec![
+            d("reason", reason.clone()),
+            d("steps_tried", steps_tried.clone()),
+            d("handover_summary", handover_summary.clone()),
+        ],
+        EventKind::HandedBack { instructions } => vec![d("instructions", instructions.clone())],
+        EventKind::HandedOverToExpert { department_id, note } => {
+            vec![d("department", department(department_id)), d("notes", note.clone())]
+        }
+        EventKind::ReturnedFromExpert { note } => vec![d("notes", note.clone())],
+        EventKind::Claimed => vec![],
+        EventKind::Assigned { assignee } => vec![d("assignee", assignee.as_ref().map(agent_name).unwrap_or_default())],
+        EventKind::ConsultRequested { department_id, question, .. } => {
+            vec![d("department", department(department_id)), d("question", question.clone())]
+        }
+        EventKind::ConsultAnswered { answer, .. } => vec![d("answer", answer.clone())],
+        EventKind::StatusChanged { from, to } => vec![d("from", from.to_string()), d("to", to.to_string())],
+        other => other_details(other),
+    };
+    EventView {
+        id: e.id.to_string(),
+        at: millis(e.at),
+        author: agent_name(&e.author),
+        kind: event_kind_name(&e.kind),
+        details: details.into_iter().filter(|d| !d.value.is_empty()).collect(),
+        pending,
+    }
+}
+
+/// The fields of the remaining event kinds, as their JSON has them (strings only).
+fn other_details(kind: &EventKind) -> Vec<EventDetail> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(kind) else { return vec![] };
+    fields
+        .into_iter()
+        .filter(|(k, _)| k != "type")
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some(EventDetail { key: k, value: s }),
+            serde_json::Value::Number(n) => Some(EventDetail { key: k, value: n.to_string() }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn event_kind_name(kind: &EventKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_split_at_highlight_markers() {
+        let s = format!("the {HIGHLIGHT_START}drucker{HIGHLIGHT_END} is offline");
+        assert_eq!(
+            snippet_segments(&s),
+            vec![
+                Segment { text: "the ".into(), hit: false },
+                Segment { text: "drucker".into(), hit: true },
+                Segment { text: " is offline".into(), hit: false },
+            ]
+        );
+    }
+
+    #[test]
+    fn markdown_is_rendered_without_script() {
+        let html = render_markdown("# Title\n\n<script>alert(1)</script>[x](javascript:alert(1)) **bold**");
+        assert!(html.contains("<h1>Title</h1>"));
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(!html.contains("script"));
+        assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn only_plain_status_changes_are_offered() {
+        assert_eq!(next_statuses(Status::Open), vec![Status::WaitingCustomer]);
+        assert_eq!(next_statuses(Status::Resolved), vec![Status::Closed]);
+    }
+}

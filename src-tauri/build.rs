@@ -1,0 +1,36 @@
+/// The app's commands. Declaring them makes each one need a permission that a capability
+/// grants (capabilities/main.json), so the window may call exactly these.
+const COMMANDS: &[&str] = &[
+    "get_session",
+    "sign_in",
+    "sign_out",
+    "set_language",
+    "set_shortcut",
+    "get_reference_data",
+    "preview_reference",
+    "lookup_caller",
+    "create_customer",
+    "suggest_kb",
+    "get_kb_article",
+    "submit_contact",
+    "list_queue",
+    "search_tickets",
+    "find_ticket",
+    "get_ticket",
+    "add_note",
+    "log_follow_up_contact",
+    "change_status",
+    "resolve_ticket",
+    "escalate_ticket",
+    "get_sync_status",
+    "load_draft",
+    "save_draft",
+    "discard_draft",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

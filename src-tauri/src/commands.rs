@@ -1,0 +1,179 @@
+//! The window's commands: each a few lines over helpline-client. Store work is short and
+//! local; commands are async so it never runs on the UI's main thread.
+
+use crate::error::{AppError, AppResult};
+use crate::profile::Language;
+use crate::session::{AppState, Session};
+use helpline_client::views::*;
+use helpline_domain::Status;
+use tauri::{AppHandle, State};
+
+type St<'a> = State<'a, AppState>;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_session(state: St<'_>) -> AppResult<Session> {
+    Ok(state.session())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(
+    app: AppHandle,
+    state: St<'_>,
+    hub_url: String,
+    login: String,
+    password: String,
+) -> AppResult<Session> {
+    state.sign_in(&app, &hub_url, &login, &password).await?;
+    Ok(state.session())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(state: St<'_>) -> AppResult<Session> {
+    state.sign_out()?;
+    Ok(state.session())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_language(state: St<'_>, language: Language) -> AppResult<Session> {
+    state.set_language(language)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_shortcut(app: AppHandle, state: St<'_>, accelerator: String) -> AppResult<Session> {
+    let accelerator = accelerator.trim().to_owned();
+    if let Some(problem) = crate::shell::register_shortcut(&app, &accelerator) {
+        // Keep the old shortcut working when the new one is refused.
+        let old = state.settings().shortcut;
+        state.shell.lock().unwrap_or_else(|e| e.into_inner()).shortcut_note =
+            crate::shell::register_shortcut(&app, &old);
+        return Err(AppError::validation("shortcut", problem));
+    }
+    state.update_settings(|s| s.shortcut = accelerator)?;
+    state.shell.lock().unwrap_or_else(|e| e.into_inner()).shortcut_note = None;
+    Ok(state.session())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_reference_data(state: St<'_>) -> AppResult<ReferenceData> {
+    Ok(state.desktop()?.reference_data()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_reference(state: St<'_>) -> AppResult<Option<String>> {
+    Ok(state.desktop()?.preview_reference()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn lookup_caller(state: St<'_>, text: String) -> AppResult<CallerLookup> {
+    Ok(state.desktop()?.lookup_caller(&text)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_customer(state: St<'_>, input: NewCustomer) -> AppResult<CustomerCard> {
+    Ok(state.desktop()?.create_customer(input)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn suggest_kb(state: St<'_>, text: String) -> AppResult<Vec<KbSuggestion>> {
+    Ok(state.desktop()?.suggest_kb(&text)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_kb_article(state: St<'_>, id: String) -> AppResult<KbArticleView> {
+    Ok(state.desktop()?.kb_article_view(&id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn submit_contact(state: St<'_>, form: ContactForm, outcome: Outcome) -> AppResult<Logged> {
+    Ok(state.desktop()?.submit_contact(form, outcome)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_queue(state: St<'_>, queue: QueueName, offset: u32, limit: u32) -> AppResult<QueuePage> {
+    Ok(state.desktop()?.queue_page(queue, offset, limit)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_tickets(state: St<'_>, query: String) -> AppResult<Vec<TicketHitView>> {
+    Ok(state.desktop()?.search_ticket_hits(&query, 50)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn find_ticket(state: St<'_>, reference: String) -> AppResult<Option<String>> {
+    Ok(state.desktop()?.find_ticket(&reference)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_ticket(state: St<'_>, id: String) -> AppResult<TicketView> {
+    Ok(state.desktop()?.ticket_view(&id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_note(state: St<'_>, ticket_id: String, body: String) -> AppResult<()> {
+    Ok(state.desktop()?.note_ticket(&ticket_id, &body)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn log_follow_up_contact(state: St<'_>, ticket_id: String, contact: FollowUpContact) -> AppResult<()> {
+    Ok(state.desktop()?.log_follow_up_contact(&ticket_id, contact)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn change_status(state: St<'_>, ticket_id: String, status: Status) -> AppResult<()> {
+    Ok(state.desktop()?.change_status(&ticket_id, status)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_ticket(state: St<'_>, ticket_id: String, summary: String) -> AppResult<()> {
+    Ok(state.desktop()?.resolve_ticket(&ticket_id, &summary)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn escalate_ticket(state: St<'_>, ticket_id: String, escalation: Escalation) -> AppResult<()> {
+    Ok(state.desktop()?.escalate_ticket(&ticket_id, escalation)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_sync_status(state: St<'_>) -> AppResult<SyncView> {
+    crate::session::sync_view(&state)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn load_draft(state: St<'_>, key: String) -> AppResult<Option<String>> {
+    Ok(state.desktop()?.load_draft(&key)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_draft(state: St<'_>, key: String, body: String) -> AppResult<()> {
+    Ok(state.desktop()?.save_draft(&key, &body)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_draft(state: St<'_>, key: String) -> AppResult<()> {
+    Ok(state.desktop()?.discard_draft(&key)?)
+}

@@ -1,0 +1,29 @@
+//! Events the backend sends the window (typed in the generated bindings).
+
+use helpline_client::views::SyncView;
+use serde::{Deserialize, Serialize};
+
+/// The sync state changed (connection, pending count, progress, rejections).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SyncStatusChanged(pub SyncView);
+
+/// A pull brought changes: lists and the open ticket should refresh.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct TicketsChanged {
+    pub count: u32,
+}
+
+/// Open a new call form, from the global shortcut, the tray or a `helpline://call` link.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct OpenCallForm {
+    /// The caller's number or address to look up.
+    pub from: Option<String>,
+}
+
+/// A follow-up time the agent set has come.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct FollowUpDue {
+    pub ticket_id: String,
+    pub reference: String,
+    pub note: String,
+}

@@ -1,0 +1,123 @@
+//! The data directory (`--profile DIR`): settings, one store per agent, and the lock that
+//! keeps a second window off the same profile. Two agents on one machine run with two
+//! profiles side by side.
+
+use crate::error::{AppError, AppResult};
+use helpline_domain::ErrorKind;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+const SETTINGS_FILE: &str = "settings.json";
+pub const DEFAULT_SHORTCUT: &str = "Ctrl+Alt+N";
+
+#[derive(Debug)]
+pub struct Profile {
+    pub dir: PathBuf,
+    /// Held while the app runs; the OS releases it when the process dies, even by kill -9.
+    _lock: File,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    De,
+    En,
+}
+
+/// What this profile remembers between starts (no secrets: the token is in the keyring).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub hub_url: Option<String>,
+    pub language: Language,
+    pub shortcut: String,
+    /// The agent signed in last, resumed at start.
+    pub last_login: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let german = std::env::var("LANG").map(|l| l.starts_with("de")).unwrap_or(false);
+        Settings {
+            hub_url: None,
+            language: if german { Language::De } else { Language::En },
+            shortcut: DEFAULT_SHORTCUT.into(),
+            last_login: None,
+        }
+    }
+}
+
+impl Profile {
+    /// Opens (creating) the profile directory and takes its lock.
+    pub fn open(dir: &Path) -> Result<Profile, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the profile directory {}: {e}", dir.display()))?;
+        let dir = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
+        let lock_path = dir.join("helpline.lock");
+        let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        match lock.try_lock() {
+            Ok(()) => Ok(Profile { dir, _lock: lock }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(format!("Helpline is already running with the profile {}", dir.display()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", lock_path.display())),
+        }
+    }
+
+    /// The default profile: the platform's data directory.
+    pub fn default_dir() -> PathBuf {
+        let base = if cfg!(windows) {
+            std::env::var_os("APPDATA").map(PathBuf::from)
+        } else if cfg!(target_os = "macos") {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join("Library/Application Support"))
+        } else {
+            std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        };
+        base.unwrap_or_else(|| PathBuf::from(".")).join("helpline")
+    }
+
+    /// A short stable name for this profile (keyring entries, the D-Bus name).
+    pub fn key(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.dir.hash(&mut h);
+        format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+    }
+
+    /// Each agent gets their own store: a client id belongs to one agent at the hub, and
+    /// what an agent may see differs by role.
+    pub fn store_path(&self, login: &str) -> AppResult<PathBuf> {
+        let safe = !login.is_empty()
+            && login.len() <= 64
+            && login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        if !safe || login.starts_with('.') {
+            return Err(AppError::validation("login", format!("{login:?} is not a valid login")));
+        }
+        let dir = self.dir.join("agents").join(login.to_lowercase());
+        std::fs::create_dir_all(&dir).map_err(AppError::internal)?;
+        Ok(dir.join("helpline.db"))
+    }
+
+    pub fn load_settings(&self) -> Settings {
+        let path = self.dir.join(SETTINGS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+                tracing::warn!("{} is unreadable ({e}); using defaults", path.display());
+                Settings::default()
+            }),
+            Err(_) => Settings::default(),
+        }
+    }
+
+    /// Written to a temporary file and renamed, so a crash never leaves half a file.
+    pub fn save_settings(&self, settings: &Settings) -> AppResult<()> {
+        let path = self.dir.join(SETTINGS_FILE);
+        let tmp = self.dir.join(format!("{SETTINGS_FILE}.tmp"));
+        let text = serde_json::to_string_pretty(settings).map_err(AppError::internal)?;
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| AppError::new(ErrorKind::Internal, format!("cannot save the settings: {e}")))
+    }
+}

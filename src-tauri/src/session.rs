@@ -1,0 +1,248 @@
+//! The state the app manages: the profile, its settings, the token vault and the signed-in
+//! agent's desktop with its background sync.
+
+use crate::error::{AppError, AppResult};
+use crate::events::{SyncStatusChanged, TicketsChanged};
+use crate::profile::{Language, Profile, Settings};
+use crate::vault::TokenVault;
+use helpline_client::views::{AgentView, SyncView};
+use helpline_client::{Desktop, HttpHub, SystemClock};
+use helpline_domain::ErrorKind;
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tauri::{AppHandle, Runtime};
+use tauri_specta::Event;
+use tokio::sync::watch;
+
+pub type AgentDesktop = Desktop<HttpHub>;
+
+/// What the login screen and the settings show.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Session {
+    pub agent: Option<AgentView>,
+    pub hub_url: Option<String>,
+    pub device_code: Option<String>,
+    pub language: Language,
+    pub shortcut: String,
+    /// Why the global shortcut does not work here (Wayland, taken by another program).
+    pub shortcut_note: Option<String>,
+    /// Why the session is not kept in the OS keyring.
+    pub keyring_note: Option<String>,
+    /// Signed in automatically as the demo agent (debug builds with `--demo-login`).
+    pub demo: bool,
+}
+
+struct Running {
+    desktop: Arc<AgentDesktop>,
+    stop: watch::Sender<bool>,
+}
+
+#[derive(Debug, Default)]
+pub struct ShellState {
+    pub shortcut_note: Option<String>,
+    pub demo: bool,
+}
+
+pub struct AppState {
+    pub profile: Profile,
+    pub settings: Mutex<Settings>,
+    pub vault: TokenVault,
+    pub shell: Mutex<ShellState>,
+    running: Mutex<Option<Running>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("profile", &self.profile).finish_non_exhaustive()
+    }
+}
+
+fn vault_user(profile: &Profile, hub_url: &str, login: &str) -> String {
+    format!("{login}@{hub_url}#{}", profile.key())
+}
+
+impl AppState {
+    pub fn new(profile: Profile, vault: TokenVault) -> AppState {
+        let settings = profile.load_settings();
+        AppState { profile, settings: Mutex::new(settings), vault, shell: Mutex::default(), running: Mutex::new(None) }
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> AppResult<Settings> {
+        let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = settings.clone();
+        change(&mut next);
+        self.profile.save_settings(&next)?;
+        *settings = next.clone();
+        Ok(next)
+    }
+
+    /// The signed-in agent's desktop, or an `unauthorized` error for the login screen.
+    pub fn desktop(&self) -> AppResult<Arc<AgentDesktop>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|r| r.desktop.clone())
+            .ok_or_else(|| AppError::new(ErrorKind::Unauthorized, "sign in first"))
+    }
+
+    pub fn session(&self) -> Session {
+        let settings = self.settings();
+        let desktop = self.desktop().ok();
+        let shell = self.shell.lock().unwrap_or_else(|e| e.into_inner());
+        Session {
+            agent: desktop.as_ref().and_then(|d| d.agent_view()),
+            hub_url: settings.hub_url,
+            device_code: desktop
+                .as_ref()
+                .and_then(|d| d.with_store(|s| Ok(s.device()?)).ok().flatten())
+                .map(|d| d.device_code.as_str().to_owned()),
+            language: settings.language,
+            shortcut: settings.shortcut,
+            shortcut_note: shell.shortcut_note.clone(),
+            keyring_note: self.vault.note(),
+            demo: shell.demo,
+        }
+    }
+
+    /// Picks up where the last agent left off: their store, and their token from the
+    /// keyring, so the app works offline from the first second.
+    pub fn resume<R: Runtime>(&self, app: &AppHandle<R>) -> AppResult<bool> {
+        let settings = self.settings();
+        let (Some(hub_url), Some(login)) = (settings.hub_url, settings.last_login) else { return Ok(false) };
+        let Some(token) = self.vault.load(&vault_user(&self.profile, &hub_url, &login)) else { return Ok(false) };
+        let desktop = self.open_desktop(&hub_url, &login)?;
+        if desktop.signed_in_agent().is_none() {
+            return Ok(false);
+        }
+        desktop.resume(token);
+        self.start(app, desktop);
+        Ok(true)
+    }
+
+    fn open_desktop(&self, hub_url: &str, login: &str) -> AppResult<Arc<AgentDesktop>> {
+        let hub = HttpHub::new(hub_url).map_err(|e| AppError::validation("hub_url", e.to_string()))?;
+        Ok(Desktop::open(self.profile.store_path(login)?, hub, Arc::new(SystemClock))?)
+    }
+
+    /// Signs in at the hub (the first sign-in of an agent needs it), keeps the token in the
+    /// keyring and starts syncing. A previous agent's pending changes keep syncing as
+    /// that agent until they are all sent.
+    pub async fn sign_in<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        hub_url: &str,
+        login: &str,
+        password: &str,
+    ) -> AppResult<()> {
+        let hub_url = hub_url.trim().trim_end_matches('/').to_owned();
+        if !(hub_url.starts_with("http://") || hub_url.starts_with("https://")) {
+            return Err(AppError::validation("hub_url", "the hub address starts with http:// or https://"));
+        }
+        let login = login.trim().to_lowercase();
+        if password.is_empty() {
+            return Err(AppError::validation("password", "the password is required"));
+        }
+        let desktop = self.open_desktop(&hub_url, &login)?;
+        desktop.login(&login, password).await?;
+        let token = desktop.token()?;
+        self.vault.save(&vault_user(&self.profile, &hub_url, &login), &token);
+        self.update_settings(|s| {
+            s.hub_url = Some(hub_url.clone());
+            s.last_login = Some(login.clone());
+        })?;
+        self.stop_current();
+        self.start(app, desktop);
+        Ok(())
+    }
+
+    /// Logs the agent out (shared desks): forgets the token, stops the window's sync and
+    /// lets the agent's unsent changes finish syncing in the background.
+    pub fn sign_out(&self) -> AppResult<()> {
+        let settings = self.settings();
+        if let (Some(hub), Some(login)) = (&settings.hub_url, &settings.last_login) {
+            self.vault.forget(&vault_user(&self.profile, hub, login));
+        }
+        self.update_settings(|s| s.last_login = None)?;
+        self.stop_current();
+        Ok(())
+    }
+
+    fn stop_current(&self) {
+        if let Some(previous) = self.running.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = previous.stop.send(true);
+            tauri::async_runtime::spawn(drain_outbox(previous.desktop));
+        }
+    }
+
+    fn start<R: Runtime>(&self, app: &AppHandle<R>, desktop: Arc<AgentDesktop>) {
+        let (stop, stop_rx) = watch::channel(false);
+        tauri::async_runtime::spawn(desktop.clone().run_sync(stop_rx.clone()));
+        tauri::async_runtime::spawn(forward_status(app.clone(), desktop.clone(), stop_rx.clone()));
+        tauri::async_runtime::spawn(crate::shell::watch_follow_ups(app.clone(), desktop.clone(), stop_rx));
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(Running { desktop, stop });
+    }
+
+    pub fn set_language(&self, language: Language) -> AppResult<Session> {
+        self.update_settings(|s| s.language = language)?;
+        Ok(self.session())
+    }
+}
+
+/// Sends the window every change of the sync state, and "tickets changed" after each
+/// pull that brought something.
+async fn forward_status<R: Runtime>(app: AppHandle<R>, desktop: Arc<AgentDesktop>, mut stop: watch::Receiver<bool>) {
+    let mut status = desktop.watch_status();
+    let mut last_sync = status.borrow().last_sync;
+    loop {
+        if let Ok(view) = desktop.sync_view() {
+            let _ = SyncStatusChanged(view).emit(&app);
+        }
+        let now_sync = status.borrow().last_sync;
+        if now_sync != last_sync {
+            last_sync = now_sync;
+            let count = desktop.with_store(|s| Ok(s.count_tickets()?)).unwrap_or(0);
+            let _ = TicketsChanged { count: u32::try_from(count).unwrap_or(u32::MAX) }.emit(&app);
+        }
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// A signed-out agent's unsent changes still go to the hub as that agent (their token
+/// stays in memory until then), for at most an hour.
+async fn drain_outbox(desktop: Arc<AgentDesktop>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
+    while tokio::time::Instant::now() < deadline {
+        let pending = desktop.with_store(|s| Ok(s.count_pending_mutations()?)).unwrap_or(0);
+        if pending == 0 {
+            return;
+        }
+        if let Err(e) = desktop.sync_once().await {
+            tracing::info!("a signed-out agent's changes wait for the hub: {e}");
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+/// Only here so the sync status has one place that builds it for the window.
+pub fn sync_view(state: &AppState) -> AppResult<SyncView> {
+    match state.desktop() {
+        Ok(d) => Ok(d.sync_view()?),
+        Err(_) => Ok(SyncView {
+            connection: helpline_client::views::ConnectionView::SignedOut,
+            pending: 0,
+            last_sync: None,
+            last_error: None,
+            progress: None,
+            rejected: vec![],
+        }),
+    }
+}

@@ -1,0 +1,371 @@
+//! End-to-end tests of the REAL app: the built `helpline` binary in WebKit, driven through
+//! tauri-driver and WebKitWebDriver, against a real `helpline-hub` process.
+//!
+//! Run them with `cargo xtask e2e` (or as part of `cargo xtask test`): it builds the UI,
+//! the app and the hub, and wraps this binary in `xvfb-run` and `dbus-run-session` with an
+//! unlocked gnome-keyring. Elements are found by their `data-testid`, never by layout.
+//! Screenshots go to `target/e2e/screenshots/`.
+
+use anyhow::{Context, Result, bail};
+use helpline_client::{Desktop, HttpHub, SystemClock};
+use helpline_tests::harness::{HubProcess, PASSWORD, binary, free_port};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+/// How long the app may take for anything the agent would wait on.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// tauri-driver on a free port; stopped with SIGTERM (SIGKILL would orphan
+/// WebKitWebDriver, which keeps the test's output pipe open).
+struct TauriDriver {
+    child: Child,
+    port: u16,
+}
+
+impl TauriDriver {
+    fn start() -> Result<TauriDriver> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let webkit = which("WebKitWebDriver").context("WebKitWebDriver is not installed (cargo xtask setup)")?;
+        let child = Command::new(which("tauri-driver").context("tauri-driver is not installed (cargo xtask setup)")?)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(webkit)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(TauriDriver { child, port })
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join(name)).find(|p| p.is_file())
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("HELPLINE_E2E_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e/screenshots"));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn testid(id: &str) -> By {
+    By::Css(format!("[data-testid='{id}']"))
+}
+
+/// The app, started by tauri-driver with its own profile directory.
+struct App {
+    driver: WebDriver,
+    _tauri_driver: TauriDriver,
+}
+
+impl App {
+    async fn start(profile: &std::path::Path, hub_url: &str) -> Result<App> {
+        let tauri_driver = TauriDriver::start()?;
+        let mut caps = thirtyfour::Capabilities::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({
+                "application": binary("helpline")?,
+                "args": ["--profile", profile, "--hub", hub_url],
+            }),
+        );
+        let driver = WebDriver::new(format!("http://127.0.0.1:{}", tauri_driver.port), caps).await?;
+        Ok(App { driver, _tauri_driver: tauri_driver })
+    }
+
+    async fn wait(&self, id: &str) -> Result<WebElement> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(el) = self.driver.find(testid(id)).await
+                && el.is_displayed().await.unwrap_or(false)
+            {
+                return Ok(el);
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("failed-waiting-for-{id}")).await;
+                bail!("no visible [data-testid={id}] after {PATIENCE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the element's text satisfies `ok`; returns that text.
+    async fn wait_text(&self, id: &str, what: &str, ok: impl Fn(&str) -> bool) -> Result<String> {
+        self.wait_text_for(id, what, PATIENCE, ok).await
+    }
+
+    async fn wait_text_for(&self, id: &str, what: &str, patience: Duration, ok: impl Fn(&str) -> bool) -> Result<String> {
+        let deadline = Instant::now() + patience;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.driver.find(testid(id)).await
+                && let Ok(text) = el.text().await
+            {
+                if ok(&text) {
+                    return Ok(text);
+                }
+                last = text;
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("failed-{id}")).await;
+                bail!("[data-testid={id}] never showed {what}; last text: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn type_into(&self, id: &str, text: &str) -> Result<()> {
+        let el = self.wait(id).await?;
+        el.clear().await?;
+        el.send_keys(text).await?;
+        Ok(())
+    }
+
+    async fn click(&self, id: &str) -> Result<()> {
+        self.wait(id).await?.click().await?;
+        Ok(())
+    }
+
+    async fn attr(&self, id: &str, name: &str) -> Result<Option<String>> {
+        Ok(self.wait(id).await?.attr(name).await?)
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let path = screenshot_dir().join(format!("{name}.png"));
+        if let Err(e) = self.driver.screenshot(&path).await {
+            eprintln!("screenshot {name} failed: {e}");
+        }
+    }
+
+    /// Fills and saves one call form with an outcome; returns the reference shown.
+    async fn log_call(&self, subject: &str, description: &str, outcome: Outcome<'_>) -> Result<String> {
+        self.click("nav-call").await?;
+        let preview = self.wait_text("call-reference", "a reference", looks_like_reference).await?;
+        self.type_into("call-subject", subject).await?;
+        self.type_into("call-description", description).await?;
+        match outcome {
+            Outcome::Solved(summary) => {
+                self.click("btn-solved").await?;
+                self.type_into("solve-summary", summary).await?;
+                self.click("solve-submit").await?;
+            }
+            Outcome::Escalate { reason, steps, summary } => {
+                self.click("btn-escalate").await?;
+                let submit = self.wait("escalate-submit").await?;
+                if submit.is_enabled().await? {
+                    bail!("an escalation without reason, steps and summary could be sent");
+                }
+                self.type_into("escalate-reason", reason).await?;
+                self.type_into("escalate-steps", steps).await?;
+                self.type_into("escalate-summary", summary).await?;
+                self.click("escalate-submit").await?;
+            }
+        }
+        let banner = self.wait_text("saved-banner", "the saved reference", |t| extract_reference(t).is_some()).await?;
+        let saved = extract_reference(&banner).unwrap_or_default();
+        assert_eq!(saved, reference_digits(&preview), "the reference shown before saving is the one the ticket got");
+        Ok(saved)
+    }
+}
+
+enum Outcome<'a> {
+    Solved(&'a str),
+    Escalate { reason: &'a str, steps: &'a str, summary: &'a str },
+}
+
+/// The first ticket reference (`K7-0042`) in a text.
+fn extract_reference(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).find(|w| is_reference(w)).map(str::to_owned)
+}
+
+fn is_reference(word: &str) -> bool {
+    word.split_once('-').is_some_and(|(code, n)| {
+        (2..=4).contains(&code.len())
+            && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && !n.is_empty()
+            && n.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+fn looks_like_reference(text: &str) -> bool {
+    extract_reference(text).is_some()
+}
+
+fn reference_digits(preview: &str) -> String {
+    extract_reference(preview).unwrap_or_else(|| preview.trim().to_owned())
+}
+
+/// A second desktop (as the second-level agent Jana) that loads the demo KB and later
+/// checks what the hub holds.
+async fn observer(hub_url: &str, db: &std::path::Path) -> Result<Arc<Desktop<HttpHub>>> {
+    let desktop = Desktop::open(db, HttpHub::new(hub_url)?, Arc::new(SystemClock))?;
+    desktop.login("jana", PASSWORD).await?;
+    Ok(desktop)
+}
+
+async fn sync_until_quiet(desktop: &Desktop<HttpHub>) -> Result<()> {
+    for _ in 0..20 {
+        desktop.sync_once().await?;
+        if desktop.status().pending == 0 {
+            return Ok(());
+        }
+    }
+    bail!("the observer's changes did not sync")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and a keyring: run it with `cargo xtask e2e`"]
+async fn first_level_agent_logs_calls_online_and_offline() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let hub_db = dir.path().join("hub.db");
+    let mut hub = HubProcess::create(hub_db.to_str().context("path")?, None)?;
+    let hub_url = hub.url();
+
+    let jana = observer(&hub_url, &dir.path().join("jana.db")).await?;
+    helpline_client::demo::seed_demo(&jana)?;
+    sync_until_quiet(&jana).await?;
+
+    let app = App::start(&dir.path().join("profile"), &hub_url).await?;
+    let result = run_agent_day(&app, &mut hub, &jana).await;
+    if result.is_err() {
+        app.screenshot("failed").await;
+    }
+    let _ = app.driver.clone().quit().await;
+    result
+}
+
+async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>) -> Result<()> {
+    // Sign in as the first-level agent Anna (the hub address comes from --hub).
+    let hub_field = app.wait("login-hub").await?;
+    if hub_field.value().await?.unwrap_or_default().is_empty() {
+        hub_field.send_keys(hub.url()).await?;
+    }
+    app.type_into("login-user", "anna").await?;
+    app.type_into("login-password", PASSWORD).await?;
+    app.click("login-submit").await?;
+    app.wait("call-subject").await?;
+    app.wait_text_for("status-connection", "online", Duration::from_secs(60), |_| true).await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app.attr("status-connection", "data-state").await?.as_deref() != Some("online") {
+        if Instant::now() > deadline {
+            bail!("the app never went online");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The caller is found by their number in another notation.
+    app.type_into("call-caller", "0151/234 56-78").await?;
+    app.wait_text("customer-card", "the caller Thomas Müller", |t| t.contains("Thomas Müller")).await?;
+
+    // KB suggestions follow what is typed.
+    app.type_into("call-subject", "Drucker druckt nicht").await?;
+    app.type_into("call-description", "Aufträge bleiben in der Warteschlange hängen").await?;
+    app.wait_text("kb-suggestions", "the printer article", |t| t.contains("Warteschlange leeren")).await?;
+    app.screenshot("call-form").await;
+    app.driver.find(testid("kb-suggestion")).await?.click().await?;
+    app.wait_text("kb-article", "the article body", |t| t.contains("Druckwarteschlange")).await?;
+    app.click("kb-solved-it").await?;
+    app.click("btn-solved").await?;
+    let summary = app.wait("solve-summary").await?;
+    if summary.value().await?.unwrap_or_default().trim().is_empty() {
+        summary.send_keys("Warteschlange geleert, Dienst neu gestartet").await?;
+    }
+    app.click("solve-submit").await?;
+    let solved = extract_reference(
+        &app.wait_text("saved-banner", "the saved reference", |t| extract_reference(t).is_some()).await?,
+    )
+    .unwrap_or_default();
+
+    let escalated = app
+        .log_call(
+            "VPN trennt alle zehn Minuten",
+            "Seit dem Update bricht die VPN-Verbindung ab.",
+            Outcome::Escalate {
+                reason: "Fehler 809 trotz Router-Prüfung",
+                steps: "Client aktualisiert, Energiesparmodus aus",
+                summary: "Kunde im Homeoffice, VPN bricht alle 10 Minuten ab",
+            },
+        )
+        .await?;
+
+    // The hub goes away; the agent keeps logging calls.
+    hub.kill_hard()?;
+    let offline_a = app.log_call("Offline-Anruf eins", "Passwort-Mail kommt nicht an", Outcome::Solved("Spam-Ordner")).await?;
+    let offline_b = app.log_call("Offline-Anruf zwei", "Lizenzfehler L-42", Outcome::Solved("Lizenz freigegeben")).await?;
+    let deadline = Instant::now() + PATIENCE;
+    while app.attr("status-connection", "data-state").await?.as_deref() != Some("offline") {
+        if Instant::now() > deadline {
+            bail!("the status bar never said offline while the hub was down");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let pending: u32 = app.wait_text("status-pending", "pending changes", |t| t.trim().parse::<u32>().is_ok_and(|n| n > 0)).await?.trim().parse()?;
+    assert!(pending >= 2, "the offline calls wait in the outbox");
+    app.screenshot("offline").await;
+
+    // The hub comes back: everything goes out, exactly once.
+    hub.restart()?;
+    app.wait_text_for("status-pending", "nothing pending", Duration::from_secs(90), |t| t.trim() == "0").await?;
+
+    app.click("nav-queue").await?;
+    app.click("queue-tab-all").await?;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let rows = app.driver.find_all(testid("queue-row")).await?;
+        if rows.len() >= 4 {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the queue shows {} rows, not the 4 logged calls and the demo tickets", rows.len());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.screenshot("queue").await;
+
+    // What the hub has, as another desktop pulls it.
+    sync_until_quiet(jana).await?;
+    let tickets = jana.with_store(|s| Ok(s.list_all_tickets()?))?;
+    let anna: Vec<_> = tickets.iter().filter(|t| t.subject.starts_with("Drucker druckt nicht") || t.subject.starts_with("VPN trennt alle zehn") || t.subject.starts_with("Offline-Anruf")).collect();
+    let references: Vec<String> = anna.iter().map(|t| t.reference.to_string()).collect();
+    for expected in [&solved, &escalated, &offline_a, &offline_b] {
+        let n = references.iter().filter(|r| *r == expected).count();
+        assert_eq!(n, 1, "ticket {expected} is on the hub exactly once (hub has {references:?})");
+    }
+    assert_eq!(anna.len(), 4, "exactly the four calls the agent logged: {references:?}");
+    let by_ref = |r: &str| anna.iter().find(|t| t.reference.to_string() == r).copied();
+    let first = by_ref(&solved).context("solved ticket")?;
+    assert!(first.first_contact_resolution, "solved on first contact");
+    assert_eq!(first.status, helpline_domain::Status::Resolved);
+    let second = by_ref(&escalated).context("escalated ticket")?;
+    assert_eq!(second.level, helpline_domain::Level::Second, "escalated to second level");
+    Ok(())
+}

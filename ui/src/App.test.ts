@@ -1,0 +1,97 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import App from './App.svelte';
+import { app } from './lib/app.svelte';
+import { setLocale } from './lib/i18n/index.svelte';
+import { SESSION, SYNC, appError, fakeBackend, emitEvent } from './ipc/fake';
+
+describe('App', () => {
+  beforeEach(() => {
+    app.session = null;
+    app.route = { name: 'call' };
+    app.helpOpen = false;
+    setLocale('en');
+  });
+
+  it('signs in from the login screen and lands on the call form', async () => {
+    const signedOut = { ...SESSION, agent: null };
+    const backend = fakeBackend({
+      get_session: () => signedOut,
+      sign_in: ({ password }) => (password === 'secret' ? SESSION : appError('unauthorized', 'Wrong login or password')),
+    });
+    const user = userEvent.setup();
+    render(App);
+
+    const hub = await screen.findByTestId('login-hub');
+    expect(hub).toHaveValue(SESSION.hub_url);
+    await user.clear(hub);
+    await user.type(hub, 'http://hub');
+    await user.type(screen.getByTestId('login-user'), 'anna');
+    await user.type(screen.getByTestId('login-password'), 'wrong');
+    await user.click(screen.getByTestId('login-submit'));
+    expect(await screen.findByTestId('login-error')).toHaveTextContent('Wrong login or password');
+
+    await user.clear(screen.getByTestId('login-password'));
+    await user.type(screen.getByTestId('login-password'), 'secret');
+    await user.click(screen.getByTestId('login-submit'));
+    expect(await screen.findByTestId('call-subject')).toBeVisible();
+    expect(backend.callsTo('sign_in').at(-1)).toEqual({ hubUrl: 'http://hub', login: 'anna', password: 'secret' });
+  });
+
+  it('follows the session language and switches it from the settings', async () => {
+    const backend = fakeBackend({ set_language: ({ language }) => ({ ...SESSION, language }) });
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByTestId('nav-settings'));
+    await user.selectOptions(screen.getByTestId('settings-language'), 'de');
+    expect(await screen.findByTestId('nav-queue')).toHaveTextContent('Tickets');
+    expect(screen.getByTestId('nav-call')).toHaveTextContent('Neuer Kontakt');
+    expect(backend.callsTo('set_language')).toEqual([{ language: 'de' }]);
+  });
+
+  it('opens the help overlay with ? and closes it with Escape', async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await screen.findByTestId('call-subject');
+    await user.keyboard('?');
+    const help = await screen.findByTestId('help-overlay');
+    expect(help).toHaveAttribute('role', 'dialog');
+    expect(help).toHaveAccessibleName('Keyboard shortcuts');
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByTestId('help-overlay')).toBeNull());
+  });
+
+  it('navigates with Alt+Q and Alt+N, even from a text field', async () => {
+    fakeBackend({ list_queue: () => ({ total: 0, offset: 0, rows: [] }) });
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByTestId('call-subject'));
+    await user.keyboard('{Alt>}q{/Alt}');
+    expect(await screen.findByTestId('queue-list')).toBeInTheDocument();
+    await user.keyboard('{Alt>}n{/Alt}');
+    await waitFor(() => expect(screen.getByTestId('call-channel')).toHaveFocus());
+  });
+
+  it('shows sync status and the rejected changes from events', async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await screen.findByTestId('call-subject');
+    expect(screen.getByTestId('status-connection')).toHaveAttribute('data-state', 'online');
+
+    await emitEvent('sync-status-changed', {
+      ...SYNC,
+      connection: 'syncing',
+      pending: 3,
+      progress: { done: 50, total: 200 },
+      rejected: [{ seq: 7, name: 'escalate K7-0001', reason: 'Ticket already resolved', at: 0 }],
+    });
+    await waitFor(() => expect(screen.getByTestId('status-connection')).toHaveAttribute('data-state', 'syncing'));
+    expect(screen.getByTestId('status-pending')).toHaveTextContent('3');
+    expect(screen.getByTestId('status-progress')).toHaveAttribute('value', '50');
+    await user.click(screen.getByTestId('status-rejected'));
+    expect(within(screen.getByTestId('rejected-list')).getByText('Ticket already resolved')).toBeVisible();
+  });
+});

@@ -1,0 +1,283 @@
+// An in-memory backend for `npm run dev` in a plain browser (no Tauri): a 100k-ticket
+// queue computed on the fly, a few customers and KB articles, drafts in localStorage.
+// Loaded only in dev builds outside Tauri (see main.ts); never part of the app bundle.
+import { appError, emitEvent, fakeBackend } from './fake';
+import type {
+  CallerLookup,
+  ContactForm,
+  CustomerCard,
+  EventView,
+  KbArticleView,
+  KbSuggestion,
+  Language,
+  NewCustomer,
+  Outcome,
+  Priority,
+  QueueName,
+  Segment,
+  Session,
+  Status,
+  SyncView,
+  TicketRow,
+  TicketView,
+} from './bindings';
+
+const TOTAL = 100_000;
+const HOUR = 3_600_000;
+const START = Date.now() - 6 * HOUR;
+const SUBJECTS = ['VPN drops every hour', 'Drucker zeigt Papierstau', 'Password reset', 'Invoice missing', 'Laptop will not boot'];
+const STATUSES: Status[] = ['open', 'open', 'waiting_customer', 'waiting_expert', 'open'];
+const PRIORITIES: Priority[] = ['normal', 'high', 'low', 'urgent', 'normal'];
+
+const KB: KbArticleView[] = [
+  { id: 'kb-vpn', title: 'Reconnect the VPN client', body_html: '<p>Open the VPN client and choose <strong>Reconnect</strong>. If it fails, restart the laptop.</p>', tags: ['vpn', 'network'] },
+  { id: 'kb-paper', title: 'Papierstau im Drucker beheben', body_html: '<ol><li>Klappe öffnen</li><li>Papier vorsichtig ziehen</li></ol>', tags: ['drucker'] },
+  { id: 'kb-password', title: 'Reset a password', body_html: '<p>Use the self-service portal; the agent can send the link.</p>', tags: ['account'] },
+  { id: 'kb-invoice', title: 'Resend an invoice', body_html: '<p>Invoices are resent from the billing system within 24 hours.</p>', tags: ['billing'] },
+];
+
+const customers: CustomerCard[] = [
+  { id: 'c1', name: 'Max Mustermann', company: 'Muster GmbH', phones: ['+491511234567'], emails: ['max@muster.de'], likely_duplicate: false, open_tickets: [], recent_tickets: [] },
+  { id: 'c2', name: 'Erika Beispiel', company: null, phones: ['+4930123456'], emails: ['erika@example.org'], likely_duplicate: false, open_tickets: [], recent_tickets: [] },
+];
+
+function generatedRow(index: number): TicketRow {
+  return {
+    id: `g${index}`,
+    reference: `A1-${String(index + 1).padStart(5, '0')}`,
+    subject: `${SUBJECTS[index % SUBJECTS.length]} #${index + 1}`,
+    status: STATUSES[index % STATUSES.length],
+    priority: PRIORITIES[index % PRIORITIES.length],
+    level: index % 3 === 0 ? 2 : 1,
+    customer_name: customers[index % customers.length].name,
+    // Sorted by SLA due, like the backend: the first ones are overdue.
+    resolution_due: START + index * 60_000,
+    created_at: START - HOUR,
+    updated_at: START,
+  };
+}
+
+const created = new Map<string, TicketView>();
+let counter = 41;
+let session: Session = {
+  agent: null,
+  hub_url: 'http://127.0.0.1:7171',
+  device_code: 'K7',
+  language: 'en',
+  shortcut: 'CommandOrControl+Shift+H',
+  shortcut_note: null,
+  keyring_note: null,
+  demo: true,
+};
+let sync: SyncView = { connection: 'signed_out', pending: 0, last_sync: null, last_error: null, progress: null, rejected: [] };
+
+function setSync(next: Partial<SyncView>) {
+  sync = { ...sync, ...next };
+  void emitEvent('sync-status-changed', sync);
+}
+
+function segments(text: string, words: string[]): Segment[] {
+  const pattern = new RegExp(`(${words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'gi');
+  return text
+    .split(pattern)
+    .filter(Boolean)
+    .map((part) => ({ text: part, hit: words.some((w) => w.toLowerCase() === part.toLowerCase()) }));
+}
+
+function words(text: string): string[] {
+  return text.toLowerCase().split(/\W+/u).filter((w) => w.length > 2);
+}
+
+function ticketView(row: TicketRow, events: EventView[] = []): TicketView {
+  const finished = row.status === 'resolved' || row.status === 'closed';
+  return {
+    row,
+    description: 'Generated demo ticket.',
+    channel: 'phone',
+    category: 'Network',
+    assignee: null,
+    customer: customers.find((c) => c.name === row.customer_name) ?? null,
+    first_response_due: null,
+    follow_up_at: null,
+    first_contact_resolution: false,
+    next_statuses: finished ? ['open'] : (['open', 'waiting_customer', 'resolved'] as Status[]).filter((s) => s !== row.status),
+    events: events.length > 0 ? events : [{ id: `${row.id}-e0`, at: row.created_at, author: 'Demo', kind: 'created', details: [], pending: false }],
+  };
+}
+
+function findView(id: string): TicketView {
+  const view = created.get(id);
+  if (view) return view;
+  const index = Number(id.slice(1));
+  if (!id.startsWith('g') || !Number.isInteger(index) || index < 0 || index >= TOTAL) appError('not_found', 'No such ticket');
+  const generated = ticketView(generatedRow(index));
+  created.set(id, generated);
+  return generated;
+}
+
+function addEvent(id: string, kind: string, details: Record<string, string>) {
+  const view = findView(id);
+  view.events = [
+    ...view.events,
+    { id: `${id}-e${view.events.length}`, at: Date.now(), author: session.agent?.name ?? 'Demo', kind, details: Object.entries(details).map(([key, value]) => ({ key, value })), pending: true },
+  ];
+  setSync({ pending: sync.pending + 1 });
+}
+
+export function installDemoBackend(): void {
+  const drafts = (key: string) => `helpline-demo-draft:${key}`;
+  fakeBackend({
+    get_session: () => session,
+    sign_in: ({ hubUrl, login }) => {
+      if (!login) appError('validation', 'Enter your login', 'login');
+      session = { ...session, hub_url: String(hubUrl), agent: { id: 'a1', name: 'Anna Agent', login: String(login), role: 'first_level' } };
+      setSync({ connection: 'syncing', progress: { done: 0, total: TOTAL } });
+      setTimeout(() => setSync({ connection: 'online', progress: null, last_sync: Date.now() }), 1500);
+      return session;
+    },
+    sign_out: () => {
+      session = { ...session, agent: null };
+      setSync({ connection: 'signed_out' });
+      return session;
+    },
+    set_language: ({ language }) => (session = { ...session, language: language as Language }),
+    set_shortcut: ({ accelerator }) => {
+      if (!String(accelerator).includes('+')) appError('validation', 'Use a combination such as Ctrl+Shift+H', 'accelerator');
+      return (session = { ...session, shortcut: String(accelerator) });
+    },
+    get_sync_status: () => sync,
+    get_reference_data: () => ({
+      categories: [
+        { id: 'cat-net', name: 'Network' },
+        { id: 'cat-hw', name: 'Hardware' },
+        { id: 'cat-bill', name: 'Billing' },
+      ],
+      departments: [{ id: 'd-it', name: 'IT' }],
+      agents: [{ id: 'a1', name: 'Anna Agent' }],
+    }),
+    preview_reference: () => `K7-${String(counter + 1).padStart(4, '0')}`,
+    lookup_caller: ({ text }): CallerLookup => {
+      const value = String(text).trim();
+      if (value.includes('@')) {
+        return { normalized: value.toLowerCase(), problem: null, customers: customers.filter((c) => c.emails.includes(value.toLowerCase())) };
+      }
+      const digits = value.replace(/[^\d+]/g, '');
+      if (digits.replace('+', '').length < 6) return { normalized: null, problem: 'This does not look like a phone number', customers: [] };
+      const normalized = digits.startsWith('+') ? digits : `+49${digits.replace(/^0/, '')}`;
+      return { normalized, problem: null, customers: customers.filter((c) => c.phones.includes(normalized)) };
+    },
+    create_customer: ({ input }) => {
+      const fields = input as NewCustomer;
+      const card: CustomerCard = {
+        id: `c${customers.length + 1}`,
+        name: fields.name,
+        company: fields.company,
+        phones: fields.phone ? [fields.phone] : [],
+        emails: fields.email ? [fields.email] : [],
+        likely_duplicate: false,
+        open_tickets: [],
+        recent_tickets: [],
+      };
+      customers.push(card);
+      return card;
+    },
+    suggest_kb: ({ text }): KbSuggestion[] => {
+      const query = words(String(text));
+      return KB.filter((a) => query.some((w) => `${a.title} ${a.tags.join(' ')}`.toLowerCase().includes(w))).map((a) => ({
+        id: a.id,
+        title: a.title,
+        snippet: segments(a.body_html.replace(/<[^>]+>/g, ' ').slice(0, 120), query),
+      }));
+    },
+    get_kb_article: ({ id }) => KB.find((a) => a.id === id) ?? appError('not_found', 'No such article'),
+    submit_contact: ({ form, outcome }) => {
+      const contact = form as ContactForm;
+      const result = outcome as Outcome;
+      if (!contact.subject.trim()) appError('validation', 'The subject is required', 'subject');
+      counter += 1;
+      const reference = `K7-${String(counter).padStart(4, '0')}`;
+      const id = `n${counter}`;
+      const customer = customers.find((c) => c.id === contact.customer_id) ?? null;
+      const status: Status = result.type === 'solved' ? 'resolved' : result.type === 'follow_up' ? 'waiting_customer' : 'open';
+      const row: TicketRow = {
+        id,
+        reference,
+        subject: contact.subject,
+        status,
+        priority: contact.priority,
+        level: result.type === 'escalate' ? 2 : 1,
+        customer_name: customer?.name ?? null,
+        resolution_due: Date.now() + 8 * HOUR,
+        created_at: Date.now(),
+        updated_at: Date.now(),
+      };
+      created.set(id, { ...ticketView(row), description: contact.description, channel: contact.channel, customer, first_contact_resolution: result.type === 'solved' });
+      addEvent(id, 'contact_logged', { channel: contact.channel, duration_seconds: String(contact.duration_seconds) });
+      if (result.type === 'escalate') addEvent(id, 'escalated', { reason: result.reason, steps_tried: result.steps_tried, handover_summary: result.handover_summary });
+      if (result.type === 'solved') addEvent(id, 'resolved', { summary: result.summary });
+      if (result.type === 'follow_up') addEvent(id, 'follow_up_set', { due: String(result.due), notes: result.note });
+      customer?.open_tickets.unshift(row);
+      return { ticket_id: id, reference };
+    },
+    list_queue: ({ queue, offset, limit }) => {
+      const start = Number(offset);
+      const total = (queue as QueueName) === 'all' ? TOTAL : Math.floor(TOTAL / 4);
+      const count = Math.max(0, Math.min(Number(limit), total - start));
+      return { total, offset: start, rows: Array.from({ length: count }, (_, i) => generatedRow(start + i)) };
+    },
+    search_tickets: ({ query }) => {
+      const terms = words(String(query));
+      const hits = [];
+      for (let i = 0; i < 2000 && hits.length < 20; i++) {
+        const row = generatedRow(i);
+        if (terms.some((w) => row.subject.toLowerCase().includes(w))) {
+          hits.push({ id: row.id, reference: row.reference, subject: row.subject, status: row.status, snippet: segments(row.subject, terms) });
+        }
+      }
+      return hits;
+    },
+    find_ticket: ({ reference }) => {
+      const ref = String(reference);
+      for (const view of created.values()) if (view.row.reference === ref) return view.row.id;
+      const match = /^A1-(\d+)$/.exec(ref);
+      return match && Number(match[1]) >= 1 && Number(match[1]) <= TOTAL ? `g${Number(match[1]) - 1}` : null;
+    },
+    get_ticket: ({ id }) => findView(String(id)),
+    add_note: ({ ticketId, body }) => {
+      addEvent(String(ticketId), 'note_added', { body: String(body) });
+      return null;
+    },
+    log_follow_up_contact: ({ ticketId, contact }) => {
+      const c = contact as { channel: string; direction: string; duration_seconds: number; notes: string };
+      addEvent(String(ticketId), 'contact_logged', { channel: c.channel, direction: c.direction, duration_seconds: String(c.duration_seconds), notes: c.notes });
+      return null;
+    },
+    change_status: ({ ticketId, status }) => {
+      const view = findView(String(ticketId));
+      addEvent(view.row.id, 'status_changed', { from: view.row.status, to: String(status) });
+      created.set(view.row.id, ticketView({ ...view.row, status: status as Status }, view.events));
+      return null;
+    },
+    resolve_ticket: ({ ticketId, summary }) => {
+      const view = findView(String(ticketId));
+      addEvent(view.row.id, 'resolved', { summary: String(summary) });
+      created.set(view.row.id, ticketView({ ...view.row, status: 'resolved' }, view.events));
+      return null;
+    },
+    escalate_ticket: ({ ticketId, escalation }) => {
+      const view = findView(String(ticketId));
+      addEvent(view.row.id, 'escalated', escalation as Record<string, string>);
+      created.set(view.row.id, ticketView({ ...view.row, level: 2 }, view.events));
+      return null;
+    },
+    load_draft: ({ key }) => localStorage.getItem(drafts(String(key))),
+    save_draft: ({ key, body }) => {
+      localStorage.setItem(drafts(String(key)), String(body));
+      return null;
+    },
+    discard_draft: ({ key }) => {
+      localStorage.removeItem(drafts(String(key)));
+      return null;
+    },
+  });
+}

@@ -1,0 +1,80 @@
+// A fake backend at the invoke boundary (mockIPC), for component tests and for running
+// the UI in a plain browser (`npm run dev`). Handlers are keyed by the Rust command name
+// (snake_case) and receive the camelCase arguments tauri-specta sends.
+// Lives in ipc/ because only ipc/ may touch @tauri-apps/api.
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import type { AppError, Session, SyncView } from './bindings';
+
+export type Handler = (args: Record<string, unknown>) => unknown;
+
+export interface FakeBackend {
+  calls: { cmd: string; args: Record<string, unknown> }[];
+  callsTo(cmd: string): Record<string, unknown>[];
+  /** Replaces or adds handlers. */
+  on(handlers: Record<string, Handler>): void;
+}
+
+export const SESSION: Session = {
+  agent: { id: 'a1', name: 'Anna Agent', login: 'anna', role: 'first_level' },
+  hub_url: 'http://127.0.0.1:7000',
+  device_code: 'K7',
+  language: 'en',
+  shortcut: 'CommandOrControl+Shift+H',
+  shortcut_note: null,
+  keyring_note: null,
+  demo: false,
+};
+
+export const SYNC: SyncView = {
+  connection: 'online',
+  pending: 0,
+  last_sync: null,
+  last_error: null,
+  progress: null,
+  rejected: [],
+};
+
+const DEFAULTS: Record<string, Handler> = {
+  get_session: () => SESSION,
+  get_sync_status: () => SYNC,
+  get_reference_data: () => ({ categories: [{ id: 'c1', name: 'Network' }], departments: [], agents: [] }),
+  preview_reference: () => 'K7-0042',
+  load_draft: () => null,
+  save_draft: () => null,
+  discard_draft: () => null,
+  suggest_kb: () => [],
+  lookup_caller: () => ({ normalized: null, problem: null, customers: [] }),
+};
+
+/** Rejects like a Rust command returning Err(AppError). */
+export function appError(kind: AppError['kind'], message: string, field: string | null = null): never {
+  throw { kind, message, field } satisfies AppError;
+}
+
+export function fakeBackend(handlers: Record<string, Handler> = {}): FakeBackend {
+  const table: Record<string, Handler> = { ...DEFAULTS, ...handlers };
+  const calls: FakeBackend['calls'] = [];
+  mockIPC(
+    async (cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      const handler = table[cmd];
+      if (!handler) throw new Error(`fake backend: no handler for ${cmd}`);
+      return handler(args);
+    },
+    { shouldMockEvents: true },
+  );
+  return {
+    calls,
+    callsTo: (cmd) => calls.filter((call) => call.cmd === cmd).map((call) => call.args),
+    on: (more) => Object.assign(table, more),
+  };
+}
+
+/** Emits a backend event by its wire name, e.g. `emitEvent('tickets-changed', { count: 1 })`. */
+export function emitEvent(name: string, payload: unknown): Promise<void> {
+  return emit(name, payload);
+}
+
+export { clearMocks };

@@ -1,0 +1,78 @@
+// Shared app state: the session, the screen shown, sync status, reference data.
+// Components read it directly; the backend is only reached through ../ipc.
+import type { QueueName, ReferenceData, Role, Session, SyncView } from '../ipc';
+
+export type Route =
+  | { name: 'call' }
+  | { name: 'queue' }
+  | { name: 'ticket'; id: string }
+  | { name: 'settings' };
+
+export const EMPTY_SYNC: SyncView = {
+  connection: 'signed_out',
+  pending: 0,
+  last_sync: null,
+  last_error: null,
+  progress: null,
+  rejected: [],
+};
+
+class AppState {
+  session = $state<Session | null>(null);
+  route = $state<Route>({ name: 'call' });
+  /** Where "Back" in the ticket view returns to. */
+  previous = $state<Route>({ name: 'queue' });
+  sync = $state<SyncView>(EMPTY_SYNC);
+  referenceData = $state<ReferenceData>({ categories: [], departments: [], agents: [] });
+  /** The queue tab, kept while the agent visits other screens. */
+  queue = $state<QueueName>('mine');
+  helpOpen = $state(false);
+  /** Bumped on the backend's `tickets-changed`: queues and the open ticket reload. */
+  ticketsVersion = $state(0);
+  /** Set by '/': the queue focuses its filter box once it is showing, and clears the flag. */
+  wantsFilterFocus = $state(false);
+  /** Set by Alt+N: the call form focuses its first field once showing, and clears the flag. */
+  wantsCallFocus = $state(false);
+
+  get signedIn(): boolean {
+    return this.session?.agent != null;
+  }
+
+  /** After sign-in: L1 starts on the call form and their own tickets, L2 on the escalated queue. */
+  setSession(session: Session): void {
+    const agentChanged = session.agent?.id !== this.session?.agent?.id;
+    this.session = session;
+    if (agentChanged && session.agent) {
+      this.queue = defaultQueue(session.agent.role);
+      this.route = session.agent.role === 'first_level' ? { name: 'call' } : { name: 'queue' };
+    }
+  }
+
+  navigate(route: Route): void {
+    if (route.name === 'ticket' && this.route.name !== 'ticket') this.previous = this.route;
+    this.route = route;
+  }
+
+  openTicket(id: string): void {
+    this.navigate({ name: 'ticket', id });
+  }
+
+  back(): void {
+    this.route = this.previous.name === 'ticket' ? { name: 'queue' } : this.previous;
+  }
+}
+
+export function defaultQueue(role: Role): QueueName {
+  switch (role) {
+    case 'first_level':
+      return 'mine';
+    case 'second_level':
+      return 'escalated';
+    case 'expert':
+      return 'team';
+    default:
+      return 'all';
+  }
+}
+
+export const app = new AppState();

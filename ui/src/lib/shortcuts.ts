@@ -1,0 +1,93 @@
+// App-wide keyboard shortcuts. `shortcutFor` is pure (which key means what); the
+// registry lets the screen that is showing claim the actions it can perform
+// (Alt+S means "solved" in the call form and "resolve" in a ticket).
+
+export type ShortcutAction =
+  | 'help'
+  | 'new_contact'
+  | 'queue'
+  | 'focus_filter'
+  | 'solved'
+  | 'escalate'
+  | 'follow_up'
+  | 'close';
+
+/** Listed in the help overlay, in this order. Keys are shown as written here. */
+export const SHORTCUTS: { action: ShortcutAction; keys: string[] }[] = [
+  { action: 'help', keys: ['?', 'F1'] },
+  { action: 'new_contact', keys: ['Alt+N'] },
+  { action: 'queue', keys: ['Alt+Q'] },
+  { action: 'focus_filter', keys: ['/', 'Alt+/'] },
+  { action: 'solved', keys: ['Alt+S'] },
+  { action: 'escalate', keys: ['Alt+E'] },
+  { action: 'follow_up', keys: ['Alt+F'] },
+  { action: 'close', keys: ['Escape'] },
+];
+
+const ALT_LETTERS: Record<string, ShortcutAction> = {
+  KeyN: 'new_contact',
+  KeyQ: 'queue',
+  KeyS: 'solved',
+  KeyE: 'escalate',
+  KeyF: 'follow_up',
+  Slash: 'focus_filter',
+};
+
+export interface KeyLike {
+  key: string;
+  code: string;
+  altKey: boolean;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  target: EventTarget | null;
+}
+
+/** Is the agent typing? Then plain keys like '/' and '?' belong to the field. */
+export function isTypingTarget(target: EventTarget | null): boolean {
+  if (!target || typeof (target as HTMLElement).tagName !== 'string') return false;
+  const element = target as HTMLElement;
+  const tag = element.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag === 'INPUT') {
+    const type = (element as HTMLInputElement).type;
+    return !['button', 'checkbox', 'radio', 'submit', 'reset'].includes(type);
+  }
+  return element.isContentEditable === true;
+}
+
+export function shortcutFor(event: KeyLike): ShortcutAction | null {
+  if (event.key === 'Escape') return 'close';
+  if (event.key === 'F1') return 'help';
+  if (event.ctrlKey || event.metaKey) return null;
+  // Alt combinations work everywhere, even while typing. Match on `code`: on macOS
+  // Alt turns letters into other characters.
+  if (event.altKey) return ALT_LETTERS[event.code] ?? null;
+  if (isTypingTarget(event.target)) return null;
+  if (event.key === '?') return 'help';
+  if (event.key === '/') return 'focus_filter';
+  return null;
+}
+
+type Handlers = Partial<Record<ShortcutAction, () => void>>;
+const stack: Handlers[] = [];
+
+/** Claims actions while the caller is showing; the latest registration wins. Returns the release function. */
+export function registerShortcuts(handlers: Handlers): () => void {
+  stack.push(handlers);
+  return () => {
+    const index = stack.lastIndexOf(handlers);
+    if (index >= 0) stack.splice(index, 1);
+  };
+}
+
+/** Runs the handler for an action; false when no screen claims it. */
+export function runShortcut(action: ShortcutAction): boolean {
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const handler = stack[i][action];
+    if (handler) {
+      handler();
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,82 @@
+// Pure validation of what the agent types. Returns error codes, not text: components
+// turn codes into localized messages, and the same rules are unit-tested here.
+// The backend validates again; its `validation` errors (with `field`) are mirrored inline.
+
+export const SUBJECT_MAX = 200;
+export const DESCRIPTION_MAX = 10_000;
+export const SUMMARY_MAX = 10_000;
+
+export type ErrorCode = 'required' | 'too_long' | 'in_past' | 'invalid';
+export type FieldErrors<F extends string> = Partial<Record<F, ErrorCode>>;
+
+export function hasErrors(errors: FieldErrors<string>): boolean {
+  return Object.values(errors).some(Boolean);
+}
+
+function text(value: string, max: number, required: boolean): ErrorCode | undefined {
+  if (required && value.trim() === '') return 'required';
+  if (value.length > max) return 'too_long';
+  return undefined;
+}
+
+function compact<F extends string>(errors: Record<F, ErrorCode | undefined>): FieldErrors<F> {
+  const out: FieldErrors<F> = {};
+  for (const [field, code] of Object.entries(errors) as [F, ErrorCode | undefined][]) {
+    if (code) out[field] = code;
+  }
+  return out;
+}
+
+export type ContactField = 'subject' | 'description';
+export function validateContact(form: { subject: string; description: string }): FieldErrors<ContactField> {
+  return compact({
+    subject: text(form.subject, SUBJECT_MAX, true),
+    description: text(form.description, DESCRIPTION_MAX, false),
+  });
+}
+
+export type SolveField = 'summary';
+export function validateSolve(form: { summary: string }): FieldErrors<SolveField> {
+  return compact({ summary: text(form.summary, SUMMARY_MAX, true) });
+}
+
+export type EscalationField = 'reason' | 'steps_tried' | 'handover_summary';
+/** Escalating needs all three: L2 must not have to call the customer back to ask what was tried. */
+export function validateEscalation(form: {
+  reason: string;
+  steps_tried: string;
+  handover_summary: string;
+}): FieldErrors<EscalationField> {
+  return compact({
+    reason: text(form.reason, SUMMARY_MAX, true),
+    steps_tried: text(form.steps_tried, SUMMARY_MAX, true),
+    handover_summary: text(form.handover_summary, SUMMARY_MAX, true),
+  });
+}
+
+export type FollowUpField = 'due' | 'note';
+/** `due` is ms since epoch, or null when the date-time field is empty or unparseable. */
+export function validateFollowUp(form: { due: number | null; note: string }, now: number): FieldErrors<FollowUpField> {
+  let due: ErrorCode | undefined;
+  if (form.due === null || Number.isNaN(form.due)) due = 'required';
+  else if (form.due <= now) due = 'in_past';
+  return compact({ due, note: text(form.note, SUMMARY_MAX, false) });
+}
+
+export type NoteField = 'body';
+export function validateNote(form: { body: string }): FieldErrors<NoteField> {
+  return compact({ body: text(form.body, SUMMARY_MAX, true) });
+}
+
+/** A ticket reference as read on the phone: device code, dash, counter (K7-0042). */
+const REFERENCE = /^[A-Z0-9]{2,4}-\d+$/i;
+export function looksLikeReference(input: string): boolean {
+  return REFERENCE.test(input.trim());
+}
+
+/** The caller field holds a phone number or an e-mail address; '@' decides which. */
+export function callerKind(input: string): 'email' | 'phone' | 'empty' {
+  const value = input.trim();
+  if (value === '') return 'empty';
+  return value.includes('@') ? 'email' : 'phone';
+}

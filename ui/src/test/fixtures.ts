@@ -1,0 +1,47 @@
+import type { TicketRow, TicketView } from '../ipc';
+
+export function ticketRow(index: number, overrides: Partial<TicketRow> = {}): TicketRow {
+  return {
+    id: `t${index}`,
+    reference: `K7-${String(index).padStart(4, '0')}`,
+    subject: `Ticket number ${index}`,
+    status: 'open',
+    priority: 'normal',
+    level: 1,
+    customer_name: `Customer ${index}`,
+    resolution_due: Date.now() + 3_600_000,
+    created_at: 0,
+    updated_at: 0,
+    ...overrides,
+  };
+}
+
+export function ticketView(overrides: Partial<TicketView> = {}): TicketView {
+  return {
+    row: ticketRow(42),
+    description: 'The VPN drops every hour.',
+    channel: 'phone',
+    category: 'Network',
+    assignee: null,
+    customer: null,
+    first_response_due: null,
+    follow_up_at: null,
+    first_contact_resolution: false,
+    next_statuses: ['waiting_customer', 'resolved'],
+    events: [
+      { id: 'e1', at: 1_000, author: 'Anna Agent', kind: 'created', details: [], pending: false },
+      {
+        id: 'e2',
+        at: 2_000,
+        author: 'Anna Agent',
+        kind: 'contact_logged',
+        details: [
+          { key: 'channel', value: 'phone' },
+          { key: 'duration_seconds', value: '95' },
+        ],
+        pending: true,
+      },
+    ],
+    ...overrides,
+  };
+}
