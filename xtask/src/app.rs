@@ -202,8 +202,9 @@ pub fn headless(program: &Path, args: &[&str]) -> Command {
     let _ = std::fs::create_dir_all(&keyring_home);
     let mut c = Command::new("xvfb-run");
     c.args(["-a", "-s", "-screen 0 1400x900x24", "dbus-run-session", "--", "sh", "-c"])
-        // An empty password creates and unlocks the login keyring in a fresh data dir.
-        .arg(r#"eval "$(printf '' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null; export GNOME_KEYRING_CONTROL; exec "$@""#)
+        // Unlocking with a password creates the "login" keyring (the default collection)
+        // in the fresh data dir; an empty password would create none.
+        .arg(r#"eval "$(printf 'helpline-e2e' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null; export GNOME_KEYRING_CONTROL; exec "$@""#)
         .arg("sh")
         .arg(program)
         .args(args)

@@ -477,13 +477,25 @@ impl Component for TauriDriver {
     }
 
     fn check(&self, _ctx: &Ctx) -> Result<Check> {
-        let version = cmd::which("tauri-driver").and_then(|_| cmd::stdout_of("tauri-driver", &["--version"]));
-        match version {
-            Some(v) if v.contains(TAURI_DRIVER_VERSION) => Ok(Check::Present(v)),
-            found => Ok(Check::Missing(Missing {
-                summary: match found {
-                    Some(v) => format!("{v} found, {TAURI_DRIVER_VERSION} needed"),
-                    None => "`tauri-driver` not found on PATH".into(),
+        // tauri-driver has no --version; cargo's list of installed programs has it.
+        let listed = cmd::cargo()
+            .args(["install", "--list"])
+            .stdin(Stdio::null())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let installed = listed.lines().find_map(|l| l.strip_prefix("tauri-driver v")).map(|v| v.trim_end_matches(':'));
+        let on_path = cmd::which("tauri-driver").is_some();
+        match installed {
+            Some(v) if v == TAURI_DRIVER_VERSION && on_path => Ok(Check::Present(format!("tauri-driver {v}"))),
+            Some(v) if v == TAURI_DRIVER_VERSION => Ok(Check::Missing(Missing {
+                summary: "tauri-driver is installed but cargo's bin directory is not on PATH".into(),
+                items: vec![],
+            })),
+            other => Ok(Check::Missing(Missing {
+                summary: match other {
+                    Some(v) => format!("tauri-driver {v} installed, {TAURI_DRIVER_VERSION} needed"),
+                    None => "tauri-driver is not installed".into(),
                 },
                 items: vec![],
             })),
@@ -492,7 +504,7 @@ impl Component for TauriDriver {
 
     fn install(&self, _ctx: &Ctx, _missing: &Missing) -> Result<()> {
         let mut install = cmd::cargo();
-        install.args(["install", "tauri-driver", "--locked", "--version", TAURI_DRIVER_VERSION]);
+        install.args(["install", "tauri-driver", "--locked", "--force", "--version", TAURI_DRIVER_VERSION]);
         let status = cmd::run_visible(install)?;
         if !status.success() {
             bail!("`cargo install tauri-driver --locked --version {TAURI_DRIVER_VERSION}` failed ({status})");

@@ -674,3 +674,65 @@ fn big_pulled_pages_are_indexed_in_bulk_and_stay_searchable() {
     assert_eq!(hits[0].id, ids[7]);
     assert_eq!(d.store.search_tickets("drucker", 200).unwrap().len(), 100, "no entry lost or doubled");
 }
+
+#[test]
+fn queue_pages_window_a_queue_in_sla_order_with_its_length() {
+    let mut d = desk();
+    let ids: Vec<TicketId> = (0..25).map(|i| d.call(&format!("Anruf {i}"), "", 1000 - i * 10).0).collect();
+    let l1 = d.l1.clone();
+    d.record(&l1, Mutation::Resolve { ticket_id: ids[0], summary: "erledigt".into() }).unwrap();
+    let by_due: Vec<TicketId> = ids[1..].iter().rev().copied().collect();
+
+    let (total, first) = d.store.list_queue_page(helpline_store::Queue::Mine(l1.agent_id), 0, 10).unwrap();
+    assert_eq!(total, 24, "the resolved ticket is not in the agent's queue");
+    assert_eq!(first.iter().map(|t| t.id).collect::<Vec<_>>(), by_due[..10]);
+    let (_, last) = d.store.list_queue_page(helpline_store::Queue::Mine(l1.agent_id), 20, 10).unwrap();
+    assert_eq!(last.iter().map(|t| t.id).collect::<Vec<_>>(), by_due[20..], "the last window is short");
+
+    let (all, _) = d.store.list_queue_page(helpline_store::Queue::All, 0, 1).unwrap();
+    assert_eq!(all, 25, "all cached tickets, resolved ones too");
+    let (team, _) = d.store.list_queue_page(helpline_store::Queue::Team, 0, 10).unwrap();
+    assert_eq!(team, 0, "logged calls are assigned to who logged them");
+    let (escalated, _) = d.store.list_queue_page(helpline_store::Queue::Escalated, 0, 10).unwrap();
+    assert_eq!(escalated, 0);
+}
+
+#[test]
+fn the_next_reference_is_shown_before_it_is_taken() {
+    let mut d = desk();
+    let before = d.store.peek_next_reference().unwrap().unwrap();
+    assert_eq!(before.to_string(), "K7-0001");
+    assert_eq!(d.store.peek_next_reference().unwrap().unwrap(), before, "peeking takes nothing");
+    let (_, taken) = d.call("Drucker", "", 60);
+    assert_eq!(taken, before);
+    assert_eq!(d.store.peek_next_reference().unwrap().unwrap().to_string(), "K7-0002");
+}
+
+#[test]
+fn drafts_survive_reopening_and_can_be_discarded() {
+    let mut d = desk();
+    d.store.save_draft("call-form", r#"{"subject":"Drucker"}"#, t(1)).unwrap();
+    d.store.save_draft("call-form", r#"{"subject":"Drucker druckt nicht"}"#, t(2)).unwrap();
+    let reopened = Store::open(&d.path).unwrap();
+    assert_eq!(reopened.get_draft("call-form").unwrap().as_deref(), Some(r#"{"subject":"Drucker druckt nicht"}"#));
+    d.store.delete_draft("call-form").unwrap();
+    assert_eq!(d.store.get_draft("call-form").unwrap(), None);
+}
+
+#[test]
+fn each_due_follow_up_is_announced_once() {
+    let mut d = desk();
+    let (soon, _) = d.call("Rückruf", "", 600);
+    let (later, _) = d.call("Rückruf später", "", 600);
+    let l1 = d.l1.clone();
+    d.record(&l1, Mutation::SetFollowUp { ticket_id: soon, due: t(30), note: "zurückrufen".into() }).unwrap();
+    d.record(&l1, Mutation::SetFollowUp { ticket_id: later, due: t(90), note: String::new() }).unwrap();
+    assert!(d.store.take_due_follow_ups(l1.agent_id, t(10)).unwrap().is_empty());
+    let due: Vec<TicketId> = d.store.take_due_follow_ups(l1.agent_id, t(60)).unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(due, [soon]);
+    assert!(d.store.take_due_follow_ups(l1.agent_id, t(61)).unwrap().is_empty(), "announced once");
+    let due: Vec<TicketId> = d.store.take_due_follow_ups(l1.agent_id, t(120)).unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(due, [later]);
+    let l2 = d.l2.clone();
+    assert!(d.store.take_due_follow_ups(l2.agent_id, t(200)).unwrap().is_empty(), "only the agent's own tickets");
+}

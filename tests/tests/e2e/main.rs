@@ -254,13 +254,39 @@ async fn first_level_agent_logs_calls_online_and_offline() -> Result<()> {
     helpline_client::demo::seed_demo(&jana)?;
     sync_until_quiet(&jana).await?;
 
-    let app = App::start(&dir.path().join("profile"), &hub_url).await?;
+    let profile = dir.path().join("profile");
+    let app = App::start(&profile, &hub_url).await?;
     let result = run_agent_day(&app, &mut hub, &jana).await;
     if result.is_err() {
         app.screenshot("failed").await;
     }
     let _ = app.driver.clone().quit().await;
+    result?;
+
+    // The next morning: the app starts signed in (the token is in the keyring), with the
+    // half-typed call of yesterday still in the form.
+    let app = App::start(&profile, &hub_url).await?;
+    let result = starts_where_the_agent_left_off(&app).await;
+    if result.is_err() {
+        app.screenshot("failed-restart").await;
+    }
+    let _ = app.driver.clone().quit().await;
     result
+}
+
+async fn starts_where_the_agent_left_off(app: &App) -> Result<()> {
+    let subject = app.wait("call-subject").await?;
+    let deadline = Instant::now() + PATIENCE;
+    while subject.value().await?.unwrap_or_default() != "Entwurf vom Vortag" {
+        if Instant::now() > deadline {
+            bail!("the draft typed before closing the app is gone: {:?}", subject.value().await?);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if app.driver.find(testid("login-user")).await.is_ok() {
+        bail!("the app asked for the password again although the keyring holds the session");
+    }
+    Ok(())
 }
 
 async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>) -> Result<()> {
@@ -367,5 +393,11 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>)
     assert_eq!(first.status, helpline_domain::Status::Resolved);
     let second = by_ref(&escalated).context("escalated ticket")?;
     assert_eq!(second.level, helpline_domain::Level::Second, "escalated to second level");
+
+    // Something typed and not saved survives closing the window (drafts are saved as the
+    // agent types).
+    app.click("nav-call").await?;
+    app.type_into("call-subject", "Entwurf vom Vortag").await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     Ok(())
 }
