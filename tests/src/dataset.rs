@@ -352,3 +352,92 @@ impl Agents {
         Self { l1, l2, all }
     }
 }
+
+/// How much data [`load_data_set`] writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    pub tickets: usize,
+    pub kb: usize,
+    pub customers: usize,
+}
+
+/// Writes the data set into `store` as confirmed state (customers, published KB articles,
+/// tickets with their events); returns the customers and the number of ticket events.
+pub fn load_data_set(
+    store: &mut helpline_store::Store,
+    sizes: &Sizes,
+    generator: &mut Generator,
+    agents: &Agents,
+    clock: Timestamp,
+) -> anyhow::Result<(Vec<Customer>, usize)> {
+    use anyhow::Context as _;
+    for a in &agents.all {
+        store.upsert_agent(a)?;
+    }
+    // Load through the same path a pull takes: confirmed changes, applied by `rebase`
+    // in large transactions.
+    let admin = Actor { agent_id: agents.l2[0].agent_id, role: Role::Admin, department_id: None };
+    let mut customers: Vec<Customer> = Vec::with_capacity(sizes.customers);
+    let mut batch = Vec::new();
+    for i in 0..sizes.customers {
+        let patch = generator.customer(i);
+        let changes = apply(&State::default(), &admin, MutationId::new_v7(), &Mutation::UpsertCustomer(patch), clock)?;
+        if let Some(Change::Customer(c)) = changes.first() {
+            customers.push(c.clone());
+        }
+        batch.extend(changes);
+        if batch.len() >= 10_000 {
+            store.write_confirmed(&std::mem::take(&mut batch))?;
+        }
+    }
+    for _ in 0..sizes.kb {
+        let (title, body, tags) = generator.kb_article();
+        let id = KbArticleId::new_v7();
+        let mut state = State::default();
+        let draft = KbArticleDraft {
+            article_id: id,
+            base_revision: None,
+            title,
+            body,
+            tags,
+            category_id: None,
+            visibility: Visibility::Internal,
+            source_ticket: None,
+        };
+        let saved = apply(&state, &admin, MutationId::new_v7(), &Mutation::SaveKbArticle(draft), clock)?;
+        state.absorb(&saved);
+        let published =
+            apply(&state, &admin, MutationId::new_v7(), &Mutation::PublishKbArticle { article_id: id }, clock)?;
+        batch.extend(published);
+        if batch.len() >= 2_000 {
+            store.write_confirmed(&std::mem::take(&mut batch))?;
+        }
+    }
+    store.write_confirmed(&std::mem::take(&mut batch))?;
+    let devices: Vec<DeviceCode> =
+        ["A1", "B2", "C3", "D4", "E5"].iter().map(|c| DeviceCode::parse(c)).collect::<Result<_, _>>()?;
+    let mut events = 0usize;
+    for i in 0..sizes.tickets {
+        let device = devices[i % devices.len()].clone();
+        let reference = Reference::new(device, u32::try_from(i / devices.len() + 1)?)?;
+        let customer = customers.choose(generator.rng()).cloned();
+        let created = clock.plus_minutes(i as i64);
+        let script = generator.ticket_script(agents, reference, customer.as_ref().map(|c| c.id), created);
+        let mut state = State::default();
+        if let Some(c) = customer {
+            state.customers.insert(c.id, c);
+        }
+        for (n, (actor, m)) in script.steps.iter().enumerate() {
+            let changes = apply(&state, actor, MutationId::new_v7(), m, created.plus_minutes(n as i64 * 7))
+                .with_context(|| format!("generated step {} failed", m.name()))?;
+            state.absorb(&changes);
+            events += changes.len();
+            batch.extend(changes);
+        }
+        if batch.len() >= 20_000 {
+            store.write_confirmed(&std::mem::take(&mut batch))?;
+        }
+    }
+    store.write_confirmed(&std::mem::take(&mut batch))?;
+    Ok((customers, events))
+}

@@ -3,3 +3,4 @@
 pub mod dataset;
 pub mod faults;
 pub mod harness;
+pub mod webdriver;

@@ -805,7 +805,7 @@ mod tests {
 
     #[test]
     fn markdown_is_rendered_without_script() {
-        let html = render_markdown("# Title\n\n<script>alert(1)</script>[x](javascript:alert(1)) **bold**");
+        let html = render_markdown("# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) **bold**");
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<strong>bold</strong>"));
         assert!(!html.contains("script"));

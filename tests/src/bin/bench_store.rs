@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 use helpline_domain::*;
 use helpline_store::{Device, Store};
-use helpline_tests::dataset::{Agents, Generator};
+use helpline_tests::dataset::{Agents, Generator, Sizes, load_data_set};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde_json::json;
@@ -116,71 +116,8 @@ fn main() -> Result<()> {
     let started = Instant::now();
     let clock = Timestamp::from_millis(1_780_000_000_000);
 
-    // Load through the same path a pull takes: confirmed changes, applied by `rebase`
-    // in large transactions.
-    let admin = Actor { agent_id: agents.l2[0].agent_id, role: Role::Admin, department_id: None };
-    let mut customers: Vec<Customer> = Vec::with_capacity(args.customers);
-    let mut batch = Vec::new();
-    for i in 0..args.customers {
-        let patch = generator.customer(i);
-        let changes = apply(&State::default(), &admin, MutationId::new_v7(), &Mutation::UpsertCustomer(patch), clock)?;
-        if let Some(Change::Customer(c)) = changes.first() {
-            customers.push(c.clone());
-        }
-        batch.extend(changes);
-        if batch.len() >= 10_000 {
-            store.write_confirmed(&std::mem::take(&mut batch))?;
-        }
-    }
-    for _ in 0..args.kb {
-        let (title, body, tags) = generator.kb_article();
-        let id = KbArticleId::new_v7();
-        let mut state = State::default();
-        let draft = KbArticleDraft {
-            article_id: id,
-            base_revision: None,
-            title,
-            body,
-            tags,
-            category_id: None,
-            visibility: Visibility::Internal,
-            source_ticket: None,
-        };
-        let saved = apply(&state, &admin, MutationId::new_v7(), &Mutation::SaveKbArticle(draft), clock)?;
-        state.absorb(&saved);
-        let published =
-            apply(&state, &admin, MutationId::new_v7(), &Mutation::PublishKbArticle { article_id: id }, clock)?;
-        batch.extend(published);
-        if batch.len() >= 2_000 {
-            store.write_confirmed(&std::mem::take(&mut batch))?;
-        }
-    }
-    store.write_confirmed(&std::mem::take(&mut batch))?;
-    let devices: Vec<DeviceCode> =
-        ["A1", "B2", "C3", "D4", "E5"].iter().map(|c| DeviceCode::parse(c)).collect::<Result<_, _>>()?;
-    let mut events = 0usize;
-    for i in 0..args.tickets {
-        let device = devices[i % devices.len()].clone();
-        let reference = Reference::new(device, u32::try_from(i / devices.len() + 1)?)?;
-        let customer = customers.choose(generator.rng()).cloned();
-        let created = clock.plus_minutes(i as i64);
-        let script = generator.ticket_script(&agents, reference, customer.as_ref().map(|c| c.id), created);
-        let mut state = State::default();
-        if let Some(c) = customer {
-            state.customers.insert(c.id, c);
-        }
-        for (n, (actor, m)) in script.steps.iter().enumerate() {
-            let changes = apply(&state, actor, MutationId::new_v7(), m, created.plus_minutes(n as i64 * 7))
-                .with_context(|| format!("generated step {} failed", m.name()))?;
-            state.absorb(&changes);
-            events += changes.len();
-            batch.extend(changes);
-        }
-        if batch.len() >= 20_000 {
-            store.write_confirmed(&std::mem::take(&mut batch))?;
-        }
-    }
-    store.write_confirmed(&std::mem::take(&mut batch))?;
+    let sizes = Sizes { tickets: args.tickets, kb: args.kb, customers: args.customers };
+    let (customers, events) = load_data_set(&mut store, &sizes, &mut generator, &agents, clock)?;
     let load_time = started.elapsed();
     println!("loaded in {:.1} s ({events} ticket events)", load_time.as_secs_f64());
 

@@ -8,164 +8,29 @@
 
 use anyhow::{Context, Result, bail};
 use helpline_client::{Desktop, HttpHub, SystemClock};
-use helpline_tests::harness::{HubProcess, PASSWORD, binary, free_port};
+use helpline_tests::harness::{HubProcess, PASSWORD, binary};
+use helpline_tests::webdriver::{App, PATIENCE, testid};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use thirtyfour::prelude::*;
-
-/// How long the app may take for anything the agent would wait on.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// tauri-driver on a free port; stopped with SIGTERM (SIGKILL would orphan
-/// WebKitWebDriver, which keeps the test's output pipe open).
-struct TauriDriver {
-    child: Child,
-    port: u16,
-}
-
-impl TauriDriver {
-    fn start() -> Result<TauriDriver> {
-        let port = free_port()?;
-        let native_port = free_port()?;
-        let webkit = which("WebKitWebDriver").context("WebKitWebDriver is not installed (cargo xtask setup)")?;
-        let child = Command::new(which("tauri-driver").context("tauri-driver is not installed (cargo xtask setup)")?)
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .arg("--native-driver")
-            .arg(webkit)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on {port}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(TauriDriver { child, port })
-    }
-}
-
-impl Drop for TauriDriver {
-    fn drop(&mut self) {
-        // SAFETY: plain kill(2) on our own child's pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join(name)).find(|p| p.is_file())
-}
 
 fn screenshot_dir() -> PathBuf {
-    let dir = std::env::var_os("HELPLINE_E2E_SCREENSHOTS")
+    std::env::var_os("HELPLINE_E2E_SCREENSHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e/screenshots"));
-    let _ = std::fs::create_dir_all(&dir);
-    dir
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e/screenshots"))
 }
 
-fn testid(id: &str) -> By {
-    By::Css(format!("[data-testid='{id}']"))
+async fn start_app(profile: &std::path::Path, hub_url: &str) -> Result<App> {
+    let args = ["--profile".to_owned(), profile.display().to_string(), "--hub".to_owned(), hub_url.to_owned()];
+    App::start(&binary("helpline")?, &args, &screenshot_dir()).await
 }
 
-/// The app, started by tauri-driver with its own profile directory.
-struct App {
-    driver: WebDriver,
-    _tauri_driver: TauriDriver,
+/// The call form, filled and saved the way an agent does it.
+trait CallForm {
+    async fn log_call(&self, subject: &str, description: &str, outcome: Outcome<'_>) -> Result<String>;
 }
 
-impl App {
-    async fn start(profile: &std::path::Path, hub_url: &str) -> Result<App> {
-        let tauri_driver = TauriDriver::start()?;
-        let mut caps = thirtyfour::Capabilities::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({
-                "application": binary("helpline")?,
-                "args": ["--profile", profile, "--hub", hub_url],
-            }),
-        );
-        let driver = WebDriver::new(format!("http://127.0.0.1:{}", tauri_driver.port), caps).await?;
-        Ok(App { driver, _tauri_driver: tauri_driver })
-    }
-
-    async fn wait(&self, id: &str) -> Result<WebElement> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Ok(el) = self.driver.find(testid(id)).await
-                && el.is_displayed().await.unwrap_or(false)
-            {
-                return Ok(el);
-            }
-            if Instant::now() > deadline {
-                self.screenshot(&format!("failed-waiting-for-{id}")).await;
-                bail!("no visible [data-testid={id}] after {PATIENCE:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Waits until the element's text satisfies `ok`; returns that text.
-    async fn wait_text(&self, id: &str, what: &str, ok: impl Fn(&str) -> bool) -> Result<String> {
-        self.wait_text_for(id, what, PATIENCE, ok).await
-    }
-
-    async fn wait_text_for(&self, id: &str, what: &str, patience: Duration, ok: impl Fn(&str) -> bool) -> Result<String> {
-        let deadline = Instant::now() + patience;
-        let mut last = String::new();
-        loop {
-            if let Ok(el) = self.driver.find(testid(id)).await
-                && let Ok(text) = el.text().await
-            {
-                if ok(&text) {
-                    return Ok(text);
-                }
-                last = text;
-            }
-            if Instant::now() > deadline {
-                self.screenshot(&format!("failed-{id}")).await;
-                bail!("[data-testid={id}] never showed {what}; last text: {last:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn type_into(&self, id: &str, text: &str) -> Result<()> {
-        let el = self.wait(id).await?;
-        el.clear().await?;
-        el.send_keys(text).await?;
-        Ok(())
-    }
-
-    async fn click(&self, id: &str) -> Result<()> {
-        self.wait(id).await?.click().await?;
-        Ok(())
-    }
-
-    async fn attr(&self, id: &str, name: &str) -> Result<Option<String>> {
-        Ok(self.wait(id).await?.attr(name).await?)
-    }
-
-    async fn screenshot(&self, name: &str) {
-        let path = screenshot_dir().join(format!("{name}.png"));
-        if let Err(e) = self.driver.screenshot(&path).await {
-            eprintln!("screenshot {name} failed: {e}");
-        }
-    }
-
+impl CallForm for App {
     /// Fills and saves one call form with an outcome; returns the reference shown.
     async fn log_call(&self, subject: &str, description: &str, outcome: Outcome<'_>) -> Result<String> {
         self.click("nav-call").await?;
@@ -255,22 +120,22 @@ async fn first_level_agent_logs_calls_online_and_offline() -> Result<()> {
     sync_until_quiet(&jana).await?;
 
     let profile = dir.path().join("profile");
-    let app = App::start(&profile, &hub_url).await?;
+    let app = start_app(&profile, &hub_url).await?;
     let result = run_agent_day(&app, &mut hub, &jana).await;
     if result.is_err() {
         app.screenshot("failed").await;
     }
-    let _ = app.driver.clone().quit().await;
+    app.quit().await;
     result?;
 
     // The next morning: the app starts signed in (the token is in the keyring), with the
     // half-typed call of yesterday still in the form.
-    let app = App::start(&profile, &hub_url).await?;
+    let app = start_app(&profile, &hub_url).await?;
     let result = starts_where_the_agent_left_off(&app).await;
     if result.is_err() {
         app.screenshot("failed-restart").await;
     }
-    let _ = app.driver.clone().quit().await;
+    app.quit().await;
     result
 }
 
@@ -291,22 +156,8 @@ async fn starts_where_the_agent_left_off(app: &App) -> Result<()> {
 
 async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>) -> Result<()> {
     // Sign in as the first-level agent Anna (the hub address comes from --hub).
-    let hub_field = app.wait("login-hub").await?;
-    if hub_field.value().await?.unwrap_or_default().is_empty() {
-        hub_field.send_keys(hub.url()).await?;
-    }
-    app.type_into("login-user", "anna").await?;
-    app.type_into("login-password", PASSWORD).await?;
-    app.click("login-submit").await?;
-    app.wait("call-subject").await?;
-    app.wait_text_for("status-connection", "online", Duration::from_secs(60), |_| true).await?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while app.attr("status-connection", "data-state").await?.as_deref() != Some("online") {
-        if Instant::now() > deadline {
-            bail!("the app never went online");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.sign_in(&hub.url(), "anna", PASSWORD).await?;
+    app.wait_attr("status-connection", "data-state", "online", Duration::from_secs(60)).await?;
 
     // The caller is found by their number in another notation.
     app.type_into("call-caller", "0151/234 56-78").await?;
@@ -347,13 +198,7 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>)
     hub.kill_hard()?;
     let offline_a = app.log_call("Offline-Anruf eins", "Passwort-Mail kommt nicht an", Outcome::Solved("Spam-Ordner")).await?;
     let offline_b = app.log_call("Offline-Anruf zwei", "Lizenzfehler L-42", Outcome::Solved("Lizenz freigegeben")).await?;
-    let deadline = Instant::now() + PATIENCE;
-    while app.attr("status-connection", "data-state").await?.as_deref() != Some("offline") {
-        if Instant::now() > deadline {
-            bail!("the status bar never said offline while the hub was down");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    app.wait_attr("status-connection", "data-state", "offline", PATIENCE).await?;
     let pending: u32 = app.wait_text("status-pending", "pending changes", |t| t.trim().parse::<u32>().is_ok_and(|n| n > 0)).await?.trim().parse()?;
     assert!(pending >= 2, "the offline calls wait in the outbox");
     app.screenshot("offline").await;

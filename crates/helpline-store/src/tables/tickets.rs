@@ -168,7 +168,7 @@ pub fn list_customer_tickets(
             limit,
         )?);
     }
-    out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    out.sort_by_key(|t| std::cmp::Reverse(t.created_at));
     out.truncate(limit as usize);
     Ok(out)
 }

@@ -1,0 +1,190 @@
+//! Driving the real app: tauri-driver in front of WebKitWebDriver, and the app started by
+//! it with its own profile. Used by the end-to-end tests and `cargo xtask bench app`; both
+//! run under Xvfb and a D-Bus session (see xtask's `headless`).
+
+use crate::harness::free_port;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+/// How long the app may take for anything an agent would wait on.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// tauri-driver on a free port; stopped with SIGTERM (SIGKILL would orphan
+/// WebKitWebDriver, which keeps the caller's output pipe open).
+#[derive(Debug)]
+pub struct TauriDriver {
+    child: Child,
+    port: u16,
+}
+
+impl TauriDriver {
+    pub fn start() -> Result<TauriDriver> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let webkit = which("WebKitWebDriver").context("WebKitWebDriver is not installed (cargo xtask setup)")?;
+        let child = Command::new(which("tauri-driver").context("tauri-driver is not installed (cargo xtask setup)")?)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(webkit)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(TauriDriver { child, port })
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join(name)).find(|p| p.is_file())
+}
+
+pub fn testid(id: &str) -> By {
+    By::Css(format!("[data-testid='{id}']"))
+}
+
+/// A program started by tauri-driver (the app, or an empty Tauri window).
+#[derive(Debug)]
+pub struct App {
+    pub driver: WebDriver,
+    _tauri_driver: TauriDriver,
+    screenshots: PathBuf,
+}
+
+impl App {
+    /// Starts `program` with `args`; screenshots go to `screenshots`.
+    pub async fn start(program: &Path, args: &[String], screenshots: &Path) -> Result<App> {
+        let tauri_driver = TauriDriver::start()?;
+        let mut caps = thirtyfour::Capabilities::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": program, "args": args }));
+        let driver = WebDriver::new(format!("http://127.0.0.1:{}", tauri_driver.port), caps).await?;
+        let _ = std::fs::create_dir_all(screenshots);
+        Ok(App { driver, _tauri_driver: tauri_driver, screenshots: screenshots.to_owned() })
+    }
+
+    /// Ends the WebDriver session, which closes the program.
+    pub async fn quit(self) {
+        let _ = self.driver.clone().quit().await;
+    }
+
+    pub async fn wait(&self, id: &str) -> Result<WebElement> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(el) = self.driver.find(testid(id)).await
+                && el.is_displayed().await.unwrap_or(false)
+            {
+                return Ok(el);
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("failed-waiting-for-{id}")).await;
+                bail!("no visible [data-testid={id}] after {PATIENCE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the element's text satisfies `ok`; returns that text.
+    pub async fn wait_text(&self, id: &str, what: &str, ok: impl Fn(&str) -> bool) -> Result<String> {
+        self.wait_text_for(id, what, PATIENCE, ok).await
+    }
+
+    pub async fn wait_text_for(
+        &self,
+        id: &str,
+        what: &str,
+        patience: Duration,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        let deadline = Instant::now() + patience;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.driver.find(testid(id)).await
+                && let Ok(text) = el.text().await
+            {
+                if ok(&text) {
+                    return Ok(text);
+                }
+                last = text;
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("failed-{id}")).await;
+                bail!("[data-testid={id}] never showed {what}; last text: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the element's attribute has `value`.
+    pub async fn wait_attr(&self, id: &str, name: &str, value: &str, patience: Duration) -> Result<()> {
+        let deadline = Instant::now() + patience;
+        loop {
+            if let Ok(el) = self.driver.find(testid(id)).await
+                && el.attr(name).await.ok().flatten().as_deref() == Some(value)
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("failed-{id}-{name}")).await;
+                bail!("[data-testid={id}] never had {name}={value:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn type_into(&self, id: &str, text: &str) -> Result<()> {
+        let el = self.wait(id).await?;
+        el.clear().await?;
+        el.send_keys(text).await?;
+        Ok(())
+    }
+
+    pub async fn click(&self, id: &str) -> Result<()> {
+        self.wait(id).await?.click().await?;
+        Ok(())
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let path = self.screenshots.join(format!("{name}.png"));
+        if let Err(e) = self.driver.screenshot(&path).await {
+            eprintln!("screenshot {name} failed: {e}");
+        }
+    }
+
+    /// Signs in on the login screen (the hub address comes from `--hub`).
+    pub async fn sign_in(&self, hub_url: &str, login: &str, password: &str) -> Result<()> {
+        let hub_field = self.wait("login-hub").await?;
+        if hub_field.value().await?.unwrap_or_default().is_empty() {
+            hub_field.send_keys(hub_url).await?;
+        }
+        self.type_into("login-user", login).await?;
+        self.type_into("login-password", password).await?;
+        self.click("login-submit").await?;
+        self.wait("call-subject").await?;
+        Ok(())
+    }
+}
