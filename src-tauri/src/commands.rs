@@ -13,6 +13,8 @@ type St<'a> = State<'a, AppState>;
 #[tauri::command]
 #[specta::specta]
 pub async fn get_session(state: St<'_>) -> AppResult<Session> {
+    tracing::debug!("the window asks for the session");
+    state.wait_started().await;
     Ok(state.session())
 }
 
@@ -25,6 +27,7 @@ pub async fn sign_in(
     login: String,
     password: String,
 ) -> AppResult<Session> {
+    state.wait_started().await;
     state.sign_in(&app, &hub_url, &login, &password).await?;
     Ok(state.session())
 }
@@ -32,6 +35,7 @@ pub async fn sign_in(
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_out(state: St<'_>) -> AppResult<Session> {
+    state.wait_started().await;
     state.sign_out()?;
     Ok(state.session())
 }
@@ -67,6 +71,7 @@ pub async fn get_reference_data(state: St<'_>) -> AppResult<ReferenceData> {
 #[tauri::command]
 #[specta::specta]
 pub async fn preview_reference(state: St<'_>) -> AppResult<Option<String>> {
+    tracing::debug!("the call form asks for its reference");
     Ok(state.desktop()?.preview_reference()?)
 }
 

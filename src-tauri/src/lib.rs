@@ -95,6 +95,7 @@ pub fn run() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    tracing::debug!("process started");
     let args = Args::parse();
     if let Some(path) = &args.export_bindings {
         return match export_bindings(path) {
@@ -126,7 +127,7 @@ pub fn run() -> ExitCode {
 
 fn build_app(args: Args, profile: Profile) -> tauri::Result<()> {
     let specta = specta_builder();
-    let state = AppState::new(profile, vault::TokenVault::open());
+    let state = AppState::new(profile);
     if let Some(hub) = &args.hub
         && state.settings().hub_url.is_none()
     {
@@ -167,6 +168,7 @@ fn build_app(args: Args, profile: Profile) -> tauri::Result<()> {
         .manage(state)
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
+            tracing::debug!("setup begins");
             specta.mount_events(app);
             let handle = app.handle().clone();
             if let Err(e) = shell::build_tray(&handle) {
@@ -176,15 +178,26 @@ fn build_app(args: Args, profile: Profile) -> tauri::Result<()> {
             let shortcut = state.settings().shortcut;
             state.shell.lock().unwrap_or_else(|e| e.into_inner()).shortcut_note =
                 shell::register_shortcut(&handle, &shortcut);
+            // The keyring and the agent's store open beside the window's start; the
+            // window's first `get_session` waits for this.
+            let starting = handle.clone();
             #[cfg(debug_assertions)]
-            if let Some(login) = &args.demo_login {
-                demo_sign_in(&handle, &state, login);
-            }
-            if state.desktop().is_err()
-                && let Err(e) = state.resume(&handle)
-            {
-                tracing::warn!("the last session could not be resumed: {e}");
-            }
+            let demo_login = args.demo_login.clone();
+            std::thread::spawn(move || {
+                let state = starting.state::<AppState>();
+                state.vault();
+                #[cfg(debug_assertions)]
+                if let Some(login) = &demo_login {
+                    demo_sign_in(&starting, &state, login);
+                }
+                if state.desktop().is_err()
+                    && let Err(e) = state.resume(&starting)
+                {
+                    tracing::warn!("the last session could not be resumed: {e}");
+                }
+                tracing::debug!("session resumed");
+                state.mark_started();
+            });
             {
                 use tauri_plugin_deep_link::DeepLinkExt;
                 let links = handle.clone();
@@ -201,6 +214,7 @@ fn build_app(args: Args, profile: Profile) -> tauri::Result<()> {
                     shell::handle_args(&later, &[link]);
                 });
             }
+            tracing::debug!("setup done");
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -9,7 +9,7 @@ use helpline_client::views::{AgentView, SyncView};
 use helpline_client::{Desktop, HttpHub, SystemClock};
 use helpline_domain::ErrorKind;
 use serde::Serialize;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
@@ -47,9 +47,13 @@ pub struct ShellState {
 pub struct AppState {
     pub profile: Profile,
     pub settings: Mutex<Settings>,
-    pub vault: TokenVault,
+    /// Opened on first use: connecting to the Secret Service costs a D-Bus round trip or
+    /// two, which start-up does beside the window instead of before it.
+    vault: OnceLock<TokenVault>,
     pub shell: Mutex<ShellState>,
     running: Mutex<Option<Running>>,
+    /// Turns true once start-up has resumed (or signed in) the last agent.
+    started: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -63,9 +67,32 @@ fn vault_user(profile: &Profile, hub_url: &str, login: &str) -> String {
 }
 
 impl AppState {
-    pub fn new(profile: Profile, vault: TokenVault) -> AppState {
+    pub fn new(profile: Profile) -> AppState {
         let settings = profile.load_settings();
-        AppState { profile, settings: Mutex::new(settings), vault, shell: Mutex::default(), running: Mutex::new(None) }
+        AppState {
+            profile,
+            settings: Mutex::new(settings),
+            vault: OnceLock::new(),
+            shell: Mutex::default(),
+            running: Mutex::new(None),
+            started: watch::Sender::new(false),
+        }
+    }
+
+    pub fn vault(&self) -> &TokenVault {
+        self.vault.get_or_init(TokenVault::open)
+    }
+
+    /// Start-up's session work is done; the window may ask who is signed in.
+    pub fn mark_started(&self) {
+        self.started.send_replace(true);
+    }
+
+    /// Waits until start-up resumed the last session, so the window never shows the login
+    /// screen to an agent who is about to be signed in.
+    pub async fn wait_started(&self) {
+        let mut started = self.started.subscribe();
+        let _ = started.wait_for(|s| *s).await;
     }
 
     pub fn settings(&self) -> Settings {
@@ -105,7 +132,7 @@ impl AppState {
             language: settings.language,
             shortcut: settings.shortcut,
             shortcut_note: shell.shortcut_note.clone(),
-            keyring_note: self.vault.note(),
+            keyring_note: self.vault().note(),
             demo: shell.demo,
         }
     }
@@ -115,7 +142,7 @@ impl AppState {
     pub fn resume<R: Runtime>(&self, app: &AppHandle<R>) -> AppResult<bool> {
         let settings = self.settings();
         let (Some(hub_url), Some(login)) = (settings.hub_url, settings.last_login) else { return Ok(false) };
-        let Some(token) = self.vault.load(&vault_user(&self.profile, &hub_url, &login)) else { return Ok(false) };
+        let Some(token) = self.vault().load(&vault_user(&self.profile, &hub_url, &login)) else { return Ok(false) };
         let desktop = self.open_desktop(&hub_url, &login)?;
         if desktop.signed_in_agent().is_none() {
             return Ok(false);
@@ -151,7 +178,7 @@ impl AppState {
         let desktop = self.open_desktop(&hub_url, &login)?;
         desktop.login(&login, password).await?;
         let token = desktop.token()?;
-        self.vault.save(&vault_user(&self.profile, &hub_url, &login), &token);
+        self.vault().save(&vault_user(&self.profile, &hub_url, &login), &token);
         self.update_settings(|s| {
             s.hub_url = Some(hub_url.clone());
             s.last_login = Some(login.clone());
@@ -166,7 +193,7 @@ impl AppState {
     pub fn sign_out(&self) -> AppResult<()> {
         let settings = self.settings();
         if let (Some(hub), Some(login)) = (&settings.hub_url, &settings.last_login) {
-            self.vault.forget(&vault_user(&self.profile, hub, login));
+            self.vault().forget(&vault_user(&self.profile, hub, login));
         }
         self.update_settings(|s| s.last_login = None)?;
         self.stop_current();

@@ -14,17 +14,14 @@ pub enum TokenVault {
 }
 
 impl TokenVault {
-    /// Picks the platform's store, checking it answers (a Secret Service may be missing
+    /// Picks the platform's store and checks it answers (a Secret Service may be missing
     /// or locked on a headless machine).
     pub fn open() -> TokenVault {
         match platform_store() {
             Ok(store) => {
                 keyring_core::set_default_store(store);
-                match Entry::new(SERVICE, "probe").and_then(|e| match e.get_password() {
-                    Ok(_) | Err(keyring_core::Error::NoEntry) => Ok(()),
-                    Err(e) => Err(e),
-                }) {
-                    Ok(()) => TokenVault::Keyring,
+                match Entry::new(SERVICE, "probe").and_then(|e| e.get_password()) {
+                    Ok(_) | Err(keyring_core::Error::NoEntry) => TokenVault::Keyring,
                     Err(e) => TokenVault::Unavailable(e.to_string()),
                 }
             }

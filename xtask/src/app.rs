@@ -223,6 +223,9 @@ pub fn bundle() -> Result<()> {
     let mut c = Command::new("node");
     c.arg(ui_dir().join("node_modules/@tauri-apps/cli/tauri.js"))
         .args(["build", "--bundles", "deb"])
+        // The workspace's release profile keeps line tables for profiling benchmarks; the
+        // shipped binary does not need them (they are most of its size).
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true")
         .current_dir(cmd::workspace_root());
     if !cmd::run_visible(c)?.success() {
         bail!("tauri build failed");

@@ -17,9 +17,12 @@ pub struct Bench {
     /// Whether it measures PostgreSQL too (then it gets `HELPLINE_TEST_PG_URL`, setup's
     /// URL unless one is set; without a server it reports PostgreSQL as not measured).
     postgres: bool,
+    /// The desktop app: needs the release bundle, an empty Tauri window to compare with,
+    /// and a display, a D-Bus session and a keyring.
+    app: bool,
 }
 
-/// Every known benchmark. Later issues add theirs (hub, app).
+/// Every known benchmark.
 pub const BENCHES: &[Bench] = &[
     Bench {
         name: "store",
@@ -28,6 +31,7 @@ pub const BENCHES: &[Bench] = &[
         about: "the desktop's local store: save, search, KB suggestions, lookups, queue",
         programs: &[],
         postgres: false,
+        app: false,
     },
     Bench {
         name: "sync",
@@ -36,6 +40,16 @@ pub const BENCHES: &[Bench] = &[
         about: "sync on loopback: fresh-desktop pull, push-to-desktop latency, hub throughput, 1,000 streams",
         programs: &[("helpline-hub", "helpline-hub", "HELPLINE_HUB_BIN")],
         postgres: true,
+        app: false,
+    },
+    Bench {
+        name: "app",
+        package: "helpline-tests",
+        bin: "bench-app",
+        about: "the desktop app (release .deb build): cold start, memory against an empty window, suggestions while typing, bundle size",
+        programs: &[("helpline-hub", "helpline-hub", "HELPLINE_HUB_BIN")],
+        postgres: false,
+        app: true,
     },
 ];
 
@@ -56,8 +70,33 @@ pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
                 bail!("building `{bin}` for benchmark `{}` failed", bench.name);
             }
         }
-        let mut c = cmd::cargo();
-        c.args(["run", "--release", "-p", bench.package, "--bin", bench.bin, "--"]).args(args);
+        if bench.app {
+            // The release app comes from the bundle build, so the figures are the shipped app's.
+            crate::app::bundle()?;
+            let mut c = cmd::cargo();
+            c.args(["build", "--release", "-p", "helpline-app", "--example", "empty_window"]);
+            if !cmd::run_visible(c)?.success() {
+                bail!("building the empty window for benchmark `app` failed");
+            }
+            let mut c = cmd::cargo();
+            c.args(["build", "--release", "-p", bench.package, "--bin", bench.bin]);
+            if !cmd::run_visible(c)?.success() {
+                bail!("building `{}` failed", bench.bin);
+            }
+        }
+        let mut c = if bench.app {
+            let program = target_dir().join("release").join(bench.bin);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::app::headless(&program, &args)
+        } else {
+            let mut c = cmd::cargo();
+            c.args(["run", "--release", "-p", bench.package, "--bin", bench.bin, "--"]).args(args);
+            c
+        };
+        if bench.app {
+            c.env("HELPLINE_APP_BIN", target_dir().join("release/helpline"));
+            c.env("HELPLINE_EMPTY_BIN", target_dir().join("release/examples/empty_window"));
+        }
         for (_, bin, var) in bench.programs {
             c.env(var, target_dir().join("release").join(bin));
         }

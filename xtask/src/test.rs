@@ -75,16 +75,30 @@ fn run_ui_tests() -> Result<Suite> {
 /// D-Bus session and an unlocked keyring. They are `#[ignore]`d in plain test runs, which
 /// have no display. Bounded in time: a hung WebDriver session must not hold CI.
 fn run_e2e() -> Result<Suite> {
+    const NAME: &str = "end-to-end tests (real app)";
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut c = crate::app::headless(
-        Path::new("timeout"),
-        &["--signal=TERM", "--kill-after=30", "900", &cargo, "test", "-p", "helpline-tests", "--test", "e2e", "--", "--ignored", "--test-threads=1"],
-    );
+    let timeout = ["--signal=TERM", "--kill-after=30", "900"];
+    // nextest over the workspace selects the same features as the main run, so the test
+    // binary is already built; `cargo test -p` alone would rebuild shared crates.
+    let nextest = nextest_available();
+    let runner: Vec<&str> = if nextest {
+        vec![&cargo, "nextest", "run", "--workspace", "--run-ignored", "only", "-E", "binary(e2e)", "--test-threads", "1", "--status-level", "pass"]
+    } else {
+        vec![&cargo, "test", "-p", "helpline-tests", "--test", "e2e", "--", "--ignored", "--test-threads=1"]
+    };
+    let args: Vec<&str> = timeout.iter().copied().chain(runner).collect();
+    let mut c = crate::app::headless(Path::new("timeout"), &args);
     colour(&mut c);
     test_env(&mut c);
-    let mut parser = LibtestParser::default();
-    let status = cmd::run_tee(c, |line| parser.line(line))?;
-    Ok(parser.finish("end-to-end tests (real app)", status))
+    if nextest {
+        let mut parser = NextestParser::default();
+        let status = cmd::run_tee(c, |line| parser.line(line))?;
+        Ok(parser.finish(NAME, status))
+    } else {
+        let mut parser = LibtestParser::default();
+        let status = cmd::run_tee(c, |line| parser.line(line))?;
+        Ok(parser.finish(NAME, status))
+    }
 }
 
 /// The convergence property tests only, with `cases` random schedules per backend.

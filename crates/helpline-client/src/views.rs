@@ -325,6 +325,22 @@ pub fn snippet_segments(snippet: &str) -> Vec<Segment> {
     out
 }
 
+/// An article snippet as plain text: Markdown's heading, emphasis and code marks out,
+/// runs of white space as one space.
+fn without_markdown_marks(snippet: &str) -> String {
+    let mut out = String::with_capacity(snippet.len());
+    for c in snippet.chars().filter(|c| !matches!(c, '#' | '*' | '`')) {
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_owned()
+}
+
 /// Markdown to HTML that cannot run script or load anything remote.
 pub fn render_markdown(markdown: &str) -> String {
     let mut html = String::new();
@@ -468,7 +484,11 @@ impl<H: HubApi> Desktop<H> {
         Ok(self
             .suggest_kb_articles(text, SUGGESTION_LIMIT)?
             .into_iter()
-            .map(|h| KbSuggestion { id: h.id.to_string(), title: h.title, snippet: snippet_segments(&h.snippet) })
+            .map(|h| KbSuggestion {
+                id: h.id.to_string(),
+                title: h.title,
+                snippet: snippet_segments(&without_markdown_marks(&h.snippet)),
+            })
             .collect())
     }
 
@@ -801,6 +821,14 @@ mod tests {
                 Segment { text: " is offline".into(), hit: false },
             ]
         );
+    }
+
+    #[test]
+    fn suggestion_snippets_lose_markdown_marks_but_keep_highlights() {
+        let s = format!("## Symptome\nDer {HIGHLIGHT_START}Drucker{HIGHLIGHT_END} zeigt *bereit*");
+        let plain: Vec<Segment> = snippet_segments(&without_markdown_marks(&s));
+        assert_eq!(plain.iter().map(|p| p.text.as_str()).collect::<String>(), "Symptome Der Drucker zeigt bereit");
+        assert!(plain.iter().any(|p| p.hit && p.text == "Drucker"));
     }
 
     #[test]

@@ -29,7 +29,10 @@ const KEYSTROKES: usize = 60;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
-    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "bench/results".into()));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--keep`: leave the profile with its 100k tickets behind, to look into a figure.
+    let keep = args.iter().any(|a| a == "--keep");
+    let out = PathBuf::from(args.iter().find(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "bench/results".into()));
     let app_bin = binary("helpline")?;
     let empty_bin = PathBuf::from(std::env::var("HELPLINE_EMPTY_BIN").context("HELPLINE_EMPTY_BIN is not set")?);
     let dir = tempfile::tempdir()?;
@@ -42,7 +45,7 @@ async fn main() -> Result<()> {
     let app = App::start(&app_bin, &app_args, &shots).await?;
     app.sign_in(&hub.url(), "anna", PASSWORD).await?;
     app.quit().await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    wait_until_exited(&app_bin).await?;
     // From here on the app works offline: no network in the figures.
     hub.kill_hard()?;
 
@@ -71,7 +74,7 @@ async fn main() -> Result<()> {
         }
         app_starts.push(t0.elapsed());
         app.quit().await;
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        wait_until_exited(&app_bin).await?;
     }
     let mut empty_starts = Vec::new();
     for _ in 0..STARTS {
@@ -80,7 +83,7 @@ async fn main() -> Result<()> {
         empty.driver.find(By::Tag("body")).await?;
         empty_starts.push(t0.elapsed());
         empty.quit().await;
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        wait_until_exited(&empty_bin).await?;
     }
 
     // Memory, and suggestions while typing.
@@ -94,7 +97,7 @@ async fn main() -> Result<()> {
     let app_pss = pss_of_program(&app_bin)?;
     app.screenshot("bench-queue").await;
     app.quit().await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    wait_until_exited(&app_bin).await?;
     let empty = App::start(&empty_bin, &[], &shots).await?;
     empty.driver.find(By::Tag("body")).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -150,6 +153,10 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("app.json"), serde_json::to_string_pretty(&results)?)?;
     std::fs::write(out.join("app.md"), table)?;
+    if keep {
+        let kept = dir.keep();
+        println!("kept the profile in {}", kept.join("profile").display());
+    }
     Ok(())
 }
 
@@ -193,6 +200,28 @@ async fn measure_suggestions(app: &App) -> Result<Histogram<u64>> {
     Ok(h)
 }
 
+/// The pid of the running `program`, if any.
+fn pid_of(program: &Path) -> Option<u32> {
+    let wanted = std::fs::canonicalize(program).ok()?;
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == wanted))
+}
+
+/// A closed window's process takes a moment to end (and release its profile's lock).
+async fn wait_until_exited(program: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pid_of(program).is_some() {
+        if Instant::now() > deadline {
+            bail!("{} did not exit after its window closed", program.display());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(())
+}
+
 #[derive(Debug)]
 struct Pss {
     total_kb: u64,
@@ -201,7 +230,6 @@ struct Pss {
 
 /// PSS of the running program and all its descendants.
 fn pss_of_program(program: &Path) -> Result<Pss> {
-    let wanted = std::fs::canonicalize(program)?;
     let pids: Vec<u32> = std::fs::read_dir("/proc")?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect();
@@ -209,11 +237,7 @@ fn pss_of_program(program: &Path) -> Result<Pss> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|p| p.trim().parse().ok())
     };
-    let root = pids
-        .iter()
-        .copied()
-        .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == wanted))
-        .with_context(|| format!("{} is not running", program.display()))?;
+    let root = pid_of(program).with_context(|| format!("{} is not running", program.display()))?;
     let mut family = vec![root];
     loop {
         let more: Vec<u32> = pids

@@ -222,6 +222,12 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>)
     }
     app.screenshot("queue").await;
 
+    // The escalated ticket's timeline shows the handover.
+    app.driver.find(thirtyfour::By::Css(format!("[data-testid='queue-row'][data-reference='{escalated}']"))).await?.click().await?;
+    app.wait_text("ticket-reference", "the escalated ticket", |t| t.contains(&escalated)).await?;
+    app.wait_text("ticket-timeline", "the escalation", |t| t.contains("Fehler 809 trotz Router-Prüfung")).await?;
+    app.screenshot("ticket").await;
+
     // What the hub has, as another desktop pulls it.
     sync_until_quiet(jana).await?;
     let tickets = jana.with_store(|s| Ok(s.list_all_tickets()?))?;
