@@ -225,7 +225,7 @@ pub fn bundle() -> Result<()> {
         .args(["build", "--bundles", "deb"])
         // The workspace's release profile keeps line tables for profiling benchmarks; the
         // shipped binary does not need them (they are most of its size).
-        .env("CARGO_PROFILE_RELEASE_STRIP", "true")
+        .env(BUNDLE_STRIP.0, BUNDLE_STRIP.1)
         .current_dir(cmd::workspace_root());
     if !cmd::run_visible(c)?.success() {
         bail!("tauri build failed");
@@ -237,6 +237,9 @@ pub fn bundle() -> Result<()> {
     }
     Ok(())
 }
+
+/// The shipped binary is stripped (the release profile's line tables are for profiling).
+pub const BUNDLE_STRIP: (&str, &str) = ("CARGO_PROFILE_RELEASE_STRIP", "true");
 
 pub fn find_debs() -> Result<Vec<PathBuf>> {
     let dir = target_dir().join("release/bundle/deb");

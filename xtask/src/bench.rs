@@ -66,6 +66,9 @@ pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
         for (package, bin, _) in bench.programs {
             let mut c = cmd::cargo();
             c.args(["build", "--release", "-p", package, "--bin", bin]);
+            if bench.app {
+                c.env(crate::app::BUNDLE_STRIP.0, crate::app::BUNDLE_STRIP.1);
+            }
             if !cmd::run_visible(c)?.success() {
                 bail!("building `{bin}` for benchmark `{}` failed", bench.name);
             }
@@ -74,12 +77,15 @@ pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
             // The release app comes from the bundle build, so the figures are the shipped app's.
             crate::app::bundle()?;
             let mut c = cmd::cargo();
-            c.args(["build", "--release", "-p", "helpline-app", "--example", "empty_window"]);
+            // Built like the bundle (stripped), so the two share their compiled crates.
+            c.args(["build", "--release", "-p", "helpline-app", "--example", "empty_window"])
+                .env(crate::app::BUNDLE_STRIP.0, crate::app::BUNDLE_STRIP.1);
             if !cmd::run_visible(c)?.success() {
                 bail!("building the empty window for benchmark `app` failed");
             }
             let mut c = cmd::cargo();
-            c.args(["build", "--release", "-p", bench.package, "--bin", bench.bin]);
+            c.args(["build", "--release", "-p", bench.package, "--bin", bench.bin])
+                .env(crate::app::BUNDLE_STRIP.0, crate::app::BUNDLE_STRIP.1);
             if !cmd::run_visible(c)?.success() {
                 bail!("building `{}` failed", bench.bin);
             }
