@@ -52,7 +52,7 @@ fn cargo_build(args: &[&str]) -> Result<()> {
 /// Regenerates ui/src/ipc/bindings.ts from the app's commands.
 pub fn bindings() -> Result<()> {
     build_ui_if_missing()?;
-    cargo_build(&["-p", "helpline-app"])?;
+    cargo_build(&["--workspace", "--bins"])?;
     let out = ui_dir().join("src/ipc/bindings.ts");
     let status = Command::new(target_dir().join("debug/helpline")).arg("--export-bindings").arg(&out).status()?;
     if !status.success() {
@@ -73,7 +73,9 @@ pub fn build_ui_if_missing() -> Result<()> {
 pub fn run(extra: &[String]) -> Result<()> {
     crate::setup::run()?;
     build_ui()?;
-    cargo_build(&["-p", "helpline-app", "-p", "helpline-hub", "-p", "helpline-client", "--bins"])?;
+    // The whole workspace, as `cargo xtask test` builds it: the same feature set, so the
+    // two commands share their build instead of rebuilding each other's crates.
+    cargo_build(&["--workspace", "--bins"])?;
     let run_dir = target_dir().join("helpline-run");
     let profile = std::env::var_os("HELPLINE_PROFILE").map(PathBuf::from).unwrap_or_else(|| run_dir.join("profile"));
     let mut app = Command::new(target_dir().join("debug/helpline"));
