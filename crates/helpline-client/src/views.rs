@@ -587,12 +587,23 @@ impl<H: HubApi> Desktop<H> {
         let ticket = self.get_ticket(id)?.ok_or_else(|| {
             ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into())
         })?;
-        let (events, pending, agents, categories, departments) = self.with_store(|s| {
+        let (events, pending, agents, categories, names) = self.with_store(|s| {
             let pending: HashSet<_> = s.list_pending_mutations()?.into_iter().map(|e| e.mutation_id).collect();
             let agents: BTreeMap<AgentId, String> = s.list_agents()?.into_iter().map(|a| (a.id, a.name)).collect();
             let categories: BTreeMap<CategoryId, String> = s.list_categories()?.into_iter().collect();
-            let departments: BTreeMap<DepartmentId, String> = s.list_departments()?.into_iter().collect();
-            Ok((s.list_events(id)?, pending, agents, categories, departments))
+            let events = s.list_events(id)?;
+            // Articles are named by their title in the timeline, not by their id.
+            let mut articles = BTreeMap::new();
+            for e in &events {
+                if let EventKind::KbSuggested { article_id } | EventKind::KbUsed { article_id } = &e.kind
+                    && !articles.contains_key(article_id)
+                    && let Some(a) = s.get_kb_article(*article_id)?
+                {
+                    articles.insert(*article_id, a.title);
+                }
+            }
+            let departments = s.list_departments()?.into_iter().collect();
+            Ok((events, pending, agents, categories, Names { departments, articles }))
         })?;
         let customer = match ticket.customer_id {
             Some(c) => self.with_store(|s| Ok(s.get_customer(c)?))?.map(|c| self.customer_card(c)).transpose()?,
@@ -601,7 +612,7 @@ impl<H: HubApi> Desktop<H> {
         let agent_name = |id: &AgentId| agents.get(id).cloned().unwrap_or_else(|| id.to_string());
         let events = events
             .iter()
-            .map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &departments))
+            .map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names))
             .collect();
         Ok(TicketView {
             row: self.ticket_rows(std::slice::from_ref(&ticket))?.remove(0),
@@ -734,17 +745,19 @@ fn mutation_name(m: &Mutation) -> String {
         .unwrap_or_default()
 }
 
-fn event_view(
-    e: &TicketEvent,
-    pending: bool,
-    agent_name: &dyn Fn(&AgentId) -> String,
-    departments: &BTreeMap<DepartmentId, String>,
-) -> EventView {
-    let department = |d: &DepartmentId| departments.get(d).cloned().unwrap_or_else(|| d.to_string());
+/// What the timeline names by name rather than by id.
+struct Names {
+    departments: BTreeMap<DepartmentId, String>,
+    articles: BTreeMap<KbArticleId, String>,
+}
+
+fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> String, names: &Names) -> EventView {
+    let department = |d: &DepartmentId| names.departments.get(d).cloned().unwrap_or_else(|| d.to_string());
     let d = |key: &str, value: String| EventDetail { key: key.into(), value };
     let details = match &e.kind {
-        EventKind::Created { description, priority, channel, .. } => {
-            vec![d("channel", channel.to_string()), d("priority", priority.to_string()), d("body", description.clone())]
+        // The priority is in the ticket's header; the timeline keeps what was said.
+        EventKind::Created { description, channel, .. } => {
+            vec![d("channel", channel.to_string()), d("body", description.clone())]
         }
         EventKind::ContactLogged { direction, channel, duration_seconds, notes } => vec![
             d("channel", channel.to_string()),
@@ -754,7 +767,7 @@ fn event_view(
         ],
         EventKind::NoteAdded { body } => vec![d("body", body.clone())],
         EventKind::KbSuggested { article_id } | EventKind::KbUsed { article_id } => {
-            vec![d("article", article_id.to_string())]
+            vec![d("article", names.articles.get(article_id).cloned().unwrap_or_else(|| article_id.to_string()))]
         }
         EventKind::Escalated { reason, steps_tried, handover_summary } => vec![
             d("reason", reason.clone()),

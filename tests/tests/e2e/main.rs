@@ -226,6 +226,8 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>)
     app.driver.find(thirtyfour::By::Css(format!("[data-testid='queue-row'][data-reference='{escalated}']"))).await?.click().await?;
     app.wait_text("ticket-reference", "the escalated ticket", |t| t.contains(&escalated)).await?;
     app.wait_text("ticket-timeline", "the escalation", |t| t.contains("Fehler 809 trotz Router-Prüfung")).await?;
+    app.wait_text("ticket-timeline", "the suggested article by its title", |t| t.contains("VPN-Verbindung bricht ab"))
+        .await?;
     app.screenshot("ticket").await;
 
     // What the hub has, as another desktop pulls it.
