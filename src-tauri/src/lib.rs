@@ -110,8 +110,10 @@ pub fn run() -> ExitCode {
     let profile = match Profile::open(&profile_dir) {
         Ok(p) => p,
         Err(e) => {
-            // Another window has this profile: hand it our link (on Linux the
-            // single-instance plugin below does that) and stop.
+            // Another window has this profile. On Linux it takes our link (and comes
+            // forward); elsewhere the second start just stops.
+            #[cfg(target_os = "linux")]
+            forward_to_running_window(&profile_dir);
             eprintln!("helpline: {e}");
             return ExitCode::from(3);
         }
@@ -142,7 +144,7 @@ fn build_app(args: Args, profile: Profile) -> tauri::Result<()> {
     {
         builder = builder.plugin(
             tauri_plugin_single_instance::Builder::new()
-                .dbus_id(format!("org.helpline.desktop.p{}", state.profile.key()))
+                .dbus_id(profile::single_instance_id(&state.profile.dir))
                 .callback(|app, argv, _cwd| {
                     shell::handle_args(app, &argv);
                     if let Some(w) = app.get_webview_window("main") {
@@ -218,6 +220,28 @@ fn build_app(args: Args, profile: Profile) -> tauri::Result<()> {
             Ok(())
         })
         .run(tauri::generate_context!())
+}
+
+/// Hands this start's arguments (a `helpline://call` link) to the window that holds the
+/// profile: the single-instance plugin finds it on D-Bus, calls it and ends this process.
+/// No window is created here.
+#[cfg(target_os = "linux")]
+fn forward_to_running_window(profile_dir: &std::path::Path) {
+    let mut context = tauri::generate_context!();
+    context.config_mut().app.windows.clear();
+    let result = tauri::Builder::default()
+        .plugin(
+            tauri_plugin_single_instance::Builder::new().dbus_id(profile::single_instance_id(profile_dir)).build(),
+        )
+        .setup(|app| {
+            // Reached only when no window answered on D-Bus: nothing to hand over to.
+            app.handle().exit(3);
+            Ok(())
+        })
+        .build(context);
+    if let Err(e) = result {
+        tracing::warn!("could not hand the link to the running window: {e}");
+    }
 }
 
 /// `cargo xtask run` signs the demo agent in, so a newcomer sees a working app at once.

@@ -80,10 +80,7 @@ impl Profile {
 
     /// A short stable name for this profile (keyring entries, the D-Bus name).
     pub fn key(&self) -> String {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.dir.hash(&mut h);
-        format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+        profile_key(&self.dir)
     }
 
     /// Each agent gets their own store: a client id belongs to one agent at the hub, and
@@ -120,4 +117,19 @@ impl Profile {
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|e| AppError::new(ErrorKind::Internal, format!("cannot save the settings: {e}")))
     }
+}
+
+/// The key of the profile in `dir` (canonical), also for a start that could not take the
+/// profile's lock and hands its link to the window that holds it.
+pub fn profile_key(dir: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
+/// The D-Bus name under which the window of this profile takes second starts' links.
+pub fn single_instance_id(dir: &Path) -> String {
+    format!("org.helpline.desktop.p{}", profile_key(dir))
 }

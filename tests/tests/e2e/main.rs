@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use helpline_client::{Desktop, HttpHub, SystemClock};
 use helpline_tests::harness::{HubProcess, PASSWORD, binary};
 use helpline_tests::webdriver::{App, PATIENCE, testid};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -121,7 +121,7 @@ async fn first_level_agent_logs_calls_online_and_offline() -> Result<()> {
 
     let profile = dir.path().join("profile");
     let app = start_app(&profile, &hub_url).await?;
-    let result = run_agent_day(&app, &mut hub, &jana).await;
+    let result = run_agent_day(&app, &mut hub, &jana, &profile).await;
     if result.is_err() {
         app.screenshot("failed").await;
     }
@@ -154,7 +154,7 @@ async fn starts_where_the_agent_left_off(app: &App) -> Result<()> {
     Ok(())
 }
 
-async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>) -> Result<()> {
+async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>, profile: &Path) -> Result<()> {
     // Sign in as the first-level agent Anna (the hub address comes from --hub).
     app.sign_in(&hub.url(), "anna", PASSWORD).await?;
     app.wait_attr("status-connection", "data-state", "online", Duration::from_secs(60)).await?;
@@ -246,6 +246,19 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>)
     assert_eq!(first.status, helpline_domain::Status::Resolved);
     let second = by_ref(&escalated).context("escalated ticket")?;
     assert_eq!(second.level, helpline_domain::Level::Second, "escalated to second level");
+
+    // A softphone hands a call over: a second start with a call link gives the link to
+    // the running window (same profile) and ends; the window shows a new call form with
+    // the caller looked up.
+    let second = std::process::Command::new(binary("helpline")?)
+        .arg("--profile")
+        .arg(profile)
+        .arg("helpline://call?from=%2B49%20151%202345678")
+        .output()?;
+    assert!(second.status.success(), "the second start hands over and ends: {}", String::from_utf8_lossy(&second.stderr));
+    app.wait_text("customer-card", "the caller of the link", |t| t.contains("Thomas Müller")).await?;
+    let caller = app.wait("call-caller").await?.value().await?.unwrap_or_default();
+    assert_eq!(caller, "+49 151 2345678", "the form holds the caller from the link");
 
     // Something typed and not saved survives closing the window (drafts are saved as the
     // agent types).
