@@ -230,9 +230,7 @@ fn forward_to_running_window(profile_dir: &std::path::Path) {
     let mut context = tauri::generate_context!();
     context.config_mut().app.windows.clear();
     let result = tauri::Builder::default()
-        .plugin(
-            tauri_plugin_single_instance::Builder::new().dbus_id(profile::single_instance_id(profile_dir)).build(),
-        )
+        .plugin(tauri_plugin_single_instance::Builder::new().dbus_id(profile::single_instance_id(profile_dir)).build())
         .setup(|app| {
             // Reached only when no window answered on D-Bus: nothing to hand over to.
             app.handle().exit(3);

@@ -51,7 +51,8 @@ impl Default for Settings {
 impl Profile {
     /// Opens (creating) the profile directory and takes its lock.
     pub fn open(dir: &Path) -> Result<Profile, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the profile directory {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the profile directory {}: {e}", dir.display()))?;
         let dir = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
         let lock_path = dir.join("helpline.lock");
         let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;

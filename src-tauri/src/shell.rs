@@ -71,8 +71,8 @@ pub fn build_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let show = MenuItem::with_id(app, "show", "Show Helpline / Helpline zeigen", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit / Beenden", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&new_call, &show, &quit])?;
-    let mut tray = TrayIconBuilder::with_id("main").tooltip("Helpline").menu(&menu).on_menu_event(
-        |app, event| match event.id.as_ref() {
+    let mut tray = TrayIconBuilder::with_id("main").tooltip("Helpline").menu(&menu).on_menu_event(|app, event| {
+        match event.id.as_ref() {
             "new_call" => open_call_form(app, None),
             "show" => {
                 if let Some(w) = app.get_webview_window("main") {
@@ -82,8 +82,8 @@ pub fn build_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             }
             "quit" => app.exit(0),
             _ => {}
-        },
-    );
+        }
+    });
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }

@@ -92,9 +92,17 @@ pub fn run(extra: &[String]) -> Result<()> {
             println!(
                 "\nxtask: a local hub runs at {} with demo data. Agents (password {DEMO_PASSWORD}): {}",
                 hub.url(),
-                DEMO_AGENTS.iter().map(|(login, _, role, _)| format!("{login} ({role})")).collect::<Vec<_>>().join(", ")
+                DEMO_AGENTS
+                    .iter()
+                    .map(|(login, _, role, _)| format!("{login} ({role})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
-            app.arg("--hub").arg(hub.url()).arg("--demo-login").arg("anna").env("HELPLINE_DEMO_PASSWORD", DEMO_PASSWORD);
+            app.arg("--hub")
+                .arg(hub.url())
+                .arg("--demo-login")
+                .arg("anna")
+                .env("HELPLINE_DEMO_PASSWORD", DEMO_PASSWORD);
             Some(hub)
         }
     };
@@ -140,7 +148,8 @@ impl DemoHub {
                 admin(&["category", "add", c])?;
             }
             for (login, name, role, department) in DEMO_AGENTS {
-                let mut args = vec!["agent", "add", "--login", login, "--name", name, "--role", role, "--languages", "de,en"];
+                let mut args =
+                    vec!["agent", "add", "--login", login, "--name", name, "--role", role, "--languages", "de,en"];
                 if let Some(d) = department {
                     args.extend(["--department", d]);
                 }
@@ -269,11 +278,9 @@ mod tests {
         let job = &docs[0]["jobs"]["bundle"];
         let include = job["strategy"]["matrix"]["include"].as_vec().expect("a platform matrix");
         let platform = |name: &str| include.iter().find(|p| p["platform"].as_str() == Some(name)).cloned();
-        for (name, os, bundles) in [
-            ("linux", "ubuntu", ["deb"]),
-            ("windows", "windows", ["msi"]),
-            ("macos", "macos", ["dmg"]),
-        ] {
+        for (name, os, bundles) in
+            [("linux", "ubuntu", ["deb"]), ("windows", "windows", ["msi"]), ("macos", "macos", ["dmg"])]
+        {
             let p = platform(name).unwrap_or_else(|| panic!("no {name} job"));
             assert!(p["os"].as_str().is_some_and(|o| o.starts_with(os)), "{name} runs on {os}");
             for b in bundles {

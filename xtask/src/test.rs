@@ -82,7 +82,20 @@ fn run_e2e() -> Result<Suite> {
     // binary is already built; `cargo test -p` alone would rebuild shared crates.
     let nextest = nextest_available();
     let runner: Vec<&str> = if nextest {
-        vec![&cargo, "nextest", "run", "--workspace", "--run-ignored", "only", "-E", "binary(e2e)", "--test-threads", "1", "--status-level", "pass"]
+        vec![
+            &cargo,
+            "nextest",
+            "run",
+            "--workspace",
+            "--run-ignored",
+            "only",
+            "-E",
+            "binary(e2e)",
+            "--test-threads",
+            "1",
+            "--status-level",
+            "pass",
+        ]
     } else {
         vec![&cargo, "test", "-p", "helpline-tests", "--test", "e2e", "--", "--ignored", "--test-threads=1"]
     };
@@ -126,11 +139,8 @@ fn nextest_available() -> bool {
 }
 
 /// The programs the tests start as real processes (and kill).
-const TEST_BINARIES: &[(&str, &str)] = &[
-    ("helpline-hub", "HELPLINE_HUB_BIN"),
-    ("helpline-sim", "HELPLINE_SIM_BIN"),
-    ("helpline", "HELPLINE_APP_BIN"),
-];
+const TEST_BINARIES: &[(&str, &str)] =
+    &[("helpline-hub", "HELPLINE_HUB_BIN"), ("helpline-sim", "HELPLINE_SIM_BIN"), ("helpline", "HELPLINE_APP_BIN")];
 
 /// Builds the workspace's programs with the same features the test run uses, so the tests
 /// can start them; their paths go to the tests in `HELPLINE_*_BIN`.

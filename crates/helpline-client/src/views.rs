@@ -20,8 +20,7 @@ const CUSTOMER_TICKETS: u32 = 10;
 /// A virtualised list asks for a window at a time; more than this is a mistake.
 const QUEUE_PAGE_MAX: u32 = 500;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct AgentView {
     pub id: String,
     pub name: String,
@@ -29,15 +28,13 @@ pub struct AgentView {
     pub role: Role,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Named {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ReferenceData {
     pub categories: Vec<Named>,
     pub departments: Vec<Named>,
@@ -46,15 +43,13 @@ pub struct ReferenceData {
 
 /// A piece of a search snippet; `hit` pieces matched what was typed. The UI renders them
 /// as text, never as HTML.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Segment {
     pub text: String,
     pub hit: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TicketRow {
     pub id: String,
     pub reference: String,
@@ -82,16 +77,14 @@ pub enum QueueName {
     All,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct QueuePage {
     pub total: u32,
     pub offset: u32,
     pub rows: Vec<TicketRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CustomerCard {
     pub id: String,
     pub name: String,
@@ -104,8 +97,7 @@ pub struct CustomerCard {
 }
 
 /// Who is calling: the customers matching the typed phone number or e-mail address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CallerLookup {
     /// The number in E.164 or the e-mail address as it is matched.
     pub normalized: Option<String>,
@@ -114,8 +106,7 @@ pub struct CallerLookup {
     pub customers: Vec<CustomerCard>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct NewCustomer {
     pub name: String,
     pub company: Option<String>,
@@ -123,16 +114,14 @@ pub struct NewCustomer {
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbSuggestion {
     pub id: String,
     pub title: String,
     pub snippet: Vec<Segment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbArticleView {
     pub id: String,
     pub title: String,
@@ -142,8 +131,7 @@ pub struct KbArticleView {
 }
 
 /// The call form as the agent filled it in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ContactForm {
     pub channel: Channel,
     pub direction: Direction,
@@ -176,15 +164,13 @@ pub enum Outcome {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Logged {
     pub ticket_id: String,
     pub reference: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TicketHitView {
     pub id: String,
     pub reference: String,
@@ -193,15 +179,13 @@ pub struct TicketHitView {
     pub snippet: Vec<Segment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct EventDetail {
     pub key: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct EventView {
     pub id: String,
     #[specta(type = i32)]
@@ -214,8 +198,7 @@ pub struct EventView {
     pub pending: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TicketView {
     pub row: TicketRow,
     pub description: String,
@@ -235,8 +218,7 @@ pub struct TicketView {
     pub events: Vec<EventView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct FollowUpContact {
     pub channel: Channel,
     pub direction: Direction,
@@ -244,8 +226,7 @@ pub struct FollowUpContact {
     pub notes: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Escalation {
     pub reason: String,
     pub steps_tried: String,
@@ -262,8 +243,7 @@ pub enum ConnectionView {
     SignedOut,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct RejectedView {
     pub seq: u32,
     pub name: String,
@@ -272,15 +252,13 @@ pub struct RejectedView {
     pub at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Progress {
     pub done: u32,
     pub total: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct SyncView {
     pub connection: ConnectionView,
     pub pending: u32,
@@ -494,9 +472,9 @@ impl<H: HubApi> Desktop<H> {
 
     pub fn kb_article_view(&self, id: &str) -> Result<KbArticleView> {
         let id = KbArticleId(parse_id("article", id)?);
-        let article = self.with_store(|s| Ok(s.get_kb_article(id)?))?.ok_or_else(|| {
-            ClientError::Store(DomainError::NotFound { what: "article", id: id.to_string() }.into())
-        })?;
+        let article = self
+            .with_store(|s| Ok(s.get_kb_article(id)?))?
+            .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "article", id: id.to_string() }.into()))?;
         Ok(KbArticleView {
             id: article.id.to_string(),
             title: article.title,
@@ -584,9 +562,9 @@ impl<H: HubApi> Desktop<H> {
 
     pub fn ticket_view(&self, id: &str) -> Result<TicketView> {
         let id = TicketId(parse_id("ticket", id)?);
-        let ticket = self.get_ticket(id)?.ok_or_else(|| {
-            ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into())
-        })?;
+        let ticket = self
+            .get_ticket(id)?
+            .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into()))?;
         let (events, pending, agents, categories, names) = self.with_store(|s| {
             let pending: HashSet<_> = s.list_pending_mutations()?.into_iter().map(|e| e.mutation_id).collect();
             let agents: BTreeMap<AgentId, String> = s.list_agents()?.into_iter().map(|a| (a.id, a.name)).collect();
@@ -610,10 +588,8 @@ impl<H: HubApi> Desktop<H> {
             None => None,
         };
         let agent_name = |id: &AgentId| agents.get(id).cloned().unwrap_or_else(|| id.to_string());
-        let events = events
-            .iter()
-            .map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names))
-            .collect();
+        let events =
+            events.iter().map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names)).collect();
         Ok(TicketView {
             row: self.ticket_rows(std::slice::from_ref(&ticket))?.remove(0),
             description: ticket.description.clone(),

@@ -32,7 +32,8 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `--keep`: leave the profile with its 100k tickets behind, to look into a figure.
     let keep = args.iter().any(|a| a == "--keep");
-    let out = PathBuf::from(args.iter().find(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "bench/results".into()));
+    let out =
+        PathBuf::from(args.iter().find(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "bench/results".into()));
     let app_bin = binary("helpline")?;
     let empty_bin = PathBuf::from(std::env::var("HELPLINE_EMPTY_BIN").context("HELPLINE_EMPTY_BIN is not set")?);
     let dir = tempfile::tempdir()?;
@@ -230,9 +231,8 @@ struct Pss {
 
 /// PSS of the running program and all its descendants.
 fn pss_of_program(program: &Path) -> Result<Pss> {
-    let pids: Vec<u32> = std::fs::read_dir("/proc")?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
+    let pids: Vec<u32> =
+        std::fs::read_dir("/proc")?.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
     let parent = |pid: u32| -> Option<u32> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|p| p.trim().parse().ok())

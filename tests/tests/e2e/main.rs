@@ -196,10 +196,16 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>,
 
     // The hub goes away; the agent keeps logging calls.
     hub.kill_hard()?;
-    let offline_a = app.log_call("Offline-Anruf eins", "Passwort-Mail kommt nicht an", Outcome::Solved("Spam-Ordner")).await?;
-    let offline_b = app.log_call("Offline-Anruf zwei", "Lizenzfehler L-42", Outcome::Solved("Lizenz freigegeben")).await?;
+    let offline_a =
+        app.log_call("Offline-Anruf eins", "Passwort-Mail kommt nicht an", Outcome::Solved("Spam-Ordner")).await?;
+    let offline_b =
+        app.log_call("Offline-Anruf zwei", "Lizenzfehler L-42", Outcome::Solved("Lizenz freigegeben")).await?;
     app.wait_attr("status-connection", "data-state", "offline", PATIENCE).await?;
-    let pending: u32 = app.wait_text("status-pending", "pending changes", |t| t.trim().parse::<u32>().is_ok_and(|n| n > 0)).await?.trim().parse()?;
+    let pending: u32 = app
+        .wait_text("status-pending", "pending changes", |t| t.trim().parse::<u32>().is_ok_and(|n| n > 0))
+        .await?
+        .trim()
+        .parse()?;
     assert!(pending >= 2, "the offline calls wait in the outbox");
     app.screenshot("offline").await;
 
@@ -223,7 +229,11 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>,
     app.screenshot("queue").await;
 
     // The escalated ticket's timeline shows the handover.
-    app.driver.find(thirtyfour::By::Css(format!("[data-testid='queue-row'][data-reference='{escalated}']"))).await?.click().await?;
+    app.driver
+        .find(thirtyfour::By::Css(format!("[data-testid='queue-row'][data-reference='{escalated}']")))
+        .await?
+        .click()
+        .await?;
     app.wait_text("ticket-reference", "the escalated ticket", |t| t.contains(&escalated)).await?;
     app.wait_text("ticket-timeline", "the escalation", |t| t.contains("Fehler 809 trotz Router-Prüfung")).await?;
     app.wait_text("ticket-timeline", "the suggested article by its title", |t| t.contains("VPN-Verbindung bricht ab"))
@@ -233,7 +243,14 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>,
     // What the hub has, as another desktop pulls it.
     sync_until_quiet(jana).await?;
     let tickets = jana.with_store(|s| Ok(s.list_all_tickets()?))?;
-    let anna: Vec<_> = tickets.iter().filter(|t| t.subject.starts_with("Drucker druckt nicht") || t.subject.starts_with("VPN trennt alle zehn") || t.subject.starts_with("Offline-Anruf")).collect();
+    let anna: Vec<_> = tickets
+        .iter()
+        .filter(|t| {
+            t.subject.starts_with("Drucker druckt nicht")
+                || t.subject.starts_with("VPN trennt alle zehn")
+                || t.subject.starts_with("Offline-Anruf")
+        })
+        .collect();
     let references: Vec<String> = anna.iter().map(|t| t.reference.to_string()).collect();
     for expected in [&solved, &escalated, &offline_a, &offline_b] {
         let n = references.iter().filter(|r| *r == expected).count();
@@ -255,7 +272,11 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>,
         .arg(profile)
         .arg("helpline://call?from=%2B49%20151%202345678")
         .output()?;
-    assert!(second.status.success(), "the second start hands over and ends: {}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success(),
+        "the second start hands over and ends: {}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     app.wait_text("customer-card", "the caller of the link", |t| t.contains("Thomas Müller")).await?;
     let caller = app.wait("call-caller").await?.value().await?.unwrap_or_default();
     assert_eq!(caller, "+49 151 2345678", "the form holds the caller from the link");

@@ -13,6 +13,7 @@ crate::both_backends!(
     malformed_oversized_and_unauthenticated_requests_get_clear_errors,
     wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothing,
     expired_and_revoked_tokens_are_refused,
+    a_call_form_that_fails_validation_writes_nothing,
 );
 
 async fn expect_error(response: reqwest::Response, status: StatusCode, kind: &str) -> Result<String> {
@@ -222,5 +223,70 @@ async fn expired_and_revoked_tokens_are_refused(backend: Backend) -> Result<()> 
     let message = expect_error(r, StatusCode::UNAUTHORIZED, "unauthorized").await?;
     ensure!(message.contains("expired"), "{message}");
     hub.stop().await;
+    Ok(())
+}
+
+/// The call form's use case checks the whole form and its outcome before it writes: an
+/// escalation without its required fields, an empty subject or a foreign id leave no
+/// ticket, no outbox entry and no used-up reference behind; a complete form goes through.
+async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> Result<()> {
+    use helpline_client::views::{ContactForm, Outcome as FormOutcome};
+    use helpline_domain::{Channel, Direction, ErrorKind, Priority};
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let anna = hub.desktop("anna", FaultPlan::none()).await?;
+    let form = |subject: &str| ContactForm {
+        channel: Channel::Phone,
+        direction: Direction::Inbound,
+        customer_id: None,
+        category_id: None,
+        priority: Priority::Normal,
+        subject: subject.into(),
+        description: "VPN bricht ab".into(),
+        duration_seconds: 90,
+        suggested_kb: vec![],
+        used_kb: vec![],
+    };
+    let escalate = |reason: &str, steps: &str, summary: &str| FormOutcome::Escalate {
+        reason: reason.into(),
+        steps_tried: steps.into(),
+        handover_summary: summary.into(),
+    };
+    let state = |d: &Desk| -> Result<(u64, u64, Option<String>)> {
+        d.with_store(|s| {
+            Ok((s.count_tickets()?, s.count_pending_mutations()?, s.peek_next_reference()?.map(|r| r.to_string())))
+        })
+        .map_err(Into::into)
+    };
+    let before = state(&anna)?;
+    let refused = [
+        (form("VPN"), escalate("", "Neustart", "Homeoffice"), "reason"),
+        (form("VPN"), escalate("Fehler 809", "  ", "Homeoffice"), "steps_tried"),
+        (form("VPN"), escalate("Fehler 809", "Neustart", ""), "handover_summary"),
+        (form("   "), FormOutcome::Solved { summary: "erledigt".into() }, "subject"),
+        (form(&"x".repeat(201)), FormOutcome::Solved { summary: "erledigt".into() }, "subject"),
+        (form("VPN"), FormOutcome::Solved { summary: String::new() }, "summary"),
+        (
+            ContactForm { customer_id: Some("not-an-id".into()), ..form("VPN") },
+            FormOutcome::Solved { summary: "ok".into() },
+            "customer",
+        ),
+        (
+            ContactForm { used_kb: vec!["nope".into()], ..form("VPN") },
+            FormOutcome::Solved { summary: "ok".into() },
+            "article",
+        ),
+    ];
+    for (form, outcome, field) in refused {
+        let err = anna.submit_contact(form, outcome).expect_err("refused");
+        ensure!(err.kind() == ErrorKind::Validation, "{field}: {err}");
+        ensure!(err.field() == Some(field), "the error names {field}, not {:?} ({err})", err.field());
+        ensure!(state(&anna)? == before, "a refused form ({field}) wrote something");
+    }
+    let logged = anna.submit_contact(form("VPN trennt"), escalate("Fehler 809", "Neustart", "Homeoffice"))?;
+    ensure!(Some(logged.reference.clone()) == before.2, "the previewed reference is the one taken");
+    anna.sync_once().await?;
+    let ticket = anna.ticket_view(&logged.ticket_id)?;
+    ensure!(ticket.row.level == 2, "escalated: {ticket:?}");
+    ensure!(ticket.events.iter().any(|e| e.kind == "escalated" && !e.pending), "the hub confirmed the escalation");
     Ok(())
 }

@@ -190,7 +190,9 @@ pub enum Queue {
 pub fn list_queue_page(conn: &Connection, queue: Queue, offset: u32, limit: u32) -> Result<(u64, Vec<Ticket>)> {
     let (filter, index, agent) = match queue {
         Queue::Mine(agent) => (format!("assignee = ?1 AND {ACTIVE}"), "tickets_assignee_queue", Some(agent.0)),
-        Queue::Team => (format!("level = 1 AND assignee IS NULL AND {ACTIVE} AND ?1 IS NULL"), "tickets_level_queue", None),
+        Queue::Team => {
+            (format!("level = 1 AND assignee IS NULL AND {ACTIVE} AND ?1 IS NULL"), "tickets_level_queue", None)
+        }
         Queue::Escalated => (format!("level = 2 AND {ACTIVE} AND ?1 IS NULL"), "tickets_level_queue", None),
         Queue::All => ("?1 IS NULL".to_string(), "tickets_due", None),
     };
