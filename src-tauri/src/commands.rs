@@ -162,7 +162,7 @@ pub async fn escalate_ticket(state: St<'_>, ticket_id: String, escalation: Escal
 #[tauri::command]
 #[specta::specta]
 pub async fn get_sync_status(state: St<'_>) -> AppResult<SyncView> {
-    crate::session::sync_view(&state)
+    state.sync_view()
 }
 
 #[tauri::command]

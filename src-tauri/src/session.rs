@@ -215,6 +215,21 @@ impl AppState {
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(Running { desktop, stop });
     }
 
+    /// The sync state for the window; "signed out" while nobody is.
+    pub fn sync_view(&self) -> AppResult<SyncView> {
+        match self.desktop() {
+            Ok(d) => Ok(d.sync_view()?),
+            Err(_) => Ok(SyncView {
+                connection: helpline_client::views::ConnectionView::SignedOut,
+                pending: 0,
+                last_sync: None,
+                last_error: None,
+                progress: None,
+                rejected: vec![],
+            }),
+        }
+    }
+
     pub fn set_language(&self, language: Language) -> AppResult<Session> {
         self.update_settings(|s| s.language = language)?;
         Ok(self.session())
@@ -256,20 +271,5 @@ async fn drain_outbox(desktop: Arc<AgentDesktop>) {
             tracing::info!("a signed-out agent's changes wait for the hub: {e}");
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
-    }
-}
-
-/// Only here so the sync status has one place that builds it for the window.
-pub fn sync_view(state: &AppState) -> AppResult<SyncView> {
-    match state.desktop() {
-        Ok(d) => Ok(d.sync_view()?),
-        Err(_) => Ok(SyncView {
-            connection: helpline_client::views::ConnectionView::SignedOut,
-            pending: 0,
-            last_sync: None,
-            last_error: None,
-            progress: None,
-            rejected: vec![],
-        }),
     }
 }

@@ -22,10 +22,6 @@ const DEMO_CATEGORIES: &[&str] = &["Drucker", "Netzwerk & VPN", "Rechnung", "Zug
 pub const DEMO_PASSWORD: &str = "helpline-demo";
 const DEMO_PORT: u16 = 7878;
 
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cmd::workspace_root().join("target"))
-}
-
 fn ui_dir() -> PathBuf {
     cmd::workspace_root().join("ui")
 }
@@ -54,7 +50,7 @@ pub fn bindings() -> Result<()> {
     build_ui_if_missing()?;
     cargo_build(&["--workspace", "--bins"])?;
     let out = ui_dir().join("src/ipc/bindings.ts");
-    let status = Command::new(target_dir().join("debug/helpline")).arg("--export-bindings").arg(&out).status()?;
+    let status = Command::new(cmd::target_dir().join("debug/helpline")).arg("--export-bindings").arg(&out).status()?;
     if !status.success() {
         bail!("exporting the bindings failed");
     }
@@ -76,9 +72,9 @@ pub fn run(extra: &[String]) -> Result<()> {
     // The whole workspace, as `cargo xtask test` builds it: the same feature set, so the
     // two commands share their build instead of rebuilding each other's crates.
     cargo_build(&["--workspace", "--bins"])?;
-    let run_dir = target_dir().join("helpline-run");
+    let run_dir = cmd::target_dir().join("helpline-run");
     let profile = std::env::var_os("HELPLINE_PROFILE").map(PathBuf::from).unwrap_or_else(|| run_dir.join("profile"));
-    let mut app = Command::new(target_dir().join("debug/helpline"));
+    let mut app = Command::new(cmd::target_dir().join("debug/helpline"));
     app.arg("--profile").arg(&profile).args(extra);
 
     let _hub = match std::env::var("HELPLINE_HUB_URL") {
@@ -125,7 +121,7 @@ impl DemoHub {
         std::fs::create_dir_all(dir)?;
         let db = dir.join("hub.db");
         let fresh = !db.exists();
-        let hub_bin = target_dir().join("debug/helpline-hub");
+        let hub_bin = cmd::target_dir().join("debug/helpline-hub");
         let admin = |args: &[&str]| -> Result<()> {
             let out = Command::new(&hub_bin)
                 .arg("--database")
@@ -179,7 +175,7 @@ impl DemoHub {
             std::thread::sleep(Duration::from_millis(50));
         }
         if fresh {
-            let status = Command::new(target_dir().join("debug/helpline-sim"))
+            let status = Command::new(cmd::target_dir().join("debug/helpline-sim"))
                 .args(["--hub", &hub.url(), "--db"])
                 .arg(dir.join("demo-loader.db"))
                 .args(["--login", "jana", "demo"])
@@ -208,7 +204,7 @@ impl Drop for DemoHub {
 /// A command wrapped for the end-to-end tests: a virtual X server, a D-Bus session, and
 /// an unlocked gnome-keyring in it (the app keeps its token in the Secret Service).
 pub fn headless(program: &Path, args: &[&str]) -> Command {
-    let keyring_home = target_dir().join("e2e/keyring");
+    let keyring_home = cmd::target_dir().join("e2e/keyring");
     let _ = std::fs::remove_dir_all(&keyring_home);
     let _ = std::fs::create_dir_all(&keyring_home);
     let mut c = Command::new("xvfb-run");
@@ -253,7 +249,7 @@ pub fn bundle() -> Result<()> {
 pub const BUNDLE_STRIP: (&str, &str) = ("CARGO_PROFILE_RELEASE_STRIP", "true");
 
 pub fn find_debs() -> Result<Vec<PathBuf>> {
-    let dir = target_dir().join("release/bundle/deb");
+    let dir = cmd::target_dir().join("release/bundle/deb");
     let mut debs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("no bundles in {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -91,7 +91,7 @@ pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
             }
         }
         let mut c = if bench.app {
-            let program = target_dir().join("release").join(bench.bin);
+            let program = cmd::target_dir().join("release").join(bench.bin);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             crate::app::headless(&program, &args)
         } else {
@@ -100,11 +100,11 @@ pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
             c
         };
         if bench.app {
-            c.env("HELPLINE_APP_BIN", target_dir().join("release/helpline"));
-            c.env("HELPLINE_EMPTY_BIN", target_dir().join("release/examples/empty_window"));
+            c.env("HELPLINE_APP_BIN", cmd::target_dir().join("release/helpline"));
+            c.env("HELPLINE_EMPTY_BIN", cmd::target_dir().join("release/examples/empty_window"));
         }
         for (_, bin, var) in bench.programs {
-            c.env(var, target_dir().join("release").join(bin));
+            c.env(var, cmd::target_dir().join("release").join(bin));
         }
         if bench.postgres && std::env::var_os(PG_URL_VAR).is_none_or(|v| v.is_empty()) {
             c.env(PG_URL_VAR, crate::setup::test_pg_url());
@@ -118,12 +118,6 @@ pub fn run(name: Option<&str>, args: &[String]) -> Result<()> {
 }
 
 const PG_URL_VAR: &str = "HELPLINE_TEST_PG_URL";
-
-fn target_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| cmd::workspace_root().join("target"))
-}
 
 fn known() -> String {
     BENCHES.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")

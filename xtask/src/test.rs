@@ -152,17 +152,11 @@ fn build_binaries() -> Result<()> {
     Ok(())
 }
 
-fn target_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| crate::cmd::workspace_root().join("target"))
-}
-
 /// Hands the tests setup's PostgreSQL URL, unless the caller chose one, and the paths of the
 /// programs they start.
 fn test_env(cmd: &mut Command) {
     for (name, var) in TEST_BINARIES {
-        cmd.env(var, target_dir().join("debug").join(name));
+        cmd.env(var, cmd::target_dir().join("debug").join(name));
     }
     if std::env::var_os(PG_URL_VAR).is_none_or(|v| v.is_empty()) {
         cmd.env(PG_URL_VAR, crate::setup::test_pg_url());

@@ -665,7 +665,7 @@ impl<H: HubApi> Desktop<H> {
                 .into_iter()
                 .map(|e| RejectedView {
                     seq: u32::try_from(e.seq).unwrap_or(u32::MAX),
-                    name: mutation_name(&e.mutation),
+                    name: e.mutation.name().to_owned(),
                     reason: e.reason.unwrap_or_default(),
                     at: millis(e.wall_time),
                 })
@@ -711,14 +711,6 @@ fn check_outcome(outcome: &Outcome) -> Result<()> {
         }
     }
     .map_err(ClientError::from_domain)
-}
-
-/// The mutation's wire name ("escalate", "claim").
-fn mutation_name(m: &Mutation) -> String {
-    serde_json::to_value(m)
-        .ok()
-        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// What the timeline names by name rather than by id.

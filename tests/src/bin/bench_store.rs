@@ -106,9 +106,6 @@ fn main() -> Result<()> {
     let mut store = Store::open(&path)?;
     let mut generator = Generator::new(args.seed);
     let agents = Agents::new(20, 8);
-    for a in &agents.all {
-        store.upsert_agent(a)?;
-    }
     println!(
         "generating and loading {} customers, {} KB articles, {} tickets …",
         args.customers, args.kb, args.tickets
