@@ -5,7 +5,8 @@
 use crate::error::DomainError;
 use crate::event::{EventKind, TicketEvent};
 use crate::ids::*;
-use crate::lifecycle::{Via, check_transition, is_active};
+use crate::lifecycle::{Via, check_transition};
+use crate::permissions::*;
 use crate::limits;
 use crate::model::*;
 use crate::mutation::*;
@@ -29,9 +30,7 @@ pub fn apply(
         Mutation::LogContact(c) => log_contact(state, actor, c, &mut out)?,
         Mutation::LogFollowUpContact { ticket_id, direction, channel, duration_seconds, notes } => {
             let t = ticket(state, *ticket_id)?;
-            if actor.role == Role::Expert {
-                require_worker(actor, t, "log a contact on this ticket")?;
-            }
+            permit_ticket_action(actor, t, TicketAction::LogContact)?;
             check_duration(*duration_seconds)?;
             let notes = limits::optional("notes", notes, limits::NOTE_MAX)?;
             out.event(
@@ -67,9 +66,7 @@ pub fn apply(
         }
         Mutation::Escalate { ticket_id, reason, steps_tried, handover_summary } => {
             let t = ticket(state, *ticket_id)?;
-            require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "escalate a ticket")?;
-            require_active(t)?;
-            require_level(t, Level::First, "escalate to second level")?;
+            permit_ticket_action(actor, t, TicketAction::Escalate)?;
             let reason = limits::required("reason", reason, limits::NOTE_MAX)?;
             let steps_tried = limits::required("steps tried", steps_tried, limits::NOTE_MAX)?;
             let handover_summary = limits::required("handover summary", handover_summary, limits::NOTE_MAX)?;
@@ -77,8 +74,7 @@ pub fn apply(
         }
         Mutation::Claim { ticket_id } => {
             let t = ticket(state, *ticket_id)?;
-            require_active(t)?;
-            require_worker(actor, t, "claim this ticket")?;
+            permit_ticket_action(actor, t, TicketAction::Claim)?;
             match t.assignee {
                 Some(holder) if holder == actor.agent_id => {} // already mine: nothing to do
                 Some(holder) => {
@@ -105,43 +101,31 @@ pub fn apply(
         }
         Mutation::HandBack { ticket_id, instructions } => {
             let t = ticket(state, *ticket_id)?;
-            require_role(actor, &[Role::SecondLevel], "hand a ticket back to first level")?;
-            require_active(t)?;
-            require_level(t, Level::Second, "hand back to first level")?;
+            permit_ticket_action(actor, t, TicketAction::HandBack)?;
             let instructions = limits::required("instructions", instructions, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::HandedBack { instructions });
         }
         Mutation::HandOverToExpert { ticket_id, department_id, note } => {
             let t = ticket(state, *ticket_id)?;
-            require_role(actor, &[Role::SecondLevel], "hand a ticket over to an expert department")?;
-            require_active(t)?;
-            require_level(t, Level::Second, "hand over to an expert department")?;
+            permit_ticket_action(actor, t, TicketAction::HandOverToExpert)?;
             department(state, *department_id)?;
             let note = limits::optional("note", note, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::HandedOverToExpert { department_id: *department_id, note });
         }
         Mutation::ReturnFromExpert { ticket_id, note } => {
             let t = ticket(state, *ticket_id)?;
-            require_role(actor, &[Role::Expert], "return a ticket to second level")?;
-            require_active(t)?;
-            require_level(t, Level::Third, "return to second level")?;
-            require_worker(actor, t, "return this ticket")?;
+            permit_ticket_action(actor, t, TicketAction::ReturnFromExpert)?;
             let note = limits::required("note", note, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::ReturnedFromExpert { note });
         }
         Mutation::RequestConsult { ticket_id, consult_id, department_id, question } => {
             let t = ticket(state, *ticket_id)?;
-            require_role(actor, &[Role::SecondLevel], "ask an expert department")?;
-            require_active(t)?;
-            require_level(t, Level::Second, "ask an expert department")?;
+            permit_ticket_action(actor, t, TicketAction::RequestConsult)?;
             department(state, *department_id)?;
             if t.consults.iter().any(|c| c.id == *consult_id) {
                 return Err(DomainError::Conflict(format!("consult {consult_id} already exists")));
             }
             let question = limits::required("question", question, limits::NOTE_MAX)?;
-            if t.status != Status::WaitingExpert {
-                check_transition(t.status, Status::WaitingExpert, Via::ConsultRequested)?;
-            }
             out.event(
                 t.id,
                 EventKind::ConsultRequested { consult_id: *consult_id, department_id: *department_id, question },
@@ -154,13 +138,7 @@ pub fn apply(
             let t = ticket(state, *ticket_id)?;
             let consult =
                 t.consults.iter().find(|c| c.id == *consult_id).ok_or_else(|| not_found("consult", consult_id))?;
-            let own_department = actor.role == Role::Expert && actor.department_id == Some(consult.department_id);
-            if !(own_department || is_lead(actor)) {
-                return Err(DomainError::Forbidden {
-                    role: actor.role,
-                    action: "answer a consult for another department",
-                });
-            }
+            require_consultant(actor, consult.department_id)?;
             if consult.answer.is_some() {
                 return Err(DomainError::Conflict("this consult has already been answered".into()));
             }
@@ -174,14 +152,13 @@ pub fn apply(
         }
         Mutation::ChangeStatus { ticket_id, status } => {
             let t = ticket(state, *ticket_id)?;
-            require_worker(actor, t, "change this ticket's status")?;
+            permit_ticket_action(actor, t, TicketAction::ChangeStatus)?;
             check_transition(t.status, *status, Via::Agent)?;
             out.event(t.id, EventKind::StatusChanged { from: t.status, to: *status });
         }
         Mutation::SetFollowUp { ticket_id, due, note } => {
             let t = ticket(state, *ticket_id)?;
-            require_worker(actor, t, "set a follow-up on this ticket")?;
-            require_active(t)?;
+            permit_ticket_action(actor, t, TicketAction::SetFollowUp)?;
             if *due <= now {
                 return Err(DomainError::invalid("follow-up time", "must lie in the future"));
             }
@@ -190,18 +167,14 @@ pub fn apply(
         }
         Mutation::Resolve { ticket_id, summary } => {
             let t = ticket(state, *ticket_id)?;
-            require_worker(actor, t, "resolve this ticket")?;
-            check_transition(t.status, Status::Resolved, Via::Resolve)?;
+            permit_ticket_action(actor, t, TicketAction::Resolve)?;
             let summary = limits::required("resolution summary", summary, limits::NOTE_MAX)?;
             let first_contact = t.level == Level::First && !t.escalated && t.contacts <= 1;
             out.event(t.id, EventKind::Resolved { summary, level: t.level, first_contact });
         }
         Mutation::MarkCustomerInformed { ticket_id, channel, informed_at } => {
             let t = ticket(state, *ticket_id)?;
-            require_worker(actor, t, "record that the customer was informed")?;
-            if is_active(t.status) {
-                return Err(DomainError::invalid("status", "the customer is informed once the ticket is resolved"));
-            }
+            permit_ticket_action(actor, t, TicketAction::MarkCustomerInformed)?;
             if *informed_at > now {
                 return Err(DomainError::invalid("informed at", "lies in the future"));
             }
@@ -209,8 +182,7 @@ pub fn apply(
         }
         Mutation::Reopen { ticket_id, reason } => {
             let t = ticket(state, *ticket_id)?;
-            require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "reopen a ticket")?;
-            check_transition(t.status, Status::Open, Via::Reopen)?;
+            permit_ticket_action(actor, t, TicketAction::Reopen)?;
             let reason = limits::required("reason", reason, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::Reopened { reason });
             // A consult still open when the ticket was resolved is still awaited: the
@@ -273,8 +245,8 @@ pub fn apply(
         }
         Mutation::SaveKbArticle(draft) => save_kb_article(state, actor, draft, &mut out)?,
         Mutation::PublishKbArticle { article_id } => {
-            require_role(actor, &[Role::SecondLevel], "publish KB articles")?;
             let a = kb_article(state, *article_id)?;
+            permit_kb_action(actor, Some(a), KbAction::Publish)?;
             if a.state == ArticleState::Published {
                 return Ok(out.changes);
             }
@@ -293,8 +265,8 @@ pub fn apply(
             }
         }
         Mutation::ArchiveKbArticle { article_id } => {
-            require_role(actor, &[Role::SecondLevel], "archive KB articles")?;
             let a = kb_article(state, *article_id)?;
+            permit_kb_action(actor, Some(a), KbAction::Archive)?;
             if a.state != ArticleState::Archived {
                 let mut archived = a.clone();
                 archived.state = ArticleState::Archived;
@@ -304,6 +276,7 @@ pub fn apply(
         }
         Mutation::FlagKbArticleOutdated { article_id } => {
             let a = kb_article(state, *article_id)?;
+            permit_kb_action(actor, Some(a), KbAction::FlagOutdated)?;
             if !a.flagged_outdated {
                 let mut flagged = a.clone();
                 flagged.flagged_outdated = true;
@@ -450,7 +423,7 @@ fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Em
 }
 
 fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut Emitter) -> Result<(), DomainError> {
-    require_role(actor, &[Role::SecondLevel, Role::Expert], "write KB articles")?;
+    permit_kb_action(actor, state.kb_articles.get(&d.article_id), KbAction::Edit)?;
     let title = limits::required("title", &d.title, limits::KB_TITLE_MAX)?;
     let body = limits::optional("body", &d.body, limits::KB_BODY_MAX)?;
     let tags = limits::tags(&d.tags)?;
@@ -534,50 +507,4 @@ fn kb_article(state: &State, id: KbArticleId) -> Result<&KbArticle, DomainError>
 
 fn department(state: &State, id: DepartmentId) -> Result<(), DomainError> {
     if state.departments.contains(&id) { Ok(()) } else { Err(not_found("department", id)) }
-}
-
-/// Supervisors and admins may do every ticket action.
-fn is_lead(actor: &Actor) -> bool {
-    matches!(actor.role, Role::Supervisor | Role::Admin)
-}
-
-fn require_role(actor: &Actor, roles: &[Role], action: &'static str) -> Result<(), DomainError> {
-    if is_lead(actor) || roles.contains(&actor.role) {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden { role: actor.role, action })
-    }
-}
-
-/// Whether the actor works at the ticket's level: first level at level 1 (second level
-/// may help there), second level at level 2, the ticket's expert department at level 3.
-fn require_worker(actor: &Actor, t: &Ticket, action: &'static str) -> Result<(), DomainError> {
-    let allowed = is_lead(actor)
-        || match t.level {
-            Level::First => matches!(actor.role, Role::FirstLevel | Role::SecondLevel),
-            Level::Second => actor.role == Role::SecondLevel,
-            Level::Third => {
-                actor.role == Role::Expert && actor.department_id.is_some() && actor.department_id == t.department_id
-            }
-        };
-    if allowed { Ok(()) } else { Err(DomainError::Forbidden { role: actor.role, action }) }
-}
-
-fn require_active(t: &Ticket) -> Result<(), DomainError> {
-    if is_active(t.status) {
-        Ok(())
-    } else {
-        Err(DomainError::invalid("status", format!("{} is {}; reopen it first", t.reference, t.status)))
-    }
-}
-
-fn require_level(t: &Ticket, level: Level, action: &str) -> Result<(), DomainError> {
-    if t.level == level {
-        Ok(())
-    } else {
-        Err(DomainError::invalid(
-            "level",
-            format!("{} is at {}; only a ticket at {level} can {action}", t.reference, t.level),
-        ))
-    }
 }

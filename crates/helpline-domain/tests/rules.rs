@@ -12,6 +12,7 @@ mod rules {
 
     mod cases_customers;
     mod cases_kb;
+    mod cases_permissions;
     mod cases_tickets;
     mod determinism;
     mod properties;
