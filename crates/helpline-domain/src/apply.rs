@@ -245,8 +245,8 @@ pub fn apply(
         }
         Mutation::SaveKbArticle(draft) => save_kb_article(state, actor, draft, &mut out)?,
         Mutation::PublishKbArticle { article_id } => {
+            permit_kb_action(actor, state.kb_articles.get(article_id), KbAction::Publish)?;
             let a = kb_article(state, *article_id)?;
-            permit_kb_action(actor, Some(a), KbAction::Publish)?;
             if a.state == ArticleState::Published {
                 return Ok(out.changes);
             }
@@ -265,8 +265,8 @@ pub fn apply(
             }
         }
         Mutation::ArchiveKbArticle { article_id } => {
+            permit_kb_action(actor, state.kb_articles.get(article_id), KbAction::Archive)?;
             let a = kb_article(state, *article_id)?;
-            permit_kb_action(actor, Some(a), KbAction::Archive)?;
             if a.state != ArticleState::Archived {
                 let mut archived = a.clone();
                 archived.state = ArticleState::Archived;
@@ -275,8 +275,8 @@ pub fn apply(
             }
         }
         Mutation::FlagKbArticleOutdated { article_id } => {
+            permit_kb_action(actor, state.kb_articles.get(article_id), KbAction::FlagOutdated)?;
             let a = kb_article(state, *article_id)?;
-            permit_kb_action(actor, Some(a), KbAction::FlagOutdated)?;
             if !a.flagged_outdated {
                 let mut flagged = a.clone();
                 flagged.flagged_outdated = true;

@@ -13,6 +13,7 @@ pub use error::{Result, StoreError};
 pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, KbHit, TicketHit};
 pub use tables::device::Device;
 pub use tables::events::KbUsage;
+pub use tables::kb_articles::KbFilter;
 pub use tables::outbox::{OutboxCounts, OutboxEntry, OutboxStatus};
 pub use tables::tickets::Queue;
 
@@ -445,6 +446,23 @@ impl Store {
 
     pub fn get_kb_article(&self, id: KbArticleId) -> Result<Option<KbArticle>> {
         kb_articles::get_kb_article(&self.conn, id)
+    }
+
+    pub fn list_kb_page(&self, filter: &KbFilter, offset: u32, limit: u32) -> Result<(u64, Vec<KbArticle>)> {
+        kb_articles::list_kb_page(&self.conn, filter, offset, limit)
+    }
+
+    pub fn list_kb_tags(&self, limit: u32) -> Result<Vec<(String, u64)>> {
+        kb_articles::list_kb_tags(&self.conn, limit)
+    }
+
+    /// Tickets waiting for an expert's answer, the most urgent first.
+    pub fn list_waiting_for_expert(&self, limit: u32) -> Result<Vec<Ticket>> {
+        tickets::list_waiting_for_expert(&self.conn, limit)
+    }
+
+    pub fn get_outbox_entry(&self, seq: u64) -> Result<Option<OutboxEntry>> {
+        outbox::get_outbox_entry(&self.conn, seq)
     }
 
     pub fn get_kb_usage(&self, id: KbArticleId) -> Result<KbUsage> {

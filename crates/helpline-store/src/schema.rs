@@ -3,7 +3,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 /// The hub's time of each ticket's last change, which the cache window is measured on;
@@ -73,6 +73,15 @@ CREATE TABLE drafts (
     updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tickets_due ON tickets (resolution_due);
+"#;
+
+/// Browsing the KB by category; the experts' view of tickets waiting for a consult.
+const V4: &str = r#"
+ALTER TABLE kb_articles ADD COLUMN category_id BLOB;
+UPDATE kb_articles SET category_id = unhex(replace(json_extract(data, '$.category_id'), '-', ''))
+WHERE json_extract(data, '$.category_id') IS NOT NULL;
+CREATE INDEX kb_articles_category ON kb_articles (category_id, title);
+CREATE INDEX tickets_waiting_expert ON tickets (resolution_due) WHERE status = 'waiting_expert';
 "#;
 
 const V1: &str = r#"

@@ -736,3 +736,86 @@ fn each_due_follow_up_is_announced_once() {
     let l2 = d.l2.clone();
     assert!(d.store.take_due_follow_ups(l2.agent_id, t(200)).unwrap().is_empty(), "only the agent's own tickets");
 }
+
+#[test]
+fn the_kb_is_browsed_by_category_tag_and_state() {
+    let mut d = desk();
+    let vpn = save_article(&mut d, "VPN trennt", "Profil neu laden", &["VPN", "Netzwerk"], true);
+    let draft = save_article(&mut d, "Drucker offline", "Spooler", &["drucker"], false);
+    let printers = d.printers;
+    let l2 = d.l2.clone();
+    let printer_article = d.store.get_kb_article(draft).unwrap().unwrap();
+    d.record(
+        &l2,
+        Mutation::SaveKbArticle(KbArticleDraft {
+            article_id: draft,
+            base_revision: Some(printer_article.revision),
+            title: printer_article.title.clone(),
+            body: printer_article.body.clone(),
+            tags: vec!["drucker".into(), "netzwerk".into()],
+            category_id: Some(printers),
+            visibility: Visibility::Internal,
+            source_ticket: None,
+        }),
+    )
+    .unwrap();
+    let archived = save_article(&mut d, "Altes Fax", "Fax", &[], true);
+    d.record(&l2, Mutation::ArchiveKbArticle { article_id: archived }).unwrap();
+
+    let ids = |filter: helpline_store::KbFilter| -> (u64, Vec<KbArticleId>) {
+        let (total, page) = d.store.list_kb_page(&filter, 0, 10).unwrap();
+        (total, page.into_iter().map(|a| a.id).collect())
+    };
+    assert_eq!(ids(Default::default()), (3, vec![archived, draft, vpn]), "every state, by title");
+    let by_category = helpline_store::KbFilter { category: Some(printers), ..Default::default() };
+    assert_eq!(ids(by_category), (1, vec![draft]));
+    let by_tag = helpline_store::KbFilter { tag: Some("netzwerk".into()), ..Default::default() };
+    assert_eq!(ids(by_tag), (2, vec![draft, vpn]), "tags are stored lower case");
+    let published = helpline_store::KbFilter { states: vec![ArticleState::Published], ..Default::default() };
+    assert_eq!(ids(published), (1, vec![vpn]));
+    let (_, second_window) = d.store.list_kb_page(&Default::default(), 2, 10).unwrap();
+    assert_eq!(second_window.len(), 1);
+
+    let tags = d.store.list_kb_tags(10).unwrap();
+    assert_eq!(tags[0], ("netzwerk".to_owned(), 2), "the most used tag first: {tags:?}");
+    assert!(tags.contains(&("vpn".to_owned(), 1)));
+}
+
+#[test]
+fn experts_see_tickets_waiting_for_them_and_their_department_queue() {
+    let mut d = desk();
+    let (asked, _) = d.call("Drucker meldet 0x51", "", 300);
+    let (handed, _) = d.call("Server antwortet nicht", "", 200);
+    let (_other, _) = d.call("Passwort vergessen", "", 100);
+    let (l1, l2, it) = (d.l1.clone(), d.l2.clone(), d.it);
+    for t in [asked, handed] {
+        d.record(
+            &l1,
+            Mutation::Escalate {
+                ticket_id: t,
+                reason: "unklar".into(),
+                steps_tried: "Neustart".into(),
+                handover_summary: "geht nicht".into(),
+            },
+        )
+        .unwrap();
+    }
+    d.record(
+        &l2,
+        Mutation::RequestConsult {
+            ticket_id: asked,
+            consult_id: ConsultId::new_v7(),
+            department_id: it,
+            question: "Bekannter Fehler?".into(),
+        },
+    )
+    .unwrap();
+    d.record(&l2, Mutation::HandOverToExpert { ticket_id: handed, department_id: it, note: String::new() }).unwrap();
+
+    let waiting: Vec<TicketId> = d.store.list_waiting_for_expert(10).unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(waiting, vec![asked]);
+    let (n, department) = d.store.list_queue_page(helpline_store::Queue::Department(it), 0, 10).unwrap();
+    assert_eq!((n, department.iter().map(|t| t.id).collect::<Vec<_>>()), (1, vec![handed]));
+    let (n, _) = d.store.list_queue_page(helpline_store::Queue::Department(DepartmentId::new_v7()), 0, 10).unwrap();
+    assert_eq!(n, 0, "another department's queue is empty");
+}

@@ -1,5 +1,5 @@
 use crate::error::Result;
-use helpline_domain::{KbArticle, KbArticleId};
+use helpline_domain::{ArticleState, CategoryId, KbArticle, KbArticleId};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub fn get_kb_article(conn: &Connection, id: KbArticleId) -> Result<Option<KbArticle>> {
@@ -12,9 +12,11 @@ pub fn get_kb_article(conn: &Connection, id: KbArticleId) -> Result<Option<KbArt
 
 pub fn upsert_kb_article(conn: &Connection, a: &KbArticle) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO kb_articles (id, title, body, tags, state, updated_at, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO kb_articles (id, title, body, tags, state, updated_at, data, category_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, body = excluded.body, tags = excluded.tags,
-            state = excluded.state, updated_at = excluded.updated_at, data = excluded.data",
+            state = excluded.state, updated_at = excluded.updated_at, data = excluded.data,
+            category_id = excluded.category_id",
     )?
     .execute(params![
         a.id.0,
@@ -23,7 +25,8 @@ pub fn upsert_kb_article(conn: &Connection, a: &KbArticle) -> Result<()> {
         a.tags.join(" "),
         a.state.as_str(),
         a.updated_at.as_millis(),
-        serde_json::to_string(a)?
+        serde_json::to_string(a)?,
+        a.category_id.map(|c| c.0)
     ])?;
     Ok(())
 }
@@ -31,4 +34,55 @@ pub fn upsert_kb_article(conn: &Connection, a: &KbArticle) -> Result<()> {
 pub fn delete_kb_article(conn: &Connection, id: KbArticleId) -> Result<()> {
     conn.prepare_cached("DELETE FROM kb_articles WHERE id = ?1")?.execute([id.0])?;
     Ok(())
+}
+
+/// Which articles a KB list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KbFilter {
+    pub category: Option<CategoryId>,
+    /// A tag as stored (lower case).
+    pub tag: Option<String>,
+    /// The states shown; empty shows every state.
+    pub states: Vec<ArticleState>,
+}
+
+impl KbFilter {
+    /// Whether `a` passes the filter (for search hits, which come ranked from FTS).
+    pub fn admits(&self, a: &KbArticle) -> bool {
+        self.category.is_none_or(|c| a.category_id == Some(c))
+            && self.tag.as_ref().is_none_or(|t| a.tags.contains(t))
+            && (self.states.is_empty() || self.states.contains(&a.state))
+    }
+}
+
+/// One window of the articles passing `filter`, by title, and how many pass.
+pub fn list_kb_page(conn: &Connection, filter: &KbFilter, offset: u32, limit: u32) -> Result<(u64, Vec<KbArticle>)> {
+    let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+    let states_json = serde_json::to_string(&states)?;
+    let clause = "(?1 IS NULL OR category_id = ?1)
+         AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(kb_articles.data, '$.tags') WHERE value = ?2))
+         AND (?3 = '[]' OR state IN (SELECT value FROM json_each(?3)))";
+    let category = filter.category.map(|c| c.0);
+    let total: u64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM kb_articles WHERE {clause}"))?
+        .query_row(params![category, filter.tag, states_json], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT data FROM kb_articles WHERE {clause} ORDER BY title COLLATE NOCASE, rowid LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = stmt.query_map(params![category, filter.tag, states_json, limit, offset], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for data in rows {
+        out.push(serde_json::from_str(&data?)?);
+    }
+    Ok((total, out))
+}
+
+/// Every tag with the number of articles carrying it, the most used first.
+pub fn list_kb_tags(conn: &Connection, limit: u32) -> Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.value, count(*) AS n FROM kb_articles, json_each(kb_articles.data, '$.tags') AS t
+         GROUP BY t.value ORDER BY n DESC, t.value LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -148,6 +148,12 @@ pub fn list_rejected(conn: &Connection) -> Result<Vec<OutboxEntry>> {
     list(conn, &format!("SELECT {COLUMNS} FROM outbox WHERE status = 'rejected' ORDER BY seq DESC"))
 }
 
+pub fn get_outbox_entry(conn: &Connection, seq: u64) -> Result<Option<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE seq = ?1"))?;
+    let rows = stmt.query_map([seq], read_entry)?;
+    Ok(collect_entries(rows)?.pop())
+}
+
 pub fn count_pending(conn: &Connection) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))?)
 }

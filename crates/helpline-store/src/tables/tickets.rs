@@ -184,6 +184,8 @@ pub enum Queue {
     Escalated,
     /// Every cached ticket, resolved ones included.
     All,
+    /// Active tickets handed over to an expert department (level 3).
+    Department(DepartmentId),
 }
 
 /// One window of a queue (for a virtualised list) and the queue's length.
@@ -195,6 +197,9 @@ pub fn list_queue_page(conn: &Connection, queue: Queue, offset: u32, limit: u32)
         }
         Queue::Escalated => (format!("level = 2 AND {ACTIVE} AND ?1 IS NULL"), "tickets_level_queue", None),
         Queue::All => ("?1 IS NULL".to_string(), "tickets_due", None),
+        Queue::Department(d) => {
+            (format!("department_id = ?1 AND level = 3 AND {ACTIVE}"), "tickets_department_queue", Some(d.0))
+        }
     };
     let total: u64 = conn
         .prepare_cached(&format!("SELECT count(*) FROM tickets INDEXED BY {index} WHERE {filter}"))?
@@ -212,4 +217,15 @@ pub fn list_follow_ups_due(conn: &Connection, agent: AgentId, after: i64, until:
          AND json_extract(data, '$.follow_up_at') > ?2 AND json_extract(data, '$.follow_up_at') <= ?3"
     );
     list(conn, &sql, params![agent.0, after, until], 4)
+}
+
+/// Tickets waiting for an expert's answer, the most urgent first.
+pub fn list_waiting_for_expert(conn: &Connection, limit: u32) -> Result<Vec<Ticket>> {
+    list(
+        conn,
+        "SELECT data FROM tickets INDEXED BY tickets_waiting_expert WHERE status = 'waiting_expert'
+         ORDER BY resolution_due LIMIT ?1",
+        params![limit],
+        limit,
+    )
 }
