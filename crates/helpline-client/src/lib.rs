@@ -6,8 +6,10 @@ pub mod clock;
 pub mod demo;
 mod error;
 pub mod hub_api;
+pub mod kb;
 pub mod sync;
 pub mod views;
+pub mod work;
 
 pub use clock::{Clock, SkewedClock, SystemClock};
 pub use error::{ClientError, Result};
@@ -137,7 +139,7 @@ impl<H: HubApi> Desktop<H> {
         self.agent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn actor(&self) -> Result<Actor> {
+    pub(crate) fn actor(&self) -> Result<Actor> {
         let agent = self.signed_in_agent().ok_or(ClientError::NotSignedIn)?;
         Ok(Actor { agent_id: agent.id, role: agent.role, department_id: agent.department_id })
     }

@@ -6,7 +6,8 @@
 use crate::{ClientError, ContactInput, Desktop, HubApi, Result};
 use helpline_domain::{
     AgentId, CategoryId, Channel, CustomerId, CustomerPatch, DepartmentId, Direction, DomainError, EventKind,
-    KbArticleId, Mutation, Priority, Role, Status, Ticket, TicketEvent, TicketId, Timestamp, limits, normalise_phone,
+    KbArticleId, Mutation, Priority, Role, Status, Ticket, TicketAction, TicketEvent, TicketId, Timestamp, limits,
+    normalise_phone,
 };
 use helpline_store::{HIGHLIGHT_END, HIGHLIGHT_START, Queue};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,8 @@ pub struct AgentView {
     pub name: String,
     pub login: String,
     pub role: Role,
+    /// An expert's department.
+    pub department: Option<Named>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -58,6 +61,8 @@ pub struct TicketRow {
     pub priority: Priority,
     pub level: u8,
     pub customer_name: Option<String>,
+    /// Who holds the ticket (by name).
+    pub assignee: Option<String>,
     /// Milliseconds since the epoch: a plain, exact JS number (below 2^53).
     #[specta(type = Option<i32>)]
     pub resolution_due: Option<i64>,
@@ -75,6 +80,8 @@ pub enum QueueName {
     Team,
     Escalated,
     All,
+    /// An expert's department: tickets handed over to level 3.
+    Department,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -119,15 +126,6 @@ pub struct KbSuggestion {
     pub id: String,
     pub title: String,
     pub snippet: Vec<Segment>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct KbArticleView {
-    pub id: String,
-    pub title: String,
-    /// Markdown rendered and sanitised here: the webview gets only clean HTML.
-    pub body_html: String,
-    pub tags: Vec<String>,
 }
 
 /// The call form as the agent filled it in.
@@ -216,6 +214,37 @@ pub struct TicketView {
     /// Statuses a plain status change may go to from here.
     pub next_statuses: Vec<Status>,
     pub events: Vec<EventView>,
+    /// What the signed-in agent may do to this ticket now (the hub checks the same).
+    pub actions: Vec<TicketAction>,
+    pub assigned_to_me: bool,
+    /// The department holding the ticket at level 3.
+    pub department: Option<String>,
+    /// The latest escalation: what second level reads first.
+    pub escalation: Option<Escalation>,
+    pub consults: Vec<ConsultView>,
+    /// Milliseconds since the epoch.
+    #[specta(type = Option<i32>)]
+    pub customer_informed_at: Option<i64>,
+    /// The latest resolution summary.
+    pub resolution: Option<String>,
+    /// KB articles published from this ticket.
+    pub published_articles: Vec<Named>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ConsultView {
+    pub id: String,
+    pub department: String,
+    pub question: String,
+    pub requested_by: String,
+    #[specta(type = i32)]
+    pub requested_at: i64,
+    pub answer: Option<String>,
+    pub answered_by: Option<String>,
+    #[specta(type = Option<i32>)]
+    pub answered_at: Option<i64>,
+    /// Whether the signed-in agent may answer it.
+    pub can_answer: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -274,11 +303,11 @@ pub(crate) fn millis(t: Timestamp) -> i64 {
     t.as_millis()
 }
 
-fn parse_id(field: &'static str, text: &str) -> Result<uuid::Uuid> {
+pub(crate) fn parse_id(field: &'static str, text: &str) -> Result<uuid::Uuid> {
     text.parse().map_err(|_| invalid(field, format!("{text:?} is not an id")))
 }
 
-fn invalid(field: &'static str, problem: impl Into<String>) -> ClientError {
+pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> ClientError {
     ClientError::Store(DomainError::Invalid { field, problem: problem.into() }.into())
 }
 
@@ -319,11 +348,18 @@ fn without_markdown_marks(snippet: &str) -> String {
     out.trim().to_owned()
 }
 
-/// Markdown to HTML that cannot run script or load anything remote.
+/// Markdown to HTML that cannot run script or load anything remote: no script, no
+/// event handlers, no `javascript:` links, and no images (an image would be fetched
+/// from wherever it points). Links keep only http(s) and mailto targets.
 pub fn render_markdown(markdown: &str) -> String {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
-    ammonia::Builder::default().url_schemes(HashSet::from(["https", "http", "mailto"])).clean(&html).to_string()
+    let options = pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(markdown, options));
+    ammonia::Builder::default()
+        .url_schemes(HashSet::from(["https", "http", "mailto"]))
+        .rm_tags(["img"])
+        .clean(&html)
+        .to_string()
 }
 
 /// Statuses a plain status change may reach from `from`.
@@ -337,7 +373,16 @@ fn next_statuses(from: Status) -> Vec<Status> {
 
 impl<H: HubApi> Desktop<H> {
     pub fn agent_view(&self) -> Option<AgentView> {
-        self.signed_in_agent().map(|a| AgentView { id: a.id.to_string(), name: a.name, login: a.login, role: a.role })
+        let a = self.signed_in_agent()?;
+        let department = a.department_id.map(|d| {
+            let name = self
+                .with_store(|s| Ok(s.list_departments()?))
+                .ok()
+                .and_then(|all| all.into_iter().find(|(id, _)| *id == d).map(|(_, n)| n))
+                .unwrap_or_else(|| d.to_string());
+            Named { id: d.to_string(), name }
+        });
+        Some(AgentView { id: a.id.to_string(), name: a.name, login: a.login, role: a.role, department })
     }
 
     pub fn reference_data(&self) -> Result<ReferenceData> {
@@ -356,13 +401,13 @@ impl<H: HubApi> Desktop<H> {
         self.with_store(|s| Ok(s.peek_next_reference()?.map(|r| r.to_string())))
     }
 
-    fn ticket_row(&self, t: &Ticket, names: &mut BTreeMap<CustomerId, Option<String>>) -> Result<TicketRow> {
+    fn ticket_row(&self, t: &Ticket, names: &mut RowNames) -> Result<TicketRow> {
         let customer_name = match t.customer_id {
-            Some(id) => match names.get(&id) {
+            Some(id) => match names.customers.get(&id) {
                 Some(name) => name.clone(),
                 None => {
                     let name = self.with_store(|s| Ok(s.get_customer(id)?))?.map(|c| c.name);
-                    names.insert(id, name.clone());
+                    names.customers.insert(id, name.clone());
                     name
                 }
             },
@@ -376,14 +421,16 @@ impl<H: HubApi> Desktop<H> {
             priority: t.priority,
             level: t.level.number(),
             customer_name,
+            assignee: t.assignee.map(|a| names.agents.get(&a).cloned().unwrap_or_else(|| a.to_string())),
             resolution_due: t.resolution_due.map(millis),
             created_at: millis(t.created_at),
             updated_at: millis(t.updated_at),
         })
     }
 
-    fn ticket_rows(&self, tickets: &[Ticket]) -> Result<Vec<TicketRow>> {
-        let mut names = BTreeMap::new();
+    pub(crate) fn ticket_rows(&self, tickets: &[Ticket]) -> Result<Vec<TicketRow>> {
+        let agents = self.with_store(|s| Ok(s.list_agents()?))?.into_iter().map(|a| (a.id, a.name)).collect();
+        let mut names = RowNames { customers: BTreeMap::new(), agents };
         tickets.iter().map(|t| self.ticket_row(t, &mut names)).collect()
     }
 
@@ -470,19 +517,6 @@ impl<H: HubApi> Desktop<H> {
             .collect())
     }
 
-    pub fn kb_article_view(&self, id: &str) -> Result<KbArticleView> {
-        let id = KbArticleId(parse_id("article", id)?);
-        let article = self
-            .with_store(|s| Ok(s.get_kb_article(id)?))?
-            .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "article", id: id.to_string() }.into()))?;
-        Ok(KbArticleView {
-            id: article.id.to_string(),
-            title: article.title,
-            body_html: render_markdown(&article.body),
-            tags: article.tags,
-        })
-    }
-
     /// Saves a call form: the ticket with its contact, the KB articles it showed and used,
     /// and how it ended. Everything is checked before anything is written, so a form
     /// that fails validation leaves no half-made ticket behind.
@@ -531,6 +565,12 @@ impl<H: HubApi> Desktop<H> {
             QueueName::Team => Queue::Team,
             QueueName::Escalated => Queue::Escalated,
             QueueName::All => Queue::All,
+            QueueName::Department => Queue::Department(
+                self.signed_in_agent()
+                    .ok_or(ClientError::NotSignedIn)?
+                    .department_id
+                    .ok_or_else(|| invalid("queue", "only an expert with a department has a department queue"))?,
+            ),
         };
         let (total, tickets) =
             self.with_store(|s| Ok(s.list_queue_page(queue, offset, limit.min(QUEUE_PAGE_MAX))?))?;
@@ -580,6 +620,14 @@ impl<H: HubApi> Desktop<H> {
                     articles.insert(*article_id, a.title);
                 }
             }
+            for e in &events {
+                if let EventKind::KbArticlePublishedFromTicket { article_id } = &e.kind
+                    && !articles.contains_key(article_id)
+                    && let Some(a) = s.get_kb_article(*article_id)?
+                {
+                    articles.insert(*article_id, a.title);
+                }
+            }
             let departments = s.list_departments()?.into_iter().collect();
             Ok((events, pending, agents, categories, Names { departments, articles }))
         })?;
@@ -588,9 +636,57 @@ impl<H: HubApi> Desktop<H> {
             None => None,
         };
         let agent_name = |id: &AgentId| agents.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let actor = self.actor().ok();
+        let department_name = |d: &DepartmentId| names.departments.get(d).cloned().unwrap_or_else(|| d.to_string());
+        let escalation = events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::Escalated { reason, steps_tried, handover_summary } => Some(Escalation {
+                reason: reason.clone(),
+                steps_tried: steps_tried.clone(),
+                handover_summary: handover_summary.clone(),
+            }),
+            _ => None,
+        });
+        let resolution = events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::Resolved { summary, .. } => Some(summary.clone()),
+            _ => None,
+        });
+        let published_articles = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::KbArticlePublishedFromTicket { article_id } => Some(Named {
+                    id: article_id.to_string(),
+                    name: names.articles.get(article_id).cloned().unwrap_or_else(|| article_id.to_string()),
+                }),
+                _ => None,
+            })
+            .collect();
+        let consults = ticket
+            .consults
+            .iter()
+            .map(|c| ConsultView {
+                id: c.id.to_string(),
+                department: department_name(&c.department_id),
+                question: c.question.clone(),
+                requested_by: agent_name(&c.requested_by),
+                requested_at: millis(c.requested_at),
+                answer: c.answer.clone(),
+                answered_by: c.answered_by.as_ref().map(agent_name),
+                answered_at: c.answered_at.map(millis),
+                can_answer: c.answer.is_none()
+                    && actor.as_ref().is_some_and(|a| helpline_domain::may_answer_consult(a, c.department_id)),
+            })
+            .collect();
         let events =
             events.iter().map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names)).collect();
         Ok(TicketView {
+            actions: actor.as_ref().map(|a| helpline_domain::ticket_actions(a, &ticket)).unwrap_or_default(),
+            assigned_to_me: actor.as_ref().is_some_and(|a| ticket.assignee == Some(a.agent_id)),
+            department: ticket.department_id.as_ref().map(department_name),
+            escalation,
+            consults,
+            customer_informed_at: ticket.customer_informed_at.map(millis),
+            resolution,
+            published_articles,
             row: self.ticket_rows(std::slice::from_ref(&ticket))?.remove(0),
             description: ticket.description.clone(),
             channel: ticket.channel,
@@ -713,6 +809,12 @@ fn check_outcome(outcome: &Outcome) -> Result<()> {
     .map_err(ClientError::from_domain)
 }
 
+/// Names a page of ticket rows shows, each looked up once.
+pub(crate) struct RowNames {
+    customers: BTreeMap<CustomerId, Option<String>>,
+    agents: BTreeMap<AgentId, String>,
+}
+
 /// What the timeline names by name rather than by id.
 struct Names {
     departments: BTreeMap<DepartmentId, String>,
@@ -753,6 +855,9 @@ fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> S
             vec![d("department", department(department_id)), d("question", question.clone())]
         }
         EventKind::ConsultAnswered { answer, .. } => vec![d("answer", answer.clone())],
+        EventKind::KbArticlePublishedFromTicket { article_id } => {
+            vec![d("article", names.articles.get(article_id).cloned().unwrap_or_else(|| article_id.to_string()))]
+        }
         EventKind::StatusChanged { from, to } => vec![d("from", from.to_string()), d("to", to.to_string())],
         other => other_details(other),
     };
@@ -819,6 +924,16 @@ mod tests {
         assert!(html.contains("<strong>bold</strong>"));
         assert!(!html.contains("script"));
         assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn markdown_loads_nothing_remote() {
+        let html = render_markdown(
+            "![tracker](https://example.com/pixel.png)\n\n<img src=x onerror=alert(1)>\n\n<iframe src=https://example.com></iframe>",
+        );
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("iframe"), "{html}");
+        assert!(!html.contains("onerror"), "{html}");
     }
 
     #[test]

@@ -6,10 +6,10 @@ use crate::error::DomainError;
 use crate::event::{EventKind, TicketEvent};
 use crate::ids::*;
 use crate::lifecycle::{Via, check_transition};
-use crate::permissions::*;
 use crate::limits;
 use crate::model::*;
 use crate::mutation::*;
+use crate::permissions::*;
 use crate::state::{Change, State};
 use crate::time::Timestamp;
 

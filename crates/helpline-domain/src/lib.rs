@@ -24,7 +24,9 @@ pub use ids::*;
 pub use lifecycle::{Via, check_transition, is_active};
 pub use model::*;
 pub use mutation::{CustomerPatch, KbArticleDraft, Mutation, NewContact, Touches};
-pub use permissions::{KbAction, TicketAction, kb_actions, permit_kb_action, permit_ticket_action, ticket_actions};
+pub use permissions::{
+    KbAction, TicketAction, kb_actions, may_answer_consult, permit_kb_action, permit_ticket_action, ticket_actions,
+};
 pub use phone::{DEFAULT_REGION, PhoneNumber, normalise_phone};
 pub use reference::{DeviceCode, Reference};
 pub use sla::{BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours};

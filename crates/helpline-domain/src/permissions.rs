@@ -104,6 +104,11 @@ pub(crate) fn require_consultant(actor: &Actor, department: crate::DepartmentId)
     }
 }
 
+/// Whether `actor` may answer a consult sent to `department`.
+pub fn may_answer_consult(actor: &Actor, department: crate::DepartmentId) -> bool {
+    require_consultant(actor, department).is_ok()
+}
+
 /// Checks that `actor` may take `action` on `t` as it is now. `apply` runs the same
 /// check before it looks at the mutation's input.
 pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> Result<(), DomainError> {
@@ -218,7 +223,10 @@ pub fn permit_kb_action(actor: &Actor, article: Option<&KbArticle>, action: KbAc
         KbAction::Edit => {
             require_role(actor, &[Role::SecondLevel, Role::Expert], "write KB articles")?;
             if actor.role == Role::Expert && article.is_some_and(|a| a.state != ArticleState::Draft) {
-                return Err(DomainError::Forbidden { role: actor.role, action: "edit a published or archived article" });
+                return Err(DomainError::Forbidden {
+                    role: actor.role,
+                    action: "edit a published or archived article",
+                });
             }
             Ok(())
         }

@@ -14,6 +14,7 @@ crate::both_backends!(
     wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothing,
     expired_and_revoked_tokens_are_refused,
     a_call_form_that_fails_validation_writes_nothing,
+    first_level_is_refused_every_second_level_action_by_the_hub,
 );
 
 async fn expect_error(response: reqwest::Response, status: StatusCode, kind: &str) -> Result<String> {
@@ -288,5 +289,62 @@ async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> R
     let ticket = anna.ticket_view(&logged.ticket_id)?;
     ensure!(ticket.row.level == 2, "escalated: {ticket:?}");
     ensure!(ticket.events.iter().any(|e| e.kind == "escalated" && !e.pending), "the hub confirmed the escalation");
+    Ok(())
+}
+
+/// The window hides second-level actions from first level; the hub refuses them anyway,
+/// whatever a desktop sends.
+async fn first_level_is_refused_every_second_level_action_by_the_hub(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (http, url) = (reqwest::Client::new(), hub.url.clone());
+    let anna_desk = hub.desktop("anna", FaultPlan::none()).await?;
+    let (ticket, _) = anna_desk.log_contact(call("Etikettendrucker"))?;
+    anna_desk.escalate(ticket, "r", "s", "h")?;
+    anna_desk.sync_once().await?;
+    let hidden = anna_desk.ticket_view(&ticket.to_string())?.actions;
+    for action in [
+        helpline_domain::TicketAction::Claim,
+        helpline_domain::TicketAction::RequestConsult,
+        helpline_domain::TicketAction::HandBack,
+        helpline_domain::TicketAction::HandOverToExpert,
+        helpline_domain::TicketAction::Resolve,
+    ] {
+        ensure!(!hidden.contains(&action), "{action:?} is offered to first level: {hidden:?}");
+    }
+
+    let ben_client = ClientId::new_v7();
+    let ben = login(&http, &url, "ben", ben_client).await?;
+    let before = head(&http, &url, &ben).await?;
+    let department_id = hub.network_department;
+    let mutations = vec![
+        Mutation::Claim { ticket_id: ticket },
+        Mutation::RequestConsult {
+            ticket_id: ticket,
+            consult_id: helpline_domain::ConsultId::new_v7(),
+            department_id,
+            question: "Frage".into(),
+        },
+        Mutation::HandOverToExpert { ticket_id: ticket, department_id, note: String::new() },
+        Mutation::HandBack { ticket_id: ticket, instructions: "x".into() },
+        Mutation::Resolve { ticket_id: ticket, summary: "erledigt".into() },
+    ];
+    let n = mutations.len();
+    let body = PushRequest {
+        client_id: ben_client,
+        mutations: mutations.into_iter().enumerate().map(|(i, m)| envelope(ben_client, i as u64 + 1, m)).collect(),
+    };
+    let answer: helpline_protocol::PushResponse =
+        http.post(format!("{url}/v1/push")).bearer_auth(&ben).json(&body).send().await?.json().await?;
+    ensure!(answer.results.len() == n, "{answer:?}");
+    for r in &answer.results {
+        ensure!(
+            matches!(&r.outcome, Outcome::Rejected { kind: helpline_domain::ErrorKind::Forbidden, .. }),
+            "seq {}: {:?}",
+            r.seq,
+            r.outcome
+        );
+    }
+    ensure!(head(&http, &url, &ben).await? == before, "nothing was written");
+    hub.stop().await;
     Ok(())
 }

@@ -7,3 +7,4 @@ mod common;
 mod convergence;
 mod processes;
 mod scenarios;
+mod second_level;

@@ -1,0 +1,400 @@
+//! The knowledge base as the window shows it: browse and search, read (Markdown
+//! rendered and sanitised here), write with the revision an edit starts from, merge a
+//! stale edit instead of overwriting, publish and archive by role, and turn a resolved
+//! ticket into a draft in one step.
+
+use crate::views::{Named, Segment, invalid, millis, parse_id, render_markdown, snippet_segments};
+use crate::work::{Delivery, VERDICT_PATIENCE};
+use crate::{ClientError, Desktop, HubApi, Result};
+use helpline_domain::{
+    ArticleState, CategoryId, DomainError, EventKind, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Role,
+    TicketId, Visibility, kb_actions,
+};
+use helpline_store::{KbFilter, OutboxStatus};
+use serde::{Deserialize, Serialize};
+
+/// Search hits considered for one KB list (then filtered by category, tag and state).
+const SEARCH_LIMIT: u32 = 50;
+const PAGE_MAX: u32 = 200;
+const TAGS_SHOWN: u32 = 100;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbUsageView {
+    /// Tickets it was suggested on (once per ticket).
+    pub suggested: u32,
+    /// Tickets where an agent said "this solved it".
+    pub used: u32,
+    /// Of those, tickets that are resolved.
+    pub resolved_with: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbListItem {
+    pub id: String,
+    pub title: String,
+    pub state: ArticleState,
+    pub visibility: Visibility,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub flagged_outdated: bool,
+    /// Where the search matched (empty when browsing).
+    pub snippet: Vec<Segment>,
+    pub usage: KbUsageView,
+    #[specta(type = i32)]
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbPage {
+    pub total: u32,
+    pub offset: u32,
+    pub items: Vec<KbListItem>,
+}
+
+/// What the KB list shows: typed words (instant search) and filters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbQuery {
+    pub text: String,
+    pub category_id: Option<String>,
+    pub tag: Option<String>,
+    /// `None`: drafts and published articles (first level: published only).
+    pub state: Option<ArticleState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbArticleView {
+    pub id: String,
+    pub title: String,
+    /// Markdown rendered and sanitised here: the webview gets only clean HTML.
+    pub body_html: String,
+    /// The Markdown, for editing.
+    pub body: String,
+    pub tags: Vec<String>,
+    pub category_id: Option<String>,
+    pub category: Option<String>,
+    pub visibility: Visibility,
+    pub state: ArticleState,
+    pub revision: u32,
+    pub flagged_outdated: bool,
+    pub author: String,
+    #[specta(type = i32)]
+    pub updated_at: i64,
+    /// The ticket the article was written from: (id, reference).
+    pub source_ticket: Option<Named>,
+    pub usage: KbUsageView,
+    /// What the signed-in agent may do to it (the hub checks the same).
+    pub actions: Vec<KbAction>,
+}
+
+/// An article as the editor holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbEdit {
+    /// `None` for a new article.
+    pub article_id: Option<String>,
+    /// The revision the edit starts from (`None` for a new article).
+    pub base_revision: Option<u32>,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub category_id: Option<String>,
+    pub visibility: Visibility,
+    pub source_ticket: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(specta::Type)]
+pub enum KbSaveResult {
+    /// Saved; `delivery` says whether the hub has confirmed it yet.
+    Saved { article_id: String, delivery: Delivery, published: bool },
+    /// Someone saved a newer revision first: nothing was overwritten. The editor shows
+    /// both versions for the author to merge, then saves on top of `theirs`.
+    Conflict { mine: KbEdit, theirs: KbArticleView },
+}
+
+/// An edit the hub refused because the article had moved on, kept until the author
+/// saves it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbConflict {
+    pub mine: KbEdit,
+    pub theirs: KbArticleView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct TagCount {
+    pub tag: String,
+    pub articles: u32,
+}
+
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn not_found(id: KbArticleId) -> ClientError {
+    ClientError::Store(DomainError::NotFound { what: "article", id: id.to_string() }.into())
+}
+
+fn edit_of(draft: &KbArticleDraft) -> KbEdit {
+    KbEdit {
+        article_id: Some(draft.article_id.to_string()),
+        base_revision: draft.base_revision,
+        title: draft.title.clone(),
+        body: draft.body.clone(),
+        tags: draft.tags.clone(),
+        category_id: draft.category_id.map(|c| c.to_string()),
+        visibility: draft.visibility,
+        source_ticket: draft.source_ticket.map(|t| t.to_string()),
+    }
+}
+
+impl<H: HubApi> Desktop<H> {
+    fn category_names(&self) -> Result<std::collections::BTreeMap<CategoryId, String>> {
+        self.with_store(|s| Ok(s.list_categories()?.into_iter().collect()))
+    }
+
+    fn kb_usage(&self, id: KbArticleId) -> Result<KbUsageView> {
+        let u = self.with_store(|s| Ok(s.get_kb_usage(id)?))?;
+        Ok(KbUsageView { suggested: count(u.suggested), used: count(u.used), resolved_with: count(u.resolved_with) })
+    }
+
+    /// One window of the KB list: ranked search hits when words are typed, else every
+    /// article passing the filters by title. First level sees published articles only.
+    pub fn kb_page(&self, query: &KbQuery, offset: u32, limit: u32) -> Result<KbPage> {
+        let role = self.actor()?.role;
+        let states = match (role, query.state) {
+            (Role::FirstLevel, _) => vec![ArticleState::Published],
+            (_, Some(state)) => vec![state],
+            (_, None) => vec![ArticleState::Draft, ArticleState::Published],
+        };
+        let filter = KbFilter {
+            category: query.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?,
+            tag: query.tag.as_ref().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
+            states,
+        };
+        let limit = limit.min(PAGE_MAX);
+        let (total, found) = if query.text.trim().is_empty() {
+            let (total, articles) = self.with_store(|s| Ok(s.list_kb_page(&filter, offset, limit)?))?;
+            (total, articles.into_iter().map(|a| (a, Vec::new())).collect::<Vec<_>>())
+        } else {
+            let hits = self.search_kb(&query.text, SEARCH_LIMIT)?;
+            let mut passing = Vec::new();
+            for h in hits {
+                if let Some(a) = self.with_store(|s| Ok(s.get_kb_article(h.id)?))?
+                    && filter.admits(&a)
+                {
+                    passing.push((a, snippet_segments(&h.snippet)));
+                }
+            }
+            let total = passing.len() as u64;
+            (total, passing.into_iter().skip(offset as usize).take(limit as usize).collect())
+        };
+        let categories = self.category_names()?;
+        let items = found
+            .into_iter()
+            .map(|(a, snippet)| {
+                Ok(KbListItem {
+                    id: a.id.to_string(),
+                    usage: self.kb_usage(a.id)?,
+                    category: a.category_id.and_then(|c| categories.get(&c).cloned()),
+                    title: a.title,
+                    state: a.state,
+                    visibility: a.visibility,
+                    tags: a.tags,
+                    flagged_outdated: a.flagged_outdated,
+                    snippet,
+                    updated_at: millis(a.updated_at),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(KbPage { total: count(total), offset, items })
+    }
+
+    pub fn kb_tags(&self) -> Result<Vec<TagCount>> {
+        Ok(self
+            .with_store(|s| Ok(s.list_kb_tags(TAGS_SHOWN)?))?
+            .into_iter()
+            .map(|(tag, n)| TagCount { tag, articles: count(n) })
+            .collect())
+    }
+
+    fn article_view(&self, article: KbArticle) -> Result<KbArticleView> {
+        let actions = self.actor().map(|a| kb_actions(&a, &article)).unwrap_or_default();
+        let (author, category, source_ticket) = self.with_store(|s| {
+            let author = s.get_agent(article.author)?.map_or_else(|| article.author.to_string(), |a| a.name);
+            let category = match article.category_id {
+                Some(c) => s.list_categories()?.into_iter().find(|(id, _)| *id == c).map(|(_, n)| n),
+                None => None,
+            };
+            let source = match article.source_ticket {
+                Some(t) => s.get_ticket(t)?.map(|t| Named { id: t.id.to_string(), name: t.reference.to_string() }),
+                None => None,
+            };
+            Ok((author, category, source))
+        })?;
+        Ok(KbArticleView {
+            id: article.id.to_string(),
+            usage: self.kb_usage(article.id)?,
+            body_html: render_markdown(&article.body),
+            body: article.body,
+            title: article.title,
+            tags: article.tags,
+            category_id: article.category_id.map(|c| c.to_string()),
+            category,
+            visibility: article.visibility,
+            state: article.state,
+            revision: article.revision,
+            flagged_outdated: article.flagged_outdated,
+            author,
+            updated_at: millis(article.updated_at),
+            source_ticket,
+            actions,
+        })
+    }
+
+    pub fn kb_article_view(&self, id: &str) -> Result<KbArticleView> {
+        let id = KbArticleId(parse_id("article", id)?);
+        let article = self.with_store(|s| Ok(s.get_kb_article(id)?))?.ok_or_else(|| not_found(id))?;
+        self.article_view(article)
+    }
+
+    fn draft_of(&self, edit: &KbEdit) -> Result<KbArticleDraft> {
+        let article_id = match &edit.article_id {
+            Some(id) => KbArticleId(parse_id("article", id)?),
+            None => KbArticleId::new_v7(),
+        };
+        if edit.article_id.is_some() != edit.base_revision.is_some() {
+            return Err(invalid("base_revision", "an edit names the revision it starts from; a new article none"));
+        }
+        Ok(KbArticleDraft {
+            article_id,
+            base_revision: edit.base_revision,
+            title: edit.title.trim().to_owned(),
+            body: edit.body.clone(),
+            tags: edit.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+            category_id: edit.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?,
+            visibility: edit.visibility,
+            source_ticket: edit.source_ticket.as_deref().map(|t| parse_id("ticket", t).map(TicketId)).transpose()?,
+        })
+    }
+
+    /// Saves an article (and publishes it, when asked and allowed) and waits briefly for
+    /// the hub. An edit that starts from an old revision is never written over the newer
+    /// one: it comes back as a conflict with both versions.
+    pub async fn save_kb(&self, edit: KbEdit, publish: bool) -> Result<KbSaveResult> {
+        let draft = self.draft_of(&edit)?;
+        if publish && draft.body.trim().is_empty() {
+            return Err(invalid("body", "an article needs a body to be published"));
+        }
+        let article_id = draft.article_id;
+        let is_new = draft.base_revision.is_none();
+        let delivery = match self.submit_and_wait(Mutation::SaveKbArticle(draft.clone()), VERDICT_PATIENCE).await {
+            Err(e) if e.kind() == helpline_domain::ErrorKind::Conflict && !is_new => {
+                return self.conflict(edit_of(&draft), article_id);
+            }
+            other => other?,
+        };
+        if let Delivery::Refused { .. } = &delivery
+            && let Some(current) = self.with_store(|s| Ok(s.get_kb_article(article_id)?))?
+            && Some(current.revision) != draft.base_revision
+            && !is_new
+        {
+            return self.conflict(edit_of(&draft), article_id);
+        }
+        // Publishing follows only an edit the hub took (or a new article): publishing
+        // after a refused edit would publish someone else's text.
+        let published =
+            publish && (is_new || delivery == Delivery::Confirmed) && !matches!(delivery, Delivery::Refused { .. });
+        if published {
+            self.submit(Mutation::PublishKbArticle { article_id })?;
+        }
+        Ok(KbSaveResult::Saved { article_id: article_id.to_string(), delivery, published })
+    }
+
+    fn conflict(&self, mine: KbEdit, article_id: KbArticleId) -> Result<KbSaveResult> {
+        let current = self.with_store(|s| Ok(s.get_kb_article(article_id)?))?.ok_or_else(|| not_found(article_id))?;
+        Ok(KbSaveResult::Conflict { mine, theirs: self.article_view(current)? })
+    }
+
+    /// Edits the hub refused because the article had moved on, and that the author has
+    /// not saved again since: nothing typed is lost.
+    pub fn kb_conflicts(&self) -> Result<Vec<KbConflict>> {
+        let entries = self.with_store(|s| Ok(s.list_outbox_entries()?))?;
+        let mut out = Vec::new();
+        for e in entries.iter().filter(|e| e.status == OutboxStatus::Rejected) {
+            let Mutation::SaveKbArticle(draft) = &e.mutation else { continue };
+            let Some(base) = draft.base_revision else { continue };
+            let saved_again = entries.iter().any(|later| {
+                later.seq > e.seq
+                    && later.status != OutboxStatus::Rejected
+                    && matches!(&later.mutation, Mutation::SaveKbArticle(d) if d.article_id == draft.article_id)
+            });
+            if saved_again {
+                continue;
+            }
+            let Some(current) = self.with_store(|s| Ok(s.get_kb_article(draft.article_id)?))? else { continue };
+            if current.revision != base {
+                out.push(KbConflict { mine: edit_of(draft), theirs: self.article_view(current)? });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn publish_kb(&self, id: &str) -> Result<()> {
+        let article_id = KbArticleId(parse_id("article", id)?);
+        self.submit(Mutation::PublishKbArticle { article_id })?;
+        Ok(())
+    }
+
+    pub fn archive_kb(&self, id: &str) -> Result<()> {
+        let article_id = KbArticleId(parse_id("article", id)?);
+        self.submit(Mutation::ArchiveKbArticle { article_id })?;
+        Ok(())
+    }
+
+    pub fn flag_kb_outdated(&self, id: &str) -> Result<()> {
+        let article_id = KbArticleId(parse_id("article", id)?);
+        self.submit(Mutation::FlagKbArticleOutdated { article_id })?;
+        Ok(())
+    }
+
+    /// A KB draft from a resolved ticket: the problem (subject, category, description),
+    /// the solution (resolution summary) and what the experts answered, linked to the
+    /// ticket. Nothing is saved until the author saves it.
+    pub fn kb_draft_from_ticket(&self, ticket_id: &str) -> Result<KbEdit> {
+        let id = TicketId(parse_id("ticket", ticket_id)?);
+        let ticket = self
+            .get_ticket(id)?
+            .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into()))?;
+        let actor = self.actor()?;
+        helpline_domain::permit_ticket_action(&actor, &ticket, helpline_domain::TicketAction::DraftKbArticle)
+            .map_err(ClientError::from_domain)?;
+        let events = self.with_store(|s| Ok(s.list_events(id)?))?;
+        let summary = events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::Resolved { summary, .. } => Some(summary.clone()),
+            _ => None,
+        });
+        let answers: Vec<&str> = ticket.consults.iter().filter_map(|c| c.answer.as_deref()).collect();
+        let mut body = String::from("## Problem\n\n");
+        body.push_str(if ticket.description.trim().is_empty() { &ticket.subject } else { ticket.description.trim() });
+        body.push_str("\n\n## Solution\n\n");
+        body.push_str(summary.as_deref().unwrap_or("").trim());
+        if !answers.is_empty() {
+            body.push_str("\n\n## Expert answers\n");
+            for a in answers {
+                body.push_str("\n- ");
+                body.push_str(&a.trim().replace('\n', "\n  "));
+            }
+        }
+        body.push('\n');
+        Ok(KbEdit {
+            article_id: None,
+            base_revision: None,
+            title: ticket.subject.clone(),
+            body,
+            tags: Vec::new(),
+            category_id: ticket.category_id.map(|c| c.to_string()),
+            visibility: Visibility::Internal,
+            source_ticket: Some(ticket.id.to_string()),
+        })
+    }
+}

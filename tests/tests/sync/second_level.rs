@@ -1,0 +1,280 @@
+//! Second level, the experts and the knowledge loop through a real hub: a claim's verdict
+//! comes back to the agent, consults go to the department and their answers wake the
+//! owner, a stale KB edit comes back as a conflict with both versions, and a resolved
+//! ticket becomes the article first level is offered next time.
+
+use crate::common::*;
+use anyhow::{Context, Result, ensure};
+use helpline_client::kb::{KbEdit, KbQuery, KbSaveResult};
+use helpline_client::work::{AlertKind, AlertMemory, Delivery};
+use helpline_client::{SkewedClock, views};
+use helpline_domain::{ArticleState, Channel, ErrorKind, Status, TicketAction, Visibility};
+use helpline_tests::faults::FaultPlan;
+use helpline_tests::harness::{Backend, TestHub};
+use std::sync::Arc;
+
+crate::both_backends!(
+    a_claim_waits_for_the_hub_and_the_loser_is_told_who_has_it,
+    a_consult_reaches_the_department_and_its_answer_wakes_the_owner,
+    a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite,
+    a_solution_published_from_a_ticket_is_first_levels_next_suggestion,
+    work_alerts_announce_new_tickets_and_near_breaches_once,
+);
+
+async fn escalated(hub: &TestHub, subject: &str) -> Result<(Desk, helpline_domain::TicketId)> {
+    let anna = hub.desktop("anna", FaultPlan::none()).await?;
+    let (ticket, _) = anna.log_contact(call(subject))?;
+    anna.escalate(ticket, "Fehler unbekannt", "Neustart, Kabel geprüft", "Kunde kann nicht arbeiten")?;
+    anna.sync_once().await?;
+    Ok((anna, ticket))
+}
+
+async fn a_claim_waits_for_the_hub_and_the_loser_is_told_who_has_it(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (_anna, ticket) = escalated(&hub, "Drucker druckt Umlaute falsch").await?;
+    let (jana, karl) = (observer(&hub, "jana").await?, observer(&hub, "karl").await?);
+    let offered = jana.ticket_view(&ticket.to_string())?.actions;
+    ensure!(offered.contains(&TicketAction::Claim), "an unclaimed escalated ticket offers Claim: {offered:?}");
+
+    // Karl is first at the hub; Jana's desktop has not heard of it yet. (`biased`: the
+    // claim is recorded before the sync round starts.)
+    let id = ticket.to_string();
+    let (karl_claim, _) = tokio::join!(biased; karl.claim_ticket(&id), karl.sync_once());
+    ensure!(karl_claim? == Delivery::Confirmed, "the winner is told at once");
+    let (jana_claim, _) = tokio::join!(biased; jana.claim_ticket(&id), jana.sync_once());
+    match jana_claim? {
+        Delivery::Refused { reason } => ensure!(reason.contains("already claimed by Karl"), "{reason}"),
+        other => anyhow::bail!("Jana's claim should be refused, got {other:?}"),
+    }
+    let view = jana.ticket_view(&ticket.to_string())?;
+    ensure!(view.assignee.as_deref() == Some("Karl") && !view.assigned_to_me, "the refused claim left no trace");
+    ensure!(!view.actions.contains(&TicketAction::Claim), "Claim is not offered on Karl's ticket");
+
+    // Now that Jana's desktop knows, a second try is refused before it leaves the desk.
+    let again = jana.claim_ticket(&id).await.expect_err("known to be Karl's");
+    ensure!(again.kind() == ErrorKind::Conflict && again.to_string().contains("Karl"), "{again}");
+    // Offline, the claim is kept and reported as pending.
+    let (_, other) = escalated(&hub, "Zweites Problem").await?;
+    jana.sync_once().await?;
+    jana.hub().set_offline(true);
+    jana.sync_once().await.ok();
+    ensure!(jana.claim_ticket(&other.to_string()).await? == Delivery::Pending);
+    hub.stop().await;
+    Ok(())
+}
+
+async fn a_consult_reaches_the_department_and_its_answer_wakes_the_owner(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (_anna, ticket) = escalated(&hub, "VPN bricht ab").await?;
+    let (jana, eva) = (observer(&hub, "jana").await?, observer(&hub, "eva").await?);
+    let id = ticket.to_string();
+    let department = hub.network_department.to_string();
+    let mut jana_alerts = AlertMemory::default();
+    jana.collect_work_alerts(&mut jana_alerts)?;
+
+    // Bad input first: no question, no department: refused, nothing written.
+    let before = jana.with_store(|s| Ok(s.count_outbox()?))?;
+    let err = jana.ask_expert(&id, &department, "   ").expect_err("a consult needs a question");
+    ensure!(err.kind() == ErrorKind::Validation && err.field() == Some("question"), "{err}");
+    let err = jana.ask_expert(&id, "not-an-id", "Frage").expect_err("a consult needs a department");
+    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    ensure!(jana.with_store(|s| Ok(s.count_outbox()?))? == before, "refused input wrote nothing");
+
+    jana.claim(ticket)?;
+    jana.ask_expert(&id, &department, "Ist Fehler 809 bei Version 5.2 bekannt?")?;
+    let view = jana.ticket_view(&id)?;
+    ensure!(view.row.status == Status::WaitingExpert, "asking sets waiting_expert");
+    ensure!(view.consults.len() == 1 && view.consults[0].answer.is_none() && !view.consults[0].can_answer);
+    settle(&[&jana, &eva], 10).await?;
+
+    let open = eva.open_consults()?;
+    ensure!(open.len() == 1 && open[0].question.contains("809"), "the expert sees the question: {open:?}");
+    ensure!(open[0].requested_by == "Jana" && open[0].ticket.subject == "VPN bricht ab");
+    ensure!(eva.ticket_view(&id)?.consults[0].can_answer, "the expert may answer");
+    ensure!(jana.open_consults()?.is_empty(), "second level answers no consults");
+    let err = eva.answer_consult_text(&id, &open[0].consult_id, "").expect_err("an empty answer");
+    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    eva.answer_consult_text(&id, &open[0].consult_id, "Ja: MTU auf 1400 setzen, dann hält die Verbindung.")?;
+    ensure!(eva.open_consults()?.is_empty(), "answered consults leave the list");
+    settle(&[&jana, &eva], 10).await?;
+
+    let view = jana.ticket_view(&id)?;
+    ensure!(view.row.status == Status::Open, "the answer sets the ticket open again");
+    ensure!(view.consults[0].answered_by.as_deref() == Some("Eva"));
+    ensure!(view.events.iter().any(|e| e.kind == "consult_answered"), "the answer is in the timeline");
+    let alerts = jana.collect_work_alerts(&mut jana_alerts)?;
+    ensure!(
+        alerts.iter().any(|a| a.kind == AlertKind::ConsultAnswered && a.ticket_id == id),
+        "the owner is woken: {alerts:?}"
+    );
+    ensure!(jana.collect_work_alerts(&mut jana_alerts)?.is_empty(), "each alert once");
+
+    // Resolve needs a summary; then the customer is informed.
+    let err = jana.resolve_ticket(&id, " ").expect_err("resolve without a summary");
+    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    jana.resolve_ticket(&id, "MTU auf 1400 gesetzt")?;
+    let err = jana.mark_customer_informed(&id, Channel::Phone, jana.now().as_millis() + 3_600_000);
+    ensure!(err.is_err(), "informed in the future");
+    jana.mark_customer_informed(&id, Channel::Phone, jana.now().as_millis() - 60_000)?;
+    let view = jana.ticket_view(&id)?;
+    ensure!(view.customer_informed_at.is_some() && view.resolution.as_deref() == Some("MTU auf 1400 gesetzt"));
+    ensure!(view.actions.contains(&TicketAction::DraftKbArticle), "a resolved ticket offers the KB draft");
+    settle(&[&jana, &eva], 10).await?;
+    ensure!(jana.status().rejected == 0, "nothing refused: {:?}", jana.sync_view()?.rejected);
+    hub.stop().await;
+    Ok(())
+}
+
+fn edit_of(view: &helpline_client::kb::KbArticleView, body: &str) -> KbEdit {
+    KbEdit {
+        article_id: Some(view.id.clone()),
+        base_revision: Some(view.revision),
+        title: view.title.clone(),
+        body: body.into(),
+        tags: view.tags.clone(),
+        category_id: view.category_id.clone(),
+        visibility: view.visibility,
+        source_ticket: None,
+    }
+}
+
+async fn a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (jana, karl) = (observer(&hub, "jana").await?, observer(&hub, "karl").await?);
+    let new = KbEdit {
+        article_id: None,
+        base_revision: None,
+        title: "Drucker offline".into(),
+        body: "Spooler neu starten".into(),
+        tags: vec!["Drucker".into()],
+        category_id: None,
+        visibility: Visibility::Internal,
+        source_ticket: None,
+    };
+    let (saved, _) = tokio::join!(biased; jana.save_kb(new, true), jana.sync_once());
+    let KbSaveResult::Saved { article_id, published: true, .. } = saved? else { anyhow::bail!("not saved") };
+    settle(&[&jana, &karl], 10).await?;
+    let opened_by_jana = jana.kb_article_view(&article_id)?;
+    let opened_by_karl = karl.kb_article_view(&article_id)?;
+    ensure!(opened_by_jana.revision == 1 && opened_by_jana.state == ArticleState::Published);
+
+    // Karl saves first; Jana's desktop has not pulled his revision when she saves.
+    let (karl_saved, _) =
+        tokio::join!(biased; karl.save_kb(edit_of(&opened_by_karl, "Karls Text"), false), karl.sync_once());
+    ensure!(matches!(karl_saved?, KbSaveResult::Saved { delivery: Delivery::Confirmed, .. }));
+    let (jana_saved, _) =
+        tokio::join!(biased; jana.save_kb(edit_of(&opened_by_jana, "Janas Text"), true), jana.sync_once());
+    let KbSaveResult::Conflict { mine, theirs } = jana_saved? else { anyhow::bail!("a stale edit must conflict") };
+    ensure!(mine.body == "Janas Text" && mine.base_revision == Some(1), "her text is kept: {mine:?}");
+    ensure!(theirs.body == "Karls Text" && theirs.revision == 2, "his version is shown: {theirs:?}");
+    ensure!(jana.kb_article_view(&article_id)?.body == "Karls Text", "nothing was overwritten");
+    let conflicts = jana.kb_conflicts()?;
+    ensure!(conflicts.len() == 1 && conflicts[0].mine.body == "Janas Text", "kept until merged: {conflicts:?}");
+
+    // Saving on an old revision her desktop already knows is refused before it leaves.
+    let local = jana.save_kb(edit_of(&opened_by_jana, "noch einmal"), false).await?;
+    ensure!(matches!(local, KbSaveResult::Conflict { .. }), "{local:?}");
+
+    // She merges onto his revision: accepted, and the conflict is gone.
+    let merged = edit_of(&theirs, "Karls Text\n\nJanas Text");
+    let (saved, _) = tokio::join!(biased; jana.save_kb(merged, false), jana.sync_once());
+    ensure!(matches!(saved?, KbSaveResult::Saved { delivery: Delivery::Confirmed, .. }));
+    ensure!(jana.kb_conflicts()?.is_empty(), "a saved merge settles the conflict");
+    settle(&[&jana, &karl], 10).await?;
+    let finally = karl.kb_article_view(&article_id)?;
+    ensure!(finally.revision == 3 && finally.body.contains("Janas Text") && finally.body.contains("Karls Text"));
+
+    // An empty article cannot be published; script is sanitised when read.
+    let empty = KbEdit { body: "   ".into(), ..edit_of(&finally, "") };
+    let err = jana.save_kb(empty, true).await.expect_err("publishing an empty article");
+    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    let hostile = edit_of(
+        &finally,
+        "Hallo <script>alert(1)</script> [klick](javascript:alert(1)) ![x](https://example.com/p.png)",
+    );
+    let (saved, _) = tokio::join!(biased; jana.save_kb(hostile, false), jana.sync_once());
+    ensure!(matches!(saved?, KbSaveResult::Saved { .. }));
+    let html = jana.kb_article_view(&article_id)?.body_html;
+    ensure!(!html.contains("script") && !html.contains("javascript:") && !html.contains("<img"), "{html}");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn a_solution_published_from_a_ticket_is_first_levels_next_suggestion(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let subject = "Etikettendrucker druckt Umlaute als Fragezeichen";
+    let (anna, ticket) = escalated(&hub, subject).await?;
+    ensure!(anna.suggest_kb("Etikettendrucker Umlaute Fragezeichen")?.is_empty(), "the KB does not cover it yet");
+    let (jana, eva) = (observer(&hub, "jana").await?, observer(&hub, "eva").await?);
+    let id = ticket.to_string();
+    jana.claim(ticket)?;
+    jana.ask_expert(&id, &hub.network_department.to_string(), "Welcher Zeichensatz?")?;
+    settle(&[&jana, &eva], 10).await?;
+    let consult = eva.open_consults()?.remove(0);
+    eva.answer_consult_text(&id, &consult.consult_id, "Codepage 1252 im Treiber einstellen")?;
+    settle(&[&jana, &eva], 10).await?;
+    let err = jana.kb_draft_from_ticket(&id).expect_err("a draft comes from a resolved ticket");
+    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    jana.resolve_ticket(&id, "Treiber auf Codepage 1252 umgestellt")?;
+
+    let draft = jana.kb_draft_from_ticket(&id)?;
+    ensure!(draft.title == subject && draft.source_ticket.as_deref() == Some(id.as_str()));
+    ensure!(draft.body.contains("Codepage 1252 im Treiber") && draft.body.contains("Treiber auf Codepage 1252"));
+    let (saved, _) = tokio::join!(biased; jana.save_kb(draft, true), jana.sync_once());
+    let KbSaveResult::Saved { article_id, published: true, .. } = saved? else { anyhow::bail!("not published") };
+    settle(&[&jana, &eva, &anna], 10).await?;
+    let view = jana.ticket_view(&id)?;
+    ensure!(view.published_articles.iter().any(|a| a.id == article_id), "the ticket links the article");
+    let article = anna.kb_article_view(&article_id)?;
+    ensure!(article.source_ticket.as_ref().map(|t| t.id.as_str()) == Some(id.as_str()));
+    ensure!(article.actions == vec![helpline_domain::KbAction::FlagOutdated], "first level reads and flags");
+
+    // Ben, first level, types the problem in his own words: the article comes first.
+    let ben = observer(&hub, "ben").await?;
+    let suggestions = ben.suggest_kb("Etikettendrucker zeigt Fragezeichen statt Umlaute")?;
+    ensure!(suggestions.first().map(|s| s.id.as_str()) == Some(article_id.as_str()), "{suggestions:?}");
+    let form = views::ContactForm {
+        channel: Channel::Phone,
+        direction: helpline_domain::Direction::Inbound,
+        customer_id: None,
+        category_id: None,
+        priority: helpline_domain::Priority::Normal,
+        subject: "Etikettendrucker Fragezeichen".into(),
+        description: String::new(),
+        duration_seconds: 120,
+        suggested_kb: vec![article_id.clone()],
+        used_kb: vec![article_id.clone()],
+    };
+    ben.submit_contact(form, views::Outcome::Solved { summary: "Codepage umgestellt".into() })?;
+    settle(&[&ben, &jana], 10).await?;
+    let usage = jana.kb_article_view(&article_id)?.usage;
+    ensure!(usage.suggested == 1 && usage.used == 1 && usage.resolved_with == 1, "{usage:?}");
+    let listed = ben.kb_page(&KbQuery { text: "Etikettendrucker".into(), ..Default::default() }, 0, 20)?;
+    ensure!(listed.items.first().map(|i| i.id.as_str()) == Some(article_id.as_str()), "instant KB search finds it");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn work_alerts_announce_new_tickets_and_near_breaches_once(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let jana = observer(&hub, "jana").await?;
+    let mut memory = AlertMemory::default();
+    ensure!(jana.collect_work_alerts(&mut memory)?.is_empty(), "the first check takes stock");
+    let (_anna, ticket) = escalated(&hub, "Server antwortet nicht").await?;
+    jana.sync_once().await?;
+    let alerts = jana.collect_work_alerts(&mut memory)?;
+    ensure!(alerts.len() == 1 && alerts[0].kind == AlertKind::NewInQueue, "{alerts:?}");
+    ensure!(jana.collect_work_alerts(&mut memory)?.is_empty(), "announced once");
+
+    // The same agent on a desktop whose clock reads 10 minutes before the SLA breaks.
+    let due = jana.get_ticket(ticket)?.and_then(|t| t.resolution_due).context("an SLA")?;
+    let offset_ms = due.as_millis() - 10 * 60_000 - jana.now().as_millis();
+    let late = hub.desktop_with_clock("jana", FaultPlan::none(), Arc::new(SkewedClock { offset_ms })).await?;
+    late.sync_once().await?;
+    let mut memory = AlertMemory::default();
+    let alerts = late.collect_work_alerts(&mut memory)?;
+    ensure!(alerts.iter().any(|a| a.kind == AlertKind::SlaNear && a.ticket_id == ticket.to_string()), "{alerts:?}");
+    ensure!(late.collect_work_alerts(&mut memory)?.is_empty(), "warned once");
+    hub.stop().await;
+    Ok(())
+}
