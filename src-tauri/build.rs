@@ -26,6 +26,23 @@ const COMMANDS: &[&str] = &[
     "load_draft",
     "save_draft",
     "discard_draft",
+    "claim_ticket",
+    "hand_back",
+    "hand_over_to_expert",
+    "return_from_expert",
+    "ask_expert",
+    "answer_consult",
+    "mark_customer_informed",
+    "reopen_ticket",
+    "list_consults",
+    "list_kb",
+    "list_kb_tags",
+    "save_kb_article",
+    "publish_kb_article",
+    "archive_kb_article",
+    "flag_kb_article",
+    "draft_kb_from_ticket",
+    "list_kb_conflicts",
 ];
 
 fn main() {

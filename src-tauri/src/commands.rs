@@ -4,7 +4,9 @@
 use crate::error::{AppError, AppResult};
 use crate::profile::Language;
 use crate::session::{AppState, Session};
+use helpline_client::kb::*;
 use helpline_client::views::*;
+use helpline_client::work::*;
 use helpline_domain::Status;
 use tauri::{AppHandle, State};
 
@@ -181,4 +183,115 @@ pub async fn save_draft(state: St<'_>, key: String, body: String) -> AppResult<(
 #[specta::specta]
 pub async fn discard_draft(state: St<'_>, key: String) -> AppResult<()> {
     Ok(state.desktop()?.discard_draft(&key)?)
+}
+
+// ---- second level and experts ----------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+pub async fn claim_ticket(state: St<'_>, ticket_id: String) -> AppResult<Delivery> {
+    Ok(state.desktop()?.claim_ticket(&ticket_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn hand_back(state: St<'_>, ticket_id: String, instructions: String) -> AppResult<()> {
+    Ok(state.desktop()?.hand_back(&ticket_id, &instructions)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn hand_over_to_expert(
+    state: St<'_>,
+    ticket_id: String,
+    department_id: String,
+    note: String,
+) -> AppResult<()> {
+    Ok(state.desktop()?.hand_over_to_expert(&ticket_id, &department_id, &note)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn return_from_expert(state: St<'_>, ticket_id: String, note: String) -> AppResult<()> {
+    Ok(state.desktop()?.return_from_expert(&ticket_id, &note)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn ask_expert(state: St<'_>, ticket_id: String, department_id: String, question: String) -> AppResult<String> {
+    Ok(state.desktop()?.ask_expert(&ticket_id, &department_id, &question)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_consult(state: St<'_>, ticket_id: String, consult_id: String, answer: String) -> AppResult<()> {
+    Ok(state.desktop()?.answer_consult_text(&ticket_id, &consult_id, &answer)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_customer_informed(state: St<'_>, ticket_id: String, informed: CustomerInformed) -> AppResult<()> {
+    Ok(state.desktop()?.mark_customer_informed(&ticket_id, informed.channel, informed.informed_at)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reopen_ticket(state: St<'_>, ticket_id: String, reason: String) -> AppResult<()> {
+    Ok(state.desktop()?.reopen_ticket(&ticket_id, &reason)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_consults(state: St<'_>) -> AppResult<Vec<ConsultRow>> {
+    Ok(state.desktop()?.open_consults()?)
+}
+
+// ---- knowledge base ----------------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_kb(state: St<'_>, query: KbQuery, offset: u32, limit: u32) -> AppResult<KbPage> {
+    Ok(state.desktop()?.kb_page(&query, offset, limit)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_kb_tags(state: St<'_>) -> AppResult<Vec<TagCount>> {
+    Ok(state.desktop()?.kb_tags()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_kb_article(state: St<'_>, edit: KbEdit, publish: bool) -> AppResult<KbSaveResult> {
+    Ok(state.desktop()?.save_kb(edit, publish).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn publish_kb_article(state: St<'_>, id: String) -> AppResult<()> {
+    Ok(state.desktop()?.publish_kb(&id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn archive_kb_article(state: St<'_>, id: String) -> AppResult<()> {
+    Ok(state.desktop()?.archive_kb(&id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn flag_kb_article(state: St<'_>, id: String) -> AppResult<()> {
+    Ok(state.desktop()?.flag_kb_outdated(&id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_kb_from_ticket(state: St<'_>, ticket_id: String) -> AppResult<KbEdit> {
+    Ok(state.desktop()?.kb_draft_from_ticket(&ticket_id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_kb_conflicts(state: St<'_>) -> AppResult<Vec<KbConflict>> {
+    Ok(state.desktop()?.kb_conflicts()?)
 }

@@ -1,6 +1,7 @@
 //! Events the backend sends the window (typed in the generated bindings).
 
 use helpline_client::views::SyncView;
+use helpline_client::work::WorkAlert;
 use serde::{Deserialize, Serialize};
 
 /// The sync state changed (connection, pending count, progress, rejections).
@@ -27,3 +28,8 @@ pub struct FollowUpDue {
     pub reference: String,
     pub note: String,
 }
+
+/// Work arrived or needs attention: a new ticket in one of my queues, an SLA 15 minutes
+/// from breaking, an answer to my consult.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct WorkArrived(pub WorkAlert);

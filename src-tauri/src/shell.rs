@@ -1,7 +1,8 @@
 //! The desktop around the window: tray icon, global shortcut, `helpline://` links and
 //! native notifications.
 
-use crate::events::{FollowUpDue, OpenCallForm};
+use crate::events::{FollowUpDue, OpenCallForm, WorkArrived};
+use helpline_client::work::{AlertKind, AlertMemory, WorkAlert};
 use crate::session::AgentDesktop;
 use std::sync::Arc;
 use std::time::Duration;
@@ -120,12 +121,21 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
     }
 }
 
-/// Every 15 s, notifies the agent of their follow-ups that came due.
-pub async fn watch_follow_ups<R: Runtime>(
+/// How often due follow-ups and SLAs are checked, and the soonest a sync is followed by
+/// a check for new work.
+const WATCH_EVERY: Duration = Duration::from_secs(15);
+const AFTER_SYNC_AT_MOST_EVERY: Duration = Duration::from_secs(2);
+
+/// Notifies the agent of due follow-ups, of work arriving in their queues, of SLAs 15
+/// minutes from breaking and of answers to their consults: natively, and in the window.
+pub async fn watch_work<R: Runtime>(
     app: AppHandle<R>,
     desktop: Arc<AgentDesktop>,
+    german: bool,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut memory = AlertMemory::default();
+    let mut status = desktop.watch_status();
     loop {
         if let Some(agent) = desktop.signed_in_agent() {
             let now = desktop.now();
@@ -140,11 +150,35 @@ pub async fn watch_follow_ups<R: Runtime>(
                 }
                 Err(e) => tracing::warn!("follow-ups could not be read: {e}"),
             }
+            match desktop.collect_work_alerts(&mut memory) {
+                Ok(alerts) => {
+                    for alert in alerts {
+                        notify(&app, &alert_title(&alert, german), &alert.subject);
+                        let _ = WorkArrived(alert).emit(&app);
+                    }
+                }
+                Err(e) => tracing::warn!("work alerts could not be read: {e}"),
+            }
         }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(15)) => {}
+            _ = tokio::time::sleep(WATCH_EVERY) => {}
+            // A finished sync may have brought work; checks are spaced out while a fresh
+            // desktop pulls page after page.
+            Ok(()) = status.changed() => tokio::time::sleep(AFTER_SYNC_AT_MOST_EVERY).await,
             _ = stop.changed() => return,
         }
+    }
+}
+
+fn alert_title(alert: &WorkAlert, german: bool) -> String {
+    let r = &alert.reference;
+    match (alert.kind, german) {
+        (AlertKind::NewInQueue, true) => format!("Neu in Ihrer Warteschlange: {r}"),
+        (AlertKind::NewInQueue, false) => format!("New in your queue: {r}"),
+        (AlertKind::SlaNear, true) => format!("SLA läuft in 15 Minuten ab: {r}"),
+        (AlertKind::SlaNear, false) => format!("SLA breaks within 15 minutes: {r}"),
+        (AlertKind::ConsultAnswered, true) => format!("Expertenantwort zu {r}"),
+        (AlertKind::ConsultAnswered, false) => format!("An expert answered on {r}"),
     }
 }
 

@@ -33,6 +33,15 @@ pub enum Delivery {
     Pending,
 }
 
+/// When and how the customer was told the solution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct CustomerInformed {
+    pub channel: Channel,
+    /// Milliseconds since the epoch.
+    #[specta(type = i32)]
+    pub informed_at: i64,
+}
+
 /// A question to an expert department, as the experts' list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ConsultRow {

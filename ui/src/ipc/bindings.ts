@@ -31,6 +31,23 @@ export const commands = {
 	loadDraft: (key: string) => typedError<string | null, AppError>(__TAURI_INVOKE("load_draft", { key })),
 	saveDraft: (key: string, body: string) => typedError<null, AppError>(__TAURI_INVOKE("save_draft", { key, body })),
 	discardDraft: (key: string) => typedError<null, AppError>(__TAURI_INVOKE("discard_draft", { key })),
+	claimTicket: (ticketId: string) => typedError<Delivery, AppError>(__TAURI_INVOKE("claim_ticket", { ticketId })),
+	handBack: (ticketId: string, instructions: string) => typedError<null, AppError>(__TAURI_INVOKE("hand_back", { ticketId, instructions })),
+	handOverToExpert: (ticketId: string, departmentId: string, note: string) => typedError<null, AppError>(__TAURI_INVOKE("hand_over_to_expert", { ticketId, departmentId, note })),
+	returnFromExpert: (ticketId: string, note: string) => typedError<null, AppError>(__TAURI_INVOKE("return_from_expert", { ticketId, note })),
+	askExpert: (ticketId: string, departmentId: string, question: string) => typedError<string, AppError>(__TAURI_INVOKE("ask_expert", { ticketId, departmentId, question })),
+	answerConsult: (ticketId: string, consultId: string, answer: string) => typedError<null, AppError>(__TAURI_INVOKE("answer_consult", { ticketId, consultId, answer })),
+	markCustomerInformed: (ticketId: string, informed: CustomerInformed) => typedError<null, AppError>(__TAURI_INVOKE("mark_customer_informed", { ticketId, informed })),
+	reopenTicket: (ticketId: string, reason: string) => typedError<null, AppError>(__TAURI_INVOKE("reopen_ticket", { ticketId, reason })),
+	listConsults: () => typedError<ConsultRow[], AppError>(__TAURI_INVOKE("list_consults")),
+	listKb: (query: KbQuery, offset: number, limit: number) => typedError<KbPage, AppError>(__TAURI_INVOKE("list_kb", { query, offset, limit })),
+	listKbTags: () => typedError<TagCount[], AppError>(__TAURI_INVOKE("list_kb_tags")),
+	saveKbArticle: (edit: KbEdit, publish: boolean) => typedError<KbSaveResult, AppError>(__TAURI_INVOKE("save_kb_article", { edit, publish })),
+	publishKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("publish_kb_article", { id })),
+	archiveKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("archive_kb_article", { id })),
+	flagKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("flag_kb_article", { id })),
+	draftKbFromTicket: (ticketId: string) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId })),
+	listKbConflicts: () => typedError<KbConflict[], AppError>(__TAURI_INVOKE("list_kb_conflicts")),
 };
 
 /** Events */
@@ -39,6 +56,7 @@ export const events = {
 	openCallForm: makeEvent<OpenCallForm, OpenCallForm>("open-call-form"),
 	syncStatusChanged: makeEvent<SyncStatusChanged, SyncStatusChanged>("sync-status-changed"),
 	ticketsChanged: makeEvent<TicketsChanged, TicketsChanged>("tickets-changed"),
+	workArrived: makeEvent<WorkArrived, WorkArrived>("work-arrived"),
 };
 
 /* Types */
@@ -47,7 +65,17 @@ export type AgentView = {
 	name: string,
 	login: string,
 	role: Role,
+	/**  An expert's department. */
+	department: Named | null,
 };
+
+export type AlertKind = 
+/**  A ticket arrived in one of the agent's queues. */
+"new_in_queue" | 
+/**  A ticket in the agent's queues is at most 15 minutes from its SLA. */
+"sla_near" | 
+/**  An expert answered a consult on the agent's ticket. */
+"consult_answered";
 
 export type AppError = {
 	kind: ErrorKind,
@@ -55,6 +83,8 @@ export type AppError = {
 	/**  The form field a validation error is about. */
 	field: string | null,
 };
+
+export type ArticleState = "draft" | "published" | "archived";
 
 /**  Who is calling: the customers matching the typed phone number or e-mail address. */
 export type CallerLookup = {
@@ -66,6 +96,29 @@ export type CallerLookup = {
 };
 
 export type ConnectionView = "online" | "offline" | "syncing" | "signed_out";
+
+/**  A question to an expert department, as the experts' list shows it. */
+export type ConsultRow = {
+	ticket: TicketRow,
+	consult_id: string,
+	department: string,
+	question: string,
+	requested_by: string,
+	requested_at: number,
+};
+
+export type ConsultView = {
+	id: string,
+	department: string,
+	question: string,
+	requested_by: string,
+	requested_at: number,
+	answer: string | null,
+	answered_by: string | null,
+	answered_at: number | null,
+	/**  Whether the signed-in agent may answer it. */
+	can_answer: boolean,
+};
 
 /**  "ContactChannel" in the UI's bindings, where Tauri's IPC `Channel` has the name. */
 export type ContactChannel = "phone" | "email" | "chat" | "walk_in";
@@ -96,6 +149,22 @@ export type CustomerCard = {
 	open_tickets: TicketRow[],
 	recent_tickets: TicketRow[],
 };
+
+/**  When and how the customer was told the solution. */
+export type CustomerInformed = {
+	channel: ContactChannel,
+	/**  Milliseconds since the epoch. */
+	informed_at: number,
+};
+
+/**  What the hub said about a mutation the agent waits on. */
+export type Delivery = 
+/**  The hub accepted it. */
+{ state: "confirmed" } | 
+/**  The hub refused it; the local effect is gone. */
+{ state: "refused"; reason: string } | 
+/**  Saved here; the hub has not answered yet (offline, or slow). */
+{ state: "pending" };
 
 export type Direction = "inbound" | "outbound";
 
@@ -141,18 +210,106 @@ export type FollowUpDue = {
 	note: string,
 };
 
+/**  What an agent can do to a KB article. */
+export type KbAction = "edit" | "publish" | "archive" | "flag_outdated";
+
 export type KbArticleView = {
 	id: string,
 	title: string,
 	/**  Markdown rendered and sanitised here: the webview gets only clean HTML. */
 	body_html: string,
+	/**  The Markdown, for editing. */
+	body: string,
 	tags: string[],
+	category_id: string | null,
+	category: string | null,
+	visibility: Visibility,
+	state: ArticleState,
+	revision: number,
+	flagged_outdated: boolean,
+	author: string,
+	updated_at: number,
+	/**  The ticket the article was written from: (id, reference). */
+	source_ticket: Named | null,
+	usage: KbUsageView,
+	/**  What the signed-in agent may do to it (the hub checks the same). */
+	actions: KbAction[],
 };
+
+/**
+ *  An edit the hub refused because the article had moved on, kept until the author
+ *  saves it again.
+ */
+export type KbConflict = {
+	mine: KbEdit,
+	theirs: KbArticleView,
+};
+
+/**  An article as the editor holds it. */
+export type KbEdit = {
+	/**  `None` for a new article. */
+	article_id: string | null,
+	/**  The revision the edit starts from (`None` for a new article). */
+	base_revision: number | null,
+	title: string,
+	body: string,
+	tags: string[],
+	category_id: string | null,
+	visibility: Visibility,
+	source_ticket: string | null,
+};
+
+export type KbListItem = {
+	id: string,
+	title: string,
+	state: ArticleState,
+	visibility: Visibility,
+	category: string | null,
+	tags: string[],
+	flagged_outdated: boolean,
+	/**  Where the search matched (empty when browsing). */
+	snippet: Segment[],
+	usage: KbUsageView,
+	updated_at: number,
+};
+
+export type KbPage = {
+	total: number,
+	offset: number,
+	items: KbListItem[],
+};
+
+/**  What the KB list shows: typed words (instant search) and filters. */
+export type KbQuery = {
+	text: string,
+	category_id: string | null,
+	tag: string | null,
+	/**  `None`: drafts and published articles (first level: published only). */
+	state: ArticleState | null,
+};
+
+export type KbSaveResult = 
+/**  Saved; `delivery` says whether the hub has confirmed it yet. */
+{ type: "saved"; article_id: string; delivery: Delivery; published: boolean } | 
+/**
+ *  Someone saved a newer revision first: nothing was overwritten. The editor shows
+ *  both versions for the author to merge, then saves on top of `theirs`.
+ */
+{ type: "conflict"; mine: KbEdit; theirs: KbArticleView };
 
 export type KbSuggestion = {
 	id: string,
 	title: string,
 	snippet: Segment[],
+};
+
+export type KbUsageView = {
+	/**  Tickets it was suggested on (once per ticket). */
+	suggested: number,
+	/**  Tickets where an agent said "this solved it". */
+	used: number,
+	/**  Of those, tickets that are resolved. */
+	resolved_with: number,
 };
 
 export type Language = "de" | "en";
@@ -196,7 +353,9 @@ export type Progress = {
 	total: number,
 };
 
-export type QueueName = "mine" | "team" | "escalated" | "all";
+export type QueueName = "mine" | "team" | "escalated" | "all" | 
+/**  An expert's department: tickets handed over to level 3. */
+"department";
 
 export type QueuePage = {
 	total: number,
@@ -258,6 +417,16 @@ export type SyncView = {
 	rejected: RejectedView[],
 };
 
+export type TagCount = {
+	tag: string,
+	articles: number,
+};
+
+/**  What an agent can do to a ticket (the window shows a control for each one offered). */
+export type TicketAction = "add_note" | "log_contact" | "change_status" | "set_follow_up" | "claim" | "escalate" | "hand_back" | "hand_over_to_expert" | "return_from_expert" | "request_consult" | "answer_consult" | "resolve" | "mark_customer_informed" | "reopen" | 
+/**  Turn the solution into a KB draft (for a resolved ticket). */
+"draft_kb_article";
+
 export type TicketHitView = {
 	id: string,
 	reference: string,
@@ -274,6 +443,8 @@ export type TicketRow = {
 	priority: Priority,
 	level: number,
 	customer_name: string | null,
+	/**  Who holds the ticket (by name). */
+	assignee: string | null,
 	/**  Milliseconds since the epoch: a plain, exact JS number (below 2^53). */
 	resolution_due: number | null,
 	created_at: number,
@@ -295,12 +466,41 @@ export type TicketView = {
 	/**  Statuses a plain status change may go to from here. */
 	next_statuses: Status[],
 	events: EventView[],
+	/**  What the signed-in agent may do to this ticket now (the hub checks the same). */
+	actions: TicketAction[],
+	assigned_to_me: boolean,
+	/**  The department holding the ticket at level 3. */
+	department: string | null,
+	/**  The latest escalation: what second level reads first. */
+	escalation: Escalation | null,
+	consults: ConsultView[],
+	/**  Milliseconds since the epoch. */
+	customer_informed_at: number | null,
+	/**  The latest resolution summary. */
+	resolution: string | null,
+	/**  KB articles published from this ticket. */
+	published_articles: Named[],
 };
 
 /**  A pull brought changes: lists and the open ticket should refresh. */
 export type TicketsChanged = {
 	count: number,
 };
+
+export type Visibility = "internal" | "public";
+
+export type WorkAlert = {
+	kind: AlertKind,
+	ticket_id: string,
+	reference: string,
+	subject: string,
+};
+
+/**
+ *  Work arrived or needs attention: a new ticket in one of my queues, an SLA 15 minutes
+ *  from breaking, an answer to my consult.
+ */
+export type WorkArrived = WorkAlert;
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
