@@ -43,6 +43,7 @@ const COMMANDS: &[&str] = &[
     "flag_kb_article",
     "draft_kb_from_ticket",
     "list_kb_conflicts",
+    "preview_markdown",
 ];
 
 fn main() {

@@ -295,3 +295,10 @@ pub async fn draft_kb_from_ticket(state: St<'_>, ticket_id: String) -> AppResult
 pub async fn list_kb_conflicts(state: St<'_>) -> AppResult<Vec<KbConflict>> {
     Ok(state.desktop()?.kb_conflicts()?)
 }
+
+/// The editor's preview: Markdown rendered and sanitised exactly as the article will be.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_markdown(body: String) -> AppResult<String> {
+    Ok(render_markdown(&body))
+}

@@ -89,6 +89,7 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             flag_kb_article,
             draft_kb_from_ticket,
             list_kb_conflicts,
+            preview_markdown,
         ])
         .events(collect_events![
             events::SyncStatusChanged,

@@ -48,6 +48,8 @@ export const commands = {
 	flagKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("flag_kb_article", { id })),
 	draftKbFromTicket: (ticketId: string) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId })),
 	listKbConflicts: () => typedError<KbConflict[], AppError>(__TAURI_INVOKE("list_kb_conflicts")),
+	/**  The editor's preview: Markdown rendered and sanitised exactly as the article will be. */
+	previewMarkdown: (body: string) => typedError<string, AppError>(__TAURI_INVOKE("preview_markdown", { body })),
 };
 
 /** Events */

@@ -29,11 +29,32 @@ const SUBJECTS = ['VPN drops every hour', 'Drucker zeigt Papierstau', 'Password 
 const STATUSES: Status[] = ['open', 'open', 'waiting_customer', 'waiting_expert', 'open'];
 const PRIORITIES: Priority[] = ['normal', 'high', 'low', 'urgent', 'normal'];
 
+function article(id: string, title: string, body: string, tags: string[]): KbArticleView {
+  return {
+    id,
+    title,
+    body,
+    body_html: `<p>${body.replace(/[<>&]/g, '')}</p>`,
+    tags,
+    category_id: null,
+    category: null,
+    visibility: 'internal',
+    state: 'published',
+    revision: 1,
+    flagged_outdated: false,
+    author: 'Demo',
+    updated_at: Date.now(),
+    source_ticket: null,
+    usage: { suggested: 3, used: 2, resolved_with: 2 },
+    actions: ['edit', 'archive', 'flag_outdated'],
+  };
+}
+
 const KB: KbArticleView[] = [
-  { id: 'kb-vpn', title: 'Reconnect the VPN client', body_html: '<p>Open the VPN client and choose <strong>Reconnect</strong>. If it fails, restart the laptop.</p>', tags: ['vpn', 'network'] },
-  { id: 'kb-paper', title: 'Papierstau im Drucker beheben', body_html: '<ol><li>Klappe öffnen</li><li>Papier vorsichtig ziehen</li></ol>', tags: ['drucker'] },
-  { id: 'kb-password', title: 'Reset a password', body_html: '<p>Use the self-service portal; the agent can send the link.</p>', tags: ['account'] },
-  { id: 'kb-invoice', title: 'Resend an invoice', body_html: '<p>Invoices are resent from the billing system within 24 hours.</p>', tags: ['billing'] },
+  article('kb-vpn', 'Reconnect the VPN client', 'Open the VPN client and choose Reconnect. If it fails, restart the laptop.', ['vpn', 'network']),
+  article('kb-paper', 'Papierstau im Drucker beheben', 'Klappe öffnen, Papier vorsichtig ziehen.', ['drucker']),
+  article('kb-password', 'Reset a password', 'Use the self-service portal; the agent can send the link.', ['account']),
+  article('kb-invoice', 'Resend an invoice', 'Invoices are resent from the billing system within 24 hours.', ['billing']),
 ];
 
 const customers: CustomerCard[] = [
@@ -50,6 +71,7 @@ function generatedRow(index: number): TicketRow {
     priority: PRIORITIES[index % PRIORITIES.length],
     level: index % 3 === 0 ? 2 : 1,
     customer_name: customers[index % customers.length].name,
+    assignee: index % 3 === 0 ? null : 'Anna Agent',
     // Sorted by SLA due, like the backend: the first ones are overdue.
     resolution_due: START + index * 60_000,
     created_at: START - HOUR,
@@ -101,6 +123,14 @@ function ticketView(row: TicketRow, events: EventView[] = []): TicketView {
     follow_up_at: null,
     first_contact_resolution: false,
     next_statuses: finished ? ['open'] : (['open', 'waiting_customer', 'resolved'] as Status[]).filter((s) => s !== row.status),
+    actions: finished ? ['add_note', 'reopen', 'mark_customer_informed'] : ['add_note', 'log_contact', 'change_status', 'resolve', row.level === 1 ? 'escalate' : 'request_consult'],
+    assigned_to_me: row.assignee === 'Anna Agent',
+    department: null,
+    escalation: null,
+    consults: [],
+    customer_informed_at: null,
+    resolution: null,
+    published_articles: [],
     events: events.length > 0 ? events : [{ id: `${row.id}-e0`, at: row.created_at, author: 'Demo', kind: 'created', details: [], pending: false }],
   };
 }
@@ -130,7 +160,7 @@ export function installDemoBackend(): void {
     get_session: () => session,
     sign_in: ({ hubUrl, login }) => {
       if (!login) appError('validation', 'Enter your login', 'login');
-      session = { ...session, hub_url: String(hubUrl), agent: { id: 'a1', name: 'Anna Agent', login: String(login), role: 'first_level' } };
+      session = { ...session, hub_url: String(hubUrl), agent: { id: 'a1', name: 'Anna Agent', login: String(login), role: 'first_level', department: null } };
       setSync({ connection: 'syncing', progress: { done: 0, total: TOTAL } });
       setTimeout(() => setSync({ connection: 'online', progress: null, last_sync: Date.now() }), 1500);
       return session;
@@ -207,6 +237,7 @@ export function installDemoBackend(): void {
         priority: contact.priority,
         level: result.type === 'escalate' ? 2 : 1,
         customer_name: customer?.name ?? null,
+        assignee: result.type === 'escalate' ? null : (session.agent?.name ?? null),
         resolution_due: Date.now() + 8 * HOUR,
         created_at: Date.now(),
         updated_at: Date.now(),
@@ -269,6 +300,38 @@ export function installDemoBackend(): void {
       addEvent(view.row.id, 'escalated', escalation as Record<string, string>);
       created.set(view.row.id, ticketView({ ...view.row, level: 2 }, view.events));
       return null;
+    },
+    claim_ticket: () => ({ state: 'confirmed' }),
+    list_consults: () => [],
+    list_kb: ({ query, offset, limit }) => {
+      const q = query as { text: string };
+      const terms = words(q.text);
+      const items = KB.filter((a) => terms.length === 0 || terms.some((w) => `${a.title} ${a.body}`.toLowerCase().includes(w))).map((a) => ({
+        id: a.id,
+        title: a.title,
+        state: a.state,
+        visibility: a.visibility,
+        category: a.category,
+        tags: a.tags,
+        flagged_outdated: a.flagged_outdated,
+        snippet: terms.length > 0 ? segments(a.body.slice(0, 120), terms) : [],
+        usage: a.usage,
+        updated_at: a.updated_at,
+      }));
+      return { total: items.length, offset: Number(offset), items: items.slice(Number(offset), Number(offset) + Number(limit)) };
+    },
+    list_kb_tags: () => [...new Set(KB.flatMap((a) => a.tags))].map((tag) => ({ tag, articles: 1 })),
+    list_kb_conflicts: () => [],
+    preview_markdown: ({ body }) => `<p>${String(body).replace(/[<>&]/g, '')}</p>`,
+    save_kb_article: ({ edit }) => {
+      const e = edit as { article_id: string | null; title: string; body: string; tags: string[] };
+      if (!e.title.trim()) appError('validation', 'The title is required', 'title');
+      const id = e.article_id ?? `kb-${KB.length + 1}`;
+      const existing = KB.findIndex((a) => a.id === id);
+      const next = { ...article(id, e.title, e.body, e.tags), state: 'draft' as const };
+      if (existing >= 0) KB[existing] = { ...next, revision: KB[existing].revision + 1 };
+      else KB.push(next);
+      return { type: 'saved', article_id: id, delivery: { state: 'confirmed' }, published: false };
     },
     load_draft: ({ key }) => localStorage.getItem(drafts(String(key))),
     save_draft: ({ key, body }) => {

@@ -103,6 +103,7 @@ export const on: On = {
   ticketsChanged: (handler) => events.ticketsChanged.listen((e) => handler(e.payload)),
   openCallForm: (handler) => events.openCallForm.listen((e) => handler(e.payload)),
   followUpDue: (handler) => events.followUpDue.listen((e) => handler(e.payload)),
+  workArrived: (handler) => events.workArrived.listen((e) => handler(e.payload)),
 };
 
 /** Listens to an event from a component's $effect: returns a cleanup that unlistens even if listen() is still pending. */

@@ -1,11 +1,16 @@
 // Shared app state: the session, the screen shown, sync status, reference data.
 // Components read it directly; the backend is only reached through ../ipc.
-import type { QueueName, ReferenceData, Role, Session, SyncView } from '../ipc';
+import type { KbArticleView, KbEdit, QueueName, ReferenceData, Role, Session, SyncView } from '../ipc';
 
 export type Route =
   | { name: 'call' }
   | { name: 'queue' }
   | { name: 'ticket'; id: string }
+  | { name: 'consults' }
+  /** The knowledge base, with one article open. */
+  | { name: 'kb'; articleId?: string }
+  /** The KB editor: a new article, an edit, or (with `theirs`) merging a stale edit. */
+  | { name: 'kb_edit'; edit: KbEdit; theirs?: KbArticleView }
   | { name: 'settings' };
 
 export const EMPTY_SYNC: SyncView = {
@@ -44,13 +49,31 @@ class AppState {
     this.session = session;
     if (agentChanged && session.agent) {
       this.queue = defaultQueue(session.agent.role);
-      this.route = session.agent.role === 'first_level' ? { name: 'call' } : { name: 'queue' };
+      this.route = homeRoute(session.agent.role);
     }
   }
 
   navigate(route: Route): void {
     if (route.name === 'ticket' && this.route.name !== 'ticket') this.previous = this.route;
     this.route = route;
+  }
+
+  /** Whether the signed-in agent writes KB articles (second level, experts, leads). */
+  get writesKb(): boolean {
+    const role = this.session?.agent?.role;
+    return role !== undefined && role !== 'first_level';
+  }
+
+  /** Whether the signed-in agent publishes and archives KB articles. */
+  get publishesKb(): boolean {
+    const role = this.session?.agent?.role;
+    return role === 'second_level' || role === 'supervisor' || role === 'admin';
+  }
+
+  /** Whether the signed-in agent answers consults (experts, leads). */
+  get answersConsults(): boolean {
+    const role = this.session?.agent?.role;
+    return role === 'expert' || role === 'supervisor' || role === 'admin';
   }
 
   openTicket(id: string): void {
@@ -69,9 +92,36 @@ export function defaultQueue(role: Role): QueueName {
     case 'second_level':
       return 'escalated';
     case 'expert':
-      return 'team';
+      return 'department';
     default:
-      return 'all';
+      return 'escalated';
+  }
+}
+
+/** The queues an agent in `role` works from, in tab order. */
+export function queuesFor(role: Role | undefined): QueueName[] {
+  switch (role) {
+    case 'first_level':
+      return ['mine', 'team', 'all'];
+    case 'second_level':
+      return ['escalated', 'mine', 'team', 'all'];
+    case 'expert':
+      return ['department', 'mine', 'all'];
+    default:
+      return ['escalated', 'mine', 'team', 'all'];
+  }
+}
+
+/** Where an agent starts: first level on the call form, second level on the escalated
+ *  queue, experts on the questions sent to their department. */
+export function homeRoute(role: Role): Route {
+  switch (role) {
+    case 'first_level':
+      return { name: 'call' };
+    case 'expert':
+      return { name: 'consults' };
+    default:
+      return { name: 'queue' };
   }
 }
 

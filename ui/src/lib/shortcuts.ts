@@ -6,6 +6,7 @@ export type ShortcutAction =
   | 'help'
   | 'new_contact'
   | 'queue'
+  | 'knowledge_base'
   | 'focus_filter'
   | 'solved'
   | 'escalate'
@@ -17,6 +18,7 @@ export const SHORTCUTS: { action: ShortcutAction; keys: string[] }[] = [
   { action: 'help', keys: ['?', 'F1'] },
   { action: 'new_contact', keys: ['Alt+N'] },
   { action: 'queue', keys: ['Alt+Q'] },
+  { action: 'knowledge_base', keys: ['Alt+K'] },
   { action: 'focus_filter', keys: ['/', 'Alt+/'] },
   { action: 'solved', keys: ['Alt+S'] },
   { action: 'escalate', keys: ['Alt+E'] },
@@ -27,6 +29,7 @@ export const SHORTCUTS: { action: ShortcutAction; keys: string[] }[] = [
 const ALT_LETTERS: Record<string, ShortcutAction> = {
   KeyN: 'new_contact',
   KeyQ: 'queue',
+  KeyK: 'knowledge_base',
   KeyS: 'solved',
   KeyE: 'escalate',
   KeyF: 'follow_up',

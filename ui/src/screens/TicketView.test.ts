@@ -4,6 +4,7 @@ import userEvent from '@testing-library/user-event';
 import TicketView from './TicketView.svelte';
 import { fakeBackend } from '../ipc/fake';
 import { ticketView } from '../test/fixtures';
+import { app } from '../lib/app.svelte';
 
 describe('TicketView', () => {
   it('shows the header and a localized timeline, marking unsynced events', async () => {
@@ -50,10 +51,82 @@ describe('TicketView', () => {
     expect(screen.getByTestId('ticket-note')).toHaveValue('');
   });
 
-  it('offers escalation only on level 1', async () => {
-    fakeBackend({ get_ticket: () => ticketView({ row: { ...ticketView().row, level: 2 } }) });
+  it('offers exactly the actions the backend allows this agent', async () => {
+    // First level looking at an escalated ticket: no second-level controls at all.
+    fakeBackend({
+      get_ticket: () => ticketView({ row: { ...ticketView().row, level: 2 }, actions: ['add_note', 'log_contact'] }),
+    });
     render(TicketView, { ticketId: 't42' });
     await screen.findByTestId('ticket-reference');
-    expect(screen.queryByTestId('ticket-escalate')).toBeNull();
+    for (const hidden of ['ticket-escalate', 'ticket-claim', 'ticket-resolve', 'ticket-ask-expert', 'ticket-hand-back', 'ticket-hand-over']) {
+      expect(screen.queryByTestId(hidden)).toBeNull();
+    }
+    expect(screen.getByTestId('ticket-log-contact')).toBeInTheDocument();
+  });
+
+  it('shows the escalation first and tells a losing claim who has the ticket', async () => {
+    const backend = fakeBackend({
+      get_ticket: () =>
+        ticketView({
+          row: { ...ticketView().row, level: 2 },
+          actions: ['add_note', 'claim', 'request_consult', 'hand_back', 'resolve'],
+          escalation: { reason: 'Error 809', steps_tried: 'Router restarted', handover_summary: 'VPN drops hourly' },
+        }),
+      claim_ticket: () => ({ state: 'refused', reason: 'K7-0042 is already claimed by Karl' }),
+    });
+    render(TicketView, { ticketId: 't42' });
+    expect(await screen.findByTestId('ticket-escalation')).toHaveTextContent('Router restarted');
+    await userEvent.setup().click(screen.getByTestId('ticket-claim'));
+    expect(await screen.findByTestId('ticket-claim-note')).toHaveTextContent('already claimed by Karl');
+    expect(backend.callsTo('claim_ticket')).toEqual([{ ticketId: 't42' }]);
+  });
+
+  it('asks an expert only with a department and a question', async () => {
+    app.referenceData = { categories: [], departments: [{ id: 'd-it', name: 'IT' }], agents: [] };
+    const backend = fakeBackend({
+      get_ticket: () => ticketView({ row: { ...ticketView().row, level: 2 }, actions: ['add_note', 'request_consult'] }),
+      ask_expert: () => 'c1',
+    });
+    const user = userEvent.setup();
+    render(TicketView, { ticketId: 't42' });
+    await user.click(await screen.findByTestId('ticket-ask-expert'));
+    await user.click(screen.getByTestId('consult-submit'));
+    expect(backend.callsTo('ask_expert')).toEqual([]);
+    expect(screen.getByTestId('consult-dialog')).toHaveTextContent('Required.');
+    await user.selectOptions(screen.getByTestId('consult-department'), 'd-it');
+    await user.type(screen.getByTestId('consult-text'), 'Known bug in 5.2?');
+    await user.click(screen.getByTestId('consult-submit'));
+    await waitFor(() =>
+      expect(backend.callsTo('ask_expert')).toEqual([{ ticketId: 't42', departmentId: 'd-it', question: 'Known bug in 5.2?' }]),
+    );
+    await waitFor(() => expect(screen.queryByTestId('consult-dialog')).toBeNull());
+  });
+
+  it('lets the expert answer an open consult and refuses an empty answer', async () => {
+    const consult = {
+      id: 'c1',
+      department: 'IT',
+      question: 'Known bug?',
+      requested_by: 'Jana',
+      requested_at: Date.now() - 600_000,
+      answer: null,
+      answered_by: null,
+      answered_at: null,
+      can_answer: true,
+    };
+    const backend = fakeBackend({
+      get_ticket: () => ticketView({ consults: [consult], actions: ['add_note', 'answer_consult'] }),
+      answer_consult: () => null,
+    });
+    const user = userEvent.setup();
+    render(TicketView, { ticketId: 't42' });
+    expect(await screen.findByTestId('ticket-consults')).toHaveTextContent(/Asked \d+ minutes ago by Jana/);
+    await user.click(screen.getByTestId('consult-answer-submit'));
+    expect(backend.callsTo('answer_consult')).toEqual([]);
+    await user.type(screen.getByTestId('consult-answer-text'), 'Set MTU 1400');
+    await user.click(screen.getByTestId('consult-answer-submit'));
+    await waitFor(() =>
+      expect(backend.callsTo('answer_consult')).toEqual([{ ticketId: 't42', consultId: 'c1', answer: 'Set MTU 1400' }]),
+    );
   });
 });

@@ -9,6 +9,7 @@ export function ticketRow(index: number, overrides: Partial<TicketRow> = {}): Ti
     priority: 'normal',
     level: 1,
     customer_name: `Customer ${index}`,
+    assignee: null,
     resolution_due: Date.now() + 3_600_000,
     created_at: 0,
     updated_at: 0,
@@ -28,6 +29,14 @@ export function ticketView(overrides: Partial<TicketView> = {}): TicketView {
     follow_up_at: null,
     first_contact_resolution: false,
     next_statuses: ['waiting_customer', 'resolved'],
+    actions: ['add_note', 'log_contact', 'change_status', 'set_follow_up', 'escalate', 'resolve'],
+    assigned_to_me: true,
+    department: null,
+    escalation: null,
+    consults: [],
+    customer_informed_at: null,
+    resolution: null,
+    published_articles: [],
     events: [
       { id: 'e1', at: 1_000, author: 'Anna Agent', kind: 'created', details: [], pending: false },
       {

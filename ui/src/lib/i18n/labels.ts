@@ -5,7 +5,6 @@ import type { Channel, Connection, Direction, Priority, QueueName, Role, Status 
 export const CHANNELS: Channel[] = ['phone', 'email', 'chat', 'walk_in'];
 export const DIRECTIONS: Direction[] = ['inbound', 'outbound'];
 export const PRIORITIES: Priority[] = ['low', 'normal', 'high', 'urgent'];
-export const QUEUES: QueueName[] = ['mine', 'team', 'escalated', 'all'];
 
 export function channelLabel(channel: Channel): string {
   return { phone: t.channel_phone, email: t.channel_email, chat: t.channel_chat, walk_in: t.channel_walk_in }[channel]();
@@ -49,7 +48,13 @@ export function connectionLabel(connection: Connection): string {
 }
 
 export function queueLabel(queue: QueueName): string {
-  return { mine: t.queue_mine, team: t.queue_team, escalated: t.queue_escalated, all: t.queue_all }[queue]();
+  return {
+    mine: t.queue_mine,
+    team: t.queue_team,
+    escalated: t.queue_escalated,
+    all: t.queue_all,
+    department: t.queue_department,
+  }[queue]();
 }
 
 /** Timeline event kinds come from the backend as strings; unknown ones show as they are. */
