@@ -63,6 +63,11 @@ pub fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join(name)).find(|p| p.is_file())
 }
 
+/// axe-core's browser build, installed with the UI's npm packages.
+pub fn axe_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js")
+}
+
 pub fn testid(id: &str) -> By {
     By::Css(format!("[data-testid='{id}']"))
 }
@@ -175,6 +180,61 @@ impl App {
         }
     }
 
+    /// Signs the current agent out (from the settings) and waits for the login screen.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.click("nav-settings").await?;
+        self.click("settings-logout").await?;
+        self.wait("login-user").await?;
+        Ok(())
+    }
+
+    /// Picks the option whose text contains `text` in the select `id`.
+    pub async fn select_text(&self, id: &str, text: &str) -> Result<()> {
+        let select = self.wait(id).await?;
+        for option in select.find_all(By::Css("option")).await? {
+            if option.text().await?.contains(text) {
+                option.click().await?;
+                return Ok(());
+            }
+        }
+        bail!("[data-testid={id}] has no option {text:?}")
+    }
+
+    /// Runs axe-core in the page and fails on any serious or critical violation (WCAG
+    /// rules axe can check automatically). `screen` names the page in the error.
+    pub async fn assert_accessible(&self, screen: &str) -> Result<()> {
+        let axe = std::fs::read_to_string(axe_script()).context("axe-core is missing (cargo xtask setup runs npm ci)")?;
+        self.driver.set_script_timeout(Duration::from_secs(60)).await?;
+        self.driver.execute(&axe, vec![]).await?;
+        let report = self
+            .driver
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, { resultTypes: ['violations'] })
+                  .then((r) => done(JSON.stringify(r.violations.map((v) => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' :: ' + (n.failureSummary || '')),
+                  })))))
+                  .catch((e) => done(JSON.stringify({ error: String(e) })));"#,
+                vec![],
+            )
+            .await?;
+        let text: String = report.convert()?;
+        let value: serde_json::Value = serde_json::from_str(&text)?;
+        if let Some(error) = value.get("error") {
+            bail!("axe-core failed on {screen}: {error}");
+        }
+        let serious: Vec<&serde_json::Value> = value
+            .as_array()
+            .map(|all| all.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect())
+            .unwrap_or_default();
+        if !serious.is_empty() {
+            self.screenshot(&format!("failed-a11y-{screen}")).await;
+            bail!("{screen}: {} serious or critical accessibility violations: {:#}", serious.len(), serde_json::json!(serious));
+        }
+        Ok(())
+    }
+
     /// Signs in on the login screen (the hub address comes from `--hub`).
     pub async fn sign_in(&self, hub_url: &str, login: &str, password: &str) -> Result<()> {
         let hub_field = self.wait("login-hub").await?;
@@ -184,7 +244,8 @@ impl App {
         self.type_into("login-user", login).await?;
         self.type_into("login-password", password).await?;
         self.click("login-submit").await?;
-        self.wait("call-subject").await?;
+        // Every role lands on a screen with the navigation (first level on the call form).
+        self.wait("nav-queue").await?;
         Ok(())
     }
 }

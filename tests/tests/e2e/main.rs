@@ -6,6 +6,8 @@
 //! unlocked gnome-keyring. Elements are found by their `data-testid`, never by layout.
 //! Screenshots go to `target/e2e/screenshots/`.
 
+mod knowledge_loop;
+
 use anyhow::{Context, Result, bail};
 use helpline_client::{Desktop, HttpHub, SystemClock};
 use helpline_tests::harness::{HubProcess, PASSWORD, binary};
