@@ -203,7 +203,8 @@ impl App {
     /// Runs axe-core in the page and fails on any serious or critical violation (WCAG
     /// rules axe can check automatically). `screen` names the page in the error.
     pub async fn assert_accessible(&self, screen: &str) -> Result<()> {
-        let axe = std::fs::read_to_string(axe_script()).context("axe-core is missing (cargo xtask setup runs npm ci)")?;
+        let axe =
+            std::fs::read_to_string(axe_script()).context("axe-core is missing (cargo xtask setup runs npm ci)")?;
         self.driver.set_script_timeout(Duration::from_secs(60)).await?;
         self.driver.execute(&axe, vec![]).await?;
         let report = self
@@ -230,7 +231,11 @@ impl App {
             .unwrap_or_default();
         if !serious.is_empty() {
             self.screenshot(&format!("failed-a11y-{screen}")).await;
-            bail!("{screen}: {} serious or critical accessibility violations: {:#}", serious.len(), serde_json::json!(serious));
+            bail!(
+                "{screen}: {} serious or critical accessibility violations: {:#}",
+                serious.len(),
+                serde_json::json!(serious)
+            );
         }
         Ok(())
     }

@@ -268,7 +268,8 @@ impl<H: HubApi> Desktop<H> {
                 out.push(alert(AlertKind::SlaNear, t));
             }
         }
-        known.retain(|id| tickets.iter().any(|t| t.id == *id));
+        let queued: HashSet<TicketId> = tickets.iter().map(|t| t.id).collect();
+        known.retain(|id| queued.contains(id));
         // Answers to consults on my tickets (or that I asked).
         let mine = self.with_store(|s| Ok(s.list_queue_page(Queue::Mine(actor.agent_id), 0, ALERT_WINDOW)?.1))?;
         for t in &mine {

@@ -172,8 +172,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     b.type_into("consult-text", "Welche Codepage braucht der Etikettendrucker?").await?;
     b.click("consult-submit").await?;
     b.wait_attr("ticket-status", "data-status", "waiting_expert", PATIENCE).await?;
-    b.wait_text("ticket-consults", "the consult and its age", |t| t.contains("Codepage") && t.contains("Jana"))
-        .await?;
+    b.wait_text("ticket-consults", "the consult and its age", |t| t.contains("Codepage") && t.contains("Jana")).await?;
     b.wait("consult-waiting").await?;
     b.assert_accessible("ticket-second-level").await?;
     b.wait_text_for("status-pending", "the consult sent", Duration::from_secs(60), |t| t.trim() == "0").await?;

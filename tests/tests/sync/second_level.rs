@@ -19,6 +19,7 @@ crate::both_backends!(
     a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite,
     a_solution_published_from_a_ticket_is_first_levels_next_suggestion,
     work_alerts_announce_new_tickets_and_near_breaches_once,
+    a_ticket_handed_over_to_the_experts_is_worked_there_and_returned,
 );
 
 async fn escalated(hub: &TestHub, subject: &str) -> Result<(Desk, helpline_domain::TicketId)> {
@@ -275,6 +276,42 @@ async fn work_alerts_announce_new_tickets_and_near_breaches_once(backend: Backen
     let alerts = late.collect_work_alerts(&mut memory)?;
     ensure!(alerts.iter().any(|a| a.kind == AlertKind::SlaNear && a.ticket_id == ticket.to_string()), "{alerts:?}");
     ensure!(late.collect_work_alerts(&mut memory)?.is_empty(), "warned once");
+    hub.stop().await;
+    Ok(())
+}
+
+async fn a_ticket_handed_over_to_the_experts_is_worked_there_and_returned(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (anna, ticket) = escalated(&hub, "Firewall blockiert ERP").await?;
+    let (jana, eva) = (observer(&hub, "jana").await?, observer(&hub, "eva").await?);
+    let id = ticket.to_string();
+    let err = jana.hand_over_to_expert(&id, "", "").expect_err("a hand-over needs a department");
+    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    jana.claim(ticket)?;
+    jana.hand_over_to_expert(&id, &hub.network_department.to_string(), "Regel fehlt vermutlich")?;
+    settle(&[&jana, &eva], 10).await?;
+
+    let page = eva.queue_page(views::QueueName::Department, 0, 10)?;
+    ensure!(page.rows.iter().any(|r| r.id == id && r.level == 3), "the department's queue has it: {page:?}");
+    let view = eva.ticket_view(&id)?;
+    ensure!(view.department.as_deref() == Some("Netzwerk"), "{:?}", view.department);
+    ensure!(view.actions.contains(&TicketAction::Claim) && view.actions.contains(&TicketAction::ReturnFromExpert));
+    ensure!(!jana.ticket_view(&id)?.actions.contains(&TicketAction::Resolve), "level 3 is the experts' now");
+    let (claimed, _) = tokio::join!(biased; eva.claim_ticket(&id), eva.sync_once());
+    ensure!(claimed? == Delivery::Confirmed);
+    let err = eva.return_from_expert(&id, " ").expect_err("returning needs a note");
+    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    eva.return_from_expert(&id, "Regel 42 ergänzt; bitte mit dem Kunden testen")?;
+    settle(&[&jana, &eva, &anna], 10).await?;
+    let back = jana.ticket_view(&id)?;
+    ensure!(back.row.level == 2 && back.department.is_none() && back.assignee.is_none(), "{:?}", back.row);
+    ensure!(back.events.iter().any(|e| e.kind == "returned_from_expert"));
+    ensure!(back.actions.contains(&TicketAction::Claim), "second level picks it up again");
+    // Handed back to first level with instructions: it goes to the agent who took the call.
+    jana.hand_back(&id, "Bitte Kunden anrufen und Test bestätigen lassen")?;
+    settle(&[&jana, &anna], 10).await?;
+    let at_first = anna.ticket_view(&id)?;
+    ensure!(at_first.row.level == 1 && at_first.assigned_to_me, "{:?}", at_first.row);
     hub.stop().await;
     Ok(())
 }
