@@ -218,7 +218,12 @@ pub async fn return_from_expert(state: St<'_>, ticket_id: String, note: String) 
 
 #[tauri::command]
 #[specta::specta]
-pub async fn ask_expert(state: St<'_>, ticket_id: String, department_id: String, question: String) -> AppResult<String> {
+pub async fn ask_expert(
+    state: St<'_>,
+    ticket_id: String,
+    department_id: String,
+    question: String,
+) -> AppResult<String> {
     Ok(state.desktop()?.ask_expert(&ticket_id, &department_id, &question)?)
 }
 

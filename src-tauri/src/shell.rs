@@ -2,8 +2,8 @@
 //! native notifications.
 
 use crate::events::{FollowUpDue, OpenCallForm, WorkArrived};
-use helpline_client::work::{AlertKind, AlertMemory, WorkAlert};
 use crate::session::AgentDesktop;
+use helpline_client::work::{AlertKind, AlertMemory, WorkAlert};
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::menu::{Menu, MenuItem};
