@@ -77,6 +77,8 @@ pub struct KbArticleView {
     pub revision: u32,
     pub flagged_outdated: bool,
     pub author: String,
+    /// Who saved the current revision.
+    pub edited_by: String,
     #[specta(type = i32)]
     pub updated_at: i64,
     /// The ticket the article was written from: (id, reference).
@@ -219,8 +221,12 @@ impl<H: HubApi> Desktop<H> {
 
     fn article_view(&self, article: KbArticle) -> Result<KbArticleView> {
         let actions = self.actor().map(|a| kb_actions(&a, &article)).unwrap_or_default();
-        let (author, category, source_ticket) = self.with_store(|s| {
-            let author = s.get_agent(article.author)?.map_or_else(|| article.author.to_string(), |a| a.name);
+        let (author, edited_by, category, source_ticket) = self.with_store(|s| {
+            let name = |id: helpline_domain::AgentId| -> crate::Result<String> {
+                Ok(s.get_agent(id)?.map_or_else(|| id.to_string(), |a| a.name))
+            };
+            let author = name(article.author)?;
+            let edited_by = name(article.edited_by.unwrap_or(article.author))?;
             let category = match article.category_id {
                 Some(c) => s.list_categories()?.into_iter().find(|(id, _)| *id == c).map(|(_, n)| n),
                 None => None,
@@ -229,7 +235,7 @@ impl<H: HubApi> Desktop<H> {
                 Some(t) => s.get_ticket(t)?.map(|t| Named { id: t.id.to_string(), name: t.reference.to_string() }),
                 None => None,
             };
-            Ok((author, category, source))
+            Ok((author, edited_by, category, source))
         })?;
         Ok(KbArticleView {
             id: article.id.to_string(),
@@ -245,6 +251,7 @@ impl<H: HubApi> Desktop<H> {
             revision: article.revision,
             flagged_outdated: article.flagged_outdated,
             author,
+            edited_by,
             updated_at: millis(article.updated_at),
             source_ticket,
             actions,

@@ -75,7 +75,8 @@ pub struct WorkAlert {
 }
 
 /// What the alert check has already seen, so that each alert is raised once. The first
-/// check only learns what is there (a fresh start does not announce the whole queue).
+/// check after the first sync only learns what is there (a fresh start does not
+/// announce the whole queue).
 #[derive(Debug, Default)]
 pub struct AlertMemory {
     known: Option<HashSet<TicketId>>,
@@ -245,6 +246,10 @@ impl<H: HubApi> Desktop<H> {
     /// once; the first check only takes stock.
     pub fn collect_work_alerts(&self, memory: &mut AlertMemory) -> Result<Vec<WorkAlert>> {
         let actor = self.actor()?;
+        if memory.known.is_none() && self.status().last_sync.is_none() {
+            // A fresh desk before its first pull: everything would look new.
+            return Ok(Vec::new());
+        }
         let now = self.now().as_millis();
         let tickets = self.queued_tickets()?;
         let first_check = memory.known.is_none();

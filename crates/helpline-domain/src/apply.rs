@@ -447,6 +447,7 @@ fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut E
             revision: 1,
             source_ticket: d.source_ticket,
             author: actor.agent_id,
+            edited_by: Some(actor.agent_id),
             created_at: out.now,
             updated_at: out.now,
             flagged_outdated: false,
@@ -470,6 +471,7 @@ fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut E
                 category_id: d.category_id,
                 visibility: d.visibility,
                 revision: current.revision + 1,
+                edited_by: Some(actor.agent_id),
                 source_ticket: d.source_ticket.or(current.source_ticket),
                 updated_at: out.now,
                 // an edit answers an "outdated" flag

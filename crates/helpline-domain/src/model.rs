@@ -221,6 +221,9 @@ pub struct KbArticle {
     pub revision: u32,
     pub source_ticket: Option<TicketId>,
     pub author: AgentId,
+    /// Who saved the current revision (absent in articles from before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_by: Option<AgentId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub flagged_outdated: bool,

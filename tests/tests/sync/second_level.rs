@@ -168,6 +168,7 @@ async fn a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite(bac
     let KbSaveResult::Conflict { mine, theirs } = jana_saved? else { anyhow::bail!("a stale edit must conflict") };
     ensure!(mine.body == "Janas Text" && mine.base_revision == Some(1), "her text is kept: {mine:?}");
     ensure!(theirs.body == "Karls Text" && theirs.revision == 2, "his version is shown: {theirs:?}");
+    ensure!(theirs.edited_by == "Karl" && theirs.author == "Jana", "who saved it: {theirs:?}");
     ensure!(jana.kb_article_view(&article_id)?.body == "Karls Text", "nothing was overwritten");
     let conflicts = jana.kb_conflicts()?;
     ensure!(conflicts.len() == 1 && conflicts[0].mine.body == "Janas Text", "kept until merged: {conflicts:?}");

@@ -230,6 +230,8 @@ export type KbArticleView = {
 	revision: number,
 	flagged_outdated: boolean,
 	author: string,
+	/**  Who saved the current revision. */
+	edited_by: string,
 	updated_at: number,
 	/**  The ticket the article was written from: (id, reference). */
 	source_ticket: Named | null,

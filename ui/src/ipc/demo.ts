@@ -43,6 +43,7 @@ function article(id: string, title: string, body: string, tags: string[]): KbArt
     revision: 1,
     flagged_outdated: false,
     author: 'Demo',
+    edited_by: 'Demo',
     updated_at: Date.now(),
     source_ticket: null,
     usage: { suggested: 3, used: 2, resolved_with: 2 },

@@ -36,6 +36,7 @@ function article(overrides: Partial<KbArticleView> = {}): KbArticleView {
     revision: 3,
     flagged_outdated: false,
     author: 'Bert Second',
+    edited_by: 'Bert Second',
     updated_at: 1_000,
     source_ticket: { id: 't42', name: 'K7-0042' },
     usage: { suggested: 5, used: 2, resolved_with: 1 },

@@ -42,6 +42,7 @@ function theirs(overrides: Partial<KbArticleView> = {}): KbArticleView {
     revision: 5,
     flagged_outdated: false,
     author: 'Bert Second',
+    edited_by: 'Bert Second',
     updated_at: 1_000,
     source_ticket: null,
     usage: { suggested: 0, used: 0, resolved_with: 0 },
