@@ -11,6 +11,8 @@ use thirtyfour::prelude::*;
 
 /// How long the app may take for anything an agent would wait on.
 pub const PATIENCE: Duration = Duration::from_secs(30);
+/// How long a new WebDriver session (the app's start) may take before it is tried again.
+const SESSION_PATIENCE: Duration = Duration::from_secs(60);
 
 /// tauri-driver on a free port; stopped with SIGTERM (SIGKILL would orphan
 /// WebKitWebDriver, which keeps the caller's output pipe open).
@@ -83,13 +85,31 @@ pub struct App {
 impl App {
     /// Starts `program` with `args`; screenshots go to `screenshots`.
     pub async fn start(program: &Path, args: &[String], screenshots: &Path) -> Result<App> {
-        let tauri_driver = TauriDriver::start()?;
-        let mut caps = thirtyfour::Capabilities::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert("tauri:options".into(), serde_json::json!({ "application": program, "args": args }));
-        let driver = WebDriver::new(format!("http://127.0.0.1:{}", tauri_driver.port), caps).await?;
         let _ = std::fs::create_dir_all(screenshots);
-        Ok(App { driver, _tauri_driver: tauri_driver, screenshots: screenshots.to_owned() })
+        // Now and then (a few runs in ten, here) WebKitWebDriver never answers the first
+        // new-session request of a run although the app started; a second session works.
+        // So a session that does not open within a minute is abandoned and tried once more.
+        for attempt in 1..=2 {
+            let tauri_driver = TauriDriver::start()?;
+            let mut caps = thirtyfour::Capabilities::new();
+            caps.insert("browserName".into(), "wry".into());
+            caps.insert("tauri:options".into(), serde_json::json!({ "application": program, "args": args }));
+            let url = format!("http://127.0.0.1:{}", tauri_driver.port);
+            match tokio::time::timeout(SESSION_PATIENCE, WebDriver::new(url, caps)).await {
+                Ok(driver) => {
+                    return Ok(App { driver: driver?, _tauri_driver: tauri_driver, screenshots: screenshots.to_owned() });
+                }
+                Err(_) => {
+                    eprintln!("webdriver: no session after {SESSION_PATIENCE:?} (attempt {attempt}); starting again");
+                    drop(tauri_driver);
+                    // The app it started may live on and hold its profile: end it (matched by
+                    // its own arguments, so another app window of the test stays).
+                    let _ = Command::new("pkill").arg("-TERM").arg("-f").arg(args.join(" ")).status();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        bail!("WebKitWebDriver opened no session for {} in two attempts", program.display())
     }
 
     /// Ends the WebDriver session, which closes the program.
