@@ -104,7 +104,7 @@ impl App {
                     drop(tauri_driver);
                     // The app it started may live on and hold its profile: end it (matched by
                     // its own arguments, so another app window of the test stays).
-                    let _ = Command::new("pkill").arg("-TERM").arg("-f").arg(args.join(" ")).status();
+                    let _ = Command::new("pkill").args(["-TERM", "-f", "--"]).arg(args.join(" ")).status();
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
