@@ -100,6 +100,32 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         ])
 }
 
+/// The window shows the app and nothing else: a link in a KB article (or anything else)
+/// cannot navigate it to a remote page.
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_, url| {
+            let allowed = is_app_url(url);
+            if !allowed {
+                tracing::warn!(%url, "the window was kept from navigating away from the app");
+            }
+            allowed
+        })
+        .build()
+}
+
+/// The app's own pages: its custom protocol (`tauri://localhost` on Linux and macOS,
+/// `http(s)://tauri.localhost` on Windows), `about:` pages, and in debug builds the
+/// Vite dev server on localhost.
+fn is_app_url(url: &tauri::Url) -> bool {
+    match (url.scheme(), url.host_str()) {
+        ("tauri", _) | ("about", _) => true,
+        ("http" | "https", Some("tauri.localhost")) => true,
+        ("http", Some("localhost" | "127.0.0.1")) => cfg!(debug_assertions),
+        _ => false,
+    }
+}
+
 /// The generated bindings, as `ui/src/ipc/bindings.ts` should hold them.
 fn export_bindings(path: &std::path::Path) -> Result<(), String> {
     let ts = specta_typescript::Typescript::default()
@@ -186,6 +212,7 @@ fn build_app(args: Args, profile: Profile) -> tauri::Result<()> {
                 .build(),
         )
         .plugin(tauri_plugin_notification::init())
+        .plugin(navigation_guard())
         .manage(state)
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
@@ -275,6 +302,17 @@ fn demo_sign_in(app: &tauri::AppHandle, state: &AppState, login: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_window_stays_on_the_app() {
+        let url = |s: &str| tauri::Url::parse(s).expect("a URL");
+        assert!(is_app_url(&url("tauri://localhost/index.html")));
+        assert!(is_app_url(&url("http://tauri.localhost/")));
+        assert!(is_app_url(&url("about:blank")));
+        assert!(!is_app_url(&url("https://example.com/phish")));
+        assert!(!is_app_url(&url("javascript:alert(1)")));
+        assert!(!is_app_url(&url("file:///etc/passwd")));
+    }
+
     /// The committed bindings are what the commands generate (xtask test checks it too,
     /// with the built binary; this keeps `cargo test -p helpline-app` honest).
     #[test]

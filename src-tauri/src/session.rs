@@ -211,8 +211,7 @@ impl AppState {
         let (stop, stop_rx) = watch::channel(false);
         tauri::async_runtime::spawn(desktop.clone().run_sync(stop_rx.clone()));
         tauri::async_runtime::spawn(forward_status(app.clone(), desktop.clone(), stop_rx.clone()));
-        let german = self.settings().language == crate::profile::Language::De;
-        tauri::async_runtime::spawn(crate::shell::watch_work(app.clone(), desktop.clone(), german, stop_rx));
+        tauri::async_runtime::spawn(crate::shell::watch_work(app.clone(), desktop.clone(), stop_rx));
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(Running { desktop, stop });
     }
 

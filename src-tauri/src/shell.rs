@@ -128,12 +128,7 @@ const AFTER_SYNC_AT_MOST_EVERY: Duration = Duration::from_secs(2);
 
 /// Notifies the agent of due follow-ups, of work arriving in their queues, of SLAs 15
 /// minutes from breaking and of answers to their consults: natively, and in the window.
-pub async fn watch_work<R: Runtime>(
-    app: AppHandle<R>,
-    desktop: Arc<AgentDesktop>,
-    german: bool,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn watch_work<R: Runtime>(app: AppHandle<R>, desktop: Arc<AgentDesktop>, mut stop: watch::Receiver<bool>) {
     let mut memory = AlertMemory::default();
     let mut status = desktop.watch_status();
     loop {
@@ -152,6 +147,9 @@ pub async fn watch_work<R: Runtime>(
             }
             match desktop.collect_work_alerts(&mut memory) {
                 Ok(alerts) => {
+                    // The language as set now (it may change while signed in).
+                    let german =
+                        app.state::<crate::session::AppState>().settings().language == crate::profile::Language::De;
                     for alert in alerts {
                         notify(&app, &alert_title(&alert, german), &alert.subject);
                         let _ = WorkArrived(alert).emit(&app);
@@ -175,7 +173,7 @@ fn alert_title(alert: &WorkAlert, german: bool) -> String {
     match (alert.kind, german) {
         (AlertKind::NewInQueue, true) => format!("Neu in Ihrer Warteschlange: {r}"),
         (AlertKind::NewInQueue, false) => format!("New in your queue: {r}"),
-        (AlertKind::SlaNear, true) => format!("SLA läuft in 15 Minuten ab: {r}"),
+        (AlertKind::SlaNear, true) => format!("SLA läuft in höchstens 15 Minuten ab: {r}"),
         (AlertKind::SlaNear, false) => format!("SLA breaks within 15 minutes: {r}"),
         (AlertKind::ConsultAnswered, true) => format!("Expertenantwort zu {r}"),
         (AlertKind::ConsultAnswered, false) => format!("An expert answered on {r}"),

@@ -406,8 +406,13 @@ pub fn load_data_set(
         };
         let saved = apply(&state, &admin, MutationId::new_v7(), &Mutation::SaveKbArticle(draft), clock)?;
         state.absorb(&saved);
-        let published =
-            apply(&state, &admin, MutationId::new_v7(), &Mutation::PublishKbArticle { article_id: id }, clock)?;
+        let published = apply(
+            &state,
+            &admin,
+            MutationId::new_v7(),
+            &Mutation::PublishKbArticle { article_id: id, revision: None },
+            clock,
+        )?;
         batch.extend(published);
         if batch.len() >= 2_000 {
             store.write_confirmed(&std::mem::take(&mut batch))?;

@@ -97,7 +97,11 @@ impl App {
             let url = format!("http://127.0.0.1:{}", tauri_driver.port);
             match tokio::time::timeout(SESSION_PATIENCE, WebDriver::new(url, caps)).await {
                 Ok(driver) => {
-                    return Ok(App { driver: driver?, _tauri_driver: tauri_driver, screenshots: screenshots.to_owned() });
+                    return Ok(App {
+                        driver: driver?,
+                        _tauri_driver: tauri_driver,
+                        screenshots: screenshots.to_owned(),
+                    });
                 }
                 Err(_) => {
                     eprintln!("webdriver: no session after {SESSION_PATIENCE:?} (attempt {attempt}); starting again");
@@ -245,10 +249,10 @@ impl App {
         if let Some(error) = value.get("error") {
             bail!("axe-core failed on {screen}: {error}");
         }
-        let serious: Vec<&serde_json::Value> = value
-            .as_array()
-            .map(|all| all.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect())
-            .unwrap_or_default();
+        let all =
+            value.as_array().with_context(|| format!("axe-core gave no list of violations on {screen}: {text}"))?;
+        let serious: Vec<&serde_json::Value> =
+            all.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
         if !serious.is_empty() {
             self.screenshot(&format!("failed-a11y-{screen}")).await;
             bail!(

@@ -3,18 +3,20 @@
 //! stale edit instead of overwriting, publish and archive by role, and turn a resolved
 //! ticket into a draft in one step.
 
-use crate::views::{Named, Segment, invalid, millis, parse_id, render_markdown, snippet_segments};
+use crate::views::{Named, Segment, invalid, latest_resolution, millis, parse_id, render_markdown, snippet_segments};
 use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    ArticleState, CategoryId, DomainError, EventKind, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Role,
-    TicketId, Visibility, kb_actions,
+    ArticleState, CategoryId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Role, TicketId,
+    Visibility, kb_actions,
 };
 use helpline_store::{KbFilter, OutboxStatus};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
-/// Search hits considered for one KB list (then filtered by category, tag and state).
-const SEARCH_LIMIT: u32 = 50;
+/// Search hits considered for one KB list (then filtered by category, tag, state and
+/// role): enough that filtering rarely leaves a short list.
+const SEARCH_LIMIT: u32 = 200;
 const PAGE_MAX: u32 = 200;
 const TAGS_SHOWN: u32 = 100;
 
@@ -114,12 +116,14 @@ pub enum KbSaveResult {
     Conflict { mine: KbEdit, theirs: KbArticleView },
 }
 
-/// An edit the hub refused because the article had moved on, kept until the author
-/// saves it again.
+/// An edit the hub refused (most often because the article had moved on, also e.g.
+/// because a colleague published the draft an expert was editing), kept with the hub's
+/// reason until the author saves the article again: nothing typed is lost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbConflict {
     pub mine: KbEdit,
     pub theirs: KbArticleView,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -154,6 +158,11 @@ impl<H: HubApi> Desktop<H> {
         self.with_store(|s| Ok(s.list_categories()?.into_iter().collect()))
     }
 
+    /// The states the signed-in agent reads: first level only published articles.
+    fn readable_states(&self) -> Result<Option<Vec<ArticleState>>> {
+        Ok((self.actor()?.role == Role::FirstLevel).then(|| vec![ArticleState::Published]))
+    }
+
     fn kb_usage(&self, id: KbArticleId) -> Result<KbUsageView> {
         let u = self.with_store(|s| Ok(s.get_kb_usage(id)?))?;
         Ok(KbUsageView { suggested: count(u.suggested), used: count(u.used), resolved_with: count(u.resolved_with) })
@@ -162,11 +171,10 @@ impl<H: HubApi> Desktop<H> {
     /// One window of the KB list: ranked search hits when words are typed, else every
     /// article passing the filters by title. First level sees published articles only.
     pub fn kb_page(&self, query: &KbQuery, offset: u32, limit: u32) -> Result<KbPage> {
-        let role = self.actor()?.role;
-        let states = match (role, query.state) {
-            (Role::FirstLevel, _) => vec![ArticleState::Published],
-            (_, Some(state)) => vec![state],
-            (_, None) => vec![ArticleState::Draft, ArticleState::Published],
+        let states = match (self.readable_states()?, query.state) {
+            (Some(readable), _) => readable,
+            (None, Some(state)) => vec![state],
+            (None, None) => vec![ArticleState::Draft, ArticleState::Published],
         };
         let filter = KbFilter {
             category: query.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?,
@@ -213,7 +221,7 @@ impl<H: HubApi> Desktop<H> {
 
     pub fn kb_tags(&self) -> Result<Vec<TagCount>> {
         Ok(self
-            .with_store(|s| Ok(s.list_kb_tags(TAGS_SHOWN)?))?
+            .with_store(|s| Ok(s.list_kb_tags(&self.readable_states()?.unwrap_or_default(), TAGS_SHOWN)?))?
             .into_iter()
             .map(|(tag, n)| TagCount { tag, articles: count(n) })
             .collect())
@@ -307,12 +315,13 @@ impl<H: HubApi> Desktop<H> {
         {
             return self.conflict(edit_of(&draft), article_id);
         }
-        // Publishing follows only an edit the hub took (or a new article): publishing
-        // after a refused edit would publish someone else's text.
-        let published =
-            publish && (is_new || delivery == Delivery::Confirmed) && !matches!(delivery, Delivery::Refused { .. });
+        // The publication names the revision this save makes: should the hub refuse the
+        // save later (offline now), it refuses the publication too instead of publishing
+        // a colleague's text.
+        let published = publish && !matches!(delivery, Delivery::Refused { .. });
         if published {
-            self.submit(Mutation::PublishKbArticle { article_id })?;
+            let revision = Some(draft.base_revision.map_or(1, |base| base + 1));
+            self.submit(Mutation::PublishKbArticle { article_id, revision })?;
         }
         Ok(KbSaveResult::Saved { article_id: article_id.to_string(), delivery, published })
     }
@@ -322,33 +331,37 @@ impl<H: HubApi> Desktop<H> {
         Ok(KbSaveResult::Conflict { mine, theirs: self.article_view(current)? })
     }
 
-    /// Edits the hub refused because the article had moved on, and that the author has
-    /// not saved again since: nothing typed is lost.
+    /// Edits of existing articles the hub refused, that the author has not saved again
+    /// since (a later save of the same article the hub did not refuse): nothing typed is
+    /// lost.
     pub fn kb_conflicts(&self) -> Result<Vec<KbConflict>> {
-        let entries = self.with_store(|s| Ok(s.list_outbox_entries()?))?;
+        let saves = self.with_store(|s| Ok(s.list_outbox_by_name("save_kb_article")?))?;
+        // The last save of each article the hub did not refuse.
+        let mut settled: HashMap<KbArticleId, u64> = HashMap::new();
+        for e in saves.iter().filter(|e| e.status != OutboxStatus::Rejected) {
+            if let Mutation::SaveKbArticle(d) = &e.mutation {
+                settled.insert(d.article_id, e.seq);
+            }
+        }
         let mut out = Vec::new();
-        for e in entries.iter().filter(|e| e.status == OutboxStatus::Rejected) {
+        for e in saves.iter().filter(|e| e.status == OutboxStatus::Rejected) {
             let Mutation::SaveKbArticle(draft) = &e.mutation else { continue };
-            let Some(base) = draft.base_revision else { continue };
-            let saved_again = entries.iter().any(|later| {
-                later.seq > e.seq
-                    && later.status != OutboxStatus::Rejected
-                    && matches!(&later.mutation, Mutation::SaveKbArticle(d) if d.article_id == draft.article_id)
-            });
-            if saved_again {
+            if draft.base_revision.is_none() || settled.get(&draft.article_id).is_some_and(|seq| *seq > e.seq) {
                 continue;
             }
             let Some(current) = self.with_store(|s| Ok(s.get_kb_article(draft.article_id)?))? else { continue };
-            if current.revision != base {
-                out.push(KbConflict { mine: edit_of(draft), theirs: self.article_view(current)? });
-            }
+            out.push(KbConflict {
+                mine: edit_of(draft),
+                theirs: self.article_view(current)?,
+                reason: e.reason.clone().unwrap_or_default(),
+            });
         }
         Ok(out)
     }
 
     pub fn publish_kb(&self, id: &str) -> Result<()> {
         let article_id = KbArticleId(parse_id("article", id)?);
-        self.submit(Mutation::PublishKbArticle { article_id })?;
+        self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
         Ok(())
     }
 
@@ -376,10 +389,7 @@ impl<H: HubApi> Desktop<H> {
         helpline_domain::permit_ticket_action(&actor, &ticket, helpline_domain::TicketAction::DraftKbArticle)
             .map_err(ClientError::from_domain)?;
         let events = self.with_store(|s| Ok(s.list_events(id)?))?;
-        let summary = events.iter().rev().find_map(|e| match &e.kind {
-            EventKind::Resolved { summary, .. } => Some(summary.clone()),
-            _ => None,
-        });
+        let summary = latest_resolution(&events);
         let answers: Vec<&str> = ticket.consults.iter().filter_map(|c| c.answer.as_deref()).collect();
         let mut body = String::from("## Problem\n\n");
         body.push_str(if ticket.description.trim().is_empty() { &ticket.subject } else { ticket.description.trim() });

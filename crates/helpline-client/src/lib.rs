@@ -278,7 +278,7 @@ impl<H: HubApi> Desktop<H> {
         let article_id = draft.article_id;
         self.submit(Mutation::SaveKbArticle(draft))?;
         if publish {
-            self.submit(Mutation::PublishKbArticle { article_id })?;
+            self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
         }
         Ok(article_id)
     }

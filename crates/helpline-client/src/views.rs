@@ -646,10 +646,7 @@ impl<H: HubApi> Desktop<H> {
             }),
             _ => None,
         });
-        let resolution = events.iter().rev().find_map(|e| match &e.kind {
-            EventKind::Resolved { summary, .. } => Some(summary.clone()),
-            _ => None,
-        });
+        let resolution = latest_resolution(&events);
         let published_articles = events
             .iter()
             .filter_map(|e| match &e.kind {
@@ -807,6 +804,14 @@ fn check_outcome(outcome: &Outcome) -> Result<()> {
         }
     }
     .map_err(ClientError::from_domain)
+}
+
+/// The summary of the ticket's latest resolution.
+pub(crate) fn latest_resolution(events: &[TicketEvent]) -> Option<String> {
+    events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Resolved { summary, .. } => Some(summary.clone()),
+        _ => None,
+    })
 }
 
 /// Names a page of ticket rows shows, each looked up once.

@@ -17,7 +17,8 @@ use std::time::Duration;
 pub const VERDICT_PATIENCE: Duration = Duration::from_secs(4);
 /// An SLA this close to breaking raises an alert.
 const SLA_WARNING_MS: i64 = 15 * 60 * 1000;
-/// The most tickets one queue contributes to the alert check.
+/// The most tickets one queue contributes to the alert check, and the most tickets the
+/// experts' list of open consults looks at.
 const ALERT_WINDOW: u32 = 500;
 
 /// What the hub said about a mutation the agent waits on.
@@ -80,35 +81,45 @@ pub struct WorkAlert {
 #[derive(Debug, Default)]
 pub struct AlertMemory {
     known: Option<HashSet<TicketId>>,
+    /// When stock was taken: answers older than that are not news.
+    since: Option<Timestamp>,
     answered: HashSet<ConsultId>,
     sla_warned: HashSet<TicketId>,
 }
 
 impl<H: HubApi> Desktop<H> {
     /// Records `mutation` and waits (at most `patience`) for the hub's verdict on it.
-    /// Offline it returns `Pending` at once: the mutation is saved and goes out later.
+    /// A refusal is reported once the sync round that brought it has also pulled (so the
+    /// caller sees what won). With no hub to ask it returns `Pending`: the mutation is
+    /// saved and goes out with the next sync.
     pub async fn submit_and_wait(&self, mutation: Mutation, patience: Duration) -> Result<Delivery> {
-        let seq = self.submit(mutation)?.seq;
         let mut status = self.watch_status();
+        let seq = self.submit(mutation)?.seq;
         let deadline = tokio::time::Instant::now() + patience;
+        // An "offline" from before this mutation may be stale (the sync loop just woke up):
+        // it counts once a round has ended since.
+        let mut rounds_seen = 0;
         loop {
+            // The status first, then the entry: a round that ends in between is not missed.
+            let connection = status.borrow_and_update().connection;
             let entry = self.with_store(|s| Ok(s.get_outbox_entry(seq)?))?;
-            let syncing = status.borrow_and_update().connection == Connection::Syncing;
             match entry.map(|e| (e.status, e.reason)) {
-                Some((OutboxStatus::Accepted, _)) if !syncing => return Ok(Delivery::Confirmed),
-                Some((OutboxStatus::Rejected, reason)) if !syncing => {
+                Some((OutboxStatus::Accepted, _)) => return Ok(Delivery::Confirmed),
+                Some((OutboxStatus::Rejected, reason)) if connection != Connection::Syncing => {
                     return Ok(Delivery::Refused { reason: reason.unwrap_or_default() });
                 }
                 None => return Err(ClientError::Internal(format!("outbox entry {seq} vanished"))),
                 _ => {}
             }
-            if self.token().is_err() || (!syncing && status.borrow().connection == Connection::Offline) {
-                // Nobody to ask now: the mutation waits in the outbox; the sync loop,
-                // woken by `submit`, sends it as soon as the hub is back.
+            if self.token().is_err() || (connection == Connection::Offline && rounds_seen > 0) {
                 return Ok(Delivery::Pending);
             }
             match tokio::time::timeout_at(deadline, status.changed()).await {
-                Ok(Ok(())) => {}
+                Ok(Ok(())) => {
+                    if status.borrow().connection != Connection::Syncing {
+                        rounds_seen += 1;
+                    }
+                }
                 Ok(Err(_)) | Err(_) => return Ok(Delivery::Pending),
             }
         }
@@ -184,9 +195,13 @@ impl<H: HubApi> Desktop<H> {
             let agents: BTreeMap<_, _> = s.list_agents()?.into_iter().map(|a| (a.id, a.name)).collect();
             Ok((s.list_waiting_for_expert(ALERT_WINDOW)?, departments, agents))
         })?;
+        let tickets: Vec<Ticket> = tickets
+            .into_iter()
+            .filter(|t| t.open_consults().any(|c| may_answer_consult(&actor, c.department_id)))
+            .collect();
+        let rows = self.ticket_rows(&tickets)?;
         let mut out = Vec::new();
-        for t in &tickets {
-            let row = self.ticket_rows(std::slice::from_ref(t))?.remove(0);
+        for (t, row) in tickets.iter().zip(rows) {
             for c in t.open_consults().filter(|c| may_answer_consult(&actor, c.department_id)) {
                 out.push(ConsultRow {
                     ticket: row.clone(),
@@ -253,6 +268,7 @@ impl<H: HubApi> Desktop<H> {
         let now = self.now().as_millis();
         let tickets = self.queued_tickets()?;
         let first_check = memory.known.is_none();
+        let since = *memory.since.get_or_insert(self.now());
         let known = memory.known.get_or_insert_with(HashSet::new);
         let alert = |kind, t: &Ticket| WorkAlert {
             kind,
@@ -262,7 +278,10 @@ impl<H: HubApi> Desktop<H> {
         };
         let mut out = Vec::new();
         for t in &tickets {
-            if known.insert(t.id) && !first_check {
+            // A call the agent just logged is in their own queue, but it is not news to
+            // them (a ticket handed back to them is: it was escalated).
+            let own_new_call = t.created_by == actor.agent_id && !t.escalated;
+            if known.insert(t.id) && !first_check && !own_new_call {
                 out.push(alert(AlertKind::NewInQueue, t));
             }
             if let Some(due) = t.resolution_due.map(Timestamp::as_millis)
@@ -275,11 +294,13 @@ impl<H: HubApi> Desktop<H> {
         }
         let queued: HashSet<TicketId> = tickets.iter().map(|t| t.id).collect();
         known.retain(|id| queued.contains(id));
-        // Answers to consults on my tickets (or that I asked).
+        // Answers, given since stock was taken, to consults I asked or on tickets I hold.
         let mine = self.with_store(|s| Ok(s.list_queue_page(Queue::Mine(actor.agent_id), 0, ALERT_WINDOW)?.1))?;
-        for t in &mine {
-            for c in t.consults.iter().filter(|c| c.answer.is_some()) {
-                if memory.answered.insert(c.id) && !first_check {
+        for t in mine.iter().chain(&tickets) {
+            for c in &t.consults {
+                let concerns_me = c.requested_by == actor.agent_id || t.assignee == Some(actor.agent_id);
+                let news = c.answered_at.is_some_and(|at| at >= since);
+                if concerns_me && news && memory.answered.insert(c.id) {
                     out.push(alert(AlertKind::ConsultAnswered, t));
                 }
             }

@@ -13,6 +13,8 @@ use crate::permissions::*;
 use crate::state::{Change, State};
 use crate::time::Timestamp;
 
+/// How far "customer informed" may lie ahead of the hub's time (desktop clocks drift).
+const INFORMED_TOLERANCE_MINUTES: i64 = 5;
 /// Longest contact duration we accept: a day.
 const MAX_CONTACT_SECONDS: u32 = 24 * 3600;
 
@@ -175,10 +177,13 @@ pub fn apply(
         Mutation::MarkCustomerInformed { ticket_id, channel, informed_at } => {
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::MarkCustomerInformed)?;
-            if *informed_at > now {
+            // A desktop clock a little ahead of the hub's must not turn "just now" into
+            // "in the future": up to the tolerance it counts as now.
+            if *informed_at > now.plus_minutes(INFORMED_TOLERANCE_MINUTES) {
                 return Err(DomainError::invalid("informed at", "lies in the future"));
             }
-            out.event(t.id, EventKind::CustomerInformed { channel: *channel, informed_at: *informed_at });
+            let informed_at = (*informed_at).min(now);
+            out.event(t.id, EventKind::CustomerInformed { channel: *channel, informed_at });
         }
         Mutation::Reopen { ticket_id, reason } => {
             let t = ticket(state, *ticket_id)?;
@@ -244,14 +249,19 @@ pub fn apply(
             out.changes.push(Change::Customer(joined));
         }
         Mutation::SaveKbArticle(draft) => save_kb_article(state, actor, draft, &mut out)?,
-        Mutation::PublishKbArticle { article_id } => {
+        Mutation::PublishKbArticle { article_id, revision } => {
             permit_kb_action(actor, state.kb_articles.get(article_id), KbAction::Publish)?;
             let a = kb_article(state, *article_id)?;
+            if let Some(expected) = revision
+                && *expected != a.revision
+            {
+                return Err(DomainError::Conflict(format!(
+                    "\"{}\" is at revision {}, not {expected}: it was not published",
+                    a.title, a.revision
+                )));
+            }
             if a.state == ArticleState::Published {
                 return Ok(out.changes);
-            }
-            if a.title.trim().is_empty() || a.body.trim().is_empty() {
-                return Err(DomainError::invalid("article", "an article needs a title and a body to be published"));
             }
             let first_publication = a.state == ArticleState::Draft;
             let mut published = a.clone();

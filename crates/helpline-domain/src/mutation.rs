@@ -104,8 +104,12 @@ pub enum Mutation {
         into: CustomerId,
     },
     SaveKbArticle(KbArticleDraft),
+    /// Publishes the article; with `revision`, only if it is still at that revision (so
+    /// "save and publish" never publishes a colleague's text when the save was refused).
     PublishKbArticle {
         article_id: KbArticleId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revision: Option<u32>,
     },
     ArchiveKbArticle {
         article_id: KbArticleId,
@@ -228,7 +232,7 @@ impl Mutation {
             Mutation::LogContact(c) => t.customers.extend(c.customer_id),
             Mutation::RecordKbSuggestions { article_ids, .. } => t.kb_articles.extend(article_ids.iter().copied()),
             Mutation::UseKbArticle { article_id, .. }
-            | Mutation::PublishKbArticle { article_id }
+            | Mutation::PublishKbArticle { article_id, .. }
             | Mutation::ArchiveKbArticle { article_id }
             | Mutation::FlagKbArticleOutdated { article_id } => t.kb_articles.push(*article_id),
             Mutation::SaveKbArticle(d) => t.kb_articles.push(d.article_id),

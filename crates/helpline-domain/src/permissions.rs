@@ -230,7 +230,15 @@ pub fn permit_kb_action(actor: &Actor, article: Option<&KbArticle>, action: KbAc
             }
             Ok(())
         }
-        KbAction::Publish => require_role(actor, &[Role::SecondLevel], "publish KB articles"),
+        KbAction::Publish => {
+            require_role(actor, &[Role::SecondLevel], "publish KB articles")?;
+            match article {
+                Some(a) if a.title.trim().is_empty() || a.body.trim().is_empty() => {
+                    Err(DomainError::invalid("article", "an article needs a title and a body to be published"))
+                }
+                _ => Ok(()),
+            }
+        }
         KbAction::Archive => require_role(actor, &[Role::SecondLevel], "archive KB articles"),
         KbAction::FlagOutdated => match article {
             Some(a) if a.state != ArticleState::Published => {

@@ -18,8 +18,8 @@ pub use tables::outbox::{OutboxCounts, OutboxEntry, OutboxStatus};
 pub use tables::tickets::Queue;
 
 use helpline_domain::{
-    Actor, Agent, CategoryId, Change, Customer, CustomerId, DepartmentId, KbArticle, KbArticleId, Level, Mutation,
-    MutationId, NewContact, PhoneNumber, Reference, State, Ticket, TicketEvent, TicketId, Timestamp, apply,
+    Actor, Agent, ArticleState, CategoryId, Change, Customer, CustomerId, DepartmentId, KbArticle, KbArticleId, Level,
+    Mutation, MutationId, NewContact, PhoneNumber, Reference, State, Ticket, TicketEvent, TicketId, Timestamp, apply,
 };
 use helpline_protocol::{PullResponse, SlaSettings};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -452,13 +452,17 @@ impl Store {
         kb_articles::list_kb_page(&self.conn, filter, offset, limit)
     }
 
-    pub fn list_kb_tags(&self, limit: u32) -> Result<Vec<(String, u64)>> {
-        kb_articles::list_kb_tags(&self.conn, limit)
+    pub fn list_kb_tags(&self, states: &[ArticleState], limit: u32) -> Result<Vec<(String, u64)>> {
+        kb_articles::list_kb_tags(&self.conn, states, limit)
     }
 
     /// Tickets waiting for an expert's answer, the most urgent first.
     pub fn list_waiting_for_expert(&self, limit: u32) -> Result<Vec<Ticket>> {
         tickets::list_waiting_for_expert(&self.conn, limit)
+    }
+
+    pub fn list_outbox_by_name(&self, name: &str) -> Result<Vec<OutboxEntry>> {
+        outbox::list_outbox_by_name(&self.conn, name)
     }
 
     pub fn get_outbox_entry(&self, seq: u64) -> Result<Option<OutboxEntry>> {

@@ -185,7 +185,11 @@ fn refused_mutations_change_nothing() {
         (l1.clone(), Mutation::ChangeStatus { ticket_id: id, status: Status::Resolved }, ErrorKind::Validation),
         (l1.clone(), Mutation::AddNote { ticket_id: id, body: "x".repeat(20_001) }, ErrorKind::Validation),
         (l2.clone(), Mutation::HandBack { ticket_id: id, instructions: "bitte".into() }, ErrorKind::Validation),
-        (l1.clone(), Mutation::PublishKbArticle { article_id: KbArticleId::new_v7() }, ErrorKind::Forbidden),
+        (
+            l1.clone(),
+            Mutation::PublishKbArticle { article_id: KbArticleId::new_v7(), revision: None },
+            ErrorKind::Forbidden,
+        ),
         (
             l1.clone(),
             Mutation::UpsertCustomer(CustomerPatch {
@@ -348,7 +352,7 @@ fn save_article(d: &mut Desk, title: &str, body: &str, tags: &[&str], publish: b
     )
     .unwrap();
     if publish {
-        d.record(&l2, Mutation::PublishKbArticle { article_id: id }).unwrap();
+        d.record(&l2, Mutation::PublishKbArticle { article_id: id, revision: None }).unwrap();
     }
     id
 }
@@ -776,9 +780,11 @@ fn the_kb_is_browsed_by_category_tag_and_state() {
     let (_, second_window) = d.store.list_kb_page(&Default::default(), 2, 10).unwrap();
     assert_eq!(second_window.len(), 1);
 
-    let tags = d.store.list_kb_tags(10).unwrap();
+    let tags = d.store.list_kb_tags(&[], 10).unwrap();
     assert_eq!(tags[0], ("netzwerk".to_owned(), 2), "the most used tag first: {tags:?}");
     assert!(tags.contains(&("vpn".to_owned(), 1)));
+    let published_tags = d.store.list_kb_tags(&[ArticleState::Published], 10).unwrap();
+    assert_eq!(published_tags, vec![("netzwerk".to_owned(), 1), ("vpn".to_owned(), 1)], "tags of drafts not counted");
 }
 
 #[test]

@@ -365,7 +365,7 @@ async fn build_dataset(args: &Args, dest: &Path) -> Result<Value> {
                 source_ticket: None,
             };
             envelopes.push(pushers[2].envelope(Mutation::SaveKbArticle(draft), start));
-            envelopes.push(pushers[2].envelope(Mutation::PublishKbArticle { article_id }, start));
+            envelopes.push(pushers[2].envelope(Mutation::PublishKbArticle { article_id, revision: None }, start));
         }
         mutations += push_all(&storage, vec![(pushers[2].session.clone(), envelopes)]).await?;
         i = end;

@@ -301,7 +301,7 @@ async fn first_level_is_refused_every_second_level_action_by_the_hub(backend: Ba
     let (ticket, _) = anna_desk.log_contact(call("Etikettendrucker"))?;
     anna_desk.escalate(ticket, "r", "s", "h")?;
     anna_desk.sync_once().await?;
-    let hidden = anna_desk.ticket_view(&ticket.to_string())?.actions;
+    let offered = anna_desk.ticket_view(&ticket.to_string())?.actions;
     for action in [
         helpline_domain::TicketAction::Claim,
         helpline_domain::TicketAction::RequestConsult,
@@ -309,7 +309,7 @@ async fn first_level_is_refused_every_second_level_action_by_the_hub(backend: Ba
         helpline_domain::TicketAction::HandOverToExpert,
         helpline_domain::TicketAction::Resolve,
     ] {
-        ensure!(!hidden.contains(&action), "{action:?} is offered to first level: {hidden:?}");
+        ensure!(!offered.contains(&action), "{action:?} is offered to first level: {offered:?}");
     }
 
     let ben_client = ClientId::new_v7();

@@ -231,7 +231,7 @@ async fn kb_drafts_reach_only_writers(backend: Backend) -> Result<()> {
     settle(&[&anna, &jana, &karl], 10).await?;
     ensure!(anna.with_store(|s| Ok(s.get_kb_article(article)?))?.is_none(), "first level sees no drafts");
     ensure!(karl.with_store(|s| Ok(s.get_kb_article(article)?))?.is_some(), "second level sees drafts");
-    karl.submit(Mutation::PublishKbArticle { article_id: article })?;
+    karl.submit(Mutation::PublishKbArticle { article_id: article, revision: None })?;
     settle(&[&anna, &jana, &karl], 10).await?;
     let seen = anna.with_store(|s| Ok(s.get_kb_article(article)?))?.expect("published reaches first level");
     ensure!(seen.state == ArticleState::Published);

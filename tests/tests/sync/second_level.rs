@@ -60,6 +60,12 @@ async fn a_claim_waits_for_the_hub_and_the_loser_is_told_who_has_it(backend: Bac
     jana.hub().set_offline(true);
     jana.sync_once().await.ok();
     ensure!(jana.claim_ticket(&other.to_string()).await? == Delivery::Pending);
+    ensure!(jana.ticket_view(&other.to_string())?.assigned_to_me, "the pending claim shows at once");
+    jana.hub().set_offline(false);
+    jana.sync_once().await?;
+    let jana_id = jana.signed_in_agent().context("signed in")?.id;
+    karl.sync_once().await?;
+    ensure!(karl.get_ticket(other)?.and_then(|t| t.assignee) == Some(jana_id), "the claim went out once online");
     hub.stop().await;
     Ok(())
 }
@@ -267,6 +273,8 @@ async fn work_alerts_announce_new_tickets_and_near_breaches_once(backend: Backen
     let alerts = jana.collect_work_alerts(&mut memory)?;
     ensure!(alerts.len() == 1 && alerts[0].kind == AlertKind::NewInQueue, "{alerts:?}");
     ensure!(jana.collect_work_alerts(&mut memory)?.is_empty(), "announced once");
+    jana.log_contact(call("Rückruf eines Kunden, selbst aufgenommen"))?;
+    ensure!(jana.collect_work_alerts(&mut memory)?.is_empty(), "a call the agent just logged is no news to them");
 
     // The same agent on a desktop whose clock reads 10 minutes before the SLA breaks.
     let due = jana.get_ticket(ticket)?.and_then(|t| t.resolution_due).context("an SLA")?;

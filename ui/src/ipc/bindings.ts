@@ -241,12 +241,14 @@ export type KbArticleView = {
 };
 
 /**
- *  An edit the hub refused because the article had moved on, kept until the author
- *  saves it again.
+ *  An edit the hub refused (most often because the article had moved on, also e.g.
+ *  because a colleague published the draft an expert was editing), kept with the hub's
+ *  reason until the author saves the article again: nothing typed is lost.
  */
 export type KbConflict = {
 	mine: KbEdit,
 	theirs: KbArticleView,
+	reason: string,
 };
 
 /**  An article as the editor holds it. */

@@ -129,4 +129,19 @@ describe('TicketView', () => {
       expect(backend.callsTo('answer_consult')).toEqual([{ ticketId: 't42', consultId: 'c1', answer: 'Set MTU 1400' }]),
     );
   });
+
+  it('keeps a half-typed hand-back instruction as a draft', async () => {
+    const backend = fakeBackend({
+      get_ticket: () => ticketView({ row: { ...ticketView().row, level: 2 }, actions: ['add_note', 'hand_back'] }),
+      load_draft: ({ key }) => (key === 'ticket-hand_back:t42' ? 'Call the customer back' : null),
+    });
+    const user = userEvent.setup();
+    render(TicketView, { ticketId: 't42' });
+    await user.click(await screen.findByTestId('ticket-hand-back'));
+    await waitFor(() => expect(screen.getByTestId('hand-back-text')).toHaveValue('Call the customer back'));
+    await user.type(screen.getByTestId('hand-back-text'), ' today');
+    await waitFor(() =>
+      expect(backend.callsTo('save_draft')).toContainEqual({ key: 'ticket-hand_back:t42', body: 'Call the customer back today' }),
+    );
+  });
 });

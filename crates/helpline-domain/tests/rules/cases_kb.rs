@@ -276,21 +276,21 @@ fn publishing() {
             "first level cannot publish KB articles",
             Who::L1,
             |_| Ctx::article(kb_printer_draft()),
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Err(ErrorKind::Forbidden, &["a first-level agent may not publish KB articles"]),
         ),
         case(
             "an expert writes but cannot publish",
             Who::ExpertIt,
             |_| Ctx::article(kb_printer_draft()),
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Err(ErrorKind::Forbidden, &["expert may not publish KB articles"]),
         ),
         case(
             "second level publishes a draft",
             Who::L2,
             |_| Ctx::article(kb_printer_draft()),
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Ok(|k| {
                 let a = k.article();
                 assert_eq!((a.state, a.revision, a.updated_at), (ArticleState::Published, 1, k.w.now));
@@ -301,14 +301,14 @@ fn publishing() {
             "publishing an article with an empty body",
             Who::L2,
             |w| Ctx::article(w.kb_draft("  ", None)),
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Err(ErrorKind::Validation, &["article: an article needs a title and a body to be published"]),
         ),
         case(
             "publishing an unknown article",
             Who::L2,
             nothing,
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Err(ErrorKind::NotFound, &["KB article ", " does not exist"]),
         ),
         case(
@@ -320,7 +320,7 @@ fn publishing() {
                 let a = w.kb_draft("Treiber 5.2 installieren", Some(t));
                 Ctx::ticket_article(t, a)
             },
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Ok(|k| {
                 assert_eq!(published_from_ticket(k.changes), [(k.ctx.t, k.ctx.a)]);
                 assert_eq!(k.article().state, ArticleState::Published);
@@ -333,11 +333,11 @@ fn publishing() {
             |w| {
                 let t = w.claimed();
                 let a = w.kb_draft("Treiber 5.2 installieren", Some(t));
-                w.ok(Who::L2, &Mutation::PublishKbArticle { article_id: a });
+                w.ok(Who::L2, &Mutation::PublishKbArticle { article_id: a, revision: None });
                 w.ok(Who::L2, &Mutation::ArchiveKbArticle { article_id: a });
                 Ctx::ticket_article(t, a)
             },
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Ok(|k| {
                 assert_eq!(k.article().state, ArticleState::Published);
                 assert_eq!(published_from_ticket(k.changes), []);
@@ -350,10 +350,10 @@ fn publishing() {
             |w| {
                 let t = w.claimed();
                 let a = w.kb_draft("Treiber 5.2 installieren", Some(t));
-                w.ok(Who::L2, &Mutation::PublishKbArticle { article_id: a });
+                w.ok(Who::L2, &Mutation::PublishKbArticle { article_id: a, revision: None });
                 Ctx::ticket_article(t, a)
             },
-            |_, c| Mutation::PublishKbArticle { article_id: c.a },
+            |_, c| Mutation::PublishKbArticle { article_id: c.a, revision: None },
             Expect::Ok(|k| assert!(k.changes.is_empty(), "{:?}", k.changes)),
         ),
         case(

@@ -156,7 +156,7 @@ fn offered_kb_actions_agree_with_apply() {
                         visibility: a.visibility,
                         source_ticket: None,
                     }),
-                    KbAction::Publish => Mutation::PublishKbArticle { article_id: a.id },
+                    KbAction::Publish => Mutation::PublishKbArticle { article_id: a.id, revision: None },
                     KbAction::Archive => Mutation::ArchiveKbArticle { article_id: a.id },
                     KbAction::FlagOutdated => Mutation::FlagKbArticleOutdated { article_id: a.id },
                 };
@@ -192,4 +192,41 @@ fn experts_write_drafts_but_do_not_edit_published_articles() {
     assert_eq!(refused.kind(), ErrorKind::Forbidden);
     assert_eq!(refused.to_string(), "an expert may not edit a published or archived article");
     w.ok(Who::L2, &edit);
+}
+
+#[test]
+fn a_publication_naming_a_revision_publishes_only_that_revision() {
+    let mut w = World::standard();
+    let draft = w.article(kb_printer_draft()).clone();
+    let stale = Mutation::PublishKbArticle { article_id: draft.id, revision: Some(draft.revision + 1) };
+    let refused = w.try_apply(Who::L2, &stale).expect_err("the revision the failed save would have made");
+    assert_eq!(refused.kind(), ErrorKind::Conflict, "{refused}");
+    assert_eq!(w.article(draft.id).state, ArticleState::Draft, "nothing was published");
+    w.ok(Who::L2, &Mutation::PublishKbArticle { article_id: draft.id, revision: Some(draft.revision) });
+    assert_eq!(w.article(draft.id).state, ArticleState::Published);
+}
+
+#[test]
+fn publish_is_not_offered_for_an_article_without_a_body() {
+    let mut w = World::standard();
+    let empty = w.kb_draft("", None);
+    let a = w.article(empty).clone();
+    assert!(!kb_actions(&Who::L2.actor(), &a).contains(&KbAction::Publish));
+    let refused = w.try_apply(Who::L2, &Mutation::PublishKbArticle { article_id: empty, revision: None });
+    assert!(refused.is_err());
+}
+
+#[test]
+fn customer_informed_a_moment_ahead_of_the_hub_counts_as_now() {
+    let mut w = World::standard();
+    let t = w.resolved();
+    let ahead = w.now.plus_minutes(3);
+    w.ok(Who::L1, &Mutation::MarkCustomerInformed { ticket_id: t, channel: Channel::Phone, informed_at: ahead });
+    assert_eq!(w.ticket(t).customer_informed_at, Some(w.now), "clamped to the hub's time");
+    let far = w.now.plus_minutes(60);
+    let refused = w.try_apply(
+        Who::L1,
+        &Mutation::MarkCustomerInformed { ticket_id: t, channel: Channel::Phone, informed_at: far },
+    );
+    assert!(refused.is_err(), "an hour ahead is the future");
 }

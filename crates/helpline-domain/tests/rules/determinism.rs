@@ -132,7 +132,7 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
                 source_ticket: None,
             }),
         ),
-        (Who::L2, Mutation::PublishKbArticle { article_id: draft }),
+        (Who::L2, Mutation::PublishKbArticle { article_id: draft, revision: None }),
         (Who::L2, Mutation::ArchiveKbArticle { article_id: kb_vpn() }),
         (Who::L1, Mutation::FlagKbArticleOutdated { article_id: kb_vpn() }),
     ];

@@ -233,7 +233,7 @@ impl World {
                 source_ticket: None,
             }),
         );
-        w.ok(Who::L2, &Mutation::PublishKbArticle { article_id: kb_vpn() });
+        w.ok(Who::L2, &Mutation::PublishKbArticle { article_id: kb_vpn(), revision: None });
         w.ok(
             Who::ExpertIt,
             &Mutation::SaveKbArticle(KbArticleDraft {

@@ -392,7 +392,9 @@ fn concretise(s: &Step, w: &mut World, now: Timestamp) -> (Who, Mutation) {
             };
             ([Who::L2, Who::ExpertIt][usize::from(pick / 2 % 2)], Mutation::SaveKbArticle(draft))
         }
-        Kind::PublishKbArticle => (second, Mutation::PublishKbArticle { article_id: article_id(s.article) }),
+        Kind::PublishKbArticle => {
+            (second, Mutation::PublishKbArticle { article_id: article_id(s.article), revision: None })
+        }
         Kind::ArchiveKbArticle => (second, Mutation::ArchiveKbArticle { article_id: article_id(s.article) }),
         Kind::FlagKbArticleOutdated => (first, Mutation::FlagKbArticleOutdated { article_id: article_id(s.article) }),
     };

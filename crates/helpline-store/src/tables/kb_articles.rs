@@ -77,12 +77,15 @@ pub fn list_kb_page(conn: &Connection, filter: &KbFilter, offset: u32, limit: u3
     Ok((total, out))
 }
 
-/// Every tag with the number of articles carrying it, the most used first.
-pub fn list_kb_tags(conn: &Connection, limit: u32) -> Result<Vec<(String, u64)>> {
+/// Every tag of the articles in `states` (all when empty) with the number of those
+/// articles carrying it, the most used first.
+pub fn list_kb_tags(conn: &Connection, states: &[ArticleState], limit: u32) -> Result<Vec<(String, u64)>> {
+    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
     let mut stmt = conn.prepare_cached(
         "SELECT t.value, count(*) AS n FROM kb_articles, json_each(kb_articles.data, '$.tags') AS t
-         GROUP BY t.value ORDER BY n DESC, t.value LIMIT ?1",
+         WHERE ?1 = '[]' OR kb_articles.state IN (SELECT value FROM json_each(?1))
+         GROUP BY t.value ORDER BY n DESC, t.value LIMIT ?2",
     )?;
-    let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![serde_json::to_string(&states)?, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -154,6 +154,13 @@ pub fn get_outbox_entry(conn: &Connection, seq: u64) -> Result<Option<OutboxEntr
     Ok(collect_entries(rows)?.pop())
 }
 
+/// The outbox entries of one mutation kind (by name), in seq order.
+pub fn list_outbox_by_name(conn: &Connection, name: &str) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE name = ?1 ORDER BY seq"))?;
+    let rows = stmt.query_map([name], read_entry)?;
+    collect_entries(rows)
+}
+
 pub fn count_pending(conn: &Connection) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))?)
 }
