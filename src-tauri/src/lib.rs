@@ -302,6 +302,8 @@ fn demo_sign_in(app: &tauri::AppHandle, state: &AppState, login: &str) {
 
 #[cfg(test)]
 mod tests {
+    use super::is_app_url;
+
     #[test]
     fn the_window_stays_on_the_app() {
         let url = |s: &str| tauri::Url::parse(s).expect("a URL");
