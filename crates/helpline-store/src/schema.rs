@@ -262,3 +262,48 @@ INSERT INTO kb_fts (kb_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 5.0)');
 -- Document frequencies, to pick the telling words of a call for KB suggestions.
 CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, row);
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use helpline_domain::{ArticleState, CategoryId, KbArticle, KbArticleId, Visibility};
+
+    /// V4 copies each stored article's category into the new column, as the bytes the
+    /// store writes for ids, so articles synced before V4 are found by category.
+    #[test]
+    fn v4_backfills_the_category_of_articles_stored_before_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        let category = CategoryId::new_v7();
+        let article = KbArticle {
+            id: KbArticleId::new_v7(),
+            title: "VPN".into(),
+            body: "Neu verbinden".into(),
+            tags: vec![],
+            category_id: Some(category),
+            visibility: Visibility::Internal,
+            state: ArticleState::Published,
+            revision: 1,
+            source_ticket: None,
+            author: helpline_domain::AgentId::new_v7(),
+            edited_by: None,
+            created_at: helpline_domain::Timestamp::from_millis(0),
+            updated_at: helpline_domain::Timestamp::from_millis(0),
+            flagged_outdated: false,
+        };
+        {
+            let mut conn = rusqlite::Connection::open(&path).expect("open");
+            crate::tokenizer::register(&conn).expect("tokenizer");
+            migrations().to_version(&mut conn, 3).expect("up to V3");
+            conn.execute(
+                "INSERT INTO kb_articles (id, title, body, tags, state, updated_at, data) VALUES (?1, ?2, ?3, '', 'published', 0, ?4)",
+                rusqlite::params![article.id.0, article.title, article.body, serde_json::to_string(&article).expect("json")],
+            )
+            .expect("an article as V3 stored it");
+        }
+        let store = crate::Store::open(&path).expect("migrates to V4");
+        let filter = crate::KbFilter { category: Some(category), ..Default::default() };
+        let (total, found) = store.list_kb_page(&filter, 0, 10).expect("page");
+        assert_eq!((total, found.first().map(|a| a.id)), (1, Some(article.id)));
+    }
+}
