@@ -42,6 +42,7 @@ const COMMANDS: &[&str] = &[
     "archive_kb_article",
     "flag_kb_article",
     "draft_kb_from_ticket",
+    "draft_kb_from_answer",
     "list_kb_conflicts",
     "preview_markdown",
 ];

@@ -297,6 +297,12 @@ pub async fn draft_kb_from_ticket(state: St<'_>, ticket_id: String) -> AppResult
 
 #[tauri::command]
 #[specta::specta]
+pub async fn draft_kb_from_answer(state: St<'_>, ticket_id: String, consult_id: String) -> AppResult<KbEdit> {
+    Ok(state.desktop()?.kb_draft_from_answer(&ticket_id, &consult_id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn list_kb_conflicts(state: St<'_>) -> AppResult<Vec<KbConflict>> {
     Ok(state.desktop()?.kb_conflicts()?)
 }

@@ -88,6 +88,7 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             archive_kb_article,
             flag_kb_article,
             draft_kb_from_ticket,
+            draft_kb_from_answer,
             list_kb_conflicts,
             preview_markdown,
         ])

@@ -8,7 +8,7 @@ use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
     ArticleState, CategoryId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Role, TicketId,
-    Visibility, kb_actions,
+    Visibility, kb_actions, permit_kb_action,
 };
 use helpline_store::{KbFilter, OutboxStatus};
 use serde::{Deserialize, Serialize};
@@ -381,37 +381,65 @@ impl<H: HubApi> Desktop<H> {
     /// the solution (resolution summary) and what the experts answered, linked to the
     /// ticket. Nothing is saved until the author saves it.
     pub fn kb_draft_from_ticket(&self, ticket_id: &str) -> Result<KbEdit> {
-        let id = TicketId(parse_id("ticket", ticket_id)?);
-        let ticket = self
-            .get_ticket(id)?
-            .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into()))?;
+        let ticket = self.ticket_for_draft(ticket_id)?;
         let actor = self.actor()?;
         helpline_domain::permit_ticket_action(&actor, &ticket, helpline_domain::TicketAction::DraftKbArticle)
             .map_err(ClientError::from_domain)?;
-        let events = self.with_store(|s| Ok(s.list_events(id)?))?;
-        let summary = latest_resolution(&events);
-        let answers: Vec<&str> = ticket.consults.iter().filter_map(|c| c.answer.as_deref()).collect();
-        let mut body = String::from("## Problem\n\n");
-        body.push_str(if ticket.description.trim().is_empty() { &ticket.subject } else { ticket.description.trim() });
-        body.push_str("\n\n## Solution\n\n");
-        body.push_str(summary.as_deref().unwrap_or("").trim());
+        let events = self.with_store(|s| Ok(s.list_events(ticket.id)?))?;
+        let summary = latest_resolution(&events).unwrap_or_default();
+        let answers: Vec<String> = ticket
+            .consults
+            .iter()
+            .filter_map(|c| c.answer.as_deref())
+            .map(|a| format!("- {}", a.trim().replace('\n', "\n  ")))
+            .collect();
+        let mut sections = vec![("Solution", summary.trim().to_owned())];
         if !answers.is_empty() {
-            body.push_str("\n\n## Expert answers\n");
-            for a in answers {
-                body.push_str("\n- ");
-                body.push_str(&a.trim().replace('\n', "\n  "));
-            }
+            sections.push(("Expert answers", answers.join("\n")));
         }
-        body.push('\n');
-        Ok(KbEdit {
-            article_id: None,
-            base_revision: None,
-            title: ticket.subject.clone(),
-            body,
-            tags: Vec::new(),
-            category_id: ticket.category_id.map(|c| c.to_string()),
-            visibility: Visibility::Internal,
-            source_ticket: Some(ticket.id.to_string()),
-        })
+        Ok(draft_for(&ticket, &sections))
+    }
+
+    /// A KB draft from an expert's answer to a consult (the "save answer as KB draft"
+    /// of the experts): the problem, the question and the answer, linked to the ticket.
+    /// Nothing is saved until the author saves it.
+    pub fn kb_draft_from_answer(&self, ticket_id: &str, consult_id: &str) -> Result<KbEdit> {
+        let ticket = self.ticket_for_draft(ticket_id)?;
+        permit_kb_action(&self.actor()?, None, KbAction::Edit).map_err(ClientError::from_domain)?;
+        let consult_id = helpline_domain::ConsultId(parse_id("consult", consult_id)?);
+        let consult = ticket.consults.iter().find(|c| c.id == consult_id).ok_or_else(|| {
+            ClientError::Store(DomainError::NotFound { what: "consult", id: consult_id.to_string() }.into())
+        })?;
+        let answer = consult.answer.as_deref().ok_or_else(|| invalid("consult", "has no answer yet"))?;
+        Ok(draft_for(
+            &ticket,
+            &[("Question", consult.question.trim().to_owned()), ("Answer", answer.trim().to_owned())],
+        ))
+    }
+
+    fn ticket_for_draft(&self, ticket_id: &str) -> Result<helpline_domain::Ticket> {
+        let id = TicketId(parse_id("ticket", ticket_id)?);
+        self.get_ticket(id)?
+            .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into()))
+    }
+}
+
+/// A KB draft about `ticket`'s problem with these sections after it (Markdown), linked
+/// to the ticket, in its category, internal until the author decides otherwise.
+fn draft_for(ticket: &helpline_domain::Ticket, sections: &[(&str, String)]) -> KbEdit {
+    let problem = if ticket.description.trim().is_empty() { ticket.subject.trim() } else { ticket.description.trim() };
+    let mut body = format!("## Problem\n\n{problem}\n");
+    for (title, text) in sections {
+        body.push_str(&format!("\n## {title}\n\n{text}\n"));
+    }
+    KbEdit {
+        article_id: None,
+        base_revision: None,
+        title: ticket.subject.clone(),
+        body,
+        tags: Vec::new(),
+        category_id: ticket.category_id.map(|c| c.to_string()),
+        visibility: Visibility::Internal,
+        source_ticket: Some(ticket.id.to_string()),
     }
 }

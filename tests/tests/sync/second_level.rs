@@ -103,6 +103,12 @@ async fn a_consult_reaches_the_department_and_its_answer_wakes_the_owner(backend
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
     eva.answer_consult_text(&id, &open[0].consult_id, "Ja: MTU auf 1400 setzen, dann hält die Verbindung.")?;
     ensure!(eva.open_consults()?.is_empty(), "answered consults leave the list");
+    let draft = eva.kb_draft_from_answer(&id, &open[0].consult_id)?;
+    ensure!(
+        draft.body.contains("Fehler 809") && draft.body.contains("MTU auf 1400") && draft.title == "VPN bricht ab",
+        "the answer becomes a KB draft: {draft:?}"
+    );
+    ensure!(draft.source_ticket.as_deref() == Some(id.as_str()) && draft.article_id.is_none());
     settle(&[&jana, &eva], 10).await?;
 
     let view = jana.ticket_view(&id)?;

@@ -47,6 +47,7 @@ export const commands = {
 	archiveKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("archive_kb_article", { id })),
 	flagKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("flag_kb_article", { id })),
 	draftKbFromTicket: (ticketId: string) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId })),
+	draftKbFromAnswer: (ticketId: string, consultId: string) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_answer", { ticketId, consultId })),
 	listKbConflicts: () => typedError<KbConflict[], AppError>(__TAURI_INVOKE("list_kb_conflicts")),
 	/**  The editor's preview: Markdown rendered and sanitised exactly as the article will be. */
 	previewMarkdown: (body: string) => typedError<string, AppError>(__TAURI_INVOKE("preview_markdown", { body })),
