@@ -97,8 +97,9 @@ impl<H: HubApi> Desktop<H> {
         let seq = self.submit(mutation)?.seq;
         let deadline = tokio::time::Instant::now() + patience;
         // An "offline" from before this mutation may be stale (the sync loop just woke up):
-        // it counts once a round has ended since.
-        let mut rounds_seen = 0;
+        // it counts once the status has changed since (a round ended; the pending count
+        // `submit` changed is already seen by the first look).
+        let mut changed_since = false;
         loop {
             // The status first, then the entry: a round that ends in between is not missed.
             let connection = status.borrow_and_update().connection;
@@ -111,15 +112,11 @@ impl<H: HubApi> Desktop<H> {
                 None => return Err(ClientError::Internal(format!("outbox entry {seq} vanished"))),
                 _ => {}
             }
-            if self.token().is_err() || (connection == Connection::Offline && rounds_seen > 0) {
+            if self.token().is_err() || (connection == Connection::Offline && changed_since) {
                 return Ok(Delivery::Pending);
             }
             match tokio::time::timeout_at(deadline, status.changed()).await {
-                Ok(Ok(())) => {
-                    if status.borrow().connection != Connection::Syncing {
-                        rounds_seen += 1;
-                    }
-                }
+                Ok(Ok(())) => changed_since = true,
                 Ok(Err(_)) | Err(_) => return Ok(Delivery::Pending),
             }
         }
