@@ -229,22 +229,22 @@ impl<H: HubApi> Desktop<H> {
 
     fn article_view(&self, article: KbArticle) -> Result<KbArticleView> {
         let actions = self.actor().map(|a| kb_actions(&a, &article)).unwrap_or_default();
-        let (author, edited_by, category, source_ticket) = self.with_store(|s| {
+        let (author, edited_by, source_ticket) = self.with_store(|s| {
             let name = |id: helpline_domain::AgentId| -> crate::Result<String> {
                 Ok(s.get_agent(id)?.map_or_else(|| id.to_string(), |a| a.name))
             };
             let author = name(article.author)?;
             let edited_by = name(article.edited_by.unwrap_or(article.author))?;
-            let category = match article.category_id {
-                Some(c) => s.list_categories()?.into_iter().find(|(id, _)| *id == c).map(|(_, n)| n),
-                None => None,
-            };
             let source = match article.source_ticket {
                 Some(t) => s.get_ticket(t)?.map(|t| Named { id: t.id.to_string(), name: t.reference.to_string() }),
                 None => None,
             };
-            Ok((author, edited_by, category, source))
+            Ok((author, edited_by, source))
         })?;
+        let category = match article.category_id {
+            Some(c) => self.category_names()?.remove(&c),
+            None => None,
+        };
         Ok(KbArticleView {
             id: article.id.to_string(),
             usage: self.kb_usage(article.id)?,

@@ -291,9 +291,9 @@ impl<H: HubApi> Desktop<H> {
         }
         let queued: HashSet<TicketId> = tickets.iter().map(|t| t.id).collect();
         known.retain(|id| queued.contains(id));
-        // Answers, given since stock was taken, to consults I asked or on tickets I hold.
-        let mine = self.with_store(|s| Ok(s.list_queue_page(Queue::Mine(actor.agent_id), 0, ALERT_WINDOW)?.1))?;
-        for t in mine.iter().chain(&tickets) {
+        // Answers, given since stock was taken, to consults I asked or on tickets I hold
+        // (my own tickets are among the queued ones).
+        for t in &tickets {
             for c in &t.consults {
                 let concerns_me = c.requested_by == actor.agent_id || t.assignee == Some(actor.agent_id);
                 let news = c.answered_at.is_some_and(|at| at >= since);
