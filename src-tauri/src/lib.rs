@@ -119,12 +119,9 @@ fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
 /// `http(s)://tauri.localhost` on Windows), `about:` pages, and in debug builds the
 /// Vite dev server on localhost.
 fn is_app_url(url: &tauri::Url) -> bool {
-    match (url.scheme(), url.host_str()) {
-        ("tauri", _) | ("about", _) => true,
-        ("http" | "https", Some("tauri.localhost")) => true,
-        ("http", Some("localhost" | "127.0.0.1")) => cfg!(debug_assertions),
-        _ => false,
-    }
+    let place = (url.scheme(), url.host_str());
+    matches!(place, ("tauri" | "about", _) | ("http" | "https", Some("tauri.localhost")))
+        || (cfg!(debug_assertions) && matches!(place, ("http", Some("localhost" | "127.0.0.1"))))
 }
 
 /// The generated bindings, as `ui/src/ipc/bindings.ts` should hold them.
