@@ -211,11 +211,8 @@ impl<H: HubApi> Desktop<H> {
         let actor = self.actor()?;
         let now = self.clock.now();
         let ticket_id = TicketId::new_v7();
-        let (policy, calendar) = match self.with_store(|s| Ok(s.sla_settings()?))? {
-            Some(sla) => (sla.policy, sla.calendar),
-            None => (SlaPolicy::standard(), BusinessCalendar::office_hours("Europe/Berlin")),
-        };
-        let due = policy.due_times(&calendar, input.priority, now).ok();
+        let sla = self.with_store(|s| Ok(s.sla_settings()?))?.unwrap_or_default();
+        let due = sla.policy.due_times(&sla.calendar, input.priority, now).ok();
         let (reference, _) = self.with_store(|s| {
             Ok(s.log_contact(&actor, now, |reference| NewContact {
                 ticket_id,

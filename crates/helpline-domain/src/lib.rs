@@ -30,5 +30,5 @@ pub use permissions::{
 pub use phone::{DEFAULT_REGION, PhoneNumber, normalise_phone};
 pub use reference::{DeviceCode, Reference};
 pub use sla::{BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours};
-pub use state::{Change, State};
+pub use state::{Change, State, StateSource, load_reads};
 pub use time::Timestamp;

@@ -168,6 +168,43 @@ pub struct Touches {
     pub agents: Vec<AgentId>,
 }
 
+impl Touches {
+    pub fn is_empty(&self) -> bool {
+        self.tickets.is_empty() && self.customers.is_empty() && self.kb_articles.is_empty() && self.agents.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Touches) {
+        self.tickets.extend(other.tickets);
+        self.customers.extend(other.customers);
+        self.kb_articles.extend(other.kb_articles);
+        self.agents.extend(other.agents);
+    }
+
+    /// What `apply` reads beyond the named entities, once they are in `state`: the source
+    /// ticket of each named article (publishing from a ticket), and the assignee of each
+    /// named or source ticket (to name who holds a claim).
+    pub fn follow(&self, state: &crate::State) -> Touches {
+        let sources = self.kb_articles.iter().filter_map(|id| state.kb_articles.get(id)?.source_ticket);
+        let tickets: Vec<TicketId> = sources.collect();
+        let assignees = self.tickets.iter().chain(&tickets).filter_map(|id| state.tickets.get(id)?.assignee);
+        Touches { agents: assignees.collect(), tickets, ..Touches::default() }
+    }
+
+    /// These ids less those in `seen`, which takes them in.
+    pub(crate) fn unseen(mut self, seen: &mut Touches) -> Touches {
+        fn keep_new<T: PartialEq + Copy>(ids: &mut Vec<T>, seen: &mut Vec<T>) {
+            ids.retain(|id| !seen.contains(id));
+            ids.dedup();
+            seen.extend(ids.iter().copied());
+        }
+        keep_new(&mut self.tickets, &mut seen.tickets);
+        keep_new(&mut self.customers, &mut seen.customers);
+        keep_new(&mut self.kb_articles, &mut seen.kb_articles);
+        keep_new(&mut self.agents, &mut seen.agents);
+        self
+    }
+}
+
 impl Mutation {
     pub fn name(&self) -> &'static str {
         match self {
@@ -224,8 +261,8 @@ impl Mutation {
         }
     }
 
-    /// What `apply` will read. The ticket's current assignee is read too (to name who
-    /// holds a claim), which a store adds after loading the ticket.
+    /// The entities `apply` reads by name. What they lead to (a ticket's assignee, an
+    /// article's source ticket) is [`Touches::follow`]; [`crate::load_reads`] does both.
     pub fn touches(&self) -> Touches {
         let mut t = Touches { tickets: self.ticket_id().into_iter().collect(), ..Touches::default() };
         match self {

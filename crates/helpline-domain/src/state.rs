@@ -4,6 +4,7 @@
 use crate::event::TicketEvent;
 use crate::ids::*;
 use crate::model::*;
+use crate::mutation::{Mutation, Touches};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,4 +48,36 @@ impl State {
             }
         }
     }
+}
+
+/// Where a store keeps what `apply` reads. [`load_reads`] asks it for entities by id, so
+/// that what a mutation reads is declared once, here, for the desktop and the hub alike.
+pub trait StateSource {
+    type Error;
+    /// Adds the named entities that exist to `state` (absent ones are simply left out).
+    fn load_entities(&mut self, wanted: &Touches, state: &mut State) -> Result<(), Self::Error>;
+    /// Fills `state.departments` and `state.categories` with every id there is.
+    fn load_reference_ids(&mut self, state: &mut State) -> Result<(), Self::Error>;
+}
+
+/// Loads into `state` everything `apply` reads for `mutations`: the entities they name
+/// ([`Mutation::touches`]), then what those lead to ([`Touches::follow`]: an article's
+/// source ticket, a ticket's assignee), asking the source for each id once.
+pub fn load_reads<'a, S: StateSource>(
+    source: &mut S,
+    mutations: impl IntoIterator<Item = &'a Mutation>,
+    state: &mut State,
+) -> Result<(), S::Error> {
+    let mut named = Touches::default();
+    for m in mutations {
+        named.extend(m.touches());
+    }
+    let mut seen = Touches::default();
+    let mut wanted = named.clone().unseen(&mut seen);
+    while !wanted.is_empty() {
+        source.load_entities(&wanted, state)?;
+        let reached = Touches { tickets: [named.tickets.as_slice(), seen.tickets.as_slice()].concat(), ..named.clone() };
+        wanted = reached.follow(state).unseen(&mut seen);
+    }
+    source.load_reference_ids(state)
 }

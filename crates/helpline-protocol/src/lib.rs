@@ -136,6 +136,13 @@ pub struct SlaSettings {
     pub calendar: BusinessCalendar,
 }
 
+impl Default for SlaSettings {
+    /// What a new hub starts with, and what a desktop counts with before its first pull.
+    fn default() -> Self {
+        SlaSettings { policy: SlaPolicy::standard(), calendar: BusinessCalendar::office_hours("Europe/Berlin") }
+    }
+}
+
 /// Changes after a cursor: every entity at its newest version, and the ticket events.
 /// Tickets are whole snapshots (the hub derives them with the same domain code).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -130,19 +130,6 @@ impl Store {
         Ok((reference, recorded))
     }
 
-    /// Re-derives the view: puts back the confirmed state of everything pending
-    /// mutations touched, then re-applies the unconfirmed outbox (minus what the hub
-    /// rejected) through `apply`. One transaction. Pulls do this as part of
-    /// [`Store::apply_pull`]; call it alone after the hub rejected something.
-    pub fn rebase(&mut self) -> Result<RebaseReport> {
-        let tx = self.write_tx()?;
-        restore_confirmed(&tx)?;
-        let report = reapply_unconfirmed(&tx)?;
-        tx.commit()?;
-        self.kb_terms.invalidate();
-        Ok(report)
-    }
-
     /// Writes changes the hub confirmed (as events, customers and articles rather than a
     /// pulled page), then rebases. For imports and benchmarks; sync uses `apply_pull`.
     pub fn write_confirmed(&mut self, confirmed: &[Change]) -> Result<RebaseReport> {
@@ -309,15 +296,6 @@ impl Store {
             self.kb_terms.invalidate();
         }
         Ok(())
-    }
-
-    /// Records the hub's verdict; a rejected mutation leaves the view at the next rebase.
-    pub fn set_mutation_result(&mut self, seq: u64, status: OutboxStatus, reason: Option<&str>) -> Result<()> {
-        if outbox::set_outbox_result(&self.conn, seq, status, reason)? {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound { what: "outbox entry", id: seq.to_string() })
-        }
     }
 
     pub fn get_sync_value(&self, key: &str) -> Result<Option<String>> {
@@ -566,39 +544,48 @@ fn record_in(tx: &Transaction<'_>, actor: &Actor, mutation: Mutation, now: Times
     Ok(Recorded { seq, mutation_id, changes })
 }
 
-/// Loads what `apply` reads for this mutation.
+/// Loads what `apply` reads for this mutation (the domain's `load_reads` says what).
 fn load_state(conn: &Connection, m: &Mutation) -> Result<State> {
-    let touches = m.touches();
     let mut state = State::default();
-    for id in touches.kb_articles {
-        if let Some(a) = kb_articles::get_kb_article(conn, id)? {
-            if let Some(source) = a.source_ticket
-                && let Some(t) = tickets::get_ticket(conn, source)?
-            {
+    helpline_domain::load_reads(&mut StoreReads(conn), [m], &mut state)?;
+    Ok(state)
+}
+
+/// The store's tables as the domain's [`StateSource`](helpline_domain::StateSource).
+struct StoreReads<'c>(&'c Connection);
+
+impl helpline_domain::StateSource for StoreReads<'_> {
+    type Error = StoreError;
+
+    fn load_entities(&mut self, wanted: &helpline_domain::Touches, state: &mut State) -> Result<()> {
+        for id in &wanted.kb_articles {
+            if let Some(a) = kb_articles::get_kb_article(self.0, *id)? {
+                state.kb_articles.insert(a.id, a);
+            }
+        }
+        for id in &wanted.tickets {
+            if let Some(t) = tickets::get_ticket(self.0, *id)? {
                 state.tickets.insert(t.id, t);
             }
-            state.kb_articles.insert(a.id, a);
         }
-    }
-    for id in touches.tickets {
-        if let Some(t) = tickets::get_ticket(conn, id)? {
-            state.tickets.insert(t.id, t);
+        for id in &wanted.customers {
+            if let Some(c) = customers::get_customer(self.0, *id)? {
+                state.customers.insert(c.id, c);
+            }
         }
-    }
-    for id in touches.customers {
-        if let Some(c) = customers::get_customer(conn, id)? {
-            state.customers.insert(c.id, c);
+        for id in &wanted.agents {
+            if let Some(a) = reference_data::get_agent(self.0, *id)? {
+                state.agents.insert(a.id, a);
+            }
         }
+        Ok(())
     }
-    let assignees = state.tickets.values().filter_map(|t| t.assignee);
-    for id in touches.agents.into_iter().chain(assignees.collect::<Vec<_>>()) {
-        if let Some(a) = reference_data::get_agent(conn, id)? {
-            state.agents.insert(a.id, a);
-        }
+
+    fn load_reference_ids(&mut self, state: &mut State) -> Result<()> {
+        state.departments = reference_data::list_department_ids(self.0)?;
+        state.categories = reference_data::list_category_ids(self.0)?;
+        Ok(())
     }
-    state.departments = reference_data::list_department_ids(conn)?;
-    state.categories = reference_data::list_category_ids(conn)?;
-    Ok(state)
 }
 
 /// Persists changes. With `pending`, the confirmed version of every entity is kept in

@@ -492,7 +492,7 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
         MutationId::new_v7(),
         t(3),
     ));
-    d.store.set_mutation_result(pending[0].seq, OutboxStatus::Accepted, None).unwrap();
+    d.store.record_push_results(&[(pending[0].seq, OutboxStatus::Accepted, None)]).unwrap();
 
     let report = confirm(&mut d.store, &hub, &confirmed, pending[0].seq);
     assert_eq!((report.reapplied, report.failing), (2, 0));
@@ -507,10 +507,19 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
     // The hub rejects the escalation: after the next rebase it is gone from the view,
     // but stays in the outbox with the hub's reason.
     let escalate = &pending[2];
-    d.store.set_mutation_result(escalate.seq, OutboxStatus::Rejected, Some("already escalated by Jana")).unwrap();
     let note = &pending[1];
     let confirmed = hub_changes(&mut hub, &l1, &note.mutation, note.mutation_id, note.wall_time);
-    d.store.set_mutation_result(note.seq, OutboxStatus::Accepted, None).unwrap();
+    d.store
+        .record_push_results(&[
+            (note.seq, OutboxStatus::Accepted, None),
+            (escalate.seq, OutboxStatus::Rejected, Some("already escalated by Jana".into())),
+        ])
+        .unwrap();
+    assert_eq!(
+        d.store.get_ticket(id).unwrap().unwrap().level,
+        Level::First,
+        "the refused escalation leaves the view with the verdict, before any pull"
+    );
     let report = confirm(&mut d.store, &hub, &confirmed, escalate.seq);
     assert_eq!(report.reapplied, 0);
     let ticket = d.store.get_ticket(id).unwrap().unwrap();
@@ -529,8 +538,7 @@ fn rebase_removes_pending_creations_the_hub_never_confirmed() {
     let mut d = desk();
     let (id, _) = d.call("Drucker druckt nicht", "", 60);
     let seq = d.store.list_pending_mutations().unwrap()[0].seq;
-    d.store.set_mutation_result(seq, OutboxStatus::Rejected, Some("category was deleted")).unwrap();
-    d.store.rebase().unwrap();
+    d.store.record_push_results(&[(seq, OutboxStatus::Rejected, Some("category was deleted".into()))]).unwrap();
     assert!(d.store.get_ticket(id).unwrap().is_none());
     assert!(d.store.search_tickets("drucker", 5).unwrap().is_empty(), "its search entry is gone too");
     // the next reference is still new: K7-0001 is never handed out again
@@ -556,7 +564,7 @@ fn a_pending_customer_edit_is_undone_when_rejected() {
     // the hub confirms the creation
     let mut hub = State::default();
     let confirmed = hub_changes(&mut hub, &l1, &create, recorded.mutation_id, t(5));
-    d.store.set_mutation_result(recorded.seq, OutboxStatus::Accepted, None).unwrap();
+    d.store.record_push_results(&[(recorded.seq, OutboxStatus::Accepted, None)]).unwrap();
     confirm(&mut d.store, &hub, &confirmed, recorded.seq);
     // a pending rename, then rejected
     let rename = d
@@ -574,8 +582,7 @@ fn a_pending_customer_edit_is_undone_when_rejected() {
         .unwrap();
     assert_eq!(d.store.get_customer(anna).unwrap().unwrap().name, "Anna Schmidt");
     assert!(d.store.find_customers_by_phone(&phone).unwrap().is_empty());
-    d.store.set_mutation_result(rename.seq, OutboxStatus::Rejected, Some("no")).unwrap();
-    d.store.rebase().unwrap();
+    d.store.record_push_results(&[(rename.seq, OutboxStatus::Rejected, Some("no".into()))]).unwrap();
     assert_eq!(d.store.get_customer(anna).unwrap().unwrap(), hub.customers[&anna]);
     assert_eq!(d.store.find_customers_by_phone(&phone).unwrap().len(), 1, "lookup rows restored");
 }
