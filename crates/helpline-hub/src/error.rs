@@ -31,8 +31,6 @@ pub enum HubError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("database: {0}")]
     Postgres(#[from] tokio_postgres::Error),
-    #[error("database pool: {0}")]
-    Pool(#[from] deadpool_postgres::PoolError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
     #[error("{0}")]
@@ -50,7 +48,7 @@ impl HubError {
             HubError::NotFound(_) => ErrorKind::NotFound,
             HubError::Conflict(_) => ErrorKind::Conflict,
             HubError::Domain(e) => e.kind(),
-            HubError::Unavailable(_) | HubError::Pool(_) => ErrorKind::Offline,
+            HubError::Unavailable(_) => ErrorKind::Offline,
             HubError::Sqlite(_)
             | HubError::Migration(_)
             | HubError::Postgres(_)
@@ -83,10 +81,6 @@ impl IntoResponse for HubError {
         }
         // Internal details stay in the log; the client gets a plain sentence.
         let message = match &self {
-            HubError::Pool(_) => {
-                tracing::warn!(error = %self, "database pool");
-                "the hub cannot reach its database right now; try again shortly".to_owned()
-            }
             _ if self.kind() == ErrorKind::Internal => "the hub failed to process the request; see its log".to_owned(),
             _ => self.to_string(),
         };

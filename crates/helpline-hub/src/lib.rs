@@ -10,9 +10,7 @@ pub mod storage;
 
 pub use config::Config;
 pub use error::{HubError, Result};
-pub use storage::Storage;
-pub use storage::postgres::PostgresStorage;
-pub use storage::sqlite::SqliteStorage;
+pub use storage::{PostgresStorage, SqliteStorage, Storage};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,9 +1,20 @@
-//! The hub's storage: one trait, two backends (SQLite embedded by default, PostgreSQL to
-//! scale). Only the backend modules contain SQL. What both share (the rules a mutation
-//! goes through, device codes, duplicate keys) lives here, free of SQL.
+//! The hub's storage: one trait, [`Storage`], implemented once ([`database::Database`])
+//! over a backend's statements ([`db::Db`]): SQLite embedded by default, PostgreSQL to
+//! scale. Push (`push.rs`, per group) and pull (`pull.rs`) are written once; only the
+//! backend modules contain SQL. What the algorithms share (the rules a mutation goes
+//! through, device codes, duplicate keys) lives here.
 
+pub mod database;
+pub mod db;
 pub mod postgres;
+mod pull;
+mod push;
 pub mod sqlite;
+
+/// The embedded backend's storage.
+pub type SqliteStorage = database::Database<sqlite::Sqlite>;
+/// The scale backend's storage.
+pub type PostgresStorage = database::Database<postgres::Postgres>;
 
 use crate::error::Result;
 use helpline_domain::{
@@ -187,12 +198,25 @@ pub(crate) fn parse_kind(name: &str) -> helpline_domain::ErrorKind {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).unwrap_or(helpline_domain::ErrorKind::Internal)
 }
 
-/// The SLA settings a new hub starts with.
-pub(crate) fn default_sla() -> SlaSettings {
-    SlaSettings {
-        policy: helpline_domain::SlaPolicy::standard(),
-        calendar: helpline_domain::BusinessCalendar::office_hours("Europe/Berlin"),
+/// A stored result as a backend reads it back: status "accepted" or "rejected", the
+/// refusal's kind and reason.
+pub(crate) fn stored_outcome(status: &str, kind: Option<&str>, reason: Option<String>) -> Outcome {
+    if status == "accepted" {
+        Outcome::Accepted
+    } else {
+        Outcome::Rejected {
+            kind: kind.map_or(helpline_domain::ErrorKind::Internal, parse_kind),
+            reason: reason.unwrap_or_default(),
+        }
     }
+}
+
+/// Every department's or category's id.
+pub(crate) fn list_reference_ids<D: db::Db>(
+    db: &mut D,
+    table: db::Named,
+) -> Result<impl Iterator<Item = uuid::Uuid> + use<D>> {
+    Ok(db.list_named(table)?.into_iter().map(|(id, _)| id))
 }
 
 #[cfg(test)]
