@@ -1,11 +1,16 @@
 use helpline_domain::ErrorKind;
 use helpline_store::StoreError;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The hub could not be reached (or did not answer in time): work goes on offline.
     #[error("the hub is not reachable: {0}")]
     Offline(String),
+    /// The hub (or a proxy before it) asked to come back later (408, 429); `after` is its
+    /// `Retry-After`, when it gave one.
+    #[error("the hub asks to try again later: {message}")]
+    RetryLater { after: Option<Duration>, message: String },
     /// The hub answered with an error.
     #[error("{message}")]
     Hub { kind: ErrorKind, message: String },
@@ -35,7 +40,7 @@ impl ClientError {
     /// The kind the UI branches on.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ClientError::Offline(_) => ErrorKind::Offline,
+            ClientError::Offline(_) | ClientError::RetryLater { .. } => ErrorKind::Offline,
             ClientError::Hub { kind, .. } => *kind,
             ClientError::Incompatible { .. } => ErrorKind::Validation,
             ClientError::NotSignedIn => ErrorKind::Unauthorized,
@@ -47,10 +52,18 @@ impl ClientError {
     /// Whether trying again later may succeed without anyone doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
-            ClientError::Offline(_) => true,
+            ClientError::Offline(_) | ClientError::RetryLater { .. } => true,
             ClientError::Hub { kind, .. } => matches!(kind, ErrorKind::Offline | ErrorKind::Internal),
             ClientError::Store(StoreError::StalePage { .. }) => true,
             _ => false,
+        }
+    }
+
+    /// How long the hub asked to be left alone before the next request, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClientError::RetryLater { after, .. } => *after,
+            _ => None,
         }
     }
 }

@@ -197,11 +197,13 @@ impl<H: HubApi> Desktop<H> {
     }
 
     /// Syncs until `stop` turns true: after local changes, on pokes from the hub's
-    /// stream, every minute anyway, and with growing back-off while the hub is away.
+    /// stream, every minute anyway, and with growing back-off while the hub is away. When
+    /// the hub says when to come back (`Retry-After`), nothing brings the next try forward.
     pub async fn run_sync(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
         let listener = tokio::spawn(listen_for_pokes(self.clone(), stop.clone()));
         let mut backoff = Duration::from_millis(250);
         while !*stop.borrow() {
+            let mut held_off = false;
             let wait = match self.sync_once().await {
                 Ok(_) => {
                     backoff = Duration::from_millis(250);
@@ -211,7 +213,13 @@ impl<H: HubApi> Desktop<H> {
                     let jitter = Duration::from_millis(rand::random_range(0..=backoff.as_millis() as u64 / 2));
                     let wait = backoff + jitter;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
-                    wait
+                    match e.retry_after() {
+                        Some(after) => {
+                            held_off = true;
+                            wait.max(after)
+                        }
+                        None => wait,
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "sync stopped until the next change or sign-in");
@@ -219,7 +227,7 @@ impl<H: HubApi> Desktop<H> {
                 }
             };
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified(), if !held_off => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => {}
             }
@@ -248,8 +256,8 @@ async fn listen_for_pokes<H: HubApi>(desktop: Arc<Desktop<H>>, stop: tokio::sync
                     }
                 }
             }
-            Err(_) => {
-                tokio::time::sleep(backoff).await;
+            Err(e) => {
+                tokio::time::sleep(backoff.max(e.retry_after().unwrap_or_default())).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }

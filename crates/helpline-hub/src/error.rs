@@ -1,7 +1,7 @@
 //! The hub's errors, and how each reaches a client: an HTTP status with an
 //! [`ErrorBody`] of the same kinds the desktop shows.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use helpline_domain::{DomainError, ErrorKind};
@@ -13,6 +13,9 @@ pub enum HubError {
     Invalid(String),
     #[error("the request body is larger than the hub accepts (see max_body_bytes at /v1/capabilities)")]
     TooLarge,
+    /// The endpoint exists but does not serve this method (its `Allow` header says which do).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -42,7 +45,7 @@ pub type Result<T, E = HubError> = std::result::Result<T, E>;
 impl HubError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            HubError::Invalid(_) | HubError::TooLarge => ErrorKind::Validation,
+            HubError::Invalid(_) | HubError::TooLarge | HubError::MethodNotAllowed(_) => ErrorKind::Validation,
             HubError::Unauthorized(_) => ErrorKind::Unauthorized,
             HubError::Forbidden(_) => ErrorKind::Forbidden,
             HubError::NotFound(_) => ErrorKind::NotFound,
@@ -58,8 +61,10 @@ impl HubError {
     }
 
     fn status(&self) -> StatusCode {
-        if let HubError::TooLarge = self {
-            return StatusCode::PAYLOAD_TOO_LARGE;
+        match self {
+            HubError::TooLarge => return StatusCode::PAYLOAD_TOO_LARGE,
+            HubError::MethodNotAllowed(_) => return StatusCode::METHOD_NOT_ALLOWED,
+            _ => {}
         }
         match self.kind() {
             ErrorKind::Validation => StatusCode::BAD_REQUEST,
@@ -100,5 +105,11 @@ impl From<JsonRejection> for HubError {
 impl From<QueryRejection> for HubError {
     fn from(r: QueryRejection) -> Self {
         HubError::Invalid(format!("malformed query: {}", r.body_text()))
+    }
+}
+
+impl From<PathRejection> for HubError {
+    fn from(r: PathRejection) -> Self {
+        HubError::Invalid(format!("malformed path: {}", r.body_text()))
     }
 }

@@ -6,15 +6,19 @@ use crate::auth::{hash_token, new_token, verify_password};
 use crate::config::Config;
 use crate::error::{HubError, Result};
 use crate::storage::{PullScope, Session, Storage};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State};
 use axum::http::request::Parts;
+use axum::http::{Method, Uri, header};
+use axum::middleware;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt as _};
 use helpline_domain::{Agent, Role, Timestamp};
 use helpline_protocol::{
-    API_VERSION, Capabilities, LoginRequest, LoginResponse, NewAgent, Poke, PullResponse, PushRequest, PushResponse,
+    API_VERSION, Capabilities, ErrorBody, LoginRequest, LoginResponse, NewAgent, Poke, PullResponse, PushRequest,
+    PushResponse,
 };
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -34,21 +38,88 @@ pub struct Hub<S> {
     pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
+/// Every endpoint and the methods it serves. The router is built from this table (see
+/// [`serve`]), so a route cannot exist without being listed, and tests walk it.
+pub const ROUTES: &[(&str, &[Method])] = &[
+    ("/v1/capabilities", &[Method::GET]),
+    ("/v1/health", &[Method::GET]),
+    ("/v1/login", &[Method::POST]),
+    ("/v1/push", &[Method::POST]),
+    ("/v1/pull", &[Method::GET]),
+    ("/v1/stream", &[Method::GET]),
+    ("/v1/admin/agents", &[Method::GET, Method::POST]),
+    ("/v1/admin/agents/{login}/disable", &[Method::POST]),
+];
+
 pub fn router<S: Storage>(hub: Arc<Hub<S>>) -> Router {
     let limit = usize::try_from(hub.config.max_body_bytes).unwrap_or(usize::MAX);
-    Router::new()
-        .route("/v1/capabilities", get(capabilities::<S>))
-        .route("/v1/health", get(health))
-        .route("/v1/login", post(login::<S>))
-        .route("/v1/push", post(push::<S>))
-        .route("/v1/pull", get(pull::<S>))
-        .route("/v1/stream", get(stream::<S>))
-        .route("/v1/admin/agents", get(list_agents::<S>).post(add_agent::<S>))
-        .route("/v1/admin/agents/{login}/disable", post(disable_agent::<S>))
+    let mut router = Router::new();
+    for (path, methods) in ROUTES {
+        let endpoint =
+            methods.iter().fold(MethodRouter::new(), |endpoint, method| endpoint.merge(serve::<S>(path, method)));
+        router = router.route(path, endpoint);
+    }
+    router
         .fallback(|| async { HubError::NotFound("no such endpoint; see /v1/capabilities".into()) })
+        // After the routes: it applies to those already added.
+        .method_not_allowed_fallback(refuse_method)
+        .layer(middleware::map_response(ensure_json_error))
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(hub)
+}
+
+/// The handler for one row of [`ROUTES`].
+fn serve<S: Storage>(path: &str, method: &Method) -> MethodRouter<Arc<Hub<S>>> {
+    let filter = MethodFilter::try_from(method.clone())
+        .unwrap_or_else(|e| panic!("ROUTES lists {method} {path}, which axum cannot route: {e}"));
+    match (path, method.as_str()) {
+        ("/v1/capabilities", "GET") => on(filter, capabilities::<S>),
+        ("/v1/health", "GET") => on(filter, health),
+        ("/v1/login", "POST") => on(filter, login::<S>),
+        ("/v1/push", "POST") => on(filter, push::<S>),
+        ("/v1/pull", "GET") => on(filter, pull::<S>),
+        ("/v1/stream", "GET") => on(filter, stream::<S>),
+        ("/v1/admin/agents", "GET") => on(filter, list_agents::<S>),
+        ("/v1/admin/agents", "POST") => on(filter, add_agent::<S>),
+        ("/v1/admin/agents/{login}/disable", "POST") => on(filter, disable_agent::<S>),
+        _ => panic!("ROUTES lists {method} {path}, but no handler serves it"),
+    }
+}
+
+/// A known endpoint called with a method it does not serve; axum adds the `Allow` header.
+async fn refuse_method(method: Method, uri: Uri) -> HubError {
+    HubError::MethodNotAllowed(format!("{} does not take {method}; its Allow header lists what it does", uri.path()))
+}
+
+/// Any error response that is not JSON yet (a rejection no extractor of ours wraps, a
+/// layer's own answer) gets an [`ErrorBody`] with the kind its status stands for, so a
+/// client never has to guess from a bare status.
+async fn ensure_json_error(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Framework error texts are one short line; a longer body is not read, the status's
+    // reason stands in for it.
+    let text = axum::body::to_bytes(body, 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let message =
+        if text.is_empty() { status.canonical_reason().unwrap_or("the request failed").to_lowercase() } else { text };
+    tracing::debug!(%status, %message, "an error without a JSON body, answered as JSON");
+    let kind = ErrorBody::kind_for_status(status.as_u16());
+    let mut answer = (status, Json(ErrorBody { kind, message })).into_response();
+    // Keep what the original said besides its body (Allow, Retry-After, ...).
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    answer.headers_mut().extend(parts.headers);
+    answer
 }
 
 /// A JSON body whose rejections are JSON errors too.
@@ -59,6 +130,10 @@ struct JsonBody<T>(T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(HubError))]
 struct QueryParams<T>(T);
+
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(HubError))]
+struct PathParams<T>(T);
 
 /// The session behind the request's bearer token.
 #[derive(Debug)]
@@ -218,7 +293,7 @@ async fn add_agent<S: Storage>(
 async fn disable_agent<S: Storage>(
     State(hub): State<Arc<Hub<S>>>,
     Authed(session): Authed,
-    Path(login): Path<String>,
+    PathParams(login): PathParams<String>,
 ) -> Result<Json<Agent>> {
     require_admin(&session)?;
     Ok(Json(hub.storage.disable_agent(&login).await?))

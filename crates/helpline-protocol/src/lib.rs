@@ -33,6 +33,24 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+impl ErrorBody {
+    /// The kind an error status stands for, for answers that carry no [`ErrorBody`] of
+    /// their own (a framework rejection on the hub, a proxy in between). Only 408, 429
+    /// and 502–504 say "try again later" ([`ErrorKind::Offline`]); every other 4xx is a
+    /// verdict on the request.
+    pub fn kind_for_status(status: u16) -> ErrorKind {
+        match status {
+            401 => ErrorKind::Unauthorized,
+            403 => ErrorKind::Forbidden,
+            404 | 410 => ErrorKind::NotFound,
+            409 | 412 => ErrorKind::Conflict,
+            408 | 429 | 502..=504 => ErrorKind::Offline,
+            400..=499 => ErrorKind::Validation,
+            _ => ErrorKind::Internal,
+        }
+    }
+}
+
 /// One mutation as the desktop records it in its outbox and pushes it to the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MutationEnvelope {
@@ -260,6 +278,29 @@ mod tests {
             serde_json::to_string(&body).unwrap(),
             r#"{"kind":"not_found","message":"ticket x does not exist"}"#
         );
+    }
+
+    #[test]
+    fn error_statuses_map_to_the_kinds_the_desktop_shows() {
+        let cases = [
+            (400, ErrorKind::Validation),
+            (401, ErrorKind::Unauthorized),
+            (403, ErrorKind::Forbidden),
+            (404, ErrorKind::NotFound),
+            (405, ErrorKind::Validation),
+            (408, ErrorKind::Offline),
+            (409, ErrorKind::Conflict),
+            (413, ErrorKind::Validation),
+            (415, ErrorKind::Validation),
+            (418, ErrorKind::Validation),
+            (429, ErrorKind::Offline),
+            (500, ErrorKind::Internal),
+            (502, ErrorKind::Offline),
+            (503, ErrorKind::Offline),
+        ];
+        for (status, kind) in cases {
+            assert_eq!(ErrorBody::kind_for_status(status), kind, "status {status}");
+        }
     }
 
     #[test]

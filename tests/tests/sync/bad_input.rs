@@ -6,7 +6,7 @@ use helpline_domain::{ClientId, Mutation, MutationId, TicketId, Timestamp};
 use helpline_protocol::{ErrorBody, MutationEnvelope, Outcome, PushRequest};
 use helpline_tests::faults::FaultPlan;
 use helpline_tests::harness::{Backend, PASSWORD, TestHub};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 crate::both_backends!(
@@ -15,6 +15,7 @@ crate::both_backends!(
     expired_and_revoked_tokens_are_refused,
     a_call_form_that_fails_validation_writes_nothing,
     first_level_is_refused_every_second_level_action_by_the_hub,
+    every_route_answers_every_method_with_json_errors,
 );
 
 async fn expect_error(response: reqwest::Response, status: StatusCode, kind: &str) -> Result<String> {
@@ -345,6 +346,89 @@ async fn first_level_is_refused_every_second_level_action_by_the_hub(backend: Ba
         );
     }
     ensure!(head(&http, &url, &ben).await? == before, "nothing was written");
+    hub.stop().await;
+    Ok(())
+}
+
+/// Every method a client might send, served or not.
+const METHODS: [Method; 7] =
+    [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+
+/// A failed answer is `{kind, message}` JSON with a message. A HEAD answer has no body
+/// by definition, so only its content type is checked (and `None` returned).
+async fn expect_json_error(response: reqwest::Response, what: &str) -> Result<Option<ErrorBody>> {
+    let status = response.status();
+    ensure!(!status.is_success(), "{what}: expected an error, got {status}");
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    ensure!(content_type.starts_with("application/json"), "{what}: {status} with content type {content_type:?}");
+    let text = response.text().await?;
+    if what.starts_with("HEAD ") {
+        ensure!(text.is_empty(), "{what}: a HEAD answer with a body");
+        return Ok(None);
+    }
+    let body: ErrorBody =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{what}: {status} with body {text:?}: {e}"))?;
+    ensure!(!body.message.trim().is_empty(), "{what}: {status} with an empty message");
+    Ok(Some(body))
+}
+
+/// Walks the hub's route table with every method, signed out and as an admin, with an
+/// empty body: whatever fails says why in JSON, and a method a route does not serve is a
+/// 405 with an `Allow` header naming the ones it does.
+async fn every_route_answers_every_method_with_json_errors(backend: Backend) -> Result<()> {
+    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let (http, url) = (reqwest::Client::new(), hub.url.clone());
+    let admin = login(&http, &url, "admin", ClientId::new_v7()).await?;
+
+    for (route, served) in helpline_hub::http::ROUTES {
+        // The login in a path is one nobody has: nothing gets disabled.
+        let path = route.replace("{login}", "nobody");
+        for method in &METHODS {
+            // GET routes answer HEAD too, as HTTP asks.
+            let is_served = served.contains(method) || (*method == Method::HEAD && served.contains(&Method::GET));
+            for token in [None, Some(&admin)] {
+                let what = format!("{method} {path} {}", if token.is_some() { "as admin" } else { "signed out" });
+                let mut request = http.request(method.clone(), format!("{url}{path}"));
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                let response = request.send().await?;
+                let status = response.status();
+                if is_served {
+                    ensure!(status != StatusCode::METHOD_NOT_ALLOWED, "{what}: a served method answered 405");
+                    if status.is_success() {
+                        continue; // the stream's answer never ends; nothing to check
+                    }
+                    if let Some(body) = expect_json_error(response, &what).await? {
+                        ensure!(!body.message.starts_with("no such endpoint"), "{what}: the route is not routed");
+                    }
+                    continue;
+                }
+                ensure!(status == StatusCode::METHOD_NOT_ALLOWED, "{what}: expected 405, got {status}");
+                let allow =
+                    response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                ensure!(served.iter().all(|m| allow.contains(m.as_str())), "{what}: Allow is {allow:?}");
+                if let Some(body) = expect_json_error(response, &what).await? {
+                    ensure!(serde_json::to_value(body.kind)? == "validation", "{what}: kind {:?}", body.kind);
+                }
+            }
+        }
+    }
+
+    // Framework rejections beyond the method: an unknown route, a path that is not UTF-8,
+    // a body that is not JSON, a query that does not parse.
+    let rejections = [
+        http.get(format!("{url}/v2/nothing")),
+        http.post(format!("{url}/v1/admin/agents/%FF/disable")).bearer_auth(&admin),
+        http.post(format!("{url}/v1/login")).header("content-type", "text/plain").body("anna"),
+        http.post(format!("{url}/v1/login")).body("{}"),
+        http.get(format!("{url}/v1/pull?cursor=-1&cursor=2")).bearer_auth(&admin),
+    ];
+    for request in rejections {
+        let request = request.build()?;
+        let what = format!("{} {}", request.method(), request.url());
+        expect_json_error(http.execute(request).await?, &what).await?;
+    }
     hub.stop().await;
     Ok(())
 }

@@ -1,10 +1,11 @@
 //! The desktop's sync engine against a real hub (SQLite and PostgreSQL): offline capture,
 //! conflicts, faults between them, killed processes, skewed clocks, random schedules,
-//! and bad input to every endpoint.
+//! bad input to every endpoint, and refusals from a proxy in between.
 
 mod bad_input;
 mod common;
 mod convergence;
 mod processes;
+mod refusals;
 mod scenarios;
 mod second_level;
