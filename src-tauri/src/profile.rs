@@ -3,9 +3,9 @@
 //! profiles side by side.
 
 use crate::error::{AppError, AppResult};
+use helpline_client::profile::{ProfileLock, agent_store_path};
 use helpline_domain::ErrorKind;
 use serde::{Deserialize, Serialize};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 const SETTINGS_FILE: &str = "settings.json";
@@ -14,8 +14,8 @@ pub const DEFAULT_SHORTCUT: &str = "Ctrl+Alt+N";
 #[derive(Debug)]
 pub struct Profile {
     pub dir: PathBuf,
-    /// Held while the app runs; the OS releases it when the process dies, even by kill -9.
-    _lock: File,
+    /// Held while the app runs (the same lock `helpline-sim --profile` takes).
+    _lock: ProfileLock,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -51,18 +51,8 @@ impl Default for Settings {
 impl Profile {
     /// Opens (creating) the profile directory and takes its lock.
     pub fn open(dir: &Path) -> Result<Profile, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create the profile directory {}: {e}", dir.display()))?;
-        let dir = dir.canonicalize().map_err(|e| format!("{}: {e}", dir.display()))?;
-        let lock_path = dir.join("helpline.lock");
-        let lock = File::create(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
-        match lock.try_lock() {
-            Ok(()) => Ok(Profile { dir, _lock: lock }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Err(format!("Helpline is already running with the profile {}", dir.display()))
-            }
-            Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", lock_path.display())),
-        }
+        let lock = ProfileLock::take(dir).map_err(|e| e.to_string())?;
+        Ok(Profile { dir: lock.dir().to_owned(), _lock: lock })
     }
 
     /// The default profile: the platform's data directory.
@@ -84,18 +74,9 @@ impl Profile {
         profile_key(&self.dir)
     }
 
-    /// Each agent gets their own store: a client id belongs to one agent at the hub, and
-    /// what an agent may see differs by role.
+    /// Each agent gets their own store under `agents/<login>/`.
     pub fn store_path(&self, login: &str) -> AppResult<PathBuf> {
-        let safe = !login.is_empty()
-            && login.len() <= 64
-            && login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-        if !safe || login.starts_with('.') {
-            return Err(AppError::validation("login", format!("{login:?} is not a valid login")));
-        }
-        let dir = self.dir.join("agents").join(login.to_lowercase());
-        std::fs::create_dir_all(&dir).map_err(AppError::internal)?;
-        Ok(dir.join("helpline.db"))
+        Ok(agent_store_path(&self.dir, login)?)
     }
 
     pub fn load_settings(&self) -> Settings {

@@ -18,6 +18,9 @@ pub enum ClientError {
     Incompatible { hub: String, ours: String },
     #[error("sign in first")]
     NotSignedIn,
+    /// Another process holds this profile's lock.
+    #[error("Helpline is already running with the profile {}", .0.display())]
+    ProfileInUse(std::path::PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -44,6 +47,7 @@ impl ClientError {
             ClientError::Hub { kind, .. } => *kind,
             ClientError::Incompatible { .. } => ErrorKind::Validation,
             ClientError::NotSignedIn => ErrorKind::Unauthorized,
+            ClientError::ProfileInUse(_) => ErrorKind::Conflict,
             ClientError::Store(e) => e.kind(),
             ClientError::Internal(_) => ErrorKind::Internal,
         }

@@ -7,6 +7,7 @@ pub mod demo;
 mod error;
 pub mod hub_api;
 pub mod kb;
+pub mod profile;
 pub mod sync;
 pub mod views;
 pub mod work;

@@ -93,8 +93,23 @@ impl<H: HubApi> Desktop<H> {
     /// caller sees what won). With no hub to ask it returns `Pending`: the mutation is
     /// saved and goes out with the next sync.
     pub async fn submit_and_wait(&self, mutation: Mutation, patience: Duration) -> Result<Delivery> {
-        let mut status = self.watch_status();
+        let status = self.watch_status();
         let seq = self.submit(mutation)?.seq;
+        self.await_verdict(seq, status, patience).await
+    }
+
+    /// Waits (at most `patience`) for the hub's verdict on the outbox entry `seq`, already
+    /// recorded by a use case, while the sync loop runs; `Pending` as `submit_and_wait`.
+    pub async fn wait_for_verdict(&self, seq: u64, patience: Duration) -> Result<Delivery> {
+        self.await_verdict(seq, self.watch_status(), patience).await
+    }
+
+    async fn await_verdict(
+        &self,
+        seq: u64,
+        mut status: tokio::sync::watch::Receiver<crate::SyncStatus>,
+        patience: Duration,
+    ) -> Result<Delivery> {
         let deadline = tokio::time::Instant::now() + patience;
         // An "offline" from before this mutation may be stale (the sync loop just woke up):
         // it counts once the status has changed since (a round ended; the pending count

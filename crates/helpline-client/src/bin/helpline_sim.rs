@@ -1,29 +1,46 @@
-//! `helpline-sim`: a headless desktop running the same engine as the app, so tests and
-//! benchmarks can start, stop and kill -9 real desktop processes.
+//! `helpline-sim`: a headless desktop running the same engine and use cases as the app,
+//! so tests and benchmarks can start, stop and kill -9 real desktop processes.
 //!
 //! ```text
-//! helpline-sim --hub http://127.0.0.1:7878 --db desk.db --login jana capture 100
-//! helpline-sim --hub ... --db desk.db sync
-//! helpline-sim --hub ... --db desk.db state
+//! helpline-sim --hub http://127.0.0.1:7878 --profile desk --login jana capture 100
+//! helpline-sim --hub ... --profile desk sync --timeout-secs 30
+//! helpline-sim --hub ... --profile desk claim AA-0001
+//! helpline-sim --hub ... --profile desk state --json
 //! ```
-//! The password comes from HELPLINE_SIM_PASSWORD. Without --login (or with the hub
-//! away) the last signed-in agent keeps capturing offline.
+//! Like the app it takes its profile's lock, keeps one store per agent under
+//! `agents/<login>/` and resumes the last session without a password; `--db FILE` is a
+//! single store instead of a profile (lock and session beside it). The password comes
+//! from HELPLINE_SIM_PASSWORD; it is needed for the first sign-in and, when the hub
+//! refuses the stored session, to sign in again.
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
-use helpline_client::{ContactInput, Desktop, HttpHub, SystemClock};
-use helpline_domain::{Channel, Direction, Priority};
+use helpline_client::profile::{ProfileLock, agent_store_path};
+use helpline_client::views::Escalation;
+use helpline_client::work::{Delivery, VERDICT_PATIENCE};
+use helpline_client::{ClientError, ContactInput, Desktop, HttpHub, SystemClock};
+use helpline_domain::{Channel, Direction, ErrorKind, Priority};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+type SimDesktop = Desktop<HttpHub>;
 
 #[derive(Debug, Parser)]
 #[command(name = "helpline-sim", about = "A headless Helpline desktop")]
 struct Cli {
     #[arg(long)]
     hub: String,
+    /// The profile directory, as the app's `--profile`: its lock, the stored session and
+    /// one store per agent under `agents/<login>/`.
+    #[arg(long, required_unless_present = "db", conflicts_with = "db")]
+    profile: Option<PathBuf>,
+    /// A single store file instead of a profile (its lock and session sit beside it).
     #[arg(long)]
-    db: std::path::PathBuf,
-    /// Sign in as this agent first (password from HELPLINE_SIM_PASSWORD).
+    db: Option<PathBuf>,
+    /// Sign in as this agent first (password from HELPLINE_SIM_PASSWORD); without it the
+    /// stored session is resumed.
     #[arg(long)]
     login: Option<String>,
     #[command(subcommand)]
@@ -41,33 +58,280 @@ enum Command {
         #[arg(long)]
         sync_each: bool,
     },
-    /// Sync until nothing is pending and the cursor reached the hub's head.
+    /// Sync until nothing is pending and the cursor reached the hub's head; while the
+    /// hub is away, wait for it (and sign in once it is back).
     Sync {
         #[arg(long, default_value_t = 60)]
         timeout_secs: u64,
     },
-    /// Print the state as JSON.
-    State,
+    /// Print the state: counts as JSON, or with `--json` also every ticket and outbox entry.
+    State {
+        #[arg(long)]
+        json: bool,
+    },
     /// Load the demo data set (customers, published KB articles, tickets) and sync it;
     /// sign in as a second-level agent.
     Demo,
+    /// Escalate a ticket to the second level.
+    Escalate {
+        reference: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        tried: String,
+        #[arg(long)]
+        summary: String,
+    },
+    /// Claim an escalated ticket (the hub decides who was first).
+    Claim { reference: String },
+    /// Ask an expert department about a ticket.
+    Consult {
+        reference: String,
+        /// The department's name, as the hub lists it.
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        question: String,
+    },
+    /// Answer the open consult of a ticket (as an expert of its department).
+    Answer {
+        reference: String,
+        #[arg(long)]
+        answer: String,
+        /// Which consult, when the ticket has several open ones for this agent.
+        #[arg(long)]
+        consult: Option<String>,
+    },
+    /// Resolve a ticket with a solution summary.
+    Resolve {
+        reference: String,
+        #[arg(long)]
+        summary: String,
+    },
+}
+
+/// The sim's stored session. The app keeps its token in the OS keyring and never writes
+/// one to a file; the sim is a test tool on machines without a keyring, so it keeps the
+/// token in a file of its profile that only its user may read (0600).
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredSession {
+    hub_url: String,
+    login: String,
+    /// Gone once the hub refused it; the login stays, so the next start knows whose store.
+    token: Option<String>,
+}
+
+/// Where this sim keeps its lock, its session and its store(s).
+#[derive(Debug)]
+struct SimProfile {
+    /// Held until the process ends, like the app's.
+    _lock: ProfileLock,
+    session_path: PathBuf,
+    layout: StoreLayout,
+}
+
+#[derive(Debug)]
+enum StoreLayout {
+    /// `--profile DIR`: one store per agent, as the app keeps them.
+    PerAgent(PathBuf),
+    /// `--db FILE`: one store whatever agent signs in.
+    Single(PathBuf),
+}
+
+impl SimProfile {
+    fn open(cli: &Cli) -> Result<SimProfile> {
+        if let Some(dir) = &cli.profile {
+            let lock = ProfileLock::take(dir)?;
+            let dir = lock.dir().to_owned();
+            return Ok(SimProfile {
+                _lock: lock,
+                session_path: dir.join("sim-session.json"),
+                layout: StoreLayout::PerAgent(dir),
+            });
+        }
+        let db = cli.db.clone().context("give --profile DIR or --db FILE")?;
+        let lock = ProfileLock::take_file(&sibling(&db, "lock"), &db)?;
+        Ok(SimProfile { _lock: lock, session_path: sibling(&db, "session.json"), layout: StoreLayout::Single(db) })
+    }
+
+    fn store_path(&self, login: Option<&str>) -> Result<PathBuf> {
+        match &self.layout {
+            StoreLayout::Single(db) => Ok(db.clone()),
+            StoreLayout::PerAgent(dir) => {
+                let login = login.context("no stored session in this profile: sign in with --login")?;
+                Ok(agent_store_path(dir, login)?)
+            }
+        }
+    }
+
+    /// The stored session for `hub_url` (a token of another hub is no use here).
+    fn load_session(&self, hub_url: &str) -> Option<StoredSession> {
+        let text = std::fs::read_to_string(&self.session_path).ok()?;
+        match serde_json::from_str::<StoredSession>(&text) {
+            Ok(session) if session.hub_url == hub_url => Some(session),
+            Ok(_) => None,
+            Err(e) => {
+                eprintln!("ignoring the unreadable session {}: {e}", self.session_path.display());
+                None
+            }
+        }
+    }
+
+    /// Written to a temporary file (created 0600) and renamed, so a crash never leaves
+    /// half a session and the token is never readable by others, not even for a moment.
+    fn save_session(&self, session: &StoredSession) -> Result<()> {
+        use std::io::Write as _;
+        let tmp = sibling(&self.session_path, "tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        file.write_all(serde_json::to_string(session)?.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &self.session_path)
+            .with_context(|| format!("cannot write {}", self.session_path.display()))
+    }
+}
+
+/// `path` with `.suffix` appended to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{suffix}"));
+    path.with_file_name(name)
+}
+
+/// The desktop with what it needs to (re-)sign in.
+struct Sim {
+    desktop: Arc<SimDesktop>,
+    profile: SimProfile,
+    hub_url: String,
+    /// The agent to sign in as: `--login`, else the stored session's.
+    login: Option<String>,
+    password: Option<String>,
+}
+
+impl Sim {
+    /// Opens the profile (taking its lock) and the agent's store, and picks up the stored
+    /// session as the app does at start; with `--login` it signs in at the hub first.
+    async fn start(cli: &Cli) -> Result<Sim> {
+        let profile = SimProfile::open(cli)?;
+        let hub_url = cli.hub.trim().trim_end_matches('/').to_owned();
+        let stored = profile.load_session(&hub_url);
+        let wanted = cli.login.as_deref().map(|l| l.trim().to_lowercase());
+        let login = wanted.clone().or_else(|| stored.as_ref().map(|s| s.login.clone()));
+        let desktop =
+            Desktop::open(profile.store_path(login.as_deref())?, HttpHub::new(&hub_url)?, Arc::new(SystemClock))?;
+        let password = std::env::var("HELPLINE_SIM_PASSWORD").ok().filter(|p| !p.is_empty());
+        if wanted.is_some() && password.is_none() {
+            bail!("set HELPLINE_SIM_PASSWORD to sign in with --login");
+        }
+        // A single store knows who signed in last, even without a stored session.
+        let login = login.or_else(|| desktop.signed_in_agent().map(|a| a.login.to_lowercase()));
+        let sim = Sim { desktop, profile, hub_url, login, password };
+        // The stored token, if it is this agent's and their store knows them (the app's resume).
+        let signed_in_here = sim.desktop.signed_in_agent().map(|a| a.login.to_lowercase());
+        if let Some(stored) = stored
+            && Some(&stored.login) == sim.login.as_ref()
+            && signed_in_here.as_ref() == Some(&stored.login)
+            && let Some(token) = stored.token
+        {
+            sim.desktop.resume(token);
+        }
+        if wanted.is_some() {
+            match sim.sign_in().await {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => {
+                    // `sync` keeps trying; the other commands work offline if they can.
+                    eprintln!("hub away ({e}); working offline until it is back");
+                }
+                Err(e) => return Err(e).context("sign-in failed"),
+            }
+        }
+        Ok(sim)
+    }
+
+    /// Signs in at the hub with the password and stores the new session.
+    async fn sign_in(&self) -> Result<(), ClientError> {
+        let (Some(login), Some(password)) = (&self.login, &self.password) else {
+            return Err(ClientError::NotSignedIn);
+        };
+        self.desktop.login(login, password).await?;
+        let token = Some(self.desktop.token()?);
+        let session = StoredSession { hub_url: self.hub_url.clone(), login: login.clone(), token };
+        self.profile.save_session(&session).map_err(|e| ClientError::Internal(format!("{e:#}")))
+    }
+
+    /// Keeps who signed in (the next start knows whose store), drops the refused token.
+    fn forget_token(&self) -> Result<()> {
+        let Some(login) = self.login.clone() else { return Ok(()) };
+        self.profile.save_session(&StoredSession { hub_url: self.hub_url.clone(), login, token: None })
+    }
+
+    fn can_sign_in(&self) -> bool {
+        self.login.is_some() && self.password.is_some()
+    }
+
+    /// Syncs until nothing is pending; waits for an absent hub (signing in once it is
+    /// back when there is no session yet) and signs in again when the hub refuses the
+    /// stored session and a password is at hand.
+    async fn sync_until_done(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.desktop.token().is_err() {
+                if !self.can_sign_in() {
+                    bail!("no session to resume: sign in once with --login (password in HELPLINE_SIM_PASSWORD)");
+                }
+                match self.sign_in().await {
+                    Ok(()) => {}
+                    Err(e) if e.is_transient() && Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Err(e) => bail!("sign-in failed: {e}"),
+                }
+                continue;
+            }
+            match self.desktop.sync_once().await {
+                Ok(_) if self.desktop.status().pending == 0 => return Ok(()),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::Unauthorized => {
+                    // The hub no longer knows the token (expired, revoked, a new hub).
+                    self.forget_token()?;
+                    if !self.can_sign_in() {
+                        bail!("the hub refused the stored session ({e}); sign in again with --login");
+                    }
+                    match self.sign_in().await {
+                        Ok(()) => {}
+                        Err(e) if e.is_transient() => tokio::time::sleep(Duration::from_millis(200)).await,
+                        Err(e) => bail!("signing in again failed: {e}"),
+                    }
+                }
+                Err(e) if e.is_transient() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => bail!("sync failed: {e}"),
+            }
+            if Instant::now() >= deadline {
+                bail!("still {} pending after {} s", self.desktop.status().pending, timeout.as_secs());
+            }
+        }
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
-    let cli = Cli::parse();
-    let hub = HttpHub::new(&cli.hub)?;
-    let desktop = Desktop::open(&cli.db, hub, Arc::new(SystemClock))?;
-    if let Some(login) = &cli.login {
-        let password = std::env::var("HELPLINE_SIM_PASSWORD").context("set HELPLINE_SIM_PASSWORD")?;
-        match desktop.login(login, &password).await {
-            Ok(_) => {}
-            Err(e) if e.is_transient() && desktop.signed_in_agent().is_some() => {
-                eprintln!("hub away ({e}); working offline as the last signed-in agent");
-            }
-            Err(e) => return Err(e).context("sign-in failed"),
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("helpline-sim: {e:#}");
+            std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let sim = Sim::start(&cli).await?;
+    let desktop = &sim.desktop;
     match cli.command {
         Command::Capture { count, subject, sync_each } => {
             for i in 0..count {
@@ -86,25 +350,11 @@ async fn main() -> Result<()> {
                 }
             }
         }
-        Command::Sync { timeout_secs } => {
-            let deadline = Instant::now() + Duration::from_secs(timeout_secs);
-            loop {
-                match desktop.sync_once().await {
-                    Ok(_) if desktop.status().pending == 0 => break,
-                    Ok(_) => {}
-                    Err(e) if e.is_transient() && Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(e) => bail!("sync failed: {e}"),
-                }
-                if Instant::now() >= deadline {
-                    bail!("still {} pending after {timeout_secs} s", desktop.status().pending);
-                }
-            }
-        }
-        Command::State => {}
+        Command::Sync { timeout_secs } => sim.sync_until_done(Duration::from_secs(timeout_secs)).await?,
+        Command::State { json: true } => return print_full_state(desktop),
+        Command::State { json: false } => {}
         Command::Demo => {
-            helpline_client::demo::seed_demo(&desktop)?;
+            helpline_client::demo::seed_demo(desktop)?;
             for _ in 0..20 {
                 desktop.sync_once().await?;
                 if desktop.status().pending == 0 {
@@ -112,12 +362,132 @@ async fn main() -> Result<()> {
                 }
             }
         }
+        Command::Escalate { reference, reason, tried, summary } => {
+            let (ticket_id, reference) = find_ticket(desktop, &reference)?;
+            let escalation = Escalation { reason, steps_tried: tried, handover_summary: summary };
+            return run_second_level(desktop, &reference, async || {
+                desktop.escalate_ticket(&ticket_id, escalation)?;
+                Ok(None)
+            })
+            .await;
+        }
+        Command::Claim { reference } => {
+            let (ticket_id, reference) = find_ticket(desktop, &reference)?;
+            return run_second_level(desktop, &reference, async || Ok(Some(desktop.claim_ticket(&ticket_id).await?)))
+                .await;
+        }
+        Command::Consult { reference, department, question } => {
+            let (ticket_id, reference) = find_ticket(desktop, &reference)?;
+            let department_id = find_department_id(desktop, &department)?;
+            return run_second_level(desktop, &reference, async || {
+                desktop.ask_expert(&ticket_id, &department_id, &question)?;
+                Ok(None)
+            })
+            .await;
+        }
+        Command::Answer { reference, answer, consult } => {
+            let (ticket_id, reference) = find_ticket(desktop, &reference)?;
+            let consult_id = find_open_consult(desktop, &ticket_id, &reference, consult.as_deref())?;
+            return run_second_level(desktop, &reference, async || {
+                desktop.answer_consult_text(&ticket_id, &consult_id, &answer)?;
+                Ok(None)
+            })
+            .await;
+        }
+        Command::Resolve { reference, summary } => {
+            let (ticket_id, reference) = find_ticket(desktop, &reference)?;
+            return run_second_level(desktop, &reference, async || {
+                desktop.resolve_ticket(&ticket_id, &summary)?;
+                Ok(None)
+            })
+            .await;
+        }
     }
-    print_state(&desktop)
+    print_state(desktop)
 }
 
-fn print_state(desktop: &Desktop<HttpHub>) -> Result<()> {
-    let state = desktop.with_store(|s| {
+/// The id and canonical reference of the ticket `typed` ("aa-1" finds AA-0001) in the
+/// local store; nothing is asked of the hub.
+fn find_ticket(desktop: &SimDesktop, typed: &str) -> Result<(String, String)> {
+    let ticket = match desktop.with_store(|s| Ok(s.find_ticket_by_reference(typed)?)) {
+        Ok(ticket) => ticket,
+        Err(e) if e.kind() == ErrorKind::Validation => bail!("{typed:?} is not a ticket reference (like AA-0001)"),
+        Err(e) => return Err(e.into()),
+    };
+    let ticket = ticket
+        .with_context(|| format!("no ticket {typed} in this desktop's store (run `sync` to fetch new tickets)"))?;
+    Ok((ticket.id.to_string(), ticket.reference.to_string()))
+}
+
+fn find_department_id(desktop: &SimDesktop, name: &str) -> Result<String> {
+    let departments = desktop.reference_data()?.departments;
+    match departments.iter().find(|d| d.name.eq_ignore_ascii_case(name.trim())) {
+        Some(d) => Ok(d.id.clone()),
+        None => {
+            let known: Vec<&str> = departments.iter().map(|d| d.name.as_str()).collect();
+            bail!("no department {name:?}; known: {}", known.join(", "))
+        }
+    }
+}
+
+/// The open consult of the ticket that the signed-in agent may answer; `chosen` picks
+/// one when there are several.
+fn find_open_consult(desktop: &SimDesktop, ticket_id: &str, reference: &str, chosen: Option<&str>) -> Result<String> {
+    let open: Vec<String> =
+        desktop.open_consults()?.into_iter().filter(|c| c.ticket.id == ticket_id).map(|c| c.consult_id).collect();
+    match (chosen, open.as_slice()) {
+        (Some(id), _) if open.iter().any(|c| c == id) => Ok(id.to_owned()),
+        (Some(id), _) => bail!("{reference} has no open consult {id} for you; open: {}", open.join(", ")),
+        (None, [only]) => Ok(only.clone()),
+        (None, []) => bail!("{reference} has no open consult for your department"),
+        (None, _) => bail!("{reference} has several open consults; pick one with --consult ({})", open.join(", ")),
+    }
+}
+
+/// Runs a second-level use case while the sync loop runs (as in the app), waits briefly
+/// for the hub's verdict on what it recorded and prints it as JSON. `act` returns the
+/// verdict itself when the use case waits for it (the claim).
+async fn run_second_level(
+    desktop: &Arc<SimDesktop>,
+    reference: &str,
+    act: impl AsyncFnOnce() -> Result<Option<Delivery>>,
+) -> Result<()> {
+    let last_seq =
+        || -> Result<u64> { Ok(desktop.with_store(|s| Ok(s.list_outbox_entries()?))?.last().map_or(0, |e| e.seq)) };
+    let before = last_seq()?;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let syncing = tokio::spawn(desktop.clone().run_sync(stop_rx));
+    let delivery = act().await?;
+    let seq = last_seq()?;
+    if seq == before {
+        bail!("nothing was recorded");
+    }
+    let delivery = match delivery {
+        Some(d) => d,
+        None => desktop.wait_for_verdict(seq, VERDICT_PATIENCE).await?,
+    };
+    let _ = stop.send(true);
+    syncing.abort();
+    let entry = desktop.with_store(|s| Ok(s.get_outbox_entry(seq)?))?.context("the recorded mutation vanished")?;
+    let (outcome, reason) = match delivery {
+        Delivery::Confirmed => ("accepted", None),
+        Delivery::Refused { reason } => ("rejected", Some(reason)),
+        Delivery::Pending => ("pending", None),
+    };
+    let out = serde_json::json!({
+        "reference": reference,
+        "seq": seq,
+        "mutation": entry.mutation.name(),
+        "outcome": outcome,
+        "reason": reason,
+        "last_error": desktop.status().last_error,
+    });
+    println!("{out}");
+    Ok(())
+}
+
+fn state_summary(desktop: &SimDesktop) -> Result<serde_json::Value> {
+    let mut state = desktop.with_store(|s| {
         Ok(serde_json::json!({
             "tickets": s.count_tickets()?,
             "outbox": s.count_outbox()?,
@@ -126,8 +496,50 @@ fn print_state(desktop: &Desktop<HttpHub>) -> Result<()> {
             "device_code": s.device()?.map(|d| d.device_code.as_str().to_owned()),
         }))
     })?;
-    let mut state = state;
     state["status"] = serde_json::to_value(desktop.status())?;
+    state["agent"] = serde_json::to_value(desktop.signed_in_agent().map(|a| a.login))?;
+    Ok(state)
+}
+
+fn print_state(desktop: &SimDesktop) -> Result<()> {
+    println!("{}", serde_json::to_string(&state_summary(desktop)?)?);
+    Ok(())
+}
+
+/// The summary plus every ticket (by reference) and every outbox entry with its verdict.
+fn print_full_state(desktop: &SimDesktop) -> Result<()> {
+    let mut state = state_summary(desktop)?;
+    let (tickets, agents, outbox) =
+        desktop.with_store(|s| Ok((s.list_all_tickets()?, s.list_agents()?, s.list_outbox_entries()?)))?;
+    let login_of = |id: helpline_domain::AgentId| {
+        agents.iter().find(|a| a.id == id).map_or_else(|| id.to_string(), |a| a.login.clone())
+    };
+    let mut tickets: Vec<_> = tickets
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "reference": t.reference.to_string(),
+                "id": t.id.to_string(),
+                "status": t.status,
+                "level": t.level.number(),
+                "assignee": t.assignee.map(login_of),
+                "subject": t.subject,
+            })
+        })
+        .collect();
+    tickets.sort_by(|a, b| a["reference"].as_str().cmp(&b["reference"].as_str()));
+    state["ticket_list"] = serde_json::Value::Array(tickets);
+    state["outbox_entries"] = outbox
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "seq": e.seq,
+                "mutation": e.mutation.name(),
+                "status": e.status,
+                "reason": e.reason,
+            })
+        })
+        .collect();
     println!("{}", serde_json::to_string(&state)?);
     Ok(())
 }
