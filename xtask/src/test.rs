@@ -145,7 +145,11 @@ const TEST_BINARIES: &[(&str, &str)] =
 /// Builds the workspace's programs with the same features the test run uses, so the tests
 /// can start them; their paths go to the tests in `HELPLINE_*_BIN`.
 fn build_binaries() -> Result<()> {
-    let status = cmd::cargo().args(["build", "--workspace", "--bins"]).status()?;
+    let mut c = cmd::cargo();
+    // The same environment as the test run: helpline-tests' build script reads the
+    // PostgreSQL URL, and a different one would rebuild the crate.
+    test_env(&mut c);
+    let status = c.args(["build", "--workspace", "--bins"]).status()?;
     if !status.success() {
         bail!("building the workspace's programs failed");
     }

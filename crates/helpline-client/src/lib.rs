@@ -18,8 +18,8 @@ pub use hub_api::{HttpHub, HubApi, PokeStream};
 pub use sync::{Connection, SyncReport, SyncStatus};
 
 use helpline_domain::{
-    Actor, Agent, CategoryId, Channel, ClientId, ConsultId, CustomerId, DepartmentId, DeviceCode,
-    Direction, KbArticleDraft, KbArticleId, Mutation, NewContact, Priority, Reference, Ticket, TicketId,
+    Actor, Agent, CategoryId, Channel, ClientId, ConsultId, CustomerId, DepartmentId, DeviceCode, Direction,
+    KbArticleDraft, KbArticleId, Mutation, NewContact, Priority, Reference, Ticket, TicketId,
 };
 use helpline_protocol::LoginRequest;
 use helpline_store::{Device, KbHit, Recorded, Store, TicketHit};

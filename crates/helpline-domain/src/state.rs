@@ -76,7 +76,8 @@ pub fn load_reads<'a, S: StateSource>(
     let mut wanted = named.clone().unseen(&mut seen);
     while !wanted.is_empty() {
         source.load_entities(&wanted, state)?;
-        let reached = Touches { tickets: [named.tickets.as_slice(), seen.tickets.as_slice()].concat(), ..named.clone() };
+        let reached =
+            Touches { tickets: [named.tickets.as_slice(), seen.tickets.as_slice()].concat(), ..named.clone() };
         wanted = reached.follow(state).unseen(&mut seen);
     }
     source.load_reference_ids(state)

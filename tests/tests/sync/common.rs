@@ -23,7 +23,9 @@ macro_rules! both_backends {
             })*
         }
         mod postgres {
-            $(#[test] fn $name() -> anyhow::Result<()> {
+            $(#[test]
+            #[cfg_attr(not(helpline_pg), ignore = "PostgreSQL is not configured: set HELPLINE_TEST_PG_URL (cargo xtask test does)")]
+            fn $name() -> anyhow::Result<()> {
                 $crate::common::run(super::$name(helpline_tests::harness::Backend::Postgres))
             })*
         }

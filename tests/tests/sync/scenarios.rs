@@ -25,7 +25,7 @@ crate::both_backends!(
 );
 
 async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let hub = TestHub::start(backend).await?;
     let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
     anna.hub().set_offline(true);
     ben.hub().set_offline(true);
@@ -58,7 +58,7 @@ async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backen
 }
 
 async fn offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let hub = TestHub::start(backend).await?;
     let anna = hub.desktop("anna", FaultPlan::none()).await?;
     let (jana, karl) = (hub.desktop("jana", FaultPlan::none()).await?, hub.desktop("karl", FaultPlan::none()).await?);
     let (ticket, _) = anna.log_contact(call("Drucker druckt nicht"))?;
@@ -90,7 +90,7 @@ async fn offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why(backen
 }
 
 async fn duplicated_reordered_and_dropped_messages_change_nothing(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let hub = TestHub::start(backend).await?;
     let anna = hub.desktop("anna", FaultPlan::chaos(1)).await?;
     let ben = hub.desktop("ben", FaultPlan::chaos(2)).await?;
     let jana = hub.desktop("jana", FaultPlan::chaos(3)).await?;
@@ -131,7 +131,7 @@ async fn duplicated_reordered_and_dropped_messages_change_nothing(backend: Backe
 /// Runs one script of conflicting work with each desktop's clock offset as given and
 /// returns the outcome: final statuses, assignees and refusals.
 async fn conflict_script(backend: Backend, skews_days: [i64; 3]) -> Result<Option<Vec<String>>> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(None) };
+    let hub = TestHub::start(backend).await?;
     let day = 24 * 60 * 60 * 1000;
     let clock = |i: usize| Arc::new(SkewedClock { offset_ms: skews_days[i] * day });
     let anna = hub.desktop_with_clock("anna", FaultPlan::none(), clock(0)).await?;
@@ -178,7 +178,7 @@ async fn skewed_clocks_do_not_change_outcomes(backend: Backend) -> Result<()> {
 }
 
 async fn likely_duplicate_customers_are_flagged_and_merged(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let hub = TestHub::start(backend).await?;
     let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
     let phone = helpline_domain::normalise_phone("+49 151 12345670", helpline_domain::DEFAULT_REGION)?;
     let (first, second) = (CustomerId::new_v7(), CustomerId::new_v7());
@@ -208,7 +208,7 @@ async fn likely_duplicate_customers_are_flagged_and_merged(backend: Backend) -> 
 }
 
 async fn kb_drafts_reach_only_writers(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let hub = TestHub::start(backend).await?;
     let (anna, jana, karl) = (
         hub.desktop("anna", FaultPlan::none()).await?,
         hub.desktop("jana", FaultPlan::none()).await?,
@@ -242,9 +242,7 @@ async fn kb_drafts_reach_only_writers(backend: Backend) -> Result<()> {
 
 async fn a_ticket_leaving_the_window_is_evicted_and_comes_back_whole(backend: Backend) -> Result<()> {
     // A window of 1.5 seconds, so a resolved ticket leaves it within the test.
-    let Some(hub) = TestHub::start_with(backend, |c| c.ticket_window_days = 1.5 / 86_400.0).await? else {
-        return Ok(());
-    };
+    let hub = TestHub::start_with(backend, |c| c.ticket_window_days = 1.5 / 86_400.0).await?;
     let (anna, jana) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("jana", FaultPlan::none()).await?);
     let (old, _) = anna.log_contact(call("Alter Fall"))?;
     anna.add_note(old, "erledigt per Telefon")?;
@@ -269,7 +267,7 @@ async fn a_ticket_leaving_the_window_is_evicted_and_comes_back_whole(backend: Ba
 }
 
 async fn a_fresh_desktop_pulls_in_pages_with_progress(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start_with(backend, |c| c.pull_page_versions = 7).await? else { return Ok(()) };
+    let hub = TestHub::start_with(backend, |c| c.pull_page_versions = 7).await?;
     let anna = hub.desktop("anna", FaultPlan::none()).await?;
     for i in 0..40 {
         anna.log_contact(call(&format!("Fall {i}")))?;
@@ -297,7 +295,7 @@ async fn a_fresh_desktop_pulls_in_pages_with_progress(backend: Backend) -> Resul
 }
 
 async fn background_sync_delivers_on_pokes_and_recovers_after_an_outage(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start(backend).await? else { return Ok(()) };
+    let hub = TestHub::start(backend).await?;
     let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let loops = [tokio::spawn(anna.clone().run_sync(stopped.clone())), tokio::spawn(ben.clone().run_sync(stopped))];
@@ -337,9 +335,7 @@ async fn background_sync_delivers_on_pokes_and_recovers_after_an_outage(backend:
 }
 
 async fn a_ticket_resolved_elsewhere_past_the_window_leaves_a_desktop_that_was_away(backend: Backend) -> Result<()> {
-    let Some(hub) = TestHub::start_with(backend, |c| c.ticket_window_days = 1.5 / 86_400.0).await? else {
-        return Ok(());
-    };
+    let hub = TestHub::start_with(backend, |c| c.ticket_window_days = 1.5 / 86_400.0).await?;
     let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
     let (ticket, _) = anna.log_contact(call("Wird woanders gelöst"))?;
     settle(&[&anna, &ben], 10).await?;

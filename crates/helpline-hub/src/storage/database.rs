@@ -223,7 +223,11 @@ fn raise_head(head: &watch::Sender<u64>, v: u64) {
 }
 
 /// Decides, writes and commits a group of pushes; on failure, each push alone.
-fn run_pushes<D: Db>(db: &mut D, pushes: Vec<(PushJob, oneshot::Sender<Result<PushResponse>>)>, head: &watch::Sender<u64>) {
+fn run_pushes<D: Db>(
+    db: &mut D,
+    pushes: Vec<(PushJob, oneshot::Sender<Result<PushResponse>>)>,
+    head: &watch::Sender<u64>,
+) {
     let jobs: Vec<&PushJob> = pushes.iter().map(|(job, _)| job).collect();
     match commit_pushes(db, &jobs, head) {
         Ok(answers) => {
@@ -239,7 +243,8 @@ fn run_pushes<D: Db>(db: &mut D, pushes: Vec<(PushJob, oneshot::Sender<Result<Pu
         Err(e) => {
             tracing::warn!(error = %e, jobs = pushes.len(), "a push group failed; trying each push alone");
             for (job, reply) in pushes {
-                let answer = commit_pushes(db, &[&job], head).and_then(|mut a| a.pop().unwrap_or_else(|| Err(e_lost())));
+                let answer =
+                    commit_pushes(db, &[&job], head).and_then(|mut a| a.pop().unwrap_or_else(|| Err(e_lost())));
                 let _ = reply.send(answer);
             }
         }

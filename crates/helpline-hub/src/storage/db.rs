@@ -180,8 +180,14 @@ pub trait Db: Send + std::fmt::Debug + 'static {
     fn find_login(&mut self, login: &str) -> Result<Option<(String, Option<String>)>>;
     /// Inserts or updates by id; `password_hash: None` keeps the stored one. A login
     /// another agent has is `HubError::Conflict`.
-    fn upsert_agent(&mut self, id: AgentId, login: &str, data: &str, password_hash: Option<&str>, version: u64)
-    -> Result<()>;
+    fn upsert_agent(
+        &mut self,
+        id: AgentId,
+        login: &str,
+        data: &str,
+        password_hash: Option<&str>,
+        version: u64,
+    ) -> Result<()>;
     fn delete_tokens(&mut self, agent: AgentId) -> Result<()>;
     fn load_clients(&mut self, ids: &[ClientId]) -> Result<Vec<ClientRow>>;
     fn insert_client(&mut self, client: &ClientRow, created_at: i64) -> Result<()>;

@@ -114,9 +114,8 @@ impl Database<Postgres> {
         let config = postgres::Config::from(pg.clone());
         let max_readers = pool_size.max(1);
         let (backend, writer, head) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let client = config
-                .connect(NoTls)
-                .map_err(|e| HubError::Unavailable(format!("cannot reach PostgreSQL: {e}")))?;
+            let client =
+                config.connect(NoTls).map_err(|e| HubError::Unavailable(format!("cannot reach PostgreSQL: {e}")))?;
             let mut writer = PostgresDb::new(client);
             let channel = migrate(&mut writer, schema.as_deref())?;
             let backend = Postgres { config, max_readers, channel, listener: Mutex::new(None) };
@@ -362,7 +361,9 @@ fn to_i64s(ns: impl Iterator<Item = u64>) -> Result<Vec<i64>> {
 /// A unique-constraint failure as a conflict with `message`, other errors as they are.
 fn conflict_on_unique(done: Result<u64>, message: impl FnOnce() -> String) -> Result<()> {
     match done {
-        Err(HubError::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(HubError::Conflict(message())),
+        Err(HubError::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            Err(HubError::Conflict(message()))
+        }
         other => other.map(|_| ()),
     }
 }
@@ -467,8 +468,8 @@ impl Db for PostgresDb {
     }
 
     fn take_device_number(&mut self) -> Result<u64> {
-        let row =
-            self.query_one("UPDATE meta SET next_device = next_device + 1 WHERE id = 1 RETURNING next_device - 1", &[])?;
+        let row = self
+            .query_one("UPDATE meta SET next_device = next_device + 1 WHERE id = 1 RETURNING next_device - 1", &[])?;
         Ok(to_u64(row.get(0)))
     }
 

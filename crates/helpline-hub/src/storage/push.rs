@@ -79,11 +79,7 @@ impl Group {
                 }
             }
         }
-        let stored = db
-            .load_results(&repeated)?
-            .into_iter()
-            .map(|(client, r)| ((client, r.seq), r))
-            .collect();
+        let stored = db.load_results(&repeated)?.into_iter().map(|(client, r)| ((client, r.seq), r)).collect();
         let ids: Vec<MutationId> = fresh.iter().map(|e| e.mutation_id).collect();
         let used = db.find_used_mutation_ids(&ids)?.into_iter().collect();
         let wanted: Vec<String> = fresh
@@ -120,7 +116,8 @@ impl Group {
     /// Makes sure `state` holds what `apply` reads for `mutations`; only ids the group
     /// has not looked up yet cost a query.
     fn load_reads<'a, D: Db>(&mut self, db: &mut D, mutations: impl IntoIterator<Item = &'a Mutation>) -> Result<()> {
-        let mut source = GroupReads { db, absent: &mut self.absent, reference_ids_loaded: &mut self.reference_ids_loaded };
+        let mut source =
+            GroupReads { db, absent: &mut self.absent, reference_ids_loaded: &mut self.reference_ids_loaded };
         load_reads(&mut source, mutations, &mut self.state)
     }
 

@@ -227,11 +227,20 @@ impl Db for SqliteDb {
     }
 
     fn get_setting(&mut self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
     }
 
     fn get_setting_between(&mut self, key: &str, lo: u64, hi: u64) -> Result<Option<String>> {
-        Ok(self.strings("SELECT value FROM settings WHERE key = ?1 AND version > ?2 AND version <= ?3", params![key, lo, hi])?.pop())
+        Ok(self
+            .strings(
+                "SELECT value FROM settings WHERE key = ?1 AND version > ?2 AND version <= ?3",
+                params![key, lo, hi],
+            )?
+            .pop())
     }
 
     fn put_setting(&mut self, key: &str, value: &str, version: u64) -> Result<()> {
@@ -322,9 +331,9 @@ impl Db for SqliteDb {
     }
 
     fn load_results(&mut self, keys: &[(ClientId, u64)]) -> Result<Vec<(ClientId, MutationResult)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT mutation_id, status, kind, reason FROM mutations WHERE client_id = ?1 AND seq = ?2")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT mutation_id, status, kind, reason FROM mutations WHERE client_id = ?1 AND seq = ?2",
+        )?;
         let mut out = Vec::with_capacity(keys.len());
         for (client, seq) in keys {
             let row = stmt
@@ -354,7 +363,8 @@ impl Db for SqliteDb {
     }
 
     fn find_tickets_by_reference(&mut self, references: &[String]) -> Result<Vec<(String, TicketId)>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id FROM tickets WHERE json_extract(data, '$.reference') = ?1")?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id FROM tickets WHERE json_extract(data, '$.reference') = ?1")?;
         let mut out = Vec::new();
         for reference in references {
             if let Some(id) = stmt.query_row([reference], |r| r.get::<_, Uuid>(0)).optional()? {
@@ -368,8 +378,9 @@ impl Db for SqliteDb {
         self.conn.prepare_cached("DELETE FROM customer_keys WHERE customer_id = ?1")?.execute([customer.0])?;
         let mut others = Vec::new();
         {
-            let mut find =
-                self.conn.prepare_cached("SELECT customer_id FROM customer_keys WHERE key = ?1 AND customer_id != ?2")?;
+            let mut find = self
+                .conn
+                .prepare_cached("SELECT customer_id FROM customer_keys WHERE key = ?1 AND customer_id != ?2")?;
             for key in keys {
                 for id in find.query_map(params![key, customer.0], |r| r.get::<_, Uuid>(0))? {
                     others.push(CustomerId(id?));
@@ -433,7 +444,13 @@ impl Db for SqliteDb {
             "SELECT id, version, active, touched_at, data FROM tickets WHERE version > ?1 AND version <= ?2",
         )?;
         let rows = stmt.query_map(params![lo, hi], |r| {
-            Ok(TicketRow { id: r.get(0)?, version: r.get(1)?, active: r.get(2)?, touched_at: r.get(3)?, data: r.get(4)? })
+            Ok(TicketRow {
+                id: r.get(0)?,
+                version: r.get(1)?,
+                active: r.get(2)?,
+                touched_at: r.get(3)?,
+                data: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
