@@ -301,39 +301,13 @@ impl<D: Db> StateSource for GroupReads<'_, D> {
     type Error = HubError;
 
     fn load_entities(&mut self, wanted: &Touches, state: &mut State) -> Result<()> {
-        let tickets = unknown(&wanted.tickets, |id| state.tickets.contains_key(id), &self.absent.tickets);
-        let customers = unknown(&wanted.customers, |id| state.customers.contains_key(id), &self.absent.customers);
-        let articles = unknown(&wanted.kb_articles, |id| state.kb_articles.contains_key(id), &self.absent.kb_articles);
-        let agents = unknown(&wanted.agents, |id| state.agents.contains_key(id), &self.absent.agents);
-        if !tickets.is_empty() {
-            for data in self.db.load_docs(Doc::Tickets, &tickets.iter().map(|id| id.0).collect::<Vec<_>>())? {
-                let t: Ticket = serde_json::from_str(&data)?;
-                state.tickets.insert(t.id, t);
-            }
-            self.absent.tickets.extend(tickets.into_iter().filter(|id| !state.tickets.contains_key(id)));
-        }
-        if !customers.is_empty() {
-            for data in self.db.load_docs(Doc::Customers, &customers.iter().map(|id| id.0).collect::<Vec<_>>())? {
-                let c: helpline_domain::Customer = serde_json::from_str(&data)?;
-                state.customers.insert(c.id, c);
-            }
-            self.absent.customers.extend(customers.into_iter().filter(|id| !state.customers.contains_key(id)));
-        }
-        if !articles.is_empty() {
-            for data in self.db.load_docs(Doc::KbArticles, &articles.iter().map(|id| id.0).collect::<Vec<_>>())? {
-                let a: helpline_domain::KbArticle = serde_json::from_str(&data)?;
-                state.kb_articles.insert(a.id, a);
-            }
-            self.absent.kb_articles.extend(articles.into_iter().filter(|id| !state.kb_articles.contains_key(id)));
-        }
-        if !agents.is_empty() {
-            for data in self.db.load_docs(Doc::Agents, &agents.iter().map(|id| id.0).collect::<Vec<_>>())? {
-                let a: helpline_domain::Agent = serde_json::from_str(&data)?;
-                state.agents.insert(a.id, a);
-            }
-            self.absent.agents.extend(agents.into_iter().filter(|id| !state.agents.contains_key(id)));
-        }
-        Ok(())
+        let (db, absent) = (&mut *self.db, &mut *self.absent);
+        load_missing(db, Doc::Tickets, &wanted.tickets, &mut state.tickets, &mut absent.tickets, |t: &Ticket| t.id)?;
+        load_missing(db, Doc::Customers, &wanted.customers, &mut state.customers, &mut absent.customers, |c| c.id)?;
+        load_missing(db, Doc::KbArticles, &wanted.kb_articles, &mut state.kb_articles, &mut absent.kb_articles, |a| {
+            a.id
+        })?;
+        load_missing(db, Doc::Agents, &wanted.agents, &mut state.agents, &mut absent.agents, |a| a.id)
     }
 
     fn load_reference_ids(&mut self, state: &mut State) -> Result<()> {
@@ -359,10 +333,31 @@ struct Absent {
     agents: BTreeSet<helpline_domain::AgentId>,
 }
 
-/// The ids of `wanted` that are neither held nor known to be absent, each once.
-fn unknown<T: Copy + Ord>(wanted: &[T], held: impl Fn(&T) -> bool, absent: &BTreeSet<T>) -> Vec<T> {
-    let mut ids: Vec<T> = wanted.iter().copied().filter(|id| !held(id) && !absent.contains(id)).collect();
+/// Loads those of `wanted` that are neither `held` nor known to be `absent` with one
+/// query, and remembers which of them do not exist.
+fn load_missing<D: Db, I, T>(
+    db: &mut D,
+    doc: Doc,
+    wanted: &[I],
+    held: &mut BTreeMap<I, T>,
+    absent: &mut BTreeSet<I>,
+    id_of: impl Fn(&T) -> I,
+) -> Result<()>
+where
+    I: Copy + Ord + Into<uuid::Uuid>,
+    T: serde::de::DeserializeOwned,
+{
+    let mut ids: Vec<I> = wanted.iter().copied().filter(|id| !held.contains_key(id) && !absent.contains(id)).collect();
     ids.sort();
     ids.dedup();
-    ids
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let uuids: Vec<uuid::Uuid> = ids.iter().map(|id| (*id).into()).collect();
+    for data in db.load_docs(doc, &uuids)? {
+        let entity: T = serde_json::from_str(&data)?;
+        held.insert(id_of(&entity), entity);
+    }
+    absent.extend(ids.into_iter().filter(|id| !held.contains_key(id)));
+    Ok(())
 }
