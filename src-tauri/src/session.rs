@@ -267,9 +267,12 @@ async fn drain_outbox(desktop: Arc<AgentDesktop>) {
         if pending == 0 {
             return;
         }
+        let mut wait = Duration::from_secs(10);
         if let Err(e) = desktop.sync_once().await {
             tracing::info!("a signed-out agent's changes wait for the hub: {e}");
+            // A hub that asked for time (408, 429) gets at least what it asked for.
+            wait = wait.max(e.retry_after().unwrap_or_default());
         }
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        tokio::time::sleep(wait).await;
     }
 }
