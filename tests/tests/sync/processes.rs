@@ -183,6 +183,8 @@ async fn a_sim_started_while_the_hub_is_away_syncs_once_it_returns(backend: Back
         ensure!(anna_state["tickets"] == 3, "{anna_state}");
         let ben_state = finish_sim(waiting_ben)?;
         ensure!(ben_state["agent"] == "ben" && ben_state["status"]["pending"] == 0, "{ben_state}");
+        // Ben's first sync may have pulled before anna's calls arrived; his next one has them.
+        let ben_state = run_sim(sim_on_profile(&url, &ben)?.args(["sync"]))?;
         ensure!(ben_state["tickets"] == 3, "ben sees anna's calls in the team queue: {ben_state}");
         Ok(())
     })

@@ -44,7 +44,7 @@ struct Inner<B: Backend> {
     backend: Arc<B>,
     jobs: Mutex<mpsc::Sender<Job<B::Db>>>,
     readers: Mutex<Vec<B::Db>>,
-    reading: Semaphore,
+    reading: Arc<Semaphore>,
     head: watch::Sender<u64>,
 }
 
@@ -112,7 +112,7 @@ impl<B: Backend> Database<B> {
             .name(format!("hub-{}-writer", B::KIND))
             .spawn(move || run_writer(&*backend_for_writer, writer, receiver, head_for_writer))
             .map_err(|e| HubError::Internal(format!("cannot start the writer thread: {e}")))?;
-        let reading = Semaphore::new(backend.max_readers().max(1));
+        let reading = Arc::new(Semaphore::new(backend.max_readers().max(1)));
         Ok(Database {
             inner: Arc::new(Inner { backend, jobs: Mutex::new(jobs), readers: Mutex::new(Vec::new()), reading, head }),
         })
@@ -153,10 +153,18 @@ impl<B: Backend> Database<B> {
         T: Send + 'static,
         F: FnOnce(&mut B::Db) -> Result<T> + Send + 'static,
     {
-        let _permit =
-            self.inner.reading.acquire().await.map_err(|_| HubError::Unavailable("the hub is stopping".into()))?;
+        // The permit moves into the blocking task: a request that is given up (the client
+        // went away) must not free its slot while its read still holds a connection.
+        let permit = self
+            .inner
+            .reading
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| HubError::Unavailable("the hub is stopping".into()))?;
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let pooled = inner.readers.lock().ok().and_then(|mut pool| pool.pop());
             let mut db = match pooled {
                 Some(db) => db,
@@ -171,7 +179,10 @@ impl<B: Backend> Database<B> {
                     db.head().is_ok()
                 }
             };
-            if ended && let Ok(mut pool) = inner.readers.lock() {
+            if ended
+                && let Ok(mut pool) = inner.readers.lock()
+                && pool.len() < inner.backend.max_readers()
+            {
                 pool.push(db);
             }
             result
@@ -222,7 +233,9 @@ fn raise_head(head: &watch::Sender<u64>, v: u64) {
     });
 }
 
-/// Decides, writes and commits a group of pushes; on failure, each push alone.
+/// Decides, writes and commits a group of pushes. When deciding or writing the group
+/// failed, each push is tried alone, so a bad push fails alone; a transaction that could
+/// not begin or commit fails them all at once (a push alone would fail the same way).
 fn run_pushes<D: Db>(
     db: &mut D,
     pushes: Vec<(PushJob, oneshot::Sender<Result<PushResponse>>)>,
@@ -235,45 +248,62 @@ fn run_pushes<D: Db>(
                 let _ = reply.send(answer);
             }
         }
-        Err(e) if pushes.len() == 1 => {
-            if let Some((_, reply)) = pushes.into_iter().next() {
-                let _ = reply.send(Err(e));
+        Err(GroupFailure { error, in_group: true }) if pushes.len() > 1 => {
+            tracing::warn!(%error, jobs = pushes.len(), "a push group failed; trying each push alone");
+            for (job, reply) in pushes {
+                let answer = match commit_pushes(db, &[&job], head) {
+                    Ok(mut answers) => {
+                        answers.pop().unwrap_or_else(|| Err(HubError::Internal("a push got no answer".into())))
+                    }
+                    Err(failure) => Err(failure.error),
+                };
+                let _ = reply.send(answer);
             }
         }
-        Err(e) => {
-            tracing::warn!(error = %e, jobs = pushes.len(), "a push group failed; trying each push alone");
-            for (job, reply) in pushes {
-                let answer =
-                    commit_pushes(db, &[&job], head).and_then(|mut a| a.pop().unwrap_or_else(|| Err(e_lost())));
-                let _ = reply.send(answer);
+        Err(GroupFailure { error, .. }) => {
+            let message = error.to_string();
+            let mut first = Some(error);
+            for (_, reply) in pushes {
+                let error = first.take().unwrap_or_else(|| HubError::Unavailable(message.clone()));
+                let _ = reply.send(Err(error));
             }
         }
     }
 }
 
-fn e_lost() -> HubError {
-    HubError::Internal("a push got no answer".into())
+/// Why a group's transaction failed, and whether inside the group's work (which one of
+/// its pushes may have caused) or in beginning or committing it.
+#[derive(Debug)]
+struct GroupFailure {
+    error: HubError,
+    in_group: bool,
 }
 
-fn commit_pushes<D: Db>(db: &mut D, jobs: &[&PushJob], head: &watch::Sender<u64>) -> Result<Vec<Result<PushResponse>>> {
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
-        let start = db.begin_write()?;
-        let (answers, end) = push_group(db, start, jobs)?;
+fn commit_pushes<D: Db>(
+    db: &mut D,
+    jobs: &[&PushJob],
+    head: &watch::Sender<u64>,
+) -> std::result::Result<Vec<Result<PushResponse>>, GroupFailure> {
+    let transaction = |error| GroupFailure { error, in_group: false };
+    let group = |error| GroupFailure { error, in_group: true };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let start = db.begin_write().map_err(transaction)?;
+        let (answers, end) = push_group(db, start, jobs).map_err(group)?;
         if end != start {
-            db.set_head(end)?;
+            db.set_head(end).map_err(group)?;
         }
-        db.commit((end != start).then_some(end))?;
+        db.commit((end != start).then_some(end)).map_err(transaction)?;
         Ok((answers, end))
     }))
-    .unwrap_or_else(|_| Err(HubError::Internal("a push panicked".into())));
+    .unwrap_or_else(|_| Err(group(HubError::Internal("a push panicked".into()))));
     match outcome {
         Ok((answers, end)) => {
             raise_head(head, end);
             Ok(answers)
         }
-        Err(e) => {
+        Err(failure) => {
             db.rollback();
-            Err(e)
+            Err(failure)
         }
     }
 }

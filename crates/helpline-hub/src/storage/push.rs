@@ -224,15 +224,20 @@ impl Group {
                         received_at: now.as_millis(),
                         data: serde_json::to_string(&e)?,
                     });
-                    let current = self.state.tickets.remove(&e.ticket_id);
-                    match Ticket::after_event(current, &e) {
+                    // A held ticket evolves in place; an event that neither finds nor
+                    // creates a ticket changes no ticket row.
+                    let next = match self.state.tickets.get_mut(&e.ticket_id) {
                         Some(t) => {
-                            self.dirty_tickets.insert(t.id, (version, now.as_millis()));
-                            self.state.tickets.insert(t.id, t);
+                            t.evolve(&e);
+                            None
                         }
-                        None => {
-                            self.dirty_tickets.remove(&e.ticket_id);
-                        }
+                        None => Ticket::from_created(&e),
+                    };
+                    if let Some(t) = next {
+                        self.state.tickets.insert(t.id, t);
+                    }
+                    if self.state.tickets.contains_key(&e.ticket_id) {
+                        self.dirty_tickets.insert(e.ticket_id, (version, now.as_millis()));
                     }
                 }
                 Change::Customer(mut c) => {
