@@ -40,14 +40,57 @@ pub struct TestHub {
     pub dir: tempfile::TempDir,
     pub network_department: DepartmentId,
     pub backend: Backend,
-    /// The SQLite file, or the PostgreSQL URL and schema.
+    /// The SQLite file, or the PostgreSQL URL.
     pub database: String,
-    pub schema: Option<String>,
+    /// Last, so the hub is gone before its schema is dropped.
+    pub schema: Option<TestSchema>,
 }
 
-/// A fresh schema name for one PostgreSQL test.
+/// A fresh schema name for one PostgreSQL test (`cargo xtask setup` removes what a killed
+/// test left behind by this pattern).
 pub fn fresh_schema() -> String {
-    format!("t_{}", uuid::Uuid::now_v7().simple())
+    format!("test_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// A PostgreSQL schema for one test, dropped when this guard goes, also when the test
+/// fails. Declare it before whatever connects to it, so that goes first.
+#[derive(Debug)]
+pub struct TestSchema {
+    url: String,
+    name: String,
+}
+
+impl TestSchema {
+    pub fn new(url: &str) -> TestSchema {
+        TestSchema { url: url.to_owned(), name: fresh_schema() }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // The blocking client runs a runtime of its own, which cannot start on a thread of
+        // the test's runtime.
+        let dropped = std::thread::spawn(move || -> Result<(), postgres::Error> {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+            // A hub that was not stopped may still hold a lock for a moment; never hang.
+            client.batch_execute(&format!("SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {name} CASCADE"))
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop the test schema {}: {e:?} (cargo xtask setup will)", self.name),
+            Err(_) => eprintln!("dropping the test schema {} panicked (cargo xtask setup will drop it)", self.name),
+        }
+    }
 }
 
 /// The PostgreSQL URL from `HELPLINE_TEST_PG_URL`. PostgreSQL tests are `#[ignore]`d
@@ -128,11 +171,12 @@ impl TestHub {
             }
             Backend::Postgres => {
                 let url = postgres_url();
-                let schema = fresh_schema();
+                let schema = TestSchema::new(&url);
                 let mut config = test_config(url.clone());
-                config.postgres_schema = schema.clone();
+                config.postgres_schema = schema.name().to_owned();
                 tune(&mut config);
-                let storage = helpline_hub::PostgresStorage::connect_with_schema(&url, 4, Some(&schema)).await?;
+                let storage =
+                    helpline_hub::PostgresStorage::connect_with_schema(&url, 4, Some(schema.name())).await?;
                 let network_department = seed(&storage).await?;
                 let running = helpline_hub::start_with(storage, config).await?;
                 let hub_url = running.url();

@@ -3,4 +3,5 @@
 pub mod dataset;
 pub mod faults;
 pub mod harness;
+pub mod logs;
 pub mod webdriver;

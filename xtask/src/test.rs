@@ -114,7 +114,8 @@ fn run_e2e() -> Result<Suite> {
     }
 }
 
-/// The convergence property tests only, with `cases` random schedules per backend.
+/// The convergence property tests only, with `cases` random schedules per backend; writes
+/// what they did to `bench/results/soak.json` and `soak.md` (the README quotes them).
 pub fn soak(cases: u32) -> Result<()> {
     crate::setup::run()?;
     build_binaries()?;
@@ -122,10 +123,87 @@ pub fn soak(cases: u32) -> Result<()> {
     c.args(["test", "-p", "helpline-tests", "--test", "sync", "--", "converge", "--nocapture"]);
     c.env("HELPLINE_PROPTEST_CASES", cases.to_string());
     test_env(&mut c);
-    if !cmd::run_visible(c)?.success() {
-        bail!("the soak run failed (proptest printed the failing case and its seed above)");
+    let started = std::time::Instant::now();
+    let mut figures = Vec::new();
+    let status = cmd::run_tee(c, |line| figures.extend(SoakFigures::parse(line)))?;
+    if !status.success() {
+        bail!("the soak run failed (proptest printed the failing case, its seed and its log above)");
     }
+    if figures.len() != 2 {
+        bail!("the soak run passed but reported {} of its 2 backends", figures.len());
+    }
+    let took = started.elapsed().as_secs_f64();
+    let (json, table) = soak_report(cases, &figures, took);
+    let dir = cmd::workspace_root().join("bench/results");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("soak.json"), json)?;
+    std::fs::write(dir.join("soak.md"), &table)?;
+    println!("\n{table}\nxtask: wrote bench/results/soak.json and soak.md");
     Ok(())
+}
+
+/// What one backend's property run did: the line it prints at its end.
+#[derive(Debug, Clone, PartialEq)]
+struct SoakFigures {
+    backend: String,
+    cases: u64,
+    desktops: u64,
+    faults: u64,
+    cuts: u64,
+    seconds: f64,
+}
+
+impl SoakFigures {
+    /// `soak: backend=Sqlite cases=200 desktops=701 faults=5521 cuts=230 seconds=61.2`
+    fn parse(line: &str) -> Option<SoakFigures> {
+        let rest = line.trim().strip_prefix("soak: ")?;
+        let field = |name: &str| {
+            rest.split_whitespace().find_map(|w| w.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
+        };
+        Some(SoakFigures {
+            backend: field("backend")?.to_lowercase(),
+            cases: field("cases")?.parse().ok()?,
+            desktops: field("desktops")?.parse().ok()?,
+            faults: field("faults")?.parse().ok()?,
+            cuts: field("cuts")?.parse().ok()?,
+            seconds: field("seconds")?.parse().ok()?,
+        })
+    }
+}
+
+/// The soak's figures as JSON and as a Markdown table.
+fn soak_report(cases: u32, figures: &[SoakFigures], took: f64) -> (String, String) {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let rows: Vec<String> = figures
+        .iter()
+        .map(|f| {
+            format!(
+                "    {{\"backend\": \"{}\", \"cases\": {}, \"desktops\": {}, \"faults_injected\": {}, \"network_cuts\": {}, \"seconds\": {:.1}}}",
+                f.backend, f.cases, f.desktops, f.faults, f.cuts, f.seconds
+            )
+        })
+        .collect();
+    let json = format!(
+        "{{\n  \"cases_asked\": {cases},\n  \"cores\": {cores},\n  \"total_seconds\": {took:.1},\n  \"backends\": [\n{}\n  ]\n}}\n",
+        rows.join(",\n")
+    );
+    let mut table = format!(
+        "Soak: {cases} random schedules per backend, both backends at once on {cores} cores, {:.0} min in all.\n\n\
+         | backend | cases | desktops | faults injected | network cuts | time |\n|---|---:|---:|---:|---:|---:|\n",
+        took / 60.0
+    );
+    for f in figures {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {:.0} min |\n",
+            f.backend,
+            f.cases,
+            f.desktops,
+            f.faults,
+            f.cuts,
+            f.seconds / 60.0
+        ));
+    }
+    (json, table)
 }
 
 fn nextest_available() -> bool {
@@ -533,6 +611,28 @@ fn parse_libtest_result(result: &str) -> Counts {
 mod tests {
     use super::*;
     use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn soak_lines_are_read_and_others_ignored() {
+        let line = "soak: backend=Postgres cases=2000 desktops=7012 faults=51234 cuts=1800 seconds=1234.5";
+        let figures = SoakFigures::parse(line).expect("a soak line");
+        assert_eq!(
+            figures,
+            SoakFigures {
+                backend: "postgres".into(),
+                cases: 2000,
+                desktops: 7012,
+                faults: 51234,
+                cuts: 1800,
+                seconds: 1234.5
+            }
+        );
+        assert_eq!(SoakFigures::parse("test sync::convergence ... ok"), None);
+        assert_eq!(SoakFigures::parse("soak: backend=Sqlite cases=x"), None);
+        let (json, table) = soak_report(2000, &[figures], 1300.0);
+        assert!(json.contains("\"faults_injected\": 51234"), "{json}");
+        assert!(table.contains("| postgres | 2000 | 7012 | 51234 | 1800 | 21 min |"), "{table}");
+    }
 
     const NEXTEST: &str = "\
     Finished `test` profile [unoptimized + debuginfo] target(s) in 0.86s

@@ -56,8 +56,17 @@ impl HttpHub {
     }
 }
 
+/// Keeps reqwest's whole chain: its own text ("error sending request for url ...")
+/// does not say whether the connection was refused, reset or timed out.
 fn offline(e: reqwest::Error) -> ClientError {
-    ClientError::Offline(e.to_string())
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    ClientError::Offline(text)
 }
 
 /// The longest `Retry-After` honoured: a misconfigured proxy must not silence sync for

@@ -89,7 +89,7 @@ struct TestSchema {
 
 impl TestSchema {
     fn new(url: &str) -> TestSchema {
-        TestSchema { url: url.to_owned(), name: format!("hub_test_{}", Uuid::now_v7().simple()) }
+        TestSchema { url: url.to_owned(), name: helpline_tests::harness::fresh_schema() }
     }
 
     /// A plain connection for looking at the tables directly.

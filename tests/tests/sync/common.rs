@@ -3,14 +3,30 @@ use helpline_client::{ContactInput, Desktop};
 use helpline_domain::{Channel, Direction, Priority, Ticket, TicketEvent, TicketId};
 use helpline_tests::faults::{FaultPlan, FaultyHub};
 use helpline_tests::harness::TestHub;
+use helpline_tests::logs::{CapturedLog, run_captured};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub type Desk = Arc<Desktop<FaultyHub>>;
 
-/// Runs the async test body on a fresh multi-threaded runtime.
+/// Lines of the captured log a failing test shows.
+pub const LOG_LINES_SHOWN: usize = 120;
+
+/// Runs the async test body on a fresh multi-threaded runtime; when it fails, prints
+/// what the hub and the desktops logged before the error (with its whole chain).
 pub fn run<F: std::future::Future<Output = Result<()>>>(body: F) -> Result<()> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?.block_on(body)
+    let (result, log) = run_logged(body)?;
+    if result.is_err() {
+        eprintln!("{}", log.report(LOG_LINES_SHOWN));
+    }
+    result
+}
+
+/// Runs the body, handing back its result and its log.
+pub fn run_logged<F: std::future::Future<Output = Result<()>>>(body: F) -> Result<(Result<()>, CapturedLog)> {
+    let log = CapturedLog::default();
+    let result = run_captured(&log, body)?;
+    Ok((result, log))
 }
 
 /// Declares one test per backend for an `async fn(Backend) -> Result<()>` scenario.
@@ -55,7 +71,7 @@ pub async fn settle(desktops: &[&Desk], max_rounds: usize) -> Result<()> {
             match d.sync_once().await {
                 Ok(_) => {}
                 Err(e) if e.is_transient() => all_ok = false,
-                Err(e) => bail!("sync failed for good: {e}"),
+                Err(e) => return Err(anyhow::Error::new(e).context("sync failed for good")),
             }
         }
         let pending: u64 = desktops.iter().map(|d| d.status().pending).sum();

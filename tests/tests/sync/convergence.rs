@@ -9,6 +9,8 @@ use helpline_domain::{CustomerId, CustomerPatch, Mutation, TicketId};
 use helpline_tests::faults::FaultPlan;
 use helpline_tests::harness::{Backend, TestHub};
 use proptest::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 const LOGINS: [&str; 5] = ["anna", "jana", "ben", "karl", "eva"];
 
@@ -43,11 +45,29 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// What one property run did, printed at its end (`cargo xtask soak` quotes it).
+#[derive(Debug, Default)]
+struct Tally {
+    cases: AtomicU64,
+    desktops: AtomicU64,
+    /// Requests and answers dropped, duplicated or replayed late.
+    faults: AtomicU64,
+    /// Times a desktop's network was cut.
+    cuts: AtomicU64,
+}
+
 fn cases(default: u32) -> u32 {
     std::env::var("HELPLINE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-async fn run_case(backend: Backend, desks: usize, seed: u64, page: u64, steps: Vec<Step>) -> Result<()> {
+async fn run_case(
+    tally: &Tally,
+    backend: Backend,
+    desks: usize,
+    seed: u64,
+    page: u64,
+    steps: Vec<Step>,
+) -> Result<()> {
     // Small pull pages, so pulls span several pages while others write.
     let hub = TestHub::start_with(backend, |c| c.pull_page_versions = page).await?;
     let mut desktops = Vec::new();
@@ -105,6 +125,9 @@ async fn run_case(backend: Backend, desks: usize, seed: u64, page: u64, steps: V
                 Ok(())
             }
             Step::Network(d, off) => {
+                if off {
+                    tally.cuts.fetch_add(1, Ordering::Relaxed);
+                }
                 desktops[d % desks].hub().set_offline(off);
                 Ok(())
             }
@@ -115,7 +138,10 @@ async fn run_case(backend: Backend, desks: usize, seed: u64, page: u64, steps: V
     for d in &desktops {
         d.hub().set_offline(false);
         d.hub().set_calm(true);
+        tally.faults.fetch_add(d.hub().faults_injected.load(Ordering::Relaxed), Ordering::Relaxed);
     }
+    tally.cases.fetch_add(1, Ordering::Relaxed);
+    tally.desktops.fetch_add(desks as u64, Ordering::Relaxed);
     let refs: Vec<&Desk> = desktops.iter().collect();
     settle(&refs, 400).await?;
     let truth = observer(&hub, "admin").await?;
@@ -154,10 +180,24 @@ async fn run_case(backend: Backend, desks: usize, seed: u64, page: u64, steps: V
 
 fn check(backend: Backend, default_cases: u32) {
     let config = ProptestConfig { cases: cases(default_cases), max_shrink_iters: 64, ..ProptestConfig::default() };
+    let (tally, started) = (Tally::default(), Instant::now());
     proptest!(config, |(desks in 2..=5usize, seed in any::<u64>(), page in 1..30u64, steps in proptest::collection::vec(step(), 5..40))| {
-        let result = run(run_case(backend, desks, seed, page, steps));
-        prop_assert!(result.is_ok(), "seed {seed}, {desks} desktops, pages of {page}: {:#}", result.err().map(|e| e.to_string()).unwrap_or_default());
+        let (result, log) = run_logged(run_case(&tally, backend, desks, seed, page, steps)).expect("a runtime");
+        if let Err(e) = result {
+            // The whole chain ({:?}), then what led up to it.
+            let message = format!("seed {seed}, {desks} desktops, pages of {page}: {e:?}\n{}", log.report(LOG_LINES_SHOWN));
+            return Err(proptest::test_runner::TestCaseError::fail(message));
+        }
     });
+    // One line `cargo xtask soak` reads.
+    println!(
+        "soak: backend={backend:?} cases={} desktops={} faults={} cuts={} seconds={:.1}",
+        tally.cases.load(Ordering::Relaxed),
+        tally.desktops.load(Ordering::Relaxed),
+        tally.faults.load(Ordering::Relaxed),
+        tally.cuts.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod bad_input;
 mod common;
 mod convergence;
+mod logging;
 mod processes;
 mod refusals;
 mod scenarios;

@@ -5,7 +5,7 @@
 use crate::common::*;
 use anyhow::{Context as _, Result, bail, ensure};
 use helpline_client::{Desktop, HttpHub, SystemClock};
-use helpline_tests::harness::{Backend, HubProcess, PASSWORD, TestHub, binary, fresh_schema, postgres_url};
+use helpline_tests::harness::{Backend, HubProcess, PASSWORD, TestHub, TestSchema, binary, postgres_url};
 use rand::Rng as _;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -67,33 +67,51 @@ fn finish_sim(child: std::process::Child) -> Result<serde_json::Value> {
 
 async fn a_desktop_killed_mid_push_loses_and_repeats_nothing(backend: Backend) -> Result<()> {
     const CALLS: u64 = 2500;
+    const KILLS: usize = 5;
     let hub = TestHub::start(backend).await?;
     let db = hub.dir.path().join("sim.db");
     sim_state(&hub.url, &db, &["--login", "anna", "capture", "0"])?;
     // Captured while the sync was not running (as offline).
     sim_state(&hub.url, &db, &["capture", &CALLS.to_string()])?;
-    let truth = observer(&hub, "admin").await?;
-    let mut partial_seen = false;
+    // The sim's own store, read beside it: how far its push has come.
+    let sims_store = helpline_store::Store::open(&db)?;
+    let accepted = || -> Result<u64> { Ok(sims_store.count_outbox()?.accepted) };
     let mut rng = rand::rng();
-    for _ in 0..5 {
+    let (mut kills, mut mid_push) = (0, 0);
+    while kills < KILLS && accepted()? < CALLS {
+        let before = accepted()?;
         let mut child = sim(&hub.url, &db)?.args(["--login", "anna", "sync"]).stdout(Stdio::null()).spawn()?;
-        tokio::time::sleep(Duration::from_millis(rng.random_range(150..900))).await;
+        // Killed once a push has been answered (so the next one is on its way), a moment later at random.
+        let pushing = wait_for(Duration::from_secs(30), || Ok(accepted()? > before))?;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..40))).await;
         child.kill()?; // SIGKILL
         child.wait()?;
-        truth.sync_once().await?;
-        let on_hub = truth.with_store(|s| Ok(s.count_tickets()?))?;
-        partial_seen |= on_hub > 0 && on_hub < CALLS;
+        kills += 1;
+        if pushing && accepted()? < CALLS {
+            mid_push += 1;
+        }
     }
+    eprintln!("{mid_push} of {kills} kills landed while the desktop was pushing its outbox");
+    ensure!(mid_push > 0, "no kill landed while the desktop was pushing ({kills} kills)");
     let state = sim_state(&hub.url, &db, &["--login", "anna", "sync"])?;
     ensure!(state["outbox"]["accepted"] == CALLS && state["outbox"]["pending"] == 0, "{state}");
     ensure!(state["tickets"] == CALLS, "{state}");
-    truth.sync_once().await?;
+    let truth = observer(&hub, "admin").await?;
     ensure!(truth.with_store(|s| Ok(s.count_tickets()?))? == CALLS, "the hub holds each call once");
-    if !partial_seen {
-        eprintln!("note: no kill landed while the hub held part of the outbox (timing)");
-    }
     hub.stop().await;
     Ok(())
+}
+
+/// Polls `done` every 5 ms until it holds (true) or `limit` passes (false).
+fn wait_for(limit: Duration, mut done: impl FnMut() -> Result<bool>) -> Result<bool> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done()? {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(false)
 }
 
 async fn a_hub_killed_mid_commit_loses_and_repeats_nothing(backend: Backend) -> Result<()> {
@@ -101,9 +119,9 @@ async fn a_hub_killed_mid_commit_loses_and_repeats_nothing(backend: Backend) -> 
     let dir = tempfile::tempdir()?;
     let (database, schema) = match backend {
         Backend::Sqlite => (dir.path().join("hub.db").to_string_lossy().into_owned(), None),
-        Backend::Postgres => (postgres_url(), Some(fresh_schema())),
+        Backend::Postgres => (postgres_url(), Some(TestSchema::new(&postgres_url()))),
     };
-    let mut hub = tokio::task::block_in_place(|| HubProcess::create(&database, schema.as_deref()))?;
+    let mut hub = tokio::task::block_in_place(|| HubProcess::create(&database, schema.as_ref().map(TestSchema::name)))?;
     let desktop = Desktop::open(dir.path().join("desk.db"), HttpHub::new(&hub.url())?, Arc::new(SystemClock))?;
     desktop.login("anna", PASSWORD).await?;
     for i in 0..CALLS {
@@ -118,7 +136,7 @@ async fn a_hub_killed_mid_commit_loses_and_repeats_nothing(backend: Backend) -> 
                     Ok(_) if desktop.status().pending == 0 => return Ok(()),
                     Ok(_) => {}
                     Err(e) if e.is_transient() => tokio::time::sleep(Duration::from_millis(50)).await,
-                    Err(e) => bail!("sync failed: {e}"),
+                    Err(e) => return Err(anyhow::Error::new(e).context("sync failed")),
                 }
                 if Instant::now() > deadline {
                     bail!("not synced after the hub came back");
@@ -127,20 +145,30 @@ async fn a_hub_killed_mid_commit_loses_and_repeats_nothing(backend: Backend) -> 
         })
     };
     let mut rng = rand::rng();
-    let mut kills = 0;
+    let accepted = || -> Result<u64> { Ok(desktop.with_store(|s| Ok(s.count_outbox()?))?.accepted) };
+    let (mut kills, mut mid_push) = (0, 0);
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(rng.random_range(100..600))).await;
+        // Killed once a push has been answered since the last start (so the desktop is
+        // pushing, not waiting to reconnect), a moment later at random.
+        let before = accepted()?;
+        let pushing = tokio::task::block_in_place(|| wait_for(Duration::from_secs(60), || Ok(accepted()? > before)))?;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..40))).await;
         if syncing.is_finished() {
             break;
         }
+        let pending = desktop.status().pending;
         tokio::task::block_in_place(|| -> Result<()> {
             hub.kill_hard()?;
             hub.restart()
         })?;
         kills += 1;
+        if pushing && pending > 0 {
+            mid_push += 1;
+        }
     }
     syncing.await??;
-    ensure!(kills > 0, "the hub was killed at least once while the desktop pushed");
+    eprintln!("{mid_push} of {kills} kills landed while the desktop was pushing");
+    ensure!(mid_push > 0, "no kill landed while the desktop was pushing ({kills} kills)");
     let counts = desktop.with_store(|s| Ok(s.count_outbox()?))?;
     ensure!(counts.accepted == CALLS && counts.pending == 0, "{counts:?}");
     let fresh = Desktop::open(dir.path().join("fresh.db"), HttpHub::new(&hub.url())?, Arc::new(SystemClock))?;
@@ -157,10 +185,10 @@ async fn a_sim_started_while_the_hub_is_away_syncs_once_it_returns(backend: Back
     let dir = tempfile::tempdir()?;
     let (database, schema) = match backend {
         Backend::Sqlite => (dir.path().join("hub.db").to_string_lossy().into_owned(), None),
-        Backend::Postgres => (postgres_url(), Some(fresh_schema())),
+        Backend::Postgres => (postgres_url(), Some(TestSchema::new(&postgres_url()))),
     };
     tokio::task::block_in_place(|| {
-        let mut hub = HubProcess::create(&database, schema.as_deref())?;
+        let mut hub = HubProcess::create(&database, schema.as_ref().map(TestSchema::name))?;
         let url = hub.url();
         let (anna, ben) = (dir.path().join("anna"), dir.path().join("ben"));
         run_sim(sim_on_profile(&url, &anna)?.args(["--login", "anna", "capture", "0"]))?;

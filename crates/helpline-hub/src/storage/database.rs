@@ -108,9 +108,15 @@ impl<B: Backend> Database<B> {
         let (jobs, receiver) = mpsc::channel::<Job<B::Db>>();
         let head_for_writer = head.clone();
         let backend_for_writer = backend.clone();
+        // The writer logs where the code that opened the storage logs (a test's capture).
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
         std::thread::Builder::new()
             .name(format!("hub-{}-writer", B::KIND))
-            .spawn(move || run_writer(&*backend_for_writer, writer, receiver, head_for_writer))
+            .spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    run_writer(&*backend_for_writer, writer, receiver, head_for_writer)
+                })
+            })
             .map_err(|e| HubError::Internal(format!("cannot start the writer thread: {e}")))?;
         let reading = Arc::new(Semaphore::new(backend.max_readers().max(1)));
         Ok(Database {
