@@ -4,7 +4,9 @@
 use crate::error::{AppError, AppResult};
 use crate::profile::Language;
 use crate::session::{AppState, Session};
+use helpline_client::calls::*;
 use helpline_client::kb::*;
+use helpline_client::markdown::render_markdown;
 use helpline_client::views::*;
 use helpline_client::work::*;
 use helpline_domain::Status;

@@ -240,14 +240,14 @@ impl AppState {
 /// pull that brought something.
 async fn forward_status<R: Runtime>(app: AppHandle<R>, desktop: Arc<AgentDesktop>, mut stop: watch::Receiver<bool>) {
     let mut status = desktop.watch_status();
-    let mut last_sync = status.borrow().last_sync;
+    let mut seen = status.borrow().changed_rounds;
     loop {
         if let Ok(view) = desktop.sync_view() {
             let _ = SyncStatusChanged(view).emit(&app);
         }
-        let now_sync = status.borrow().last_sync;
-        if now_sync != last_sync {
-            last_sync = now_sync;
+        let changed = status.borrow().changed_rounds;
+        if changed != seen {
+            seen = changed;
             let count = desktop.with_store(|s| Ok(s.count_tickets()?)).unwrap_or(0);
             let _ = TicketsChanged { count: u32::try_from(count).unwrap_or(u32::MAX) }.emit(&app);
         }

@@ -175,8 +175,7 @@ impl TestHub {
                 let mut config = test_config(url.clone());
                 config.postgres_schema = schema.name().to_owned();
                 tune(&mut config);
-                let storage =
-                    helpline_hub::PostgresStorage::connect_with_schema(&url, 4, Some(schema.name())).await?;
+                let storage = helpline_hub::PostgresStorage::connect_with_schema(&url, 4, Some(schema.name())).await?;
                 let network_department = seed(&storage).await?;
                 let running = helpline_hub::start_with(storage, config).await?;
                 let hub_url = running.url();

@@ -49,12 +49,15 @@ fn cargo_build(args: &[&str]) -> Result<()> {
 pub fn bindings() -> Result<()> {
     build_ui_if_missing()?;
     cargo_build(&["--workspace", "--bins"])?;
-    let out = ui_dir().join("src/ipc/bindings.ts");
-    let status = Command::new(cmd::target_dir().join("debug/helpline")).arg("--export-bindings").arg(&out).status()?;
-    if !status.success() {
-        bail!("exporting the bindings failed");
+    let app = cmd::target_dir().join("debug/helpline");
+    let bindings = ui_dir().join("src/ipc/bindings.ts");
+    let capability = cmd::workspace_root().join("src-tauri/capabilities/main.json");
+    for (flag, out) in [("--export-bindings", &bindings), ("--export-capability", &capability)] {
+        if !Command::new(&app).arg(flag).arg(out).status()?.success() {
+            bail!("`helpline {flag}` failed");
+        }
+        println!("wrote {}", out.display());
     }
-    println!("wrote {}", out.display());
     Ok(())
 }
 

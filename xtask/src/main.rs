@@ -5,6 +5,7 @@ mod bench;
 mod cmd;
 mod setup;
 mod test;
+mod tidy;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ commands:
                           then the doc tests; prints how many tests each suite ran
   soak [CASES]            the sync convergence property tests with CASES random schedules per
                           backend (default 2000) instead of CI's 200 (SQLite) and 50 (PostgreSQL)
+  tidy                    cargo fmt --check, clippy -D warnings, and ARCHITECTURE.md's rules
+                          checked as code (test runs it first)
   bench [NAME] [ARGS...]  run a benchmark program in release mode, or all of them without NAME;
                           ARGS go to the program (for all of them: bench -- ARGS...)
   run [ARGS...]           build the UI and the app and start it; without HELPLINE_HUB_URL it
@@ -30,7 +33,8 @@ commands:
   e2e                     the end-to-end tests of the real app (tauri-driver, WebKitWebDriver,
                           Xvfb, D-Bus, gnome-keyring); screenshots in target/e2e/screenshots
   bundle                  the release app as a .deb in target/release/bundle/deb
-  bindings                regenerate ui/src/ipc/bindings.ts from the app's commands
+  bindings                regenerate ui/src/ipc/bindings.ts and src-tauri/capabilities/main.json
+                          from the app's commands (src-tauri/src/commands.rs)
   help                    this text
 
 environment:
@@ -68,6 +72,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
             no_more(command, rest)?;
             test::run()?;
         }
+        "tidy" => tidy::run()?,
         "soak" => {
             let cases = match rest {
                 [] => 2000,

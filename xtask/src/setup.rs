@@ -17,8 +17,8 @@ use crate::cmd;
 
 mod postgres;
 
-pub use postgres::test_pg_url;
 use postgres::Postgres;
+pub use postgres::test_pg_url;
 
 /// Debian packages the project needs, with what they are for and how to find them on systems
 /// without dpkg (so that other distributions get a precise list of what is missing).

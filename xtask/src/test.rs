@@ -20,6 +20,8 @@ pub fn run() -> Result<()> {
     crate::setup::run()?;
     // src-tauri embeds the built UI, so it comes first.
     crate::app::build_ui()?;
+    // Formatting, clippy and the architecture rules, before anything is tested.
+    crate::tidy::run()?;
     build_binaries()?;
 
     let mut suites = Vec::new();

@@ -2,7 +2,7 @@
 //! use cases so it syncs like real work. `cargo xtask run` loads it into a fresh local
 //! hub; the end-to-end tests use it too. Publishing articles needs a second-level agent.
 
-use crate::views::NewCustomer;
+use crate::calls::NewCustomer;
 use crate::{ContactInput, Desktop, HubApi, Result};
 use helpline_domain::{Channel, Direction, KbArticleDraft, KbArticleId, Priority, Visibility};
 

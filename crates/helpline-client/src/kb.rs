@@ -3,7 +3,8 @@
 //! stale edit instead of overwriting, publish and archive by role, and turn a resolved
 //! ticket into a draft in one step.
 
-use crate::views::{Named, Segment, invalid, latest_resolution, millis, parse_id, render_markdown, snippet_segments};
+use crate::markdown::{render_markdown, snippet_segments};
+use crate::views::{Named, Segment, invalid, latest_resolution, millis, parse_id};
 use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{

@@ -2,11 +2,13 @@
 //! store (offline first), and the sync engine that reconciles them with the hub. The
 //! Tauri app and the headless `helpline-sim` run exactly this code.
 
+pub mod calls;
 pub mod clock;
 pub mod demo;
 mod error;
 pub mod hub_api;
 pub mod kb;
+pub mod markdown;
 pub mod profile;
 pub mod sync;
 pub mod views;
@@ -209,27 +211,37 @@ impl<H: HubApi> Desktop<H> {
     /// Logs a call, e-mail or chat as a new ticket, with SLA due times from the hub's
     /// policy and this installation's next reference. Works offline.
     pub fn log_contact(&self, input: ContactInput) -> Result<(TicketId, Reference)> {
+        self.log_contact_then(input, |_| Vec::new())
+    }
+
+    /// Logs a contact and the steps that follow from it on the form (`then` gets the new
+    /// ticket's id), in ONE local transaction: all of it is written, outbox rows
+    /// included, or nothing.
+    pub(crate) fn log_contact_then(
+        &self,
+        input: ContactInput,
+        then: impl FnOnce(TicketId) -> Vec<Mutation>,
+    ) -> Result<(TicketId, Reference)> {
         let actor = self.actor()?;
         let now = self.clock.now();
         let ticket_id = TicketId::new_v7();
         let sla = self.with_store(|s| Ok(s.sla_settings()?))?.unwrap_or_default();
         let due = sla.policy.due_times(&sla.calendar, input.priority, now).ok();
-        let (reference, _) = self.with_store(|s| {
-            Ok(s.log_contact(&actor, now, |reference| NewContact {
-                ticket_id,
-                reference,
-                channel: input.channel,
-                direction: input.direction,
-                customer_id: input.customer_id,
-                category_id: input.category_id,
-                subject: input.subject,
-                description: input.description,
-                priority: input.priority,
-                duration_seconds: input.duration_seconds,
-                first_response_due: due.map(|d| d.0),
-                resolution_due: due.map(|d| d.1),
-            })?)
-        })?;
+        let contact = |reference| NewContact {
+            ticket_id,
+            reference,
+            channel: input.channel,
+            direction: input.direction,
+            customer_id: input.customer_id,
+            category_id: input.category_id,
+            subject: input.subject,
+            description: input.description,
+            priority: input.priority,
+            duration_seconds: input.duration_seconds,
+            first_response_due: due.map(|d| d.0),
+            resolution_due: due.map(|d| d.1),
+        };
+        let (reference, _) = self.with_store(|s| Ok(s.log_contact(&actor, now, contact, then(ticket_id))?))?;
         self.after_local_change();
         Ok((ticket_id, reference))
     }

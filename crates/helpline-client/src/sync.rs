@@ -40,6 +40,10 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// While pulling several pages (a fresh desktop): versions done of total.
     pub progress: Option<(u64, u64)>,
+    /// Sync rounds that changed what the desktop holds (a pull brought something, or a
+    /// refusal undid a local change): the window reloads its lists when this grows, not
+    /// after every round.
+    pub changed_rounds: u64,
 }
 
 impl Default for SyncStatus {
@@ -51,6 +55,7 @@ impl Default for SyncStatus {
             last_sync: None,
             last_error: None,
             progress: None,
+            changed_rounds: 0,
         }
     }
 }
@@ -63,6 +68,8 @@ pub struct SyncReport {
     pub rejected: usize,
     pub pages: usize,
     pub cursor: u64,
+    /// Whether a pulled page brought anything.
+    pub pulled_changes: bool,
 }
 
 impl<H: HubApi> Desktop<H> {
@@ -86,7 +93,10 @@ impl<H: HubApi> Desktop<H> {
             }
             s.progress = None;
             match &result {
-                Ok(_) => {
+                Ok(report) => {
+                    if report.pulled_changes || report.rejected > 0 {
+                        s.changed_rounds += 1;
+                    }
                     s.connection = Connection::Online;
                     s.last_sync = Some(now);
                     s.last_error = None;
@@ -174,6 +184,7 @@ impl<H: HubApi> Desktop<H> {
         let mut page = self.hub.pull(token, cursor).await?;
         loop {
             let (next, head, more) = (page.cursor, page.head, page.has_more());
+            report.pulled_changes |= !page.brings_nothing();
             // While this page is written, the next one is already asked for: the hub
             // reads and encodes it meanwhile.
             let apply = async { self.with_store(|s| Ok(s.apply_pull(cursor, &page)?)) };

@@ -1,22 +1,20 @@
 //! What the desktop's window shows and sends: plain, serialisable views built from the
-//! store, and the use cases that take form input. Ids travel as strings and times as
+//! store, and the use cases on a ticket. Ids travel as strings and times as
 //! milliseconds since the epoch, typed as plain numbers in the UI's bindings (exact up to
 //! 2^53, far beyond any date we store).
 
-use crate::{ClientError, ContactInput, Desktop, HubApi, Result};
+use crate::markdown::snippet_segments;
+use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    AgentId, CategoryId, Channel, CustomerId, CustomerPatch, DepartmentId, Direction, DomainError, EventKind,
-    KbArticleId, Mutation, Priority, Role, Status, Ticket, TicketAction, TicketEvent, TicketId, Timestamp, limits,
-    normalise_phone,
+    AgentId, CategoryId, Channel, CustomerId, DepartmentId, Direction, DomainError, EventKind, KbArticleId, Mutation,
+    Priority, Role, Status, Ticket, TicketAction, TicketEvent, TicketId, Timestamp,
 };
-use helpline_store::{HIGHLIGHT_END, HIGHLIGHT_START, Queue};
+use helpline_store::Queue;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
 /// Numbers without a country code are read as German ones (the first customers' region).
 pub const DEFAULT_PHONE_REGION: &str = helpline_domain::DEFAULT_REGION;
-/// Suggestions shown beside the call form.
-const SUGGESTION_LIMIT: u32 = 8;
 const CUSTOMER_TICKETS: u32 = 10;
 /// A virtualised list asks for a window at a time; more than this is a mistake.
 const QUEUE_PAGE_MAX: u32 = 500;
@@ -101,71 +99,6 @@ pub struct CustomerCard {
     pub likely_duplicate: bool,
     pub open_tickets: Vec<TicketRow>,
     pub recent_tickets: Vec<TicketRow>,
-}
-
-/// Who is calling: the customers matching the typed phone number or e-mail address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct CallerLookup {
-    /// The number in E.164 or the e-mail address as it is matched.
-    pub normalized: Option<String>,
-    /// Why the text could not be read as a phone number or an address.
-    pub problem: Option<String>,
-    pub customers: Vec<CustomerCard>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct NewCustomer {
-    pub name: String,
-    pub company: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct KbSuggestion {
-    pub id: String,
-    pub title: String,
-    pub snippet: Vec<Segment>,
-}
-
-/// The call form as the agent filled it in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct ContactForm {
-    pub channel: Channel,
-    pub direction: Direction,
-    pub customer_id: Option<String>,
-    pub category_id: Option<String>,
-    pub priority: Priority,
-    pub subject: String,
-    pub description: String,
-    pub duration_seconds: u32,
-    /// Articles the form showed while the agent typed.
-    pub suggested_kb: Vec<String>,
-    /// Articles the agent marked "this solved it".
-    pub used_kb: Vec<String>,
-}
-
-/// How the contact ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[derive(specta::Type)]
-pub enum Outcome {
-    /// Solved on first contact.
-    Solved { summary: String },
-    /// Escalated to second level.
-    Escalate { reason: String, steps_tried: String, handover_summary: String },
-    /// Kept open with a follow-up time (ms since the epoch).
-    FollowUp {
-        #[specta(type = i32)]
-        due: i64,
-        note: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct Logged {
-    pub ticket_id: String,
-    pub reference: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -311,57 +244,6 @@ pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Client
     ClientError::Store(DomainError::Invalid { field, problem: problem.into() }.into())
 }
 
-/// Splits a store snippet at its highlight markers.
-pub fn snippet_segments(snippet: &str) -> Vec<Segment> {
-    let mut out = Vec::new();
-    let mut hit = false;
-    let mut text = String::new();
-    for c in snippet.chars() {
-        if c == HIGHLIGHT_START || c == HIGHLIGHT_END {
-            if !text.is_empty() {
-                out.push(Segment { text: std::mem::take(&mut text), hit });
-            }
-            hit = c == HIGHLIGHT_START;
-        } else {
-            text.push(c);
-        }
-    }
-    if !text.is_empty() {
-        out.push(Segment { text, hit });
-    }
-    out
-}
-
-/// An article snippet as plain text: Markdown's heading, emphasis and code marks out,
-/// runs of white space as one space.
-fn without_markdown_marks(snippet: &str) -> String {
-    let mut out = String::with_capacity(snippet.len());
-    for c in snippet.chars().filter(|c| !matches!(c, '#' | '*' | '`')) {
-        if c.is_whitespace() {
-            if !out.ends_with(' ') {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out.trim().to_owned()
-}
-
-/// Markdown to HTML that cannot run script or load anything remote: no script, no
-/// event handlers, no `javascript:` links, and no images (an image would be fetched
-/// from wherever it points). Links keep only http(s) and mailto targets.
-pub fn render_markdown(markdown: &str) -> String {
-    let mut html = String::new();
-    let options = pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(markdown, options));
-    ammonia::Builder::default()
-        .url_schemes(HashSet::from(["https", "http", "mailto"]))
-        .rm_tags(["img"])
-        .clean(&html)
-        .to_string()
-}
-
 /// Statuses a plain status change may reach from `from`.
 fn next_statuses(from: Status) -> Vec<Status> {
     Status::ALL
@@ -397,10 +279,6 @@ impl<H: HubApi> Desktop<H> {
     }
 
     /// The reference the next logged contact gets, to read to the caller at once.
-    pub fn preview_reference(&self) -> Result<Option<String>> {
-        self.with_store(|s| Ok(s.peek_next_reference()?.map(|r| r.to_string())))
-    }
-
     fn ticket_row(&self, t: &Ticket, names: &mut RowNames) -> Result<TicketRow> {
         let customer_name = match t.customer_id {
             Some(id) => match names.customers.get(&id) {
@@ -434,7 +312,7 @@ impl<H: HubApi> Desktop<H> {
         tickets.iter().map(|t| self.ticket_row(t, &mut names)).collect()
     }
 
-    fn customer_card(&self, customer: helpline_domain::Customer) -> Result<CustomerCard> {
+    pub(crate) fn customer_card(&self, customer: helpline_domain::Customer) -> Result<CustomerCard> {
         let tickets = self.with_store(|s| Ok(s.list_customer_tickets(customer.id, CUSTOMER_TICKETS)?))?;
         let (open, recent): (Vec<Ticket>, Vec<Ticket>) =
             tickets.into_iter().partition(|t| helpline_domain::is_active(t.status));
@@ -452,113 +330,6 @@ impl<H: HubApi> Desktop<H> {
 
     /// Finds the caller by what the agent typed: an e-mail address when it has an `@`,
     /// else a phone number in any common notation.
-    pub fn lookup_caller(&self, text: &str) -> Result<CallerLookup> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(CallerLookup { normalized: None, problem: None, customers: vec![] });
-        }
-        let found = if text.contains('@') {
-            let email = text.to_lowercase();
-            let found = self.with_store(|s| Ok(s.find_customers_by_email(&email)?))?;
-            (Some(email), found)
-        } else {
-            match normalise_phone(text, DEFAULT_PHONE_REGION) {
-                Ok(phone) => {
-                    let found = self.with_store(|s| Ok(s.find_customers_by_phone(&phone)?))?;
-                    (Some(phone.as_str().to_owned()), found)
-                }
-                Err(e) => {
-                    let problem = match e {
-                        DomainError::Invalid { problem, .. } => problem,
-                        other => other.to_string(),
-                    };
-                    return Ok(CallerLookup { normalized: None, problem: Some(problem), customers: vec![] });
-                }
-            }
-        };
-        let customers = found.1.into_iter().map(|c| self.customer_card(c)).collect::<Result<_>>()?;
-        Ok(CallerLookup { normalized: found.0, problem: None, customers })
-    }
-
-    /// A new customer from the call form ("new customer" when the caller is unknown).
-    pub fn create_customer(&self, input: NewCustomer) -> Result<CustomerCard> {
-        let name = limits::required("name", &input.name, limits::NAME_MAX).map_err(ClientError::from_domain)?;
-        let phones = match input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => vec![normalise_phone(p, DEFAULT_PHONE_REGION).map_err(ClientError::from_domain)?],
-            None => vec![],
-        };
-        let emails: Vec<String> =
-            input.email.iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
-        let company = input.company.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
-        let customer_id = CustomerId::new_v7();
-        self.submit(Mutation::UpsertCustomer(CustomerPatch {
-            customer_id,
-            name: Some(name),
-            company,
-            emails: Some(emails),
-            phones: Some(phones),
-            notes: None,
-        }))?;
-        let customer = self
-            .with_store(|s| Ok(s.get_customer(customer_id)?))?
-            .ok_or_else(|| ClientError::Internal("the new customer was not saved".into()))?;
-        self.customer_card(customer)
-    }
-
-    pub fn suggest_kb(&self, text: &str) -> Result<Vec<KbSuggestion>> {
-        Ok(self
-            .suggest_kb_articles(text, SUGGESTION_LIMIT)?
-            .into_iter()
-            .map(|h| KbSuggestion {
-                id: h.id.to_string(),
-                title: h.title,
-                snippet: snippet_segments(&without_markdown_marks(&h.snippet)),
-            })
-            .collect())
-    }
-
-    /// Saves a call form: the ticket with its contact, the KB articles it showed and used,
-    /// and how it ended. Everything is checked before anything is written, so a form
-    /// that fails validation leaves no half-made ticket behind.
-    pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
-        let customer_id = form.customer_id.as_deref().map(|c| parse_id("customer", c).map(CustomerId)).transpose()?;
-        let category_id = form.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?;
-        let suggested = parse_article_ids(&form.suggested_kb)?;
-        let used = parse_article_ids(&form.used_kb)?;
-        limits::required("subject", &form.subject, limits::SUBJECT_MAX).map_err(ClientError::from_domain)?;
-        limits::optional("description", &form.description, limits::DESCRIPTION_MAX)
-            .map_err(ClientError::from_domain)?;
-        check_outcome(&outcome)?;
-        let (ticket_id, reference) = self.log_contact(ContactInput {
-            channel: form.channel,
-            direction: form.direction,
-            customer_id,
-            category_id,
-            subject: form.subject,
-            description: form.description,
-            priority: form.priority,
-            duration_seconds: form.duration_seconds,
-        })?;
-        let mut shown: Vec<KbArticleId> = suggested;
-        shown.extend(used.iter().filter(|u| !shown.contains(u)).copied().collect::<Vec<_>>());
-        if !shown.is_empty() {
-            self.submit(Mutation::RecordKbSuggestions { ticket_id, article_ids: shown })?;
-        }
-        for article_id in used {
-            self.submit(Mutation::UseKbArticle { ticket_id, article_id })?;
-        }
-        match outcome {
-            Outcome::Solved { summary } => self.resolve(ticket_id, &summary)?,
-            Outcome::Escalate { reason, steps_tried, handover_summary } => {
-                self.escalate(ticket_id, &reason, &steps_tried, &handover_summary)?
-            }
-            Outcome::FollowUp { due, note } => {
-                self.submit(Mutation::SetFollowUp { ticket_id, due: Timestamp::from_millis(due), note })?
-            }
-        };
-        Ok(Logged { ticket_id: ticket_id.to_string(), reference: reference.to_string() })
-    }
-
     pub fn queue_page(&self, queue: QueueName, offset: u32, limit: u32) -> Result<QueuePage> {
         let queue = match queue {
             QueueName::Mine => Queue::Mine(self.signed_in_agent().ok_or(ClientError::NotSignedIn)?.id),
@@ -784,28 +555,6 @@ impl<H: HubApi> Desktop<H> {
     }
 }
 
-fn parse_article_ids(ids: &[String]) -> Result<Vec<KbArticleId>> {
-    ids.iter().map(|id| parse_id("article", id).map(KbArticleId)).collect()
-}
-
-/// The outcome's required texts, checked before the ticket is written.
-fn check_outcome(outcome: &Outcome) -> Result<()> {
-    let check = |field, value: &str| limits::required(field, value, limits::NOTE_MAX).map(|_| ());
-    match outcome {
-        Outcome::Solved { summary } => check("summary", summary),
-        Outcome::Escalate { reason, steps_tried, handover_summary } => check("reason", reason)
-            .and(check("steps_tried", steps_tried))
-            .and(check("handover_summary", handover_summary)),
-        Outcome::FollowUp { due, note } => {
-            if *due <= 0 {
-                return Err(invalid("due", "is not a time"));
-            }
-            limits::optional("note", note, limits::NOTE_MAX).map(|_| ())
-        }
-    }
-    .map_err(ClientError::from_domain)
-}
-
 /// The summary of the ticket's latest resolution.
 pub(crate) fn latest_resolution(events: &[TicketEvent]) -> Option<String> {
     events.iter().rev().find_map(|e| match &e.kind {
@@ -900,46 +649,6 @@ fn event_kind_name(kind: &EventKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snippets_split_at_highlight_markers() {
-        let s = format!("the {HIGHLIGHT_START}drucker{HIGHLIGHT_END} is offline");
-        assert_eq!(
-            snippet_segments(&s),
-            vec![
-                Segment { text: "the ".into(), hit: false },
-                Segment { text: "drucker".into(), hit: true },
-                Segment { text: " is offline".into(), hit: false },
-            ]
-        );
-    }
-
-    #[test]
-    fn suggestion_snippets_lose_markdown_marks_but_keep_highlights() {
-        let s = format!("## Symptome\nDer {HIGHLIGHT_START}Drucker{HIGHLIGHT_END} zeigt *bereit*");
-        let plain: Vec<Segment> = snippet_segments(&without_markdown_marks(&s));
-        assert_eq!(plain.iter().map(|p| p.text.as_str()).collect::<String>(), "Symptome Der Drucker zeigt bereit");
-        assert!(plain.iter().any(|p| p.hit && p.text == "Drucker"));
-    }
-
-    #[test]
-    fn markdown_is_rendered_without_script() {
-        let html = render_markdown("# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) **bold**");
-        assert!(html.contains("<h1>Title</h1>"));
-        assert!(html.contains("<strong>bold</strong>"));
-        assert!(!html.contains("script"));
-        assert!(!html.contains("javascript:"));
-    }
-
-    #[test]
-    fn markdown_loads_nothing_remote() {
-        let html = render_markdown(
-            "![tracker](https://example.com/pixel.png)\n\n<img src=x onerror=alert(1)>\n\n<iframe src=https://example.com></iframe>",
-        );
-        assert!(!html.contains("<img"), "{html}");
-        assert!(!html.contains("iframe"), "{html}");
-        assert!(!html.contains("onerror"), "{html}");
-    }
 
     #[test]
     fn only_plain_status_changes_are_offered() {

@@ -47,7 +47,7 @@ pub fn apply(
         }
         Mutation::AddNote { ticket_id, body } => {
             let t = ticket(state, *ticket_id)?;
-            let body = limits::required("note", body, limits::NOTE_MAX)?;
+            let body = limits::required("body", body, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::NoteAdded { body });
         }
         Mutation::RecordKbSuggestions { ticket_id, article_ids } => {
@@ -70,8 +70,8 @@ pub fn apply(
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::Escalate)?;
             let reason = limits::required("reason", reason, limits::NOTE_MAX)?;
-            let steps_tried = limits::required("steps tried", steps_tried, limits::NOTE_MAX)?;
-            let handover_summary = limits::required("handover summary", handover_summary, limits::NOTE_MAX)?;
+            let steps_tried = limits::required("steps_tried", steps_tried, limits::NOTE_MAX)?;
+            let handover_summary = limits::required("handover_summary", handover_summary, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::Escalated { reason, steps_tried, handover_summary });
         }
         Mutation::Claim { ticket_id } => {
@@ -162,7 +162,7 @@ pub fn apply(
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::SetFollowUp)?;
             if *due <= now {
-                return Err(DomainError::invalid("follow-up time", "must lie in the future"));
+                return Err(DomainError::invalid("due", "must lie in the future"));
             }
             let note = limits::optional("note", note, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::FollowUpSet { due: *due, note });
@@ -170,7 +170,7 @@ pub fn apply(
         Mutation::Resolve { ticket_id, summary } => {
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::Resolve)?;
-            let summary = limits::required("resolution summary", summary, limits::NOTE_MAX)?;
+            let summary = limits::required("summary", summary, limits::NOTE_MAX)?;
             let first_contact = t.level == Level::First && !t.escalated && t.contacts <= 1;
             out.event(t.id, EventKind::Resolved { summary, level: t.level, first_contact });
         }
@@ -180,7 +180,7 @@ pub fn apply(
             // A desktop clock a little ahead of the hub's must not turn "just now" into
             // "in the future": up to the tolerance it counts as now.
             if *informed_at > now.plus_minutes(INFORMED_TOLERANCE_MINUTES) {
-                return Err(DomainError::invalid("informed at", "lies in the future"));
+                return Err(DomainError::invalid("informed_at", "lies in the future"));
             }
             let informed_at = (*informed_at).min(now);
             out.event(t.id, EventKind::CustomerInformed { channel: *channel, informed_at });

@@ -8,9 +8,10 @@ use uuid::Uuid;
 macro_rules! typed_id {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type)]
         #[serde(transparent)]
-        pub struct $name(pub Uuid);
+        // A named `string` in the window's bindings: the window passes ids on, never parses them.
+        pub struct $name(#[specta(type = String)] pub Uuid);
 
         impl $name {
             /// A fresh UUIDv7. Call this where the thing is created (desktop or hub), never in `apply`.

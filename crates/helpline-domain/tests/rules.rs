@@ -6,6 +6,9 @@
 //! The fixture (`rules/fixture.rs`) builds every id deterministically, so a failing case
 //! or a shrunk property counterexample replays identically.
 
+// A test's unwrap is its assertion (clippy allows it in #[test] functions, not in their helpers).
+#![allow(clippy::unwrap_used)]
+
 mod rules {
     pub mod fixture;
     pub mod table;

@@ -193,6 +193,19 @@ pub struct PullResponse {
 }
 
 impl PullResponse {
+    /// Whether the page holds nothing to write: no entity, ticket, event or eviction.
+    pub fn brings_nothing(&self) -> bool {
+        self.agents.is_empty()
+            && self.departments.is_empty()
+            && self.categories.is_empty()
+            && self.sla.is_none()
+            && self.customers.is_empty()
+            && self.kb_articles.is_empty()
+            && self.tickets.is_empty()
+            && self.events.is_empty()
+            && self.evict.is_empty()
+    }
+
     pub fn has_more(&self) -> bool {
         self.cursor < self.head
     }

@@ -116,17 +116,28 @@ impl Store {
     }
 
     /// Logs the first contact of a new ticket, giving it the next reference of this
-    /// installation (`K7-0042`), offline too. `contact` receives the reference.
+    /// installation (`K7-0042`), offline too. `contact` receives the reference. `then`
+    /// are the form's further steps on the new ticket (articles shown and used, resolve,
+    /// escalate, follow-up), recorded in order in the SAME transaction, each with its
+    /// outbox row: if any is refused, nothing of the call is written and the reference
+    /// is not taken. The hub still judges each of them on its own.
     pub fn log_contact(
         &mut self,
         actor: &Actor,
         now: Timestamp,
         contact: impl FnOnce(Reference) -> NewContact,
-    ) -> Result<(Reference, Recorded)> {
+        then: Vec<Mutation>,
+    ) -> Result<(Reference, Vec<Recorded>)> {
         let tx = self.write_tx()?;
         let reference = device::take_next_reference(&tx)?;
-        let recorded = record_in(&tx, actor, Mutation::LogContact(contact(reference.clone())), now)?;
+        let mut recorded = vec![record_in(&tx, actor, Mutation::LogContact(contact(reference.clone())), now)?];
+        for mutation in then {
+            recorded.push(record_in(&tx, actor, mutation, now)?);
+        }
         tx.commit()?;
+        if recorded.iter().any(|r| r.changes.iter().any(|c| matches!(c, Change::KbArticle(_)))) {
+            self.kb_terms.invalidate();
+        }
         Ok((reference, recorded))
     }
 

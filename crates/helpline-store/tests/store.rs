@@ -1,5 +1,8 @@
 //! The store against a real SQLite file: transactions, outbox, rebase, search, lookups.
 
+// A test's unwrap is its assertion (clippy allows it in #[test] functions, not in their helpers).
+#![allow(clippy::unwrap_used)]
+
 use helpline_domain::*;
 use helpline_store::{Device, OutboxStatus, RebaseReport, Store, StoreError};
 use tempfile::TempDir;
@@ -56,20 +59,25 @@ impl Desk {
         let l1 = self.l1.clone();
         let (reference, _) = self
             .store
-            .log_contact(&l1, t(0), |reference| NewContact {
-                ticket_id: id,
-                reference,
-                channel: Channel::Phone,
-                direction: Direction::Inbound,
-                customer_id: None,
-                category_id: Some(category),
-                subject: subject.into(),
-                description: description.into(),
-                priority: Priority::Normal,
-                duration_seconds: 180,
-                first_response_due: Some(t(due_minutes / 2)),
-                resolution_due: Some(t(due_minutes)),
-            })
+            .log_contact(
+                &l1,
+                t(0),
+                |reference| NewContact {
+                    ticket_id: id,
+                    reference,
+                    channel: Channel::Phone,
+                    direction: Direction::Inbound,
+                    customer_id: None,
+                    category_id: Some(category),
+                    subject: subject.into(),
+                    description: description.into(),
+                    priority: Priority::Normal,
+                    duration_seconds: 180,
+                    first_response_due: Some(t(due_minutes / 2)),
+                    resolution_due: Some(t(due_minutes)),
+                },
+                vec![],
+            )
             .unwrap();
         (id, reference)
     }
@@ -144,20 +152,25 @@ fn without_a_device_code_no_ticket_can_be_created() {
     let mut store = Store::open(dir.path().join("x.db")).unwrap();
     let actor = Actor { agent_id: AgentId::new_v7(), role: Role::FirstLevel, department_id: None };
     let err = store
-        .log_contact(&actor, t(0), |reference| NewContact {
-            ticket_id: TicketId::new_v7(),
-            reference,
-            channel: Channel::Phone,
-            direction: Direction::Inbound,
-            customer_id: None,
-            category_id: None,
-            subject: "x".into(),
-            description: String::new(),
-            priority: Priority::Low,
-            duration_seconds: 0,
-            first_response_due: None,
-            resolution_due: None,
-        })
+        .log_contact(
+            &actor,
+            t(0),
+            |reference| NewContact {
+                ticket_id: TicketId::new_v7(),
+                reference,
+                channel: Channel::Phone,
+                direction: Direction::Inbound,
+                customer_id: None,
+                category_id: None,
+                subject: "x".into(),
+                description: String::new(),
+                priority: Priority::Low,
+                duration_seconds: 0,
+                first_response_due: None,
+                resolution_due: None,
+            },
+            vec![],
+        )
         .unwrap_err();
     assert!(matches!(err, StoreError::NotRegistered), "{err}");
     assert_eq!(store.count_tickets().unwrap(), 0);
@@ -607,20 +620,25 @@ fn merged_customers_keep_their_tickets_together() {
     let mut ticket_for = |customer| {
         let id = TicketId::new_v7();
         d.store
-            .log_contact(&l1, t(1), |reference| NewContact {
-                ticket_id: id,
-                reference,
-                channel: Channel::Phone,
-                direction: Direction::Inbound,
-                customer_id: Some(customer),
-                category_id: None,
-                subject: "Rechnung".into(),
-                description: String::new(),
-                priority: Priority::Normal,
-                duration_seconds: 60,
-                first_response_due: None,
-                resolution_due: None,
-            })
+            .log_contact(
+                &l1,
+                t(1),
+                |reference| NewContact {
+                    ticket_id: id,
+                    reference,
+                    channel: Channel::Phone,
+                    direction: Direction::Inbound,
+                    customer_id: Some(customer),
+                    category_id: None,
+                    subject: "Rechnung".into(),
+                    description: String::new(),
+                    priority: Priority::Normal,
+                    duration_seconds: 60,
+                    first_response_due: None,
+                    resolution_due: None,
+                },
+                vec![],
+            )
             .unwrap();
         id
     };

@@ -143,20 +143,25 @@ fn main() -> Result<()> {
         let (subject, description) = generator.problem();
         let customer = customers.choose(generator.rng()).map(|c| c.id);
         let t0 = Instant::now();
-        store.log_contact(&agent, clock.plus_minutes(i), |reference| NewContact {
-            ticket_id: TicketId::new_v7(),
-            reference,
-            channel: Channel::Phone,
-            direction: Direction::Inbound,
-            customer_id: customer,
-            category_id: None,
-            subject,
-            description,
-            priority: Priority::Normal,
-            duration_seconds: 120,
-            first_response_due: None,
-            resolution_due: None,
-        })?;
+        store.log_contact(
+            &agent,
+            clock.plus_minutes(i),
+            |reference| NewContact {
+                ticket_id: TicketId::new_v7(),
+                reference,
+                channel: Channel::Phone,
+                direction: Direction::Inbound,
+                customer_id: customer,
+                category_id: None,
+                subject,
+                description,
+                priority: Priority::Normal,
+                duration_seconds: 120,
+                first_response_due: None,
+                resolution_due: None,
+            },
+            vec![],
+        )?;
         save.record(micros(t0.elapsed()))?;
     }
 

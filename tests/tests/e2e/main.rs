@@ -6,6 +6,9 @@
 //! unlocked gnome-keyring. Elements are found by their `data-testid`, never by layout.
 //! Screenshots go to `target/e2e/screenshots/`.
 
+// A test's unwrap is its assertion (clippy allows it in #[test] functions, not in their helpers).
+#![allow(clippy::unwrap_used)]
+
 mod knowledge_loop;
 
 use anyhow::{Context, Result, bail};

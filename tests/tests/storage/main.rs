@@ -3,6 +3,9 @@
 //! cases are ignored, see `build.rs`). Each case gets a fresh database: a SQLite file,
 //! or a PostgreSQL schema of its own, dropped when the case ends.
 
+// A test's unwrap is its assertion (clippy allows it in #[test] functions, not in their helpers).
+#![allow(clippy::unwrap_used)]
+
 use helpline_domain::{
     Agent, AgentId, Channel, ClientId, DeviceCode, Direction, ErrorKind, Mutation, MutationId, NewContact, Priority,
     Reference, Role, TicketId, Timestamp,

@@ -228,11 +228,12 @@ async fn expired_and_revoked_tokens_are_refused(backend: Backend) -> Result<()> 
     Ok(())
 }
 
-/// The call form's use case checks the whole form and its outcome before it writes: an
-/// escalation without its required fields, an empty subject or a foreign id leave no
-/// ticket, no outbox entry and no used-up reference behind; a complete form goes through.
+/// The call form is one local transaction: an escalation without its required fields, an
+/// over-long summary, a follow-up in the past (each refused by the rules at the form's
+/// last step), an empty subject or a foreign id leave no ticket, no outbox entry and no
+/// used-up reference behind; a complete form goes through.
 async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> Result<()> {
-    use helpline_client::views::{ContactForm, Outcome as FormOutcome};
+    use helpline_client::calls::{ContactForm, Outcome as FormOutcome};
     use helpline_domain::{Channel, Direction, ErrorKind, Priority};
     let hub = TestHub::start(backend).await?;
     let anna = hub.desktop("anna", FaultPlan::none()).await?;
@@ -255,7 +256,9 @@ async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> R
     };
     let state = |d: &Desk| -> Result<(u64, u64, Option<String>)> {
         d.with_store(|s| {
-            Ok((s.count_tickets()?, s.count_pending_mutations()?, s.peek_next_reference()?.map(|r| r.to_string())))
+            let outbox = s.count_outbox()?;
+            let entries = outbox.pending + outbox.accepted + outbox.rejected;
+            Ok((s.count_tickets()?, entries, s.peek_next_reference()?.map(|r| r.to_string())))
         })
         .map_err(Into::into)
     };
@@ -267,6 +270,10 @@ async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> R
         (form("   "), FormOutcome::Solved { summary: "erledigt".into() }, "subject"),
         (form(&"x".repeat(201)), FormOutcome::Solved { summary: "erledigt".into() }, "subject"),
         (form("VPN"), FormOutcome::Solved { summary: String::new() }, "summary"),
+        // The last step of the form's one transaction fails (only the rules know this
+        // limit): the ticket and its outbox row go with it.
+        (form("VPN"), FormOutcome::Solved { summary: "x".repeat(helpline_domain::limits::NOTE_MAX + 1) }, "summary"),
+        (form("VPN"), FormOutcome::FollowUp { due: 1_000, note: String::new() }, "due"),
         (
             ContactForm { customer_id: Some("not-an-id".into()), ..form("VPN") },
             FormOutcome::Solved { summary: "ok".into() },

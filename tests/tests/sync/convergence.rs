@@ -60,14 +60,7 @@ fn cases(default: u32) -> u32 {
     std::env::var("HELPLINE_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-async fn run_case(
-    tally: &Tally,
-    backend: Backend,
-    desks: usize,
-    seed: u64,
-    page: u64,
-    steps: Vec<Step>,
-) -> Result<()> {
+async fn run_case(tally: &Tally, backend: Backend, desks: usize, seed: u64, page: u64, steps: Vec<Step>) -> Result<()> {
     // Small pull pages, so pulls span several pages while others write.
     let hub = TestHub::start_with(backend, |c| c.pull_page_versions = page).await?;
     let mut desktops = Vec::new();

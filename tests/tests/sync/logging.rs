@@ -13,8 +13,7 @@ use std::sync::Arc;
 fn a_tests_log_holds_what_its_hub_answered() -> Result<()> {
     let (result, log) = run_logged(async {
         let hub = TestHub::start(Backend::Sqlite).await?;
-        let desktop =
-            Desktop::open(hub.dir.path().join("desk.db"), HttpHub::new(&hub.url)?, Arc::new(SystemClock))?;
+        let desktop = Desktop::open(hub.dir.path().join("desk.db"), HttpHub::new(&hub.url)?, Arc::new(SystemClock))?;
         let refused = desktop.login("anna", "not her password").await;
         ensure!(refused.is_err(), "a wrong password is refused");
         let away = format!("http://127.0.0.1:{}", helpline_tests::harness::free_port()?);

@@ -22,7 +22,29 @@ crate::both_backends!(
     a_fresh_desktop_pulls_in_pages_with_progress,
     background_sync_delivers_on_pokes_and_recovers_after_an_outage,
     a_ticket_resolved_elsewhere_past_the_window_leaves_a_desktop_that_was_away,
+    only_a_round_that_brought_something_counts_as_a_change,
 );
+
+/// The window reloads its lists when `changed_rounds` grows: rounds that bring nothing
+/// (the minute's timer, a push of one's own call) leave it alone.
+async fn only_a_round_that_brought_something_counts_as_a_change(backend: Backend) -> Result<()> {
+    let hub = TestHub::start(backend).await?;
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    anna.sync_once().await?;
+    let after_first_pull = anna.status().changed_rounds;
+    ensure!(after_first_pull == 1, "the first pull brings the reference data: {after_first_pull}");
+    for _ in 0..3 {
+        let report = anna.sync_once().await?;
+        ensure!(!report.pulled_changes, "nothing new: {report:?}");
+    }
+    ensure!(anna.status().changed_rounds == after_first_pull, "empty rounds are no change");
+    ben.log_contact(call("Drucker"))?;
+    ben.sync_once().await?;
+    anna.sync_once().await?;
+    ensure!(anna.status().changed_rounds == after_first_pull + 1, "ben's call is a change for anna");
+    hub.stop().await;
+    Ok(())
+}
 
 async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backend) -> Result<()> {
     let hub = TestHub::start(backend).await?;

@@ -7,7 +7,7 @@ use crate::common::*;
 use anyhow::{Context, Result, ensure};
 use helpline_client::kb::{KbEdit, KbQuery, KbSaveResult};
 use helpline_client::work::{AlertKind, AlertMemory, Delivery};
-use helpline_client::{SkewedClock, views};
+use helpline_client::{SkewedClock, calls, views};
 use helpline_domain::{ArticleState, Channel, ErrorKind, Status, TicketAction, Visibility};
 use helpline_tests::faults::FaultPlan;
 use helpline_tests::harness::{Backend, TestHub};
@@ -247,7 +247,7 @@ async fn a_solution_published_from_a_ticket_is_first_levels_next_suggestion(back
     let ben = observer(&hub, "ben").await?;
     let suggestions = ben.suggest_kb("Etikettendrucker zeigt Fragezeichen statt Umlaute")?;
     ensure!(suggestions.first().map(|s| s.id.as_str()) == Some(article_id.as_str()), "{suggestions:?}");
-    let form = views::ContactForm {
+    let form = calls::ContactForm {
         channel: Channel::Phone,
         direction: helpline_domain::Direction::Inbound,
         customer_id: None,
@@ -259,7 +259,7 @@ async fn a_solution_published_from_a_ticket_is_first_levels_next_suggestion(back
         suggested_kb: vec![article_id.clone()],
         used_kb: vec![article_id.clone()],
     };
-    ben.submit_contact(form, views::Outcome::Solved { summary: "Codepage umgestellt".into() })?;
+    ben.submit_contact(form, calls::Outcome::Solved { summary: "Codepage umgestellt".into() })?;
     settle(&[&ben, &jana], 10).await?;
     let usage = jana.kb_article_view(&article_id)?.usage;
     ensure!(usage.suggested == 1 && usage.used == 1 && usage.resolved_with == 1, "{usage:?}");

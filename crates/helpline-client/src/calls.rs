@@ -1,0 +1,198 @@
+//! The call form: who is calling, a new customer on the spot, KB suggestions while the
+//! agent types, and saving the form with its outcome in one local transaction.
+
+use crate::markdown::{snippet_segments, without_markdown_marks};
+use crate::views::{CustomerCard, DEFAULT_PHONE_REGION, Segment, parse_id};
+use crate::{ClientError, ContactInput, Desktop, HubApi, Result};
+use helpline_domain::{
+    CategoryId, Channel, CustomerId, CustomerPatch, Direction, DomainError, KbArticleId, Mutation, Priority, Timestamp,
+    limits, normalise_phone,
+};
+use serde::{Deserialize, Serialize};
+
+/// Suggestions shown beside the call form.
+const SUGGESTION_LIMIT: u32 = 8;
+
+/// Who is calling: the customers matching the typed phone number or e-mail address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct CallerLookup {
+    /// The number in E.164 or the e-mail address as it is matched.
+    pub normalized: Option<String>,
+    /// Why the text could not be read as a phone number or an address.
+    pub problem: Option<String>,
+    pub customers: Vec<CustomerCard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct NewCustomer {
+    pub name: String,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbSuggestion {
+    pub id: String,
+    pub title: String,
+    pub snippet: Vec<Segment>,
+}
+
+/// The call form as the agent filled it in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ContactForm {
+    pub channel: Channel,
+    pub direction: Direction,
+    pub customer_id: Option<String>,
+    pub category_id: Option<String>,
+    pub priority: Priority,
+    pub subject: String,
+    pub description: String,
+    pub duration_seconds: u32,
+    /// Articles the form showed while the agent typed.
+    pub suggested_kb: Vec<String>,
+    /// Articles the agent marked "this solved it".
+    pub used_kb: Vec<String>,
+}
+
+/// How the contact ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(specta::Type)]
+pub enum Outcome {
+    /// Solved on first contact.
+    Solved { summary: String },
+    /// Escalated to second level.
+    Escalate { reason: String, steps_tried: String, handover_summary: String },
+    /// Kept open with a follow-up time (ms since the epoch).
+    FollowUp {
+        #[specta(type = i32)]
+        due: i64,
+        note: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Logged {
+    pub ticket_id: String,
+    pub reference: String,
+}
+
+impl<H: HubApi> Desktop<H> {
+    pub fn preview_reference(&self) -> Result<Option<String>> {
+        self.with_store(|s| Ok(s.peek_next_reference()?.map(|r| r.to_string())))
+    }
+
+    pub fn lookup_caller(&self, text: &str) -> Result<CallerLookup> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(CallerLookup { normalized: None, problem: None, customers: vec![] });
+        }
+        let found = if text.contains('@') {
+            let email = text.to_lowercase();
+            let found = self.with_store(|s| Ok(s.find_customers_by_email(&email)?))?;
+            (Some(email), found)
+        } else {
+            match normalise_phone(text, DEFAULT_PHONE_REGION) {
+                Ok(phone) => {
+                    let found = self.with_store(|s| Ok(s.find_customers_by_phone(&phone)?))?;
+                    (Some(phone.as_str().to_owned()), found)
+                }
+                Err(e) => {
+                    let problem = match e {
+                        DomainError::Invalid { problem, .. } => problem,
+                        other => other.to_string(),
+                    };
+                    return Ok(CallerLookup { normalized: None, problem: Some(problem), customers: vec![] });
+                }
+            }
+        };
+        let customers = found.1.into_iter().map(|c| self.customer_card(c)).collect::<Result<_>>()?;
+        Ok(CallerLookup { normalized: found.0, problem: None, customers })
+    }
+
+    /// A new customer from the call form ("new customer" when the caller is unknown).
+    pub fn create_customer(&self, input: NewCustomer) -> Result<CustomerCard> {
+        let name = limits::required("name", &input.name, limits::NAME_MAX).map_err(ClientError::from_domain)?;
+        let phones = match input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => vec![normalise_phone(p, DEFAULT_PHONE_REGION).map_err(ClientError::from_domain)?],
+            None => vec![],
+        };
+        let emails: Vec<String> =
+            input.email.iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
+        let company = input.company.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        let customer_id = CustomerId::new_v7();
+        self.submit(Mutation::UpsertCustomer(CustomerPatch {
+            customer_id,
+            name: Some(name),
+            company,
+            emails: Some(emails),
+            phones: Some(phones),
+            notes: None,
+        }))?;
+        let customer = self
+            .with_store(|s| Ok(s.get_customer(customer_id)?))?
+            .ok_or_else(|| ClientError::Internal("the new customer was not saved".into()))?;
+        self.customer_card(customer)
+    }
+
+    pub fn suggest_kb(&self, text: &str) -> Result<Vec<KbSuggestion>> {
+        Ok(self
+            .suggest_kb_articles(text, SUGGESTION_LIMIT)?
+            .into_iter()
+            .map(|h| KbSuggestion {
+                id: h.id.to_string(),
+                title: h.title,
+                snippet: snippet_segments(&without_markdown_marks(&h.snippet)),
+            })
+            .collect())
+    }
+
+    /// Saves a call form: the ticket with its contact, the KB articles it showed and used,
+    /// and how it ended, in one local transaction. A step the rules refuse (a summary too
+    /// long, say) leaves nothing of the call behind, and the form keeps what was typed.
+    ///
+    /// The hub still judges each step as its own mutation: should it refuse the resolve
+    /// later, the logged call stays (a contact that happened is never undone) and the
+    /// refusal is listed with the hub's reason.
+    pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
+        let customer_id = form.customer_id.as_deref().map(|c| parse_id("customer", c).map(CustomerId)).transpose()?;
+        let category_id = form.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?;
+        let suggested = parse_article_ids(&form.suggested_kb)?;
+        let used = parse_article_ids(&form.used_kb)?;
+        let input = ContactInput {
+            channel: form.channel,
+            direction: form.direction,
+            customer_id,
+            category_id,
+            subject: form.subject,
+            description: form.description,
+            priority: form.priority,
+            duration_seconds: form.duration_seconds,
+        };
+        let (ticket_id, reference) = self.log_contact_then(input, |ticket_id| {
+            let mut steps = Vec::new();
+            let mut shown: Vec<KbArticleId> = suggested;
+            shown.extend(used.iter().filter(|u| !shown.contains(u)).copied().collect::<Vec<_>>());
+            if !shown.is_empty() {
+                steps.push(Mutation::RecordKbSuggestions { ticket_id, article_ids: shown });
+            }
+            steps.extend(used.into_iter().map(|article_id| Mutation::UseKbArticle { ticket_id, article_id }));
+            steps.push(match outcome {
+                Outcome::Solved { summary } => Mutation::Resolve { ticket_id, summary },
+                Outcome::Escalate { reason, steps_tried, handover_summary } => {
+                    Mutation::Escalate { ticket_id, reason, steps_tried, handover_summary }
+                }
+                Outcome::FollowUp { due, note } => {
+                    Mutation::SetFollowUp { ticket_id, due: Timestamp::from_millis(due), note }
+                }
+            });
+            steps
+        })?;
+        Ok(Logged { ticket_id: ticket_id.to_string(), reference: reference.to_string() })
+    }
+}
+
+fn parse_article_ids(ids: &[String]) -> Result<Vec<KbArticleId>> {
+    ids.iter().map(|id| parse_id("article", id).map(KbArticleId)).collect()
+}
