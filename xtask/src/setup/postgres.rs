@@ -278,13 +278,24 @@ impl Component for Postgres {
 /// `hub_test_` are the names earlier versions used).
 const TEST_SCHEMA_PATTERN: &str = "^(test|bench|t|hub_test)_[0-9a-f]{32}$";
 
+/// A schema younger than this may belong to a test that is still starting.
+const LEFTOVER_AFTER_MINUTES: u32 = 10;
+
 /// Drops the schemas earlier test runs left behind (a test killed before its cleanup ran,
 /// or older versions that never cleaned up), one transaction each, so that hundreds of
 /// them do not overflow the server's lock table. Returns how many there were.
+///
+/// A test run going on beside this one (a soak, another checkout's tests) keeps its
+/// schemas: one is left alone while a hub listens on its poke channel (the LISTEN
+/// connection is named after it) or when its name's UUIDv7 says it was made in the last
+/// minutes.
 fn remove_test_schemas() -> Result<usize> {
     let select = format!(
-        "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE;', nspname) FROM pg_namespace \
-         WHERE nspname ~ '{TEST_SCHEMA_PATTERN}' AND pg_get_userbyid(nspowner) = current_user"
+        "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE;', n.nspname) FROM pg_namespace n \
+         WHERE n.nspname ~ '{TEST_SCHEMA_PATTERN}' AND pg_get_userbyid(n.nspowner) = current_user \
+         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = 'helpline_poke_' || n.nspname) \
+         AND ('x' || lpad(substr(right(n.nspname, 32), 1, 12), 16, '0'))::bit(64)::bigint \
+             < (extract(epoch FROM now()) * 1000)::bigint - {LEFTOVER_AFTER_MINUTES} * 60000"
     );
     let out = Postgres::psql_as_tests().args(["-c", &select]).output().context("psql")?;
     if !out.status.success() {
