@@ -32,7 +32,7 @@ pub enum HubError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
-    #[error("database: {0}")]
+    #[error("database: {}", postgres_text(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -112,4 +112,17 @@ impl From<PathRejection> for HubError {
     fn from(r: PathRejection) -> Self {
         HubError::Invalid(format!("malformed path: {}", r.body_text()))
     }
+}
+
+/// tokio-postgres says only "db error" and keeps the server's words in its source: the
+/// whole chain, so a log says why ("terminating connection due to administrator command").
+fn postgres_text(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod common;
+mod connections;
 mod convergence;
 mod logging;
 mod processes;

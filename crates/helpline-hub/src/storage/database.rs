@@ -22,6 +22,7 @@ use helpline_domain::{Agent, AgentId, ClientId, Timestamp};
 use helpline_protocol::{Category, Department, MutationEnvelope, PullResponse, PushResponse, SlaSettings};
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, oneshot, watch};
 
 /// Most jobs one transaction takes.
@@ -43,7 +44,8 @@ impl<B: Backend> Clone for Database<B> {
 struct Inner<B: Backend> {
     backend: Arc<B>,
     jobs: Mutex<mpsc::Sender<Job<B::Db>>>,
-    readers: Mutex<Vec<B::Db>>,
+    /// Idle reader connections, with when each was last used.
+    readers: Mutex<Vec<(B::Db, Instant)>>,
     reading: Arc<Semaphore>,
     head: watch::Sender<u64>,
 }
@@ -173,7 +175,7 @@ impl<B: Backend> Database<B> {
             let _permit = permit;
             let pooled = inner.readers.lock().ok().and_then(|mut pool| pool.pop());
             let mut db = match pooled {
-                Some(db) => db,
+                Some((db, last_used)) => usable_after_idle(&*inner.backend, db, last_used)?,
                 None => inner.backend.connect()?,
             };
             let result = db.begin_read().and_then(|()| work(&mut db));
@@ -189,7 +191,7 @@ impl<B: Backend> Database<B> {
                 && let Ok(mut pool) = inner.readers.lock()
                 && pool.len() < inner.backend.max_readers()
             {
-                pool.push(db);
+                pool.push((db, Instant::now()));
             }
             result
         })
@@ -200,11 +202,27 @@ impl<B: Backend> Database<B> {
 
 // ---- the writer thread -------------------------------------------------------------
 
+/// A connection idle for longer than this is checked with one round trip before use.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// A pooled connection that sat idle may have been closed by the server (a restart, an
+/// administrator, an idle timeout) or by the network (a NAT or firewall forgetting it)
+/// without the client noticing; the request that takes it next would fail. After
+/// [`IDLE_CHECK`] it answers one cheap query first, or a fresh connection takes its place.
+fn usable_after_idle<B: Backend>(backend: &B, mut db: B::Db, last_used: Instant) -> Result<B::Db> {
+    if db.is_broken() || (last_used.elapsed() >= IDLE_CHECK && db.head().is_err()) {
+        tracing::info!(kind = B::KIND, "a pooled database connection was closed while idle; reconnecting");
+        return backend.connect();
+    }
+    Ok(db)
+}
+
 fn run_writer<B: Backend>(backend: &B, mut db: B::Db, jobs: mpsc::Receiver<Job<B::Db>>, head: watch::Sender<u64>) {
+    let mut last_used = Instant::now();
     while let Ok(first) = jobs.recv() {
-        // A server that went away and came back: the jobs below get a new connection (or
-        // fail with the reason, and the desktops retry).
-        if db.is_broken() {
+        // A server that went away and came back, or a connection closed while idle: the
+        // jobs below get a new connection (or fail with the reason, and desktops retry).
+        if db.is_broken() || (last_used.elapsed() >= IDLE_CHECK && db.head().is_err()) {
             match backend.connect() {
                 Ok(fresh) => db = fresh,
                 Err(e) => tracing::warn!(error = %e, "cannot reconnect the database writer"),
@@ -228,6 +246,7 @@ fn run_writer<B: Backend>(backend: &B, mut db: B::Db, jobs: mpsc::Receiver<Job<B
         for job in writes {
             run_write(&mut db, job, &head);
         }
+        last_used = Instant::now();
     }
 }
 

@@ -102,7 +102,11 @@ impl Database<Postgres> {
         }
         pg.options(&options);
         if pg.get_application_name().is_none() {
-            pg.application_name("helpline-hub");
+            // Which schema a connection serves, in pg_stat_activity.
+            pg.application_name(&match &schema {
+                Some(schema) => format!("helpline-hub/{schema}"),
+                None => "helpline-hub".to_owned(),
+            });
         }
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(Duration::from_secs(10));
