@@ -97,7 +97,7 @@ pub fn check_invariants(root: &Path) -> Result<Vec<Violation>> {
         out.extend(check_manifest(&package, &manifest, &text)?);
     }
     for dir in SOURCE_DIRS {
-        for file in files_under(&root.join(dir))? {
+        for file in source_files(root, dir)? {
             let rel = relative(root, &file);
             let Some(ext) = file.extension().and_then(|e| e.to_str()) else { continue };
             if !matches!(ext, "rs" | "ts" | "svelte" | "js")
@@ -265,6 +265,27 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The files under `dir` that git keeps or would keep: what `.gitignore` names (build
+/// output, dependencies, generated code such as paraglide's messages) is not ours to
+/// check. Without git (an unpacked archive), every file but the usual build output.
+fn source_files(root: &Path, dir: &str) -> Result<Vec<PathBuf>> {
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", dir])
+        .current_dir(root)
+        .stderr(std::process::Stdio::null())
+        .output();
+    match listed {
+        Ok(out) if out.status.success() => Ok(out
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| root.join(String::from_utf8_lossy(p).as_ref()))
+            .filter(|p| p.is_file())
+            .collect()),
+        _ => files_under(&root.join(dir)),
+    }
+}
+
 /// Every file under `dir`, skipping build output and dependencies.
 fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -343,6 +364,21 @@ mod tests {
         assert_eq!(rules(&check_manifest("helpline-domain", "d/Cargo.toml", domain)?), [RULE_PURE_DOMAIN]);
         let app = "[package]\nname = \"helpline-app\"\n[build-dependencies]\ntauri-build = \"2\"\n";
         assert!(check_manifest("helpline-app", "src-tauri/Cargo.toml", app)?.is_empty());
+        Ok(())
+    }
+
+    /// What git ignores (generated code) is not checked; what it keeps is.
+    #[test]
+    fn ignored_files_are_not_ours_to_check() -> Result<()> {
+        let root = cmd::workspace_root();
+        let generated = root.join("ui/src/lib/i18n/paraglide/tidy-probe.js");
+        std::fs::create_dir_all(generated.parent().context("a parent")?)?;
+        std::fs::write(&generated, "x\n".repeat(MAX_LINES + 1))?;
+        let listed = source_files(&root, "ui/src");
+        std::fs::remove_file(&generated)?;
+        let listed = listed?;
+        assert!(!listed.contains(&generated), "an ignored file was listed");
+        assert!(listed.contains(&root.join("ui/src/ipc/index.ts")), "a kept file was not listed");
         Ok(())
     }
 
