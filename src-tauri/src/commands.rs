@@ -7,9 +7,10 @@ use crate::session::{AppState, Session};
 use helpline_client::calls::*;
 use helpline_client::kb::*;
 use helpline_client::markdown::render_markdown;
+use helpline_client::tickets::*;
 use helpline_client::views::*;
 use helpline_client::work::*;
-use helpline_domain::Status;
+use helpline_domain::{ConsultId, DepartmentId, KbArticleId, Status, TicketId};
 use tauri::{AppHandle, State};
 
 type St<'a> = State<'a, AppState>;
@@ -99,8 +100,8 @@ pub async fn suggest_kb(state: St<'_>, text: String) -> AppResult<Vec<KbSuggesti
 
 #[tauri::command]
 #[specta::specta]
-pub async fn get_kb_article(state: St<'_>, id: String) -> AppResult<KbArticleView> {
-    Ok(state.desktop()?.kb_article_view(&id)?)
+pub async fn get_kb_article(state: St<'_>, id: KbArticleId) -> AppResult<KbArticleView> {
+    Ok(state.desktop()?.kb_article_view(id)?)
 }
 
 #[tauri::command]
@@ -123,44 +124,49 @@ pub async fn search_tickets(state: St<'_>, query: String) -> AppResult<Vec<Ticke
 
 #[tauri::command]
 #[specta::specta]
-pub async fn find_ticket(state: St<'_>, reference: String) -> AppResult<Option<String>> {
+pub async fn find_ticket(state: St<'_>, reference: String) -> AppResult<Option<TicketId>> {
     Ok(state.desktop()?.find_ticket(&reference)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn get_ticket(state: St<'_>, id: String) -> AppResult<TicketView> {
-    Ok(state.desktop()?.ticket_view(&id)?)
+pub async fn get_ticket(state: St<'_>, id: TicketId) -> AppResult<TicketView> {
+    Ok(state.desktop()?.ticket_view(id)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn add_note(state: St<'_>, ticket_id: String, body: String) -> AppResult<()> {
-    Ok(state.desktop()?.note_ticket(&ticket_id, &body)?)
+pub async fn add_note(state: St<'_>, ticket_id: TicketId, body: String) -> AppResult<()> {
+    state.desktop()?.add_note(ticket_id, &body)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn log_follow_up_contact(state: St<'_>, ticket_id: String, contact: FollowUpContact) -> AppResult<()> {
-    Ok(state.desktop()?.log_follow_up_contact(&ticket_id, contact)?)
+pub async fn log_follow_up_contact(state: St<'_>, ticket_id: TicketId, contact: FollowUpContact) -> AppResult<()> {
+    state.desktop()?.log_follow_up_contact(ticket_id, contact)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn change_status(state: St<'_>, ticket_id: String, status: Status) -> AppResult<()> {
-    Ok(state.desktop()?.change_status(&ticket_id, status)?)
+pub async fn change_status(state: St<'_>, ticket_id: TicketId, status: Status) -> AppResult<()> {
+    state.desktop()?.change_status(ticket_id, status)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn resolve_ticket(state: St<'_>, ticket_id: String, summary: String) -> AppResult<()> {
-    Ok(state.desktop()?.resolve_ticket(&ticket_id, &summary)?)
+pub async fn resolve_ticket(state: St<'_>, ticket_id: TicketId, summary: String) -> AppResult<()> {
+    state.desktop()?.resolve(ticket_id, &summary)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn escalate_ticket(state: St<'_>, ticket_id: String, escalation: Escalation) -> AppResult<()> {
-    Ok(state.desktop()?.escalate_ticket(&ticket_id, escalation)?)
+pub async fn escalate_ticket(state: St<'_>, ticket_id: TicketId, escalation: Escalation) -> AppResult<()> {
+    state.desktop()?.escalate(ticket_id, escalation)?;
+    Ok(())
 }
 
 #[tauri::command]
@@ -191,60 +197,71 @@ pub async fn discard_draft(state: St<'_>, key: String) -> AppResult<()> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn claim_ticket(state: St<'_>, ticket_id: String) -> AppResult<Delivery> {
-    Ok(state.desktop()?.claim_ticket(&ticket_id).await?)
+pub async fn claim_ticket(state: St<'_>, ticket_id: TicketId) -> AppResult<Delivery> {
+    Ok(state.desktop()?.claim_with_verdict(ticket_id).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn hand_back(state: St<'_>, ticket_id: String, instructions: String) -> AppResult<()> {
-    Ok(state.desktop()?.hand_back(&ticket_id, &instructions)?)
+pub async fn hand_back(state: St<'_>, ticket_id: TicketId, instructions: String) -> AppResult<()> {
+    state.desktop()?.hand_back(ticket_id, &instructions)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn hand_over_to_expert(
     state: St<'_>,
-    ticket_id: String,
-    department_id: String,
+    ticket_id: TicketId,
+    department_id: DepartmentId,
     note: String,
 ) -> AppResult<()> {
-    Ok(state.desktop()?.hand_over_to_expert(&ticket_id, &department_id, &note)?)
+    state.desktop()?.hand_over_to_expert(ticket_id, department_id, &note)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn return_from_expert(state: St<'_>, ticket_id: String, note: String) -> AppResult<()> {
-    Ok(state.desktop()?.return_from_expert(&ticket_id, &note)?)
+pub async fn return_from_expert(state: St<'_>, ticket_id: TicketId, note: String) -> AppResult<()> {
+    state.desktop()?.return_from_expert(ticket_id, &note)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn ask_expert(
     state: St<'_>,
-    ticket_id: String,
-    department_id: String,
+    ticket_id: TicketId,
+    department_id: DepartmentId,
     question: String,
-) -> AppResult<String> {
-    Ok(state.desktop()?.ask_expert(&ticket_id, &department_id, &question)?)
+) -> AppResult<ConsultId> {
+    Ok(state.desktop()?.request_consult(ticket_id, department_id, &question)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn answer_consult(state: St<'_>, ticket_id: String, consult_id: String, answer: String) -> AppResult<()> {
-    Ok(state.desktop()?.answer_consult_text(&ticket_id, &consult_id, &answer)?)
+pub async fn answer_consult(
+    state: St<'_>,
+    ticket_id: TicketId,
+    consult_id: ConsultId,
+    answer: String,
+) -> AppResult<()> {
+    state.desktop()?.answer_consult(ticket_id, consult_id, &answer)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn mark_customer_informed(state: St<'_>, ticket_id: String, informed: CustomerInformed) -> AppResult<()> {
-    Ok(state.desktop()?.mark_customer_informed(&ticket_id, informed.channel, informed.informed_at)?)
+pub async fn mark_customer_informed(state: St<'_>, ticket_id: TicketId, informed: CustomerInformed) -> AppResult<()> {
+    state.desktop()?.mark_customer_informed(ticket_id, informed)?;
+    Ok(())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn reopen_ticket(state: St<'_>, ticket_id: String, reason: String) -> AppResult<()> {
-    Ok(state.desktop()?.reopen_ticket(&ticket_id, &reason)?)
+pub async fn reopen_ticket(state: St<'_>, ticket_id: TicketId, reason: String) -> AppResult<()> {
+    state.desktop()?.reopen(ticket_id, &reason)?;
+    Ok(())
 }
 
 #[tauri::command]
@@ -275,32 +292,32 @@ pub async fn save_kb_article(state: St<'_>, edit: KbEdit, publish: bool) -> AppR
 
 #[tauri::command]
 #[specta::specta]
-pub async fn publish_kb_article(state: St<'_>, id: String) -> AppResult<()> {
-    Ok(state.desktop()?.publish_kb(&id)?)
+pub async fn publish_kb_article(state: St<'_>, id: KbArticleId) -> AppResult<()> {
+    Ok(state.desktop()?.publish_kb(id)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn archive_kb_article(state: St<'_>, id: String) -> AppResult<()> {
-    Ok(state.desktop()?.archive_kb(&id)?)
+pub async fn archive_kb_article(state: St<'_>, id: KbArticleId) -> AppResult<()> {
+    Ok(state.desktop()?.archive_kb(id)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn flag_kb_article(state: St<'_>, id: String) -> AppResult<()> {
-    Ok(state.desktop()?.flag_kb_outdated(&id)?)
+pub async fn flag_kb_article(state: St<'_>, id: KbArticleId) -> AppResult<()> {
+    Ok(state.desktop()?.flag_kb_outdated(id)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn draft_kb_from_ticket(state: St<'_>, ticket_id: String) -> AppResult<KbEdit> {
-    Ok(state.desktop()?.kb_draft_from_ticket(&ticket_id)?)
+pub async fn draft_kb_from_ticket(state: St<'_>, ticket_id: TicketId) -> AppResult<KbEdit> {
+    Ok(state.desktop()?.kb_draft_from_ticket(ticket_id)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn draft_kb_from_answer(state: St<'_>, ticket_id: String, consult_id: String) -> AppResult<KbEdit> {
-    Ok(state.desktop()?.kb_draft_from_answer(&ticket_id, &consult_id)?)
+pub async fn draft_kb_from_answer(state: St<'_>, ticket_id: TicketId, consult_id: ConsultId) -> AppResult<KbEdit> {
+    Ok(state.desktop()?.kb_draft_from_answer(ticket_id, consult_id)?)
 }
 
 #[tauri::command]
@@ -314,4 +331,13 @@ pub async fn list_kb_conflicts(state: St<'_>) -> AppResult<Vec<KbConflict>> {
 #[specta::specta]
 pub async fn preview_markdown(body: String) -> AppResult<String> {
     Ok(render_markdown(&body))
+}
+
+/// Raises a native notification with the window's words (in the agent's language): the
+/// alerts the backend reports as kinds and fields, said by the UI's messages.
+#[tauri::command]
+#[specta::specta]
+pub async fn show_notification(app: AppHandle, title: String, body: String) -> AppResult<()> {
+    crate::shell::notify(&app, &title, &body);
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Events the backend sends the window (typed in the generated bindings).
 
+use helpline_client::alerts::{self, WorkAlert};
 use helpline_client::views::SyncView;
-use helpline_client::work::WorkAlert;
 use serde::{Deserialize, Serialize};
 
 /// The sync state changed (connection, pending count, progress, rejections).
@@ -23,11 +23,7 @@ pub struct OpenCallForm {
 
 /// A follow-up time the agent set has come.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
-pub struct FollowUpDue {
-    pub ticket_id: String,
-    pub reference: String,
-    pub note: String,
-}
+pub struct FollowUpDue(pub alerts::DueFollowUp);
 
 /// Work arrived or needs attention: a new ticket in one of my queues, an SLA 15 minutes
 /// from breaking, an answer to my consult.

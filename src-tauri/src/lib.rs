@@ -53,6 +53,8 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         // One TypeScript type per Rust type (our views are shaped the same both ways).
         .disable_serde_phases()
         .commands(with_commands!(collect_commands))
+        // The rules' field limits, for the forms' own checks (counted in characters).
+        .constant("FIELD_LIMITS", helpline_domain::limits::FIELD_LIMITS)
         .events(collect_events![
             events::SyncStatusChanged,
             events::TicketsChanged,

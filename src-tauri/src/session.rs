@@ -2,15 +2,16 @@
 //! agent's desktop with its background sync.
 
 use crate::error::{AppError, AppResult};
-use crate::events::{SyncStatusChanged, TicketsChanged};
+use crate::events::{FollowUpDue, SyncStatusChanged, TicketsChanged, WorkArrived};
 use crate::profile::{Language, Profile, Settings};
 use crate::vault::TokenVault;
+use helpline_client::alerts::{Alert, watch_alerts};
+use helpline_client::session::{DRAIN_AT_MOST, SignIn, check_sign_in, drain_outbox};
 use helpline_client::views::{AgentView, SyncView};
 use helpline_client::{Desktop, HttpHub, SystemClock};
 use helpline_domain::ErrorKind;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
 use tokio::sync::watch;
@@ -127,8 +128,8 @@ impl AppState {
             hub_url: settings.hub_url,
             device_code: desktop
                 .as_ref()
-                .and_then(|d| d.with_store(|s| Ok(s.device()?)).ok().flatten())
-                .map(|d| d.device_code.as_str().to_owned()),
+                .and_then(|d| d.device_code().ok().flatten())
+                .map(|code| code.as_str().to_owned()),
             language: settings.language,
             shortcut: settings.shortcut,
             shortcut_note: shell.shortcut_note.clone(),
@@ -167,14 +168,7 @@ impl AppState {
         login: &str,
         password: &str,
     ) -> AppResult<()> {
-        let hub_url = hub_url.trim().trim_end_matches('/').to_owned();
-        if !(hub_url.starts_with("http://") || hub_url.starts_with("https://")) {
-            return Err(AppError::validation("hub_url", "the hub address starts with http:// or https://"));
-        }
-        let login = login.trim().to_lowercase();
-        if password.is_empty() {
-            return Err(AppError::validation("password", "the password is required"));
-        }
+        let SignIn { hub_url, login } = check_sign_in(hub_url, login, password)?;
         let desktop = self.open_desktop(&hub_url, &login)?;
         desktop.login(&login, password).await?;
         let token = desktop.token()?;
@@ -203,7 +197,7 @@ impl AppState {
     fn stop_current(&self) {
         if let Some(previous) = self.running.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = previous.stop.send(true);
-            tauri::async_runtime::spawn(drain_outbox(previous.desktop));
+            tauri::async_runtime::spawn(drain_outbox(previous.desktop, DRAIN_AT_MOST));
         }
     }
 
@@ -211,7 +205,11 @@ impl AppState {
         let (stop, stop_rx) = watch::channel(false);
         tauri::async_runtime::spawn(desktop.clone().run_sync(stop_rx.clone()));
         tauri::async_runtime::spawn(forward_status(app.clone(), desktop.clone(), stop_rx.clone()));
-        tauri::async_runtime::spawn(crate::shell::watch_work(app.clone(), desktop.clone(), stop_rx));
+        let alerts_to = app.clone();
+        tauri::async_runtime::spawn(watch_alerts(desktop.clone(), stop_rx, move |alert| match alert {
+            Alert::FollowUp(due) => drop(FollowUpDue(due).emit(&alerts_to)),
+            Alert::Work(work) => drop(WorkArrived(work).emit(&alerts_to)),
+        }));
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(Running { desktop, stop });
     }
 
@@ -248,31 +246,12 @@ async fn forward_status<R: Runtime>(app: AppHandle<R>, desktop: Arc<AgentDesktop
         let changed = status.borrow().changed_rounds;
         if changed != seen {
             seen = changed;
-            let count = desktop.with_store(|s| Ok(s.count_tickets()?)).unwrap_or(0);
+            let count = desktop.count_tickets().unwrap_or(0);
             let _ = TicketsChanged { count: u32::try_from(count).unwrap_or(u32::MAX) }.emit(&app);
         }
         tokio::select! {
             changed = status.changed() => if changed.is_err() { return },
             _ = stop.changed() => return,
         }
-    }
-}
-
-/// A signed-out agent's unsent changes still go to the hub as that agent (their token
-/// stays in memory until then), for at most an hour.
-async fn drain_outbox(desktop: Arc<AgentDesktop>) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
-    while tokio::time::Instant::now() < deadline {
-        let pending = desktop.with_store(|s| Ok(s.count_pending_mutations()?)).unwrap_or(0);
-        if pending == 0 {
-            return;
-        }
-        let mut wait = Duration::from_secs(10);
-        if let Err(e) = desktop.sync_once().await {
-            tracing::info!("a signed-out agent's changes wait for the hub: {e}");
-            // A hub that asked for time (408, 429) gets at least what it asked for.
-            wait = wait.max(e.retry_after().unwrap_or_default());
-        }
-        tokio::time::sleep(wait).await;
     }
 }

@@ -1,18 +1,13 @@
 //! The desktop around the window: tray icon, global shortcut, `helpline://` links and
 //! native notifications.
 
-use crate::events::{FollowUpDue, OpenCallForm, WorkArrived};
-use crate::session::AgentDesktop;
-use helpline_client::work::{AlertKind, AlertMemory, WorkAlert};
-use std::sync::Arc;
-use std::time::Duration;
+use crate::events::OpenCallForm;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_global_shortcut::GlobalShortcutExt;
 use tauri_plugin_notification::NotificationExt;
 use tauri_specta::Event;
-use tokio::sync::watch;
 
 /// Brings the window forward on a new call form, with the caller to look up.
 pub fn open_call_form<R: Runtime>(app: &AppHandle<R>, from: Option<String>) {
@@ -118,65 +113,6 @@ fn is_wayland() -> bool {
 pub fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         tracing::info!("notification not shown ({e}): {title}: {body}");
-    }
-}
-
-/// How often due follow-ups and SLAs are checked, and the soonest a sync is followed by
-/// a check for new work.
-const WATCH_EVERY: Duration = Duration::from_secs(15);
-const AFTER_SYNC_AT_MOST_EVERY: Duration = Duration::from_secs(2);
-
-/// Notifies the agent of due follow-ups, of work arriving in their queues, of SLAs 15
-/// minutes from breaking and of answers to their consults: natively, and in the window.
-pub async fn watch_work<R: Runtime>(app: AppHandle<R>, desktop: Arc<AgentDesktop>, mut stop: watch::Receiver<bool>) {
-    let mut memory = AlertMemory::default();
-    let mut status = desktop.watch_status();
-    loop {
-        if let Some(agent) = desktop.signed_in_agent() {
-            let now = desktop.now();
-            match desktop.with_store(|s| Ok(s.take_due_follow_ups(agent.id, now)?)) {
-                Ok(due) => {
-                    for t in due {
-                        let note = t.subject.clone();
-                        notify(&app, &format!("Follow-up {}", t.reference), &note);
-                        let _ = FollowUpDue { ticket_id: t.id.to_string(), reference: t.reference.to_string(), note }
-                            .emit(&app);
-                    }
-                }
-                Err(e) => tracing::warn!("follow-ups could not be read: {e}"),
-            }
-            match desktop.collect_work_alerts(&mut memory) {
-                Ok(alerts) => {
-                    // The language as set now (it may change while signed in).
-                    let german =
-                        app.state::<crate::session::AppState>().settings().language == crate::profile::Language::De;
-                    for alert in alerts {
-                        notify(&app, &alert_title(&alert, german), &alert.subject);
-                        let _ = WorkArrived(alert).emit(&app);
-                    }
-                }
-                Err(e) => tracing::warn!("work alerts could not be read: {e}"),
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(WATCH_EVERY) => {}
-            // A finished sync may have brought work; checks are spaced out while a fresh
-            // desktop pulls page after page.
-            Ok(()) = status.changed() => tokio::time::sleep(AFTER_SYNC_AT_MOST_EVERY).await,
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-fn alert_title(alert: &WorkAlert, german: bool) -> String {
-    let r = &alert.reference;
-    match (alert.kind, german) {
-        (AlertKind::NewInQueue, true) => format!("Neu in Ihrer Warteschlange: {r}"),
-        (AlertKind::NewInQueue, false) => format!("New in your queue: {r}"),
-        (AlertKind::SlaNear, true) => format!("SLA läuft in höchstens 15 Minuten ab: {r}"),
-        (AlertKind::SlaNear, false) => format!("SLA breaks within 15 minutes: {r}"),
-        (AlertKind::ConsultAnswered, true) => format!("Expertenantwort zu {r}"),
-        (AlertKind::ConsultAnswered, false) => format!("An expert answered on {r}"),
     }
 }
 

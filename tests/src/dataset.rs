@@ -273,16 +273,18 @@ impl Generator {
             Mutation::LogContact(NewContact {
                 ticket_id,
                 reference,
-                channel: *[Channel::Phone, Channel::Phone, Channel::Email, Channel::Chat]
-                    .choose(&mut self.rng)
-                    .unwrap_or(&Channel::Phone),
-                direction: Direction::Inbound,
-                customer_id: customer,
-                category_id: None,
-                subject,
-                description,
-                priority,
-                duration_seconds: self.rng.random_range(30..900),
+                contact: Contact {
+                    channel: *[Channel::Phone, Channel::Phone, Channel::Email, Channel::Chat]
+                        .choose(&mut self.rng)
+                        .unwrap_or(&Channel::Phone),
+                    direction: Direction::Inbound,
+                    customer_id: customer,
+                    category_id: None,
+                    subject,
+                    description,
+                    priority,
+                    duration_seconds: self.rng.random_range(30..900),
+                },
                 first_response_due: Some(created.plus_minutes(30)),
                 resolution_due: Some(due),
             }),

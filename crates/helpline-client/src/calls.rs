@@ -2,11 +2,11 @@
 //! agent types, and saving the form with its outcome in one local transaction.
 
 use crate::markdown::{snippet_segments, without_markdown_marks};
-use crate::views::{CustomerCard, DEFAULT_PHONE_REGION, Segment, parse_id};
-use crate::{ClientError, ContactInput, Desktop, HubApi, Result};
+use crate::views::{CustomerCard, DEFAULT_PHONE_REGION, Segment};
+use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    CategoryId, Channel, CustomerId, CustomerPatch, Direction, DomainError, KbArticleId, Mutation, Priority, Timestamp,
-    limits, normalise_phone,
+    Contact, CustomerId, CustomerPatch, DomainError, KbArticleId, Mutation, TicketId, Timestamp, limits,
+    normalise_phone,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ pub struct NewCustomer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbSuggestion {
-    pub id: String,
+    pub id: KbArticleId,
     pub title: String,
     pub snippet: Vec<Segment>,
 }
@@ -41,18 +41,12 @@ pub struct KbSuggestion {
 /// The call form as the agent filled it in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ContactForm {
-    pub channel: Channel,
-    pub direction: Direction,
-    pub customer_id: Option<String>,
-    pub category_id: Option<String>,
-    pub priority: Priority,
-    pub subject: String,
-    pub description: String,
-    pub duration_seconds: u32,
+    /// What was taken down: the same shape the mutation carries.
+    pub contact: Contact,
     /// Articles the form showed while the agent typed.
-    pub suggested_kb: Vec<String>,
+    pub suggested_kb: Vec<KbArticleId>,
     /// Articles the agent marked "this solved it".
-    pub used_kb: Vec<String>,
+    pub used_kb: Vec<KbArticleId>,
 }
 
 /// How the contact ends.
@@ -74,7 +68,7 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Logged {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub reference: String,
 }
 
@@ -138,10 +132,10 @@ impl<H: HubApi> Desktop<H> {
 
     pub fn suggest_kb(&self, text: &str) -> Result<Vec<KbSuggestion>> {
         Ok(self
-            .suggest_kb_articles(text, SUGGESTION_LIMIT)?
+            .with_store(|s| Ok(s.suggest_kb_articles(text, SUGGESTION_LIMIT)?))?
             .into_iter()
             .map(|h| KbSuggestion {
-                id: h.id.to_string(),
+                id: h.id,
                 title: h.title,
                 snippet: snippet_segments(&without_markdown_marks(&h.snippet)),
             })
@@ -156,21 +150,8 @@ impl<H: HubApi> Desktop<H> {
     /// later, the logged call stays (a contact that happened is never undone) and the
     /// refusal is listed with the hub's reason.
     pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
-        let customer_id = form.customer_id.as_deref().map(|c| parse_id("customer", c).map(CustomerId)).transpose()?;
-        let category_id = form.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?;
-        let suggested = parse_article_ids(&form.suggested_kb)?;
-        let used = parse_article_ids(&form.used_kb)?;
-        let input = ContactInput {
-            channel: form.channel,
-            direction: form.direction,
-            customer_id,
-            category_id,
-            subject: form.subject,
-            description: form.description,
-            priority: form.priority,
-            duration_seconds: form.duration_seconds,
-        };
-        let (ticket_id, reference) = self.log_contact_then(input, |ticket_id| {
+        let ContactForm { contact, suggested_kb: suggested, used_kb: used } = form;
+        let (ticket_id, reference) = self.log_contact_then(contact, |ticket_id| {
             let mut steps = Vec::new();
             let mut shown: Vec<KbArticleId> = suggested;
             shown.extend(used.iter().filter(|u| !shown.contains(u)).copied().collect::<Vec<_>>());
@@ -189,10 +170,6 @@ impl<H: HubApi> Desktop<H> {
             });
             steps
         })?;
-        Ok(Logged { ticket_id: ticket_id.to_string(), reference: reference.to_string() })
+        Ok(Logged { ticket_id, reference: reference.to_string() })
     }
-}
-
-fn parse_article_ids(ids: &[String]) -> Result<Vec<KbArticleId>> {
-    ids.iter().map(|id| parse_id("article", id).map(KbArticleId)).collect()
 }

@@ -3,8 +3,8 @@
 //! hub; the end-to-end tests use it too. Publishing articles needs a second-level agent.
 
 use crate::calls::NewCustomer;
-use crate::{ContactInput, Desktop, HubApi, Result};
-use helpline_domain::{Channel, Direction, KbArticleDraft, KbArticleId, Priority, Visibility};
+use crate::{Desktop, HubApi, Result};
+use helpline_domain::{Channel, Contact, Direction, KbArticleDraft, KbArticleId, Priority, Visibility};
 
 #[derive(Debug)]
 pub struct DemoArticle {
@@ -99,13 +99,13 @@ pub fn seed_demo<H: HubApi>(desktop: &Desktop<H>) -> Result<Vec<KbArticleId>> {
             phone: Some((*phone).into()),
             email: Some((*email).into()),
         })?;
-        customers.push(card.id.parse().ok().map(helpline_domain::CustomerId));
+        customers.push(card.id);
     }
     for (i, (subject, description, priority)) in TICKETS.iter().enumerate() {
-        desktop.log_contact(ContactInput {
+        desktop.log_contact(Contact {
             channel: [Channel::Phone, Channel::Email, Channel::Chat][i % 3],
             direction: Direction::Inbound,
-            customer_id: customers.get(i % customers.len()).copied().flatten(),
+            customer_id: customers.get(i % customers.len()).copied(),
             category_id: None,
             subject: (*subject).into(),
             description: (*description).into(),

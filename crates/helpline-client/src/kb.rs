@@ -4,12 +4,12 @@
 //! ticket into a draft in one step.
 
 use crate::markdown::{render_markdown, snippet_segments};
-use crate::views::{Named, Segment, invalid, latest_resolution, millis, parse_id};
+use crate::views::{Named, Segment, invalid, latest_resolution, millis};
 use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    ArticleState, CategoryId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Role, TicketId,
-    Visibility, kb_actions, permit_kb_action,
+    ArticleState, CategoryId, ConsultId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Role,
+    TicketId, Visibility, kb_actions, permit_kb_action,
 };
 use helpline_store::{KbFilter, OutboxStatus};
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,7 @@ pub struct KbUsageView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbListItem {
-    pub id: String,
+    pub id: KbArticleId,
     pub title: String,
     pub state: ArticleState,
     pub visibility: Visibility,
@@ -58,7 +58,7 @@ pub struct KbPage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbQuery {
     pub text: String,
-    pub category_id: Option<String>,
+    pub category_id: Option<CategoryId>,
     pub tag: Option<String>,
     /// `None`: drafts and published articles (first level: published only).
     pub state: Option<ArticleState>,
@@ -66,14 +66,14 @@ pub struct KbQuery {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbArticleView {
-    pub id: String,
+    pub id: KbArticleId,
     pub title: String,
     /// Markdown rendered and sanitised here: the webview gets only clean HTML.
     pub body_html: String,
     /// The Markdown, for editing.
     pub body: String,
     pub tags: Vec<String>,
-    pub category_id: Option<String>,
+    pub category_id: Option<CategoryId>,
     pub category: Option<String>,
     pub visibility: Visibility,
     pub state: ArticleState,
@@ -85,7 +85,7 @@ pub struct KbArticleView {
     #[specta(type = i32)]
     pub updated_at: i64,
     /// The ticket the article was written from: (id, reference).
-    pub source_ticket: Option<Named>,
+    pub source_ticket: Option<Named<TicketId>>,
     pub usage: KbUsageView,
     /// What the signed-in agent may do to it (the hub checks the same).
     pub actions: Vec<KbAction>,
@@ -95,15 +95,15 @@ pub struct KbArticleView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KbEdit {
     /// `None` for a new article.
-    pub article_id: Option<String>,
+    pub article_id: Option<KbArticleId>,
     /// The revision the edit starts from (`None` for a new article).
     pub base_revision: Option<u32>,
     pub title: String,
     pub body: String,
     pub tags: Vec<String>,
-    pub category_id: Option<String>,
+    pub category_id: Option<CategoryId>,
     pub visibility: Visibility,
-    pub source_ticket: Option<String>,
+    pub source_ticket: Option<TicketId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,7 +111,7 @@ pub struct KbEdit {
 #[derive(specta::Type)]
 pub enum KbSaveResult {
     /// Saved; `delivery` says whether the hub has confirmed it yet.
-    Saved { article_id: String, delivery: Delivery, published: bool },
+    Saved { article_id: KbArticleId, delivery: Delivery, published: bool },
     /// Someone saved a newer revision first: nothing was overwritten. The editor shows
     /// both versions for the author to merge, then saves on top of `theirs`.
     Conflict { mine: KbEdit, theirs: KbArticleView },
@@ -143,14 +143,14 @@ fn not_found(id: KbArticleId) -> ClientError {
 
 fn edit_of(draft: &KbArticleDraft) -> KbEdit {
     KbEdit {
-        article_id: Some(draft.article_id.to_string()),
+        article_id: Some(draft.article_id),
         base_revision: draft.base_revision,
         title: draft.title.clone(),
         body: draft.body.clone(),
         tags: draft.tags.clone(),
-        category_id: draft.category_id.map(|c| c.to_string()),
+        category_id: draft.category_id,
         visibility: draft.visibility,
-        source_ticket: draft.source_ticket.map(|t| t.to_string()),
+        source_ticket: draft.source_ticket,
     }
 }
 
@@ -178,7 +178,7 @@ impl<H: HubApi> Desktop<H> {
             (None, None) => vec![ArticleState::Draft, ArticleState::Published],
         };
         let filter = KbFilter {
-            category: query.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?,
+            category: query.category_id,
             tag: query.tag.as_ref().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
             states,
         };
@@ -204,7 +204,7 @@ impl<H: HubApi> Desktop<H> {
             .into_iter()
             .map(|(a, snippet)| {
                 Ok(KbListItem {
-                    id: a.id.to_string(),
+                    id: a.id,
                     usage: self.kb_usage(a.id)?,
                     category: a.category_id.and_then(|c| categories.get(&c).cloned()),
                     title: a.title,
@@ -237,7 +237,7 @@ impl<H: HubApi> Desktop<H> {
             let author = name(article.author)?;
             let edited_by = name(article.edited_by.unwrap_or(article.author))?;
             let source = match article.source_ticket {
-                Some(t) => s.get_ticket(t)?.map(|t| Named { id: t.id.to_string(), name: t.reference.to_string() }),
+                Some(t) => s.get_ticket(t)?.map(|t| Named { id: t.id, name: t.reference.to_string() }),
                 None => None,
             };
             Ok((author, edited_by, source))
@@ -247,13 +247,13 @@ impl<H: HubApi> Desktop<H> {
             None => None,
         };
         Ok(KbArticleView {
-            id: article.id.to_string(),
+            id: article.id,
             usage: self.kb_usage(article.id)?,
             body_html: render_markdown(&article.body),
             body: article.body,
             title: article.title,
             tags: article.tags,
-            category_id: article.category_id.map(|c| c.to_string()),
+            category_id: article.category_id,
             category,
             visibility: article.visibility,
             state: article.state,
@@ -267,17 +267,13 @@ impl<H: HubApi> Desktop<H> {
         })
     }
 
-    pub fn kb_article_view(&self, id: &str) -> Result<KbArticleView> {
-        let id = KbArticleId(parse_id("article", id)?);
+    pub fn kb_article_view(&self, id: KbArticleId) -> Result<KbArticleView> {
         let article = self.with_store(|s| Ok(s.get_kb_article(id)?))?.ok_or_else(|| not_found(id))?;
         self.article_view(article)
     }
 
     fn draft_of(&self, edit: &KbEdit) -> Result<KbArticleDraft> {
-        let article_id = match &edit.article_id {
-            Some(id) => KbArticleId(parse_id("article", id)?),
-            None => KbArticleId::new_v7(),
-        };
+        let article_id = edit.article_id.unwrap_or_else(KbArticleId::new_v7);
         if edit.article_id.is_some() != edit.base_revision.is_some() {
             return Err(invalid("base_revision", "an edit names the revision it starts from; a new article none"));
         }
@@ -287,9 +283,9 @@ impl<H: HubApi> Desktop<H> {
             title: edit.title.trim().to_owned(),
             body: edit.body.clone(),
             tags: edit.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
-            category_id: edit.category_id.as_deref().map(|c| parse_id("category", c).map(CategoryId)).transpose()?,
+            category_id: edit.category_id,
             visibility: edit.visibility,
-            source_ticket: edit.source_ticket.as_deref().map(|t| parse_id("ticket", t).map(TicketId)).transpose()?,
+            source_ticket: edit.source_ticket,
         })
     }
 
@@ -324,7 +320,7 @@ impl<H: HubApi> Desktop<H> {
             let revision = Some(draft.base_revision.map_or(1, |base| base + 1));
             self.submit(Mutation::PublishKbArticle { article_id, revision })?;
         }
-        Ok(KbSaveResult::Saved { article_id: article_id.to_string(), delivery, published })
+        Ok(KbSaveResult::Saved { article_id, delivery, published })
     }
 
     fn conflict(&self, mine: KbEdit, article_id: KbArticleId) -> Result<KbSaveResult> {
@@ -360,20 +356,17 @@ impl<H: HubApi> Desktop<H> {
         Ok(out)
     }
 
-    pub fn publish_kb(&self, id: &str) -> Result<()> {
-        let article_id = KbArticleId(parse_id("article", id)?);
+    pub fn publish_kb(&self, article_id: KbArticleId) -> Result<()> {
         self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
         Ok(())
     }
 
-    pub fn archive_kb(&self, id: &str) -> Result<()> {
-        let article_id = KbArticleId(parse_id("article", id)?);
+    pub fn archive_kb(&self, article_id: KbArticleId) -> Result<()> {
         self.submit(Mutation::ArchiveKbArticle { article_id })?;
         Ok(())
     }
 
-    pub fn flag_kb_outdated(&self, id: &str) -> Result<()> {
-        let article_id = KbArticleId(parse_id("article", id)?);
+    pub fn flag_kb_outdated(&self, article_id: KbArticleId) -> Result<()> {
         self.submit(Mutation::FlagKbArticleOutdated { article_id })?;
         Ok(())
     }
@@ -381,7 +374,7 @@ impl<H: HubApi> Desktop<H> {
     /// A KB draft from a resolved ticket: the problem (subject, category, description),
     /// the solution (resolution summary) and what the experts answered, linked to the
     /// ticket. Nothing is saved until the author saves it.
-    pub fn kb_draft_from_ticket(&self, ticket_id: &str) -> Result<KbEdit> {
+    pub fn kb_draft_from_ticket(&self, ticket_id: TicketId) -> Result<KbEdit> {
         let ticket = self.ticket_for_draft(ticket_id)?;
         let actor = self.actor()?;
         helpline_domain::permit_ticket_action(&actor, &ticket, helpline_domain::TicketAction::DraftKbArticle)
@@ -404,10 +397,9 @@ impl<H: HubApi> Desktop<H> {
     /// A KB draft from an expert's answer to a consult (the "save answer as KB draft"
     /// of the experts): the problem, the question and the answer, linked to the ticket.
     /// Nothing is saved until the author saves it.
-    pub fn kb_draft_from_answer(&self, ticket_id: &str, consult_id: &str) -> Result<KbEdit> {
+    pub fn kb_draft_from_answer(&self, ticket_id: TicketId, consult_id: ConsultId) -> Result<KbEdit> {
         let ticket = self.ticket_for_draft(ticket_id)?;
         permit_kb_action(&self.actor()?, None, KbAction::Edit).map_err(ClientError::from_domain)?;
-        let consult_id = helpline_domain::ConsultId(parse_id("consult", consult_id)?);
         let consult = ticket.consults.iter().find(|c| c.id == consult_id).ok_or_else(|| {
             ClientError::Store(DomainError::NotFound { what: "consult", id: consult_id.to_string() }.into())
         })?;
@@ -418,8 +410,7 @@ impl<H: HubApi> Desktop<H> {
         ))
     }
 
-    fn ticket_for_draft(&self, ticket_id: &str) -> Result<helpline_domain::Ticket> {
-        let id = TicketId(parse_id("ticket", ticket_id)?);
+    fn ticket_for_draft(&self, id: TicketId) -> Result<helpline_domain::Ticket> {
         self.get_ticket(id)?
             .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into()))
     }
@@ -439,8 +430,8 @@ fn draft_for(ticket: &helpline_domain::Ticket, sections: &[(&str, String)]) -> K
         title: ticket.subject.clone(),
         body,
         tags: Vec::new(),
-        category_id: ticket.category_id.map(|c| c.to_string()),
+        category_id: ticket.category_id,
         visibility: Visibility::Internal,
-        source_ticket: Some(ticket.id.to_string()),
+        source_ticket: Some(ticket.id),
     }
 }

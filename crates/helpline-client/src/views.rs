@@ -1,12 +1,13 @@
-//! What the desktop's window shows and sends: plain, serialisable views built from the
-//! store, and the use cases on a ticket. Ids travel as strings and times as
-//! milliseconds since the epoch, typed as plain numbers in the UI's bindings (exact up to
-//! 2^53, far beyond any date we store).
+//! What the desktop's window shows: plain, serialisable read models built from the
+//! store (the use cases that write are in `tickets`, `calls`, `work` and `kb`). Ids
+//! travel as their own named types (`TicketId` is a `string` the window never parses)
+//! and times as milliseconds since the epoch, typed as plain numbers in the UI's
+//! bindings (exact up to 2^53, far beyond any date we store).
 
 use crate::markdown::snippet_segments;
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    AgentId, CategoryId, Channel, CustomerId, DepartmentId, Direction, DomainError, EventKind, KbArticleId, Mutation,
+    AgentId, CategoryId, Channel, ConsultId, CustomerId, DepartmentId, DomainError, EventId, EventKind, KbArticleId,
     Priority, Role, Status, Ticket, TicketAction, TicketEvent, TicketId, Timestamp,
 };
 use helpline_store::Queue;
@@ -21,25 +22,25 @@ const QUEUE_PAGE_MAX: u32 = 500;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct AgentView {
-    pub id: String,
+    pub id: AgentId,
     pub name: String,
     pub login: String,
     pub role: Role,
     /// An expert's department.
-    pub department: Option<Named>,
+    pub department: Option<Named<DepartmentId>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct Named {
-    pub id: String,
+pub struct Named<Id> {
+    pub id: Id,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ReferenceData {
-    pub categories: Vec<Named>,
-    pub departments: Vec<Named>,
-    pub agents: Vec<Named>,
+    pub categories: Vec<Named<CategoryId>>,
+    pub departments: Vec<Named<DepartmentId>>,
+    pub agents: Vec<Named<AgentId>>,
 }
 
 /// A piece of a search snippet; `hit` pieces matched what was typed. The UI renders them
@@ -52,7 +53,7 @@ pub struct Segment {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TicketRow {
-    pub id: String,
+    pub id: TicketId,
     pub reference: String,
     pub subject: String,
     pub status: Status,
@@ -91,7 +92,7 @@ pub struct QueuePage {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CustomerCard {
-    pub id: String,
+    pub id: CustomerId,
     pub name: String,
     pub company: Option<String>,
     pub phones: Vec<String>,
@@ -103,7 +104,7 @@ pub struct CustomerCard {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TicketHitView {
-    pub id: String,
+    pub id: TicketId,
     pub reference: String,
     pub subject: String,
     pub status: Status,
@@ -118,7 +119,7 @@ pub struct EventDetail {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct EventView {
-    pub id: String,
+    pub id: EventId,
     #[specta(type = i32)]
     pub at: i64,
     pub author: String,
@@ -161,12 +162,12 @@ pub struct TicketView {
     /// The latest resolution summary.
     pub resolution: Option<String>,
     /// KB articles published from this ticket.
-    pub published_articles: Vec<Named>,
+    pub published_articles: Vec<Named<KbArticleId>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ConsultView {
-    pub id: String,
+    pub id: ConsultId,
     pub department: String,
     pub question: String,
     pub requested_by: String,
@@ -178,14 +179,6 @@ pub struct ConsultView {
     pub answered_at: Option<i64>,
     /// Whether the signed-in agent may answer it.
     pub can_answer: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct FollowUpContact {
-    pub channel: Channel,
-    pub direction: Direction,
-    pub duration_seconds: u32,
-    pub notes: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -236,10 +229,6 @@ pub(crate) fn millis(t: Timestamp) -> i64 {
     t.as_millis()
 }
 
-pub(crate) fn parse_id(field: &'static str, text: &str) -> Result<uuid::Uuid> {
-    text.parse().map_err(|_| invalid(field, format!("{text:?} is not an id")))
-}
-
 pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> ClientError {
     ClientError::Store(DomainError::Invalid { field, problem: problem.into() }.into())
 }
@@ -262,18 +251,22 @@ impl<H: HubApi> Desktop<H> {
                 .ok()
                 .and_then(|all| all.into_iter().find(|(id, _)| *id == d).map(|(_, n)| n))
                 .unwrap_or_else(|| d.to_string());
-            Named { id: d.to_string(), name }
+            Named { id: d, name }
         });
-        Some(AgentView { id: a.id.to_string(), name: a.name, login: a.login, role: a.role, department })
+        Some(AgentView { id: a.id, name: a.name, login: a.login, role: a.role, department })
     }
 
     pub fn reference_data(&self) -> Result<ReferenceData> {
         self.with_store(|s| {
-            let named = |id: uuid::Uuid, name: String| Named { id: id.to_string(), name };
             Ok(ReferenceData {
-                categories: s.list_categories()?.into_iter().map(|(id, n)| named(id.0, n)).collect(),
-                departments: s.list_departments()?.into_iter().map(|(id, n)| named(id.0, n)).collect(),
-                agents: s.list_agents()?.into_iter().filter(|a| a.active).map(|a| named(a.id.0, a.name)).collect(),
+                categories: s.list_categories()?.into_iter().map(|(id, name)| Named { id, name }).collect(),
+                departments: s.list_departments()?.into_iter().map(|(id, name)| Named { id, name }).collect(),
+                agents: s
+                    .list_agents()?
+                    .into_iter()
+                    .filter(|a| a.active)
+                    .map(|a| Named { id: a.id, name: a.name })
+                    .collect(),
             })
         })
     }
@@ -292,7 +285,7 @@ impl<H: HubApi> Desktop<H> {
             None => None,
         };
         Ok(TicketRow {
-            id: t.id.to_string(),
+            id: t.id,
             reference: t.reference.to_string(),
             subject: t.subject.clone(),
             status: t.status,
@@ -317,7 +310,7 @@ impl<H: HubApi> Desktop<H> {
         let (open, recent): (Vec<Ticket>, Vec<Ticket>) =
             tickets.into_iter().partition(|t| helpline_domain::is_active(t.status));
         Ok(CustomerCard {
-            id: customer.id.to_string(),
+            id: customer.id,
             name: customer.name,
             company: customer.company,
             phones: customer.phones.iter().map(|p| p.as_str().to_owned()).collect(),
@@ -353,7 +346,7 @@ impl<H: HubApi> Desktop<H> {
             .search_tickets(query, limit)?
             .into_iter()
             .map(|h| TicketHitView {
-                id: h.id.to_string(),
+                id: h.id,
                 reference: h.reference,
                 subject: h.subject,
                 status: h.status,
@@ -363,16 +356,15 @@ impl<H: HubApi> Desktop<H> {
     }
 
     /// The id of the ticket with this reference, typed in any case and padding.
-    pub fn find_ticket(&self, reference: &str) -> Result<Option<String>> {
+    pub fn find_ticket(&self, reference: &str) -> Result<Option<TicketId>> {
         match self.with_store(|s| Ok(s.find_ticket_by_reference(reference)?)) {
-            Ok(t) => Ok(t.map(|t| t.id.to_string())),
+            Ok(t) => Ok(t.map(|t| t.id)),
             Err(e) if e.kind() == helpline_domain::ErrorKind::Validation => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    pub fn ticket_view(&self, id: &str) -> Result<TicketView> {
-        let id = TicketId(parse_id("ticket", id)?);
+    pub fn ticket_view(&self, id: TicketId) -> Result<TicketView> {
         let ticket = self
             .get_ticket(id)?
             .ok_or_else(|| ClientError::Store(DomainError::NotFound { what: "ticket", id: id.to_string() }.into()))?;
@@ -422,7 +414,7 @@ impl<H: HubApi> Desktop<H> {
             .iter()
             .filter_map(|e| match &e.kind {
                 EventKind::KbArticlePublishedFromTicket { article_id } => Some(Named {
-                    id: article_id.to_string(),
+                    id: *article_id,
                     name: names.articles.get(article_id).cloned().unwrap_or_else(|| article_id.to_string()),
                 }),
                 _ => None,
@@ -432,7 +424,7 @@ impl<H: HubApi> Desktop<H> {
             .consults
             .iter()
             .map(|c| ConsultView {
-                id: c.id.to_string(),
+                id: c.id,
                 department: department_name(&c.department_id),
                 question: c.question.clone(),
                 requested_by: agent_name(&c.requested_by),
@@ -469,40 +461,6 @@ impl<H: HubApi> Desktop<H> {
         })
     }
 
-    pub fn log_follow_up_contact(&self, ticket_id: &str, contact: FollowUpContact) -> Result<()> {
-        let ticket_id = TicketId(parse_id("ticket", ticket_id)?);
-        self.submit(Mutation::LogFollowUpContact {
-            ticket_id,
-            direction: contact.direction,
-            channel: contact.channel,
-            duration_seconds: contact.duration_seconds,
-            notes: contact.notes,
-        })?;
-        Ok(())
-    }
-
-    pub fn change_status(&self, ticket_id: &str, status: Status) -> Result<()> {
-        let ticket_id = TicketId(parse_id("ticket", ticket_id)?);
-        self.submit(Mutation::ChangeStatus { ticket_id, status })?;
-        Ok(())
-    }
-
-    pub fn note_ticket(&self, ticket_id: &str, body: &str) -> Result<()> {
-        self.add_note(TicketId(parse_id("ticket", ticket_id)?), body)?;
-        Ok(())
-    }
-
-    pub fn resolve_ticket(&self, ticket_id: &str, summary: &str) -> Result<()> {
-        self.resolve(TicketId(parse_id("ticket", ticket_id)?), summary)?;
-        Ok(())
-    }
-
-    pub fn escalate_ticket(&self, ticket_id: &str, escalation: Escalation) -> Result<()> {
-        let id = TicketId(parse_id("ticket", ticket_id)?);
-        self.escalate(id, &escalation.reason, &escalation.steps_tried, &escalation.handover_summary)?;
-        Ok(())
-    }
-
     /// The sync state with the refused mutations and the hub's reasons.
     pub fn sync_view(&self) -> Result<SyncView> {
         let status = self.status();
@@ -535,23 +493,6 @@ impl<H: HubApi> Desktop<H> {
                 })
                 .collect(),
         })
-    }
-
-    pub fn load_draft(&self, key: &str) -> Result<Option<String>> {
-        self.with_store(|s| Ok(s.get_draft(key)?))
-    }
-
-    pub fn save_draft(&self, key: &str, body: &str) -> Result<()> {
-        const DRAFT_MAX: usize = 1024 * 1024;
-        if body.len() > DRAFT_MAX {
-            return Err(invalid("draft", format!("is {} bytes; at most {DRAFT_MAX} are kept", body.len())));
-        }
-        let now = self.now();
-        self.with_store(|s| Ok(s.save_draft(key, body, now)?))
-    }
-
-    pub fn discard_draft(&self, key: &str) -> Result<()> {
-        self.with_store(|s| Ok(s.delete_draft(key)?))
     }
 }
 
@@ -616,7 +557,7 @@ fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> S
         other => other_details(other),
     };
     EventView {
-        id: e.id.to_string(),
+        id: e.id,
         at: millis(e.at),
         author: agent_name(&e.author),
         kind: event_kind_name(&e.kind),

@@ -326,17 +326,17 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
     if state.tickets.contains_key(&c.ticket_id) {
         return Err(DomainError::Conflict(format!("ticket {} already exists", c.ticket_id)));
     }
-    if let Some(id) = c.customer_id {
+    if let Some(id) = c.contact.customer_id {
         customer(state, id)?;
     }
-    if let Some(id) = c.category_id
+    if let Some(id) = c.contact.category_id
         && !state.categories.contains(&id)
     {
         return Err(not_found("category", id));
     }
-    check_duration(c.duration_seconds)?;
-    let subject = limits::required("subject", &c.subject, limits::SUBJECT_MAX)?;
-    let description = limits::optional("description", &c.description, limits::DESCRIPTION_MAX)?;
+    check_duration(c.contact.duration_seconds)?;
+    let subject = limits::required("subject", &c.contact.subject, limits::SUBJECT_MAX)?;
+    let description = limits::optional("description", &c.contact.description, limits::DESCRIPTION_MAX)?;
     if let (Some(first), Some(resolution)) = (c.first_response_due, c.resolution_due)
         && first > resolution
     {
@@ -346,12 +346,12 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
         c.ticket_id,
         EventKind::Created {
             reference: c.reference.clone(),
-            channel: c.channel,
-            customer_id: c.customer_id,
-            category_id: c.category_id,
+            channel: c.contact.channel,
+            customer_id: c.contact.customer_id,
+            category_id: c.contact.category_id,
             subject,
             description,
-            priority: c.priority,
+            priority: c.contact.priority,
             first_response_due: c.first_response_due,
             resolution_due: c.resolution_due,
         },
@@ -359,9 +359,9 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
     out.event(
         c.ticket_id,
         EventKind::ContactLogged {
-            direction: c.direction,
-            channel: c.channel,
-            duration_seconds: c.duration_seconds,
+            direction: c.contact.direction,
+            channel: c.contact.channel,
+            duration_seconds: c.contact.duration_seconds,
             notes: String::new(),
         },
     );

@@ -23,7 +23,7 @@ pub use event::{EventKind, TicketEvent};
 pub use ids::*;
 pub use lifecycle::{Via, check_transition, is_active};
 pub use model::*;
-pub use mutation::{CustomerPatch, KbArticleDraft, Mutation, NewContact, Touches};
+pub use mutation::{Contact, CustomerPatch, KbArticleDraft, Mutation, NewContact, Touches};
 pub use permissions::{
     KbAction, TicketAction, kb_actions, may_answer_consult, permit_kb_action, permit_ticket_action, ticket_actions,
 };

@@ -13,6 +13,34 @@ pub const TAGS_MAX: usize = 20;
 pub const NAME_MAX: usize = 200;
 pub const EMAIL_MAX: usize = 254;
 
+/// The limits as one value: the window's bindings carry it (`FIELD_LIMITS`), so the
+/// form's checks and the rules cannot drift apart. Counted in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, specta::Type)]
+pub struct FieldLimits {
+    pub subject: usize,
+    pub description: usize,
+    /// Notes, summaries, reasons, questions and answers.
+    pub note: usize,
+    pub kb_title: usize,
+    pub kb_body: usize,
+    pub tag: usize,
+    pub tags: usize,
+    pub name: usize,
+    pub email: usize,
+}
+
+pub const FIELD_LIMITS: FieldLimits = FieldLimits {
+    subject: SUBJECT_MAX,
+    description: DESCRIPTION_MAX,
+    note: NOTE_MAX,
+    kb_title: KB_TITLE_MAX,
+    kb_body: KB_BODY_MAX,
+    tag: TAG_MAX,
+    tags: TAGS_MAX,
+    name: NAME_MAX,
+    email: EMAIL_MAX,
+};
+
 /// Trims and checks a required text field; counts characters, not bytes.
 pub fn required(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
     let v = value.trim();

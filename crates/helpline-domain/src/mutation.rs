@@ -119,10 +119,10 @@ pub enum Mutation {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewContact {
-    pub ticket_id: TicketId,
-    pub reference: Reference,
+/// What an agent takes down about a contact: the one input shape of logging a call,
+/// from the call form (and `helpline-sim`) to the mutation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Contact {
     pub channel: Channel,
     pub direction: Direction,
     pub customer_id: Option<CustomerId>,
@@ -131,6 +131,16 @@ pub struct NewContact {
     pub description: String,
     pub priority: Priority,
     pub duration_seconds: u32,
+}
+
+/// A contact as logged: what was taken down, with the ids, reference and due times the
+/// desktop gave it. On the wire its fields sit side by side (flattened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewContact {
+    pub ticket_id: TicketId,
+    pub reference: Reference,
+    #[serde(flatten)]
+    pub contact: Contact,
     pub first_response_due: Option<Timestamp>,
     pub resolution_due: Option<Timestamp>,
 }
@@ -266,7 +276,7 @@ impl Mutation {
     pub fn touches(&self) -> Touches {
         let mut t = Touches { tickets: self.ticket_id().into_iter().collect(), ..Touches::default() };
         match self {
-            Mutation::LogContact(c) => t.customers.extend(c.customer_id),
+            Mutation::LogContact(c) => t.customers.extend(c.contact.customer_id),
             Mutation::RecordKbSuggestions { article_ids, .. } => t.kb_articles.extend(article_ids.iter().copied()),
             Mutation::UseKbArticle { article_id, .. }
             | Mutation::PublishKbArticle { article_id, .. }

@@ -15,7 +15,7 @@
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt as _;
 use hdrhistogram::Histogram;
-use helpline_client::{ContactInput, Desktop, HttpHub, HubApi, SystemClock};
+use helpline_client::{Desktop, HttpHub, HubApi, SystemClock};
 use helpline_domain::*;
 use helpline_hub::storage::{PullScope, Session, Storage};
 use helpline_hub::{Config, PostgresStorage, RunningHub, SqliteStorage};
@@ -211,14 +211,16 @@ fn contact(generator: &mut Generator, reference: Reference, now: Timestamp) -> N
     NewContact {
         ticket_id: TicketId::new_v7(),
         reference,
-        channel: Channel::Phone,
-        direction: Direction::Inbound,
-        customer_id: None,
-        category_id: None,
-        subject,
-        description,
-        priority: Priority::Normal,
-        duration_seconds: generator.rng().random_range(30..900),
+        contact: Contact {
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            subject,
+            description,
+            priority: Priority::Normal,
+            duration_seconds: generator.rng().random_range(30..900),
+        },
         first_response_due: Some(now.plus_minutes(30)),
         resolution_due: Some(now.plus_minutes(8 * 60)),
     }
@@ -512,12 +514,11 @@ fn measure_pull(args: &Args, hub_rt: &Runtime, desk_rt: &Runtime, rows: &mut Vec
         let login = t0.elapsed();
         let report = desktop.sync_once().await?;
         let total = t0.elapsed();
-        let counts = desktop.with_store(|s| {
-            let count = |table: &str| -> Result<u64, helpline_store::StoreError> {
-                Ok(s.connection().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
-            };
-            Ok((count("tickets")?, count("events")?, count("kb_articles")?, count("customers")?))
-        })?;
+        let store = helpline_store::Store::open(desktop.store_path())?;
+        let count = |table: &str| -> Result<u64> {
+            Ok(store.connection().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+        };
+        let counts = (count("tickets")?, count("events")?, count("kb_articles")?, count("customers")?);
         anyhow::Ok((login, total, report, counts))
     })?;
     let (login, total, report, (tickets, events, kb, customers)) = e2e;
@@ -719,20 +720,13 @@ fn measure_pull(args: &Args, hub_rt: &Runtime, desk_rt: &Runtime, rows: &mut Vec
 
 // ---- 2. push-to-other-desktop latency ------------------------------------------------------
 
-async fn shows(desktop: &Desktop<HttpHub>, ticket: TicketId, mutation: MutationId) -> Result<bool> {
-    desktop
-        .with_store(|s| {
-            let n: i64 = s
-                .connection()
-                .query_row(
-                    "SELECT count(*) FROM events WHERE ticket_id = ?1 AND mutation_id = ?2",
-                    [ticket.0, mutation.0],
-                    |r| r.get(0),
-                )
-                .map_err(|e| helpline_client::ClientError::Internal(e.to_string()))?;
-            Ok(n > 0)
-        })
-        .map_err(Into::into)
+fn shows(store: &helpline_store::Store, ticket: TicketId, mutation: MutationId) -> Result<bool> {
+    let n: i64 = store.connection().query_row(
+        "SELECT count(*) FROM events WHERE ticket_id = ?1 AND mutation_id = ?2",
+        [ticket.0, mutation.0],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
 }
 
 /// Waits until `desktop`'s store holds the mutation's event: checks now, then after every
@@ -745,8 +739,10 @@ async fn wait_until_shown(
     limit: Duration,
 ) -> Result<Option<Duration>> {
     let mut status = desktop.watch_status();
+    // A second connection on the desktop's file, opened once: a reader beside its sync loop.
+    let store = helpline_store::Store::open(desktop.store_path())?;
     loop {
-        if shows(&desktop, ticket, mutation).await? {
+        if shows(&store, ticket, mutation)? {
             return Ok(Some(since.elapsed()));
         }
         let left = limit.saturating_sub(since.elapsed());
@@ -792,7 +788,7 @@ fn measure_latency(args: &Args, hub_rt: &Runtime, rows: &mut Vec<Row>) -> Result
         let mut tickets = Vec::new();
         for _ in 0..LATENCY_TICKETS {
             let (subject, description) = generator.problem();
-            let (ticket, _) = desktops[0].log_contact(ContactInput {
+            let (ticket, _) = desktops[0].log_contact(Contact {
                 channel: Channel::Phone,
                 direction: Direction::Inbound,
                 customer_id: None,

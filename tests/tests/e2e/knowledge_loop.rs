@@ -143,7 +143,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     let click = b.driver.execute("arguments[0].click()", vec![claim_button.to_json()?]);
     let (karl_claim, jana_click) = tokio::join!(
         async {
-            let claim = karl.claim_ticket(&raced_id);
+            let claim = karl.claim_with_verdict(raced_id);
             let (claim, _) = tokio::join!(biased; claim, karl.sync_once());
             claim
         },
@@ -243,7 +243,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     let article_id = found.items.first().context("Karl finds the article")?.id.clone();
     b.click("kb-edit-btn").await?;
     b.wait("kb-edit-body").await?;
-    let seen_by_karl = karl.kb_article_view(&article_id)?;
+    let seen_by_karl = karl.kb_article_view(article_id)?;
     let karls = KbEdit {
         article_id: Some(article_id.clone()),
         base_revision: Some(seen_by_karl.revision),
@@ -272,7 +272,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     b.wait_text("kb-view-body", "both additions", |t| t.contains("LX-400") && t.contains("Treiber 3.2")).await?;
     b.wait_text_for("status-pending", "the merge sent", Duration::from_secs(60), |t| t.trim() == "0").await?;
     sync_until_quiet(karl).await?;
-    let merged = karl.kb_article_view(&article_id)?;
+    let merged = karl.kb_article_view(article_id)?;
     if merged.revision != 3 || !merged.body.contains("LX-400") || !merged.body.contains("Treiber 3.2") {
         bail!("the hub does not hold the merge as revision 3: rev {} {:?}", merged.revision, merged.body);
     }
@@ -319,8 +319,8 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     b.wait_attr("kb-usage", "data-resolved", "1", Duration::from_secs(60)).await?;
     b.assert_accessible("kb-list").await?;
     sync_until_quiet(karl).await?;
-    let solved = karl
-        .with_store(|s| Ok(s.list_all_tickets()?))?
+    let solved = helpline_store::Store::open(karl.store_path())?
+        .list_all_tickets()?
         .into_iter()
         .find(|t| t.subject == "Etikettendrucker zeigt Fragezeichen")
         .context("Ben's ticket reached the hub")?;

@@ -247,7 +247,7 @@ async fn run_agent_day(app: &App, hub: &mut HubProcess, jana: &Desktop<HttpHub>,
 
     // What the hub has, as another desktop pulls it.
     sync_until_quiet(jana).await?;
-    let tickets = jana.with_store(|s| Ok(s.list_all_tickets()?))?;
+    let tickets = helpline_store::Store::open(jana.store_path())?.list_all_tickets()?;
     let anna: Vec<_> = tickets
         .iter()
         .filter(|t| {

@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used)]
 
 use helpline_domain::{
-    Agent, AgentId, Channel, ClientId, DeviceCode, Direction, ErrorKind, Mutation, MutationId, NewContact, Priority,
-    Reference, Role, TicketId, Timestamp,
+    Agent, AgentId, Channel, ClientId, Contact, DeviceCode, Direction, ErrorKind, Mutation, MutationId, NewContact,
+    Priority, Reference, Role, TicketId, Timestamp,
 };
 use helpline_hub::storage::{PullScope, Session, Storage};
 use helpline_hub::{HubError, PostgresStorage, SqliteStorage};
@@ -169,14 +169,16 @@ fn log_contact(device: &str, counter: u32) -> Mutation {
     Mutation::LogContact(NewContact {
         ticket_id: TicketId::new_v7(),
         reference: Reference::new(DeviceCode::parse(device).expect("device code"), counter).expect("reference"),
-        channel: Channel::Phone,
-        direction: Direction::Inbound,
-        customer_id: None,
-        category_id: None,
-        subject: "Drucker druckt nicht".into(),
-        description: "Seit dem Update bleibt jeder Druckauftrag hängen".into(),
-        priority: Priority::Normal,
-        duration_seconds: 240,
+        contact: Contact {
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            subject: "Drucker druckt nicht".into(),
+            description: "Seit dem Update bleibt jeder Druckauftrag hängen".into(),
+            priority: Priority::Normal,
+            duration_seconds: 240,
+        },
         first_response_due: None,
         resolution_due: None,
     })

@@ -110,7 +110,7 @@ async fn wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothi
     // An escalated ticket, made through a real desktop.
     let anna_desk = hub.desktop("anna", FaultPlan::none()).await?;
     let (ticket, _) = anna_desk.log_contact(call("Server down"))?;
-    anna_desk.escalate(ticket, "r", "s", "h")?;
+    anna_desk.escalate(ticket, escalation("r", "s", "h"))?;
     anna_desk.sync_once().await?;
 
     let ben_client = ClientId::new_v7();
@@ -158,14 +158,16 @@ async fn wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothi
         Mutation::LogContact(helpline_domain::NewContact {
             ticket_id: TicketId::new_v7(),
             reference: "ZZ-0001".parse()?,
-            channel: helpline_domain::Channel::Phone,
-            direction: helpline_domain::Direction::Inbound,
-            customer_id: None,
-            category_id: None,
-            subject: "fremd".into(),
-            description: String::new(),
-            priority: helpline_domain::Priority::Normal,
-            duration_seconds: 1,
+            contact: helpline_domain::Contact {
+                channel: helpline_domain::Channel::Phone,
+                direction: helpline_domain::Direction::Inbound,
+                customer_id: None,
+                category_id: None,
+                subject: "fremd".into(),
+                description: String::new(),
+                priority: helpline_domain::Priority::Normal,
+                duration_seconds: 1,
+            },
             first_response_due: None,
             resolution_due: None,
         }),
@@ -181,7 +183,7 @@ async fn wrong_roles_unknown_ids_and_foreign_clients_are_refused_and_write_nothi
     let foreign = PushRequest { client_id: ClientId::new_v7(), mutations: vec![] };
     expect_error(push(&ben, &foreign).await?, StatusCode::FORBIDDEN, "forbidden").await?;
     // Ben signing in with Anna's installation.
-    let anna_client = anna_desk.with_store(|s| Ok(s.device()?))?.expect("registered").client_id;
+    let anna_client = store(&anna_desk)?.device()?.expect("registered").client_id;
     let r = http
         .post(format!("{url}/v1/login"))
         .json(&json!({"login": "ben", "password": PASSWORD, "client_id": anna_client}))
@@ -234,18 +236,20 @@ async fn expired_and_revoked_tokens_are_refused(backend: Backend) -> Result<()> 
 /// used-up reference behind; a complete form goes through.
 async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> Result<()> {
     use helpline_client::calls::{ContactForm, Outcome as FormOutcome};
-    use helpline_domain::{Channel, Direction, ErrorKind, Priority};
+    use helpline_domain::{Channel, Contact, Direction, ErrorKind, Priority};
     let hub = TestHub::start(backend).await?;
     let anna = hub.desktop("anna", FaultPlan::none()).await?;
     let form = |subject: &str| ContactForm {
-        channel: Channel::Phone,
-        direction: Direction::Inbound,
-        customer_id: None,
-        category_id: None,
-        priority: Priority::Normal,
-        subject: subject.into(),
-        description: "VPN bricht ab".into(),
-        duration_seconds: 90,
+        contact: Contact {
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            priority: Priority::Normal,
+            subject: subject.into(),
+            description: "VPN bricht ab".into(),
+            duration_seconds: 90,
+        },
         suggested_kb: vec![],
         used_kb: vec![],
     };
@@ -255,12 +259,10 @@ async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> R
         handover_summary: summary.into(),
     };
     let state = |d: &Desk| -> Result<(u64, u64, Option<String>)> {
-        d.with_store(|s| {
-            let outbox = s.count_outbox()?;
-            let entries = outbox.pending + outbox.accepted + outbox.rejected;
-            Ok((s.count_tickets()?, entries, s.peek_next_reference()?.map(|r| r.to_string())))
-        })
-        .map_err(Into::into)
+        let s = store(d)?;
+        let outbox = s.count_outbox()?;
+        let entries = outbox.pending + outbox.accepted + outbox.rejected;
+        Ok((s.count_tickets()?, entries, s.peek_next_reference()?.map(|r| r.to_string())))
     };
     let before = state(&anna)?;
     let refused = [
@@ -274,16 +276,6 @@ async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> R
         // limit): the ticket and its outbox row go with it.
         (form("VPN"), FormOutcome::Solved { summary: "x".repeat(helpline_domain::limits::NOTE_MAX + 1) }, "summary"),
         (form("VPN"), FormOutcome::FollowUp { due: 1_000, note: String::new() }, "due"),
-        (
-            ContactForm { customer_id: Some("not-an-id".into()), ..form("VPN") },
-            FormOutcome::Solved { summary: "ok".into() },
-            "customer",
-        ),
-        (
-            ContactForm { used_kb: vec!["nope".into()], ..form("VPN") },
-            FormOutcome::Solved { summary: "ok".into() },
-            "article",
-        ),
     ];
     for (form, outcome, field) in refused {
         let err = anna.submit_contact(form, outcome).expect_err("refused");
@@ -291,10 +283,20 @@ async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> R
         ensure!(err.field() == Some(field), "the error names {field}, not {:?} ({err})", err.field());
         ensure!(state(&anna)? == before, "a refused form ({field}) wrote something");
     }
+    // Ids are typed: one that does not parse never gets past the window's edge. One that
+    // names nothing here is refused the same way, writing nothing.
+    let mut unknown_customer = form("VPN");
+    unknown_customer.contact.customer_id = Some(helpline_domain::CustomerId::new_v7());
+    let unknown_article = ContactForm { used_kb: vec![helpline_domain::KbArticleId::new_v7()], ..form("VPN") };
+    for (form, what) in [(unknown_customer, "customer"), (unknown_article, "article")] {
+        let err = anna.submit_contact(form, FormOutcome::Solved { summary: "ok".into() }).expect_err("refused");
+        ensure!(err.kind() == ErrorKind::NotFound && err.to_string().contains(what), "{what}: {err}");
+        ensure!(state(&anna)? == before, "a refused form ({what}) wrote something");
+    }
     let logged = anna.submit_contact(form("VPN trennt"), escalate("Fehler 809", "Neustart", "Homeoffice"))?;
     ensure!(Some(logged.reference.clone()) == before.2, "the previewed reference is the one taken");
     anna.sync_once().await?;
-    let ticket = anna.ticket_view(&logged.ticket_id)?;
+    let ticket = anna.ticket_view(logged.ticket_id)?;
     ensure!(ticket.row.level == 2, "escalated: {ticket:?}");
     ensure!(ticket.events.iter().any(|e| e.kind == "escalated" && !e.pending), "the hub confirmed the escalation");
     Ok(())
@@ -307,9 +309,9 @@ async fn first_level_is_refused_every_second_level_action_by_the_hub(backend: Ba
     let (http, url) = (reqwest::Client::new(), hub.url.clone());
     let anna_desk = hub.desktop("anna", FaultPlan::none()).await?;
     let (ticket, _) = anna_desk.log_contact(call("Etikettendrucker"))?;
-    anna_desk.escalate(ticket, "r", "s", "h")?;
+    anna_desk.escalate(ticket, escalation("r", "s", "h"))?;
     anna_desk.sync_once().await?;
-    let offered = anna_desk.ticket_view(&ticket.to_string())?.actions;
+    let offered = anna_desk.ticket_view(ticket)?.actions;
     for action in [
         helpline_domain::TicketAction::Claim,
         helpline_domain::TicketAction::RequestConsult,

@@ -1,6 +1,8 @@
 use anyhow::{Result, bail};
-use helpline_client::{ContactInput, Desktop};
-use helpline_domain::{Channel, Direction, Priority, Ticket, TicketEvent, TicketId};
+use helpline_client::Desktop;
+use helpline_client::views::Escalation;
+use helpline_domain::{Channel, Contact, Direction, Priority, Ticket, TicketEvent, TicketId};
+use helpline_store::Store;
 use helpline_tests::faults::{FaultPlan, FaultyHub};
 use helpline_tests::harness::TestHub;
 use helpline_tests::logs::{CapturedLog, run_captured};
@@ -48,8 +50,8 @@ macro_rules! both_backends {
     };
 }
 
-pub fn call(subject: &str) -> ContactInput {
-    ContactInput {
+pub fn call(subject: &str) -> Contact {
+    Contact {
         channel: Channel::Phone,
         direction: Direction::Inbound,
         customer_id: None,
@@ -59,6 +61,17 @@ pub fn call(subject: &str) -> ContactInput {
         priority: Priority::Normal,
         duration_seconds: 90,
     }
+}
+
+/// What an escalation says: why, what was tried, the hand-over.
+pub fn escalation(reason: &str, steps_tried: &str, handover_summary: &str) -> Escalation {
+    Escalation { reason: reason.into(), steps_tried: steps_tried.into(), handover_summary: handover_summary.into() }
+}
+
+/// A second handle on a desktop's SQLite file: the tests look at what it holds the way
+/// support would, not through the desktop's own lock.
+pub fn store<H: helpline_client::HubApi>(desktop: &Desktop<H>) -> Result<Store> {
+    Ok(Store::open(desktop.store_path())?)
 }
 
 /// Syncs every desktop round-robin until each has nothing pending and a round changed
@@ -90,14 +103,13 @@ pub async fn settle(desktops: &[&Desk], max_rounds: usize) -> Result<()> {
 
 /// What a desktop holds: every ticket with its events' ids.
 pub fn snapshot(d: &Desk) -> Result<BTreeMap<TicketId, (Ticket, Vec<TicketEvent>)>> {
-    Ok(d.with_store(|s| {
-        let mut out = BTreeMap::new();
-        for t in s.list_all_tickets()? {
-            let events = s.list_events(t.id)?;
-            out.insert(t.id, (t, events));
-        }
-        Ok(out)
-    })?)
+    let s = store(d)?;
+    let mut out = BTreeMap::new();
+    for t in s.list_all_tickets()? {
+        let events = s.list_events(t.id)?;
+        out.insert(t.id, (t, events));
+    }
+    Ok(out)
 }
 
 /// A fresh desktop with no faults that pulls everything: what the hub says is true.

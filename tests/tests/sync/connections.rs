@@ -38,7 +38,7 @@ fn a_sign_in_after_the_server_closed_the_hubs_idle_connections_goes_through() ->
         anna.log_contact(call("VPN trennt"))?;
         anna.sync_once().await?;
         admin.sync_once().await?;
-        let tickets = admin.with_store(|s| Ok(s.count_tickets()?))?;
+        let tickets = store(&admin)?.count_tickets()?;
         ensure!(tickets == 2, "admin sees both calls: {tickets}");
         hub.stop().await;
         Ok(())

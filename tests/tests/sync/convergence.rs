@@ -78,7 +78,7 @@ async fn run_case(tally: &Tally, backend: Backend, desks: usize, seed: u64, page
         let _ = match step {
             Step::Call(d) => desktops[d % desks].log_contact(call("Zufall")).map(|(t, _)| tickets.push(t)),
             Step::Escalate(d, t) => match pick(&tickets, t) {
-                Some(t) => desktops[d % desks].escalate(t, "weiter", "versucht", "übergabe").map(drop),
+                Some(t) => desktops[d % desks].escalate(t, escalation("weiter", "versucht", "übergabe")).map(drop),
                 None => Ok(()),
             },
             Step::Claim(d, t) => match pick(&tickets, t) {
@@ -142,20 +142,19 @@ async fn run_case(tally: &Tally, backend: Backend, desks: usize, seed: u64, page
     let mut accepted_notes = 0;
     for (i, d) in desktops.iter().enumerate() {
         assert_same_as(d, &truth, LOGINS[i])?;
-        let counts = d.with_store(|s| Ok(s.count_outbox()?))?;
+        let counts = store(&d)?.count_outbox()?;
         ensure!(counts.pending == 0, "{}: {counts:?}", LOGINS[i]);
-        if let Some(entry) = d.with_store(|s| Ok(s.list_pending_mutations()?))?.first() {
+        if let Some(entry) = store(&d)?.list_pending_mutations()?.first() {
             bail!("still pending: {entry:?}");
         }
-        let (calls, notes) = d.with_store(|s| {
-            let accepted = |name: &str| -> helpline_store::Result<usize> {
-                Ok(s.list_outbox_entries()?
-                    .iter()
-                    .filter(|e| e.status == helpline_store::OutboxStatus::Accepted && e.mutation.name() == name)
-                    .count())
-            };
-            Ok((accepted("log_contact")?, accepted("add_note")?))
-        })?;
+        let entries = store(&d)?.list_outbox_entries()?;
+        let accepted = |name: &str| {
+            entries
+                .iter()
+                .filter(|e| e.status == helpline_store::OutboxStatus::Accepted && e.mutation.name() == name)
+                .count()
+        };
+        let (calls, notes) = (accepted("log_contact"), accepted("add_note"));
         accepted_calls += calls;
         accepted_notes += notes;
     }

@@ -97,7 +97,7 @@ async fn a_desktop_killed_mid_push_loses_and_repeats_nothing(backend: Backend) -
     ensure!(state["outbox"]["accepted"] == CALLS && state["outbox"]["pending"] == 0, "{state}");
     ensure!(state["tickets"] == CALLS, "{state}");
     let truth = observer(&hub, "admin").await?;
-    ensure!(truth.with_store(|s| Ok(s.count_tickets()?))? == CALLS, "the hub holds each call once");
+    ensure!(store(&truth)?.count_tickets()? == CALLS, "the hub holds each call once");
     hub.stop().await;
     Ok(())
 }
@@ -145,7 +145,7 @@ async fn a_hub_killed_mid_commit_loses_and_repeats_nothing(backend: Backend) -> 
         })
     };
     let mut rng = rand::rng();
-    let accepted = || -> Result<u64> { Ok(desktop.with_store(|s| Ok(s.count_outbox()?))?.accepted) };
+    let accepted = || -> Result<u64> { Ok(store(&desktop)?.count_outbox()?.accepted) };
     let (mut kills, mut mid_push) = (0, 0);
     for _ in 0..3 {
         // Killed once a push has been answered since the last start (so the desktop is
@@ -169,12 +169,12 @@ async fn a_hub_killed_mid_commit_loses_and_repeats_nothing(backend: Backend) -> 
     syncing.await??;
     eprintln!("{mid_push} of {kills} kills landed while the desktop was pushing");
     ensure!(mid_push > 0, "no kill landed while the desktop was pushing ({kills} kills)");
-    let counts = desktop.with_store(|s| Ok(s.count_outbox()?))?;
+    let counts = store(&desktop)?.count_outbox()?;
     ensure!(counts.accepted == CALLS && counts.pending == 0, "{counts:?}");
     let fresh = Desktop::open(dir.path().join("fresh.db"), HttpHub::new(&hub.url())?, Arc::new(SystemClock))?;
     fresh.login("admin", PASSWORD).await?;
     fresh.sync_once().await?;
-    ensure!(fresh.with_store(|s| Ok(s.count_tickets()?))? == CALLS, "each call once on the restarted hub");
+    ensure!(store(&fresh)?.count_tickets()? == CALLS, "each call once on the restarted hub");
     Ok(())
 }
 

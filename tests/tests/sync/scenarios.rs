@@ -70,7 +70,7 @@ async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backen
     let truth = observer(&hub, "admin").await?;
     for (d, who) in [(&anna, "anna"), (&ben, "ben")] {
         assert_same_as(d, &truth, who)?;
-        let counts = d.with_store(|s| Ok(s.count_outbox()?))?;
+        let counts = store(&d)?.count_outbox()?;
         ensure!(counts.accepted == 15 && counts.pending == 0 && counts.rejected == 0, "{who}: {counts:?}");
     }
     let held: BTreeSet<String> = snapshot(&truth)?.values().map(|(t, _)| t.reference.to_string()).collect();
@@ -84,7 +84,10 @@ async fn offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why(backen
     let anna = hub.desktop("anna", FaultPlan::none()).await?;
     let (jana, karl) = (hub.desktop("jana", FaultPlan::none()).await?, hub.desktop("karl", FaultPlan::none()).await?);
     let (ticket, _) = anna.log_contact(call("Drucker druckt nicht"))?;
-    anna.escalate(ticket, "needs on-site knowledge", "restarted spooler", "printer offline since the update")?;
+    anna.escalate(
+        ticket,
+        escalation("needs on-site knowledge", "restarted spooler", "printer offline since the update"),
+    )?;
     settle(&[&anna, &jana, &karl], 10).await?;
 
     jana.hub().set_offline(true);
@@ -102,11 +105,11 @@ async fn offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why(backen
     for d in [&anna, &jana, &karl] {
         ensure!(d.get_ticket(ticket)?.and_then(|t| t.assignee) == Some(jana_id), "Jana's claim won everywhere");
     }
-    let rejected = karl.with_store(|s| Ok(s.list_rejected_mutations()?))?;
+    let rejected = store(&karl)?.list_rejected_mutations()?;
     ensure!(rejected.len() == 1, "Karl sees his one refused claim: {rejected:?}");
     let reason = rejected[0].reason.clone().unwrap_or_default();
     ensure!(reason.contains("already claimed by Jana"), "the reason names the winner: {reason}");
-    ensure!(jana.with_store(|s| Ok(s.list_rejected_mutations()?))?.is_empty());
+    ensure!(store(&jana)?.list_rejected_mutations()?.is_empty());
     hub.stop().await;
     Ok(())
 }
@@ -123,7 +126,7 @@ async fn duplicated_reordered_and_dropped_messages_change_nothing(backend: Backe
         let (t, _) = ben.log_contact(call(&format!("Ben {i}")))?;
         ben.add_note(t, &format!("Notiz {i}"))?;
         if i % 3 == 0 {
-            ben.escalate(t, "hardware", "tried", "summary")?;
+            ben.escalate(t, escalation("hardware", "tried", "summary"))?;
         }
         for d in [&anna, &ben, &jana] {
             let _ = d.sync_once().await;
@@ -161,8 +164,8 @@ async fn conflict_script(backend: Backend, skews_days: [i64; 3]) -> Result<Vec<S
     let karl = hub.desktop_with_clock("karl", FaultPlan::none(), clock(2)).await?;
     let (t1, _) = anna.log_contact(call("VPN bricht ab"))?;
     let (t2, _) = anna.log_contact(call("Mail kommt nicht an"))?;
-    anna.escalate(t1, "r", "s", "h")?;
-    anna.escalate(t2, "r", "s", "h")?;
+    anna.escalate(t1, escalation("r", "s", "h"))?;
+    anna.escalate(t2, escalation("r", "s", "h"))?;
     settle(&[&anna, &jana, &karl], 10).await?;
     // Karl (whatever his clock says) reaches the hub first for t1, Jana for t2.
     karl.claim(t1)?;
@@ -181,7 +184,7 @@ async fn conflict_script(backend: Backend, skews_days: [i64; 3]) -> Result<Vec<S
         outcome.push(format!("{:?} {:?}", ticket.status, who));
     }
     for d in [&jana, &karl] {
-        for r in d.with_store(|s| Ok(s.list_rejected_mutations()?))? {
+        for r in store(d)?.list_rejected_mutations()? {
             outcome.push(format!("{} refused: {}", r.mutation.name(), r.reason.unwrap_or_default()));
         }
     }
@@ -216,14 +219,14 @@ async fn likely_duplicate_customers_are_flagged_and_merged(backend: Backend) -> 
     settle(&[&anna, &ben], 10).await?;
     ben.submit(Mutation::UpsertCustomer(patch(second, "Joerg Mueller")))?;
     settle(&[&anna, &ben], 10).await?;
-    let flagged = anna.with_store(|s| Ok(s.get_customer(second)?))?.expect("second customer");
+    let flagged = store(&anna)?.get_customer(second)?.expect("second customer");
     ensure!(flagged.likely_duplicates == vec![first], "{flagged:?}");
     anna.submit(Mutation::MergeCustomers { from: second, into: first })?;
     settle(&[&anna, &ben], 10).await?;
-    let (kept, merged) = ben.with_store(|s| Ok((s.get_customer(first)?, s.get_customer(second)?)))?;
+    let (kept, merged) = (store(&ben)?.get_customer(first)?, store(&ben)?.get_customer(second)?);
     ensure!(merged.and_then(|m| m.merged_into) == Some(first));
     ensure!(kept.expect("kept").likely_duplicates.is_empty());
-    let by_phone = ben.with_store(|s| Ok(s.find_customers_by_phone(&phone)?))?;
+    let by_phone = store(&ben)?.find_customers_by_phone(&phone)?;
     ensure!(by_phone.len() == 1 && by_phone[0].id == first, "{by_phone:?}");
     hub.stop().await;
     Ok(())
@@ -251,11 +254,11 @@ async fn kb_drafts_reach_only_writers(backend: Backend) -> Result<()> {
         false,
     )?;
     settle(&[&anna, &jana, &karl], 10).await?;
-    ensure!(anna.with_store(|s| Ok(s.get_kb_article(article)?))?.is_none(), "first level sees no drafts");
-    ensure!(karl.with_store(|s| Ok(s.get_kb_article(article)?))?.is_some(), "second level sees drafts");
+    ensure!(store(&anna)?.get_kb_article(article)?.is_none(), "first level sees no drafts");
+    ensure!(store(&karl)?.get_kb_article(article)?.is_some(), "second level sees drafts");
     karl.submit(Mutation::PublishKbArticle { article_id: article, revision: None })?;
     settle(&[&anna, &jana, &karl], 10).await?;
-    let seen = anna.with_store(|s| Ok(s.get_kb_article(article)?))?.expect("published reaches first level");
+    let seen = store(&anna)?.get_kb_article(article)?.expect("published reaches first level");
     ensure!(seen.state == ArticleState::Published);
     ensure!(!anna.search_kb("Drucker", 5)?.is_empty(), "and is searchable there");
     hub.stop().await;
@@ -308,7 +311,7 @@ async fn a_fresh_desktop_pulls_in_pages_with_progress(backend: Backend) -> Resul
     });
     let report = fresh.sync_once().await?;
     ensure!(report.pages >= 6, "paged: {report:?}");
-    ensure!(fresh.with_store(|s| Ok(s.count_tickets()?))? == 40);
+    ensure!(store(&fresh)?.count_tickets()? == 40);
     drop(fresh);
     let seen = watcher.await?;
     ensure!(seen.windows(2).all(|w| w[0].0 <= w[1].0) && !seen.is_empty(), "progress rises: {seen:?}");

@@ -5,8 +5,10 @@
 
 use crate::common::*;
 use anyhow::{Context, Result, ensure};
+use helpline_client::alerts::{AlertKind, AlertMemory};
 use helpline_client::kb::{KbEdit, KbQuery, KbSaveResult};
-use helpline_client::work::{AlertKind, AlertMemory, Delivery};
+use helpline_client::tickets::CustomerInformed;
+use helpline_client::work::Delivery;
 use helpline_client::{SkewedClock, calls, views};
 use helpline_domain::{ArticleState, Channel, ErrorKind, Status, TicketAction, Visibility};
 use helpline_tests::faults::FaultPlan;
@@ -25,7 +27,7 @@ crate::both_backends!(
 async fn escalated(hub: &TestHub, subject: &str) -> Result<(Desk, helpline_domain::TicketId)> {
     let anna = hub.desktop("anna", FaultPlan::none()).await?;
     let (ticket, _) = anna.log_contact(call(subject))?;
-    anna.escalate(ticket, "Fehler unbekannt", "Neustart, Kabel geprüft", "Kunde kann nicht arbeiten")?;
+    anna.escalate(ticket, escalation("Fehler unbekannt", "Neustart, Kabel geprüft", "Kunde kann nicht arbeiten"))?;
     anna.sync_once().await?;
     Ok((anna, ticket))
 }
@@ -34,33 +36,33 @@ async fn a_claim_waits_for_the_hub_and_the_loser_is_told_who_has_it(backend: Bac
     let hub = TestHub::start(backend).await?;
     let (_anna, ticket) = escalated(&hub, "Drucker druckt Umlaute falsch").await?;
     let (jana, karl) = (observer(&hub, "jana").await?, observer(&hub, "karl").await?);
-    let offered = jana.ticket_view(&ticket.to_string())?.actions;
+    let offered = jana.ticket_view(ticket)?.actions;
     ensure!(offered.contains(&TicketAction::Claim), "an unclaimed escalated ticket offers Claim: {offered:?}");
 
     // Karl is first at the hub; Jana's desktop has not heard of it yet. (`biased`: the
     // claim is recorded before the sync round starts.)
-    let id = ticket.to_string();
-    let (karl_claim, _) = tokio::join!(biased; karl.claim_ticket(&id), karl.sync_once());
+    let id = ticket;
+    let (karl_claim, _) = tokio::join!(biased; karl.claim_with_verdict(id), karl.sync_once());
     ensure!(karl_claim? == Delivery::Confirmed, "the winner is told at once");
-    let (jana_claim, _) = tokio::join!(biased; jana.claim_ticket(&id), jana.sync_once());
+    let (jana_claim, _) = tokio::join!(biased; jana.claim_with_verdict(id), jana.sync_once());
     match jana_claim? {
         Delivery::Refused { reason } => ensure!(reason.contains("already claimed by Karl"), "{reason}"),
         other => anyhow::bail!("Jana's claim should be refused, got {other:?}"),
     }
-    let view = jana.ticket_view(&ticket.to_string())?;
+    let view = jana.ticket_view(ticket)?;
     ensure!(view.assignee.as_deref() == Some("Karl") && !view.assigned_to_me, "the refused claim left no trace");
     ensure!(!view.actions.contains(&TicketAction::Claim), "Claim is not offered on Karl's ticket");
 
     // Now that Jana's desktop knows, a second try is refused before it leaves the desk.
-    let again = jana.claim_ticket(&id).await.expect_err("known to be Karl's");
+    let again = jana.claim_with_verdict(id).await.expect_err("known to be Karl's");
     ensure!(again.kind() == ErrorKind::Conflict && again.to_string().contains("Karl"), "{again}");
     // Offline, the claim is kept and reported as pending.
     let (_, other) = escalated(&hub, "Zweites Problem").await?;
     jana.sync_once().await?;
     jana.hub().set_offline(true);
     jana.sync_once().await.ok();
-    ensure!(jana.claim_ticket(&other.to_string()).await? == Delivery::Pending);
-    ensure!(jana.ticket_view(&other.to_string())?.assigned_to_me, "the pending claim shows at once");
+    ensure!(jana.claim_with_verdict(other).await? == Delivery::Pending);
+    ensure!(jana.ticket_view(other)?.assigned_to_me, "the pending claim shows at once");
     jana.hub().set_offline(false);
     jana.sync_once().await?;
     let jana_id = jana.signed_in_agent().context("signed in")?.id;
@@ -74,22 +76,23 @@ async fn a_consult_reaches_the_department_and_its_answer_wakes_the_owner(backend
     let hub = TestHub::start(backend).await?;
     let (_anna, ticket) = escalated(&hub, "VPN bricht ab").await?;
     let (jana, eva) = (observer(&hub, "jana").await?, observer(&hub, "eva").await?);
-    let id = ticket.to_string();
-    let department = hub.network_department.to_string();
+    let id = ticket;
+    let department = hub.network_department;
     let mut jana_alerts = AlertMemory::default();
     jana.collect_work_alerts(&mut jana_alerts)?;
 
     // Bad input first: no question, no department: refused, nothing written.
-    let before = jana.with_store(|s| Ok(s.count_outbox()?))?;
-    let err = jana.ask_expert(&id, &department, "   ").expect_err("a consult needs a question");
+    let before = store(&jana)?.count_outbox()?;
+    let err = jana.request_consult(id, department, "   ").expect_err("a consult needs a question");
     ensure!(err.kind() == ErrorKind::Validation && err.field() == Some("question"), "{err}");
-    let err = jana.ask_expert(&id, "not-an-id", "Frage").expect_err("a consult needs a department");
-    ensure!(err.kind() == ErrorKind::Validation, "{err}");
-    ensure!(jana.with_store(|s| Ok(s.count_outbox()?))? == before, "refused input wrote nothing");
+    let nowhere = helpline_domain::DepartmentId::new_v7();
+    let err = jana.request_consult(id, nowhere, "Frage").expect_err("a consult needs a known department");
+    ensure!(err.kind() == ErrorKind::NotFound, "{err}");
+    ensure!(store(&jana)?.count_outbox()? == before, "refused input wrote nothing");
 
     jana.claim(ticket)?;
-    jana.ask_expert(&id, &department, "Ist Fehler 809 bei Version 5.2 bekannt?")?;
-    let view = jana.ticket_view(&id)?;
+    jana.request_consult(id, department, "Ist Fehler 809 bei Version 5.2 bekannt?")?;
+    let view = jana.ticket_view(id)?;
     ensure!(view.row.status == Status::WaitingExpert, "asking sets waiting_expert");
     ensure!(view.consults.len() == 1 && view.consults[0].answer.is_none() && !view.consults[0].can_answer);
     settle(&[&jana, &eva], 10).await?;
@@ -97,21 +100,21 @@ async fn a_consult_reaches_the_department_and_its_answer_wakes_the_owner(backend
     let open = eva.open_consults()?;
     ensure!(open.len() == 1 && open[0].question.contains("809"), "the expert sees the question: {open:?}");
     ensure!(open[0].requested_by == "Jana" && open[0].ticket.subject == "VPN bricht ab");
-    ensure!(eva.ticket_view(&id)?.consults[0].can_answer, "the expert may answer");
+    ensure!(eva.ticket_view(id)?.consults[0].can_answer, "the expert may answer");
     ensure!(jana.open_consults()?.is_empty(), "second level answers no consults");
-    let err = eva.answer_consult_text(&id, &open[0].consult_id, "").expect_err("an empty answer");
+    let err = eva.answer_consult(id, open[0].consult_id, "").expect_err("an empty answer");
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
-    eva.answer_consult_text(&id, &open[0].consult_id, "Ja: MTU auf 1400 setzen, dann hält die Verbindung.")?;
+    eva.answer_consult(id, open[0].consult_id, "Ja: MTU auf 1400 setzen, dann hält die Verbindung.")?;
     ensure!(eva.open_consults()?.is_empty(), "answered consults leave the list");
-    let draft = eva.kb_draft_from_answer(&id, &open[0].consult_id)?;
+    let draft = eva.kb_draft_from_answer(id, open[0].consult_id)?;
     ensure!(
         draft.body.contains("Fehler 809") && draft.body.contains("MTU auf 1400") && draft.title == "VPN bricht ab",
         "the answer becomes a KB draft: {draft:?}"
     );
-    ensure!(draft.source_ticket.as_deref() == Some(id.as_str()) && draft.article_id.is_none());
+    ensure!(draft.source_ticket == Some(id) && draft.article_id.is_none());
     settle(&[&jana, &eva], 10).await?;
 
-    let view = jana.ticket_view(&id)?;
+    let view = jana.ticket_view(id)?;
     ensure!(view.row.status == Status::Open, "the answer sets the ticket open again");
     ensure!(view.consults[0].answered_by.as_deref() == Some("Eva"));
     ensure!(view.events.iter().any(|e| e.kind == "consult_answered"), "the answer is in the timeline");
@@ -123,13 +126,19 @@ async fn a_consult_reaches_the_department_and_its_answer_wakes_the_owner(backend
     ensure!(jana.collect_work_alerts(&mut jana_alerts)?.is_empty(), "each alert once");
 
     // Resolve needs a summary; then the customer is informed.
-    let err = jana.resolve_ticket(&id, " ").expect_err("resolve without a summary");
+    let err = jana.resolve(id, " ").expect_err("resolve without a summary");
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
-    jana.resolve_ticket(&id, "MTU auf 1400 gesetzt")?;
-    let err = jana.mark_customer_informed(&id, Channel::Phone, jana.now().as_millis() + 3_600_000);
+    jana.resolve(id, "MTU auf 1400 gesetzt")?;
+    let err = jana.mark_customer_informed(
+        id,
+        CustomerInformed { channel: Channel::Phone, informed_at: jana.now().as_millis() + 3_600_000 },
+    );
     ensure!(err.is_err(), "informed in the future");
-    jana.mark_customer_informed(&id, Channel::Phone, jana.now().as_millis() - 60_000)?;
-    let view = jana.ticket_view(&id)?;
+    jana.mark_customer_informed(
+        id,
+        CustomerInformed { channel: Channel::Phone, informed_at: jana.now().as_millis() - 60_000 },
+    )?;
+    let view = jana.ticket_view(id)?;
     ensure!(view.customer_informed_at.is_some() && view.resolution.as_deref() == Some("MTU auf 1400 gesetzt"));
     ensure!(view.actions.contains(&TicketAction::DraftKbArticle), "a resolved ticket offers the KB draft");
     settle(&[&jana, &eva], 10).await?;
@@ -140,7 +149,7 @@ async fn a_consult_reaches_the_department_and_its_answer_wakes_the_owner(backend
 
 fn edit_of(view: &helpline_client::kb::KbArticleView, body: &str) -> KbEdit {
     KbEdit {
-        article_id: Some(view.id.clone()),
+        article_id: Some(view.id),
         base_revision: Some(view.revision),
         title: view.title.clone(),
         body: body.into(),
@@ -167,8 +176,8 @@ async fn a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite(bac
     let (saved, _) = tokio::join!(biased; jana.save_kb(new, true), jana.sync_once());
     let KbSaveResult::Saved { article_id, published: true, .. } = saved? else { anyhow::bail!("not saved") };
     settle(&[&jana, &karl], 10).await?;
-    let opened_by_jana = jana.kb_article_view(&article_id)?;
-    let opened_by_karl = karl.kb_article_view(&article_id)?;
+    let opened_by_jana = jana.kb_article_view(article_id)?;
+    let opened_by_karl = karl.kb_article_view(article_id)?;
     ensure!(opened_by_jana.revision == 1 && opened_by_jana.state == ArticleState::Published);
 
     // Karl saves first; Jana's desktop has not pulled his revision when she saves.
@@ -181,7 +190,7 @@ async fn a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite(bac
     ensure!(mine.body == "Janas Text" && mine.base_revision == Some(1), "her text is kept: {mine:?}");
     ensure!(theirs.body == "Karls Text" && theirs.revision == 2, "his version is shown: {theirs:?}");
     ensure!(theirs.edited_by == "Karl" && theirs.author == "Jana", "who saved it: {theirs:?}");
-    ensure!(jana.kb_article_view(&article_id)?.body == "Karls Text", "nothing was overwritten");
+    ensure!(jana.kb_article_view(article_id)?.body == "Karls Text", "nothing was overwritten");
     let conflicts = jana.kb_conflicts()?;
     ensure!(conflicts.len() == 1 && conflicts[0].mine.body == "Janas Text", "kept until merged: {conflicts:?}");
 
@@ -195,7 +204,7 @@ async fn a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite(bac
     ensure!(matches!(saved?, KbSaveResult::Saved { delivery: Delivery::Confirmed, .. }));
     ensure!(jana.kb_conflicts()?.is_empty(), "a saved merge settles the conflict");
     settle(&[&jana, &karl], 10).await?;
-    let finally = karl.kb_article_view(&article_id)?;
+    let finally = karl.kb_article_view(article_id)?;
     ensure!(finally.revision == 3 && finally.body.contains("Janas Text") && finally.body.contains("Karls Text"));
 
     // An empty article cannot be published; script is sanitised when read.
@@ -208,7 +217,7 @@ async fn a_stale_kb_edit_is_a_conflict_with_both_versions_never_an_overwrite(bac
     );
     let (saved, _) = tokio::join!(biased; jana.save_kb(hostile, false), jana.sync_once());
     ensure!(matches!(saved?, KbSaveResult::Saved { .. }));
-    let html = jana.kb_article_view(&article_id)?.body_html;
+    let html = jana.kb_article_view(article_id)?.body_html;
     ensure!(!html.contains("script") && !html.contains("javascript:") && !html.contains("<img"), "{html}");
     hub.stop().await;
     Ok(())
@@ -220,51 +229,53 @@ async fn a_solution_published_from_a_ticket_is_first_levels_next_suggestion(back
     let (anna, ticket) = escalated(&hub, subject).await?;
     ensure!(anna.suggest_kb("Etikettendrucker Umlaute Fragezeichen")?.is_empty(), "the KB does not cover it yet");
     let (jana, eva) = (observer(&hub, "jana").await?, observer(&hub, "eva").await?);
-    let id = ticket.to_string();
+    let id = ticket;
     jana.claim(ticket)?;
-    jana.ask_expert(&id, &hub.network_department.to_string(), "Welcher Zeichensatz?")?;
+    jana.request_consult(id, hub.network_department, "Welcher Zeichensatz?")?;
     settle(&[&jana, &eva], 10).await?;
     let consult = eva.open_consults()?.remove(0);
-    eva.answer_consult_text(&id, &consult.consult_id, "Codepage 1252 im Treiber einstellen")?;
+    eva.answer_consult(id, consult.consult_id, "Codepage 1252 im Treiber einstellen")?;
     settle(&[&jana, &eva], 10).await?;
-    let err = jana.kb_draft_from_ticket(&id).expect_err("a draft comes from a resolved ticket");
+    let err = jana.kb_draft_from_ticket(id).expect_err("a draft comes from a resolved ticket");
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
-    jana.resolve_ticket(&id, "Treiber auf Codepage 1252 umgestellt")?;
+    jana.resolve(id, "Treiber auf Codepage 1252 umgestellt")?;
 
-    let draft = jana.kb_draft_from_ticket(&id)?;
-    ensure!(draft.title == subject && draft.source_ticket.as_deref() == Some(id.as_str()));
+    let draft = jana.kb_draft_from_ticket(id)?;
+    ensure!(draft.title == subject && draft.source_ticket == Some(id));
     ensure!(draft.body.contains("Codepage 1252 im Treiber") && draft.body.contains("Treiber auf Codepage 1252"));
     let (saved, _) = tokio::join!(biased; jana.save_kb(draft, true), jana.sync_once());
     let KbSaveResult::Saved { article_id, published: true, .. } = saved? else { anyhow::bail!("not published") };
     settle(&[&jana, &eva, &anna], 10).await?;
-    let view = jana.ticket_view(&id)?;
+    let view = jana.ticket_view(id)?;
     ensure!(view.published_articles.iter().any(|a| a.id == article_id), "the ticket links the article");
-    let article = anna.kb_article_view(&article_id)?;
-    ensure!(article.source_ticket.as_ref().map(|t| t.id.as_str()) == Some(id.as_str()));
+    let article = anna.kb_article_view(article_id)?;
+    ensure!(article.source_ticket.as_ref().map(|t| t.id) == Some(id));
     ensure!(article.actions == vec![helpline_domain::KbAction::FlagOutdated], "first level reads and flags");
 
     // Ben, first level, types the problem in his own words: the article comes first.
     let ben = observer(&hub, "ben").await?;
     let suggestions = ben.suggest_kb("Etikettendrucker zeigt Fragezeichen statt Umlaute")?;
-    ensure!(suggestions.first().map(|s| s.id.as_str()) == Some(article_id.as_str()), "{suggestions:?}");
+    ensure!(suggestions.first().map(|s| s.id) == Some(article_id), "{suggestions:?}");
     let form = calls::ContactForm {
-        channel: Channel::Phone,
-        direction: helpline_domain::Direction::Inbound,
-        customer_id: None,
-        category_id: None,
-        priority: helpline_domain::Priority::Normal,
-        subject: "Etikettendrucker Fragezeichen".into(),
-        description: String::new(),
-        duration_seconds: 120,
-        suggested_kb: vec![article_id.clone()],
-        used_kb: vec![article_id.clone()],
+        contact: helpline_domain::Contact {
+            channel: Channel::Phone,
+            direction: helpline_domain::Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            priority: helpline_domain::Priority::Normal,
+            subject: "Etikettendrucker Fragezeichen".into(),
+            description: String::new(),
+            duration_seconds: 120,
+        },
+        suggested_kb: vec![article_id],
+        used_kb: vec![article_id],
     };
     ben.submit_contact(form, calls::Outcome::Solved { summary: "Codepage umgestellt".into() })?;
     settle(&[&ben, &jana], 10).await?;
-    let usage = jana.kb_article_view(&article_id)?.usage;
+    let usage = jana.kb_article_view(article_id)?.usage;
     ensure!(usage.suggested == 1 && usage.used == 1 && usage.resolved_with == 1, "{usage:?}");
     let listed = ben.kb_page(&KbQuery { text: "Etikettendrucker".into(), ..Default::default() }, 0, 20)?;
-    ensure!(listed.items.first().map(|i| i.id.as_str()) == Some(article_id.as_str()), "instant KB search finds it");
+    ensure!(listed.items.first().map(|i| i.id) == Some(article_id), "instant KB search finds it");
     hub.stop().await;
     Ok(())
 }
@@ -289,7 +300,7 @@ async fn work_alerts_announce_new_tickets_and_near_breaches_once(backend: Backen
     late.sync_once().await?;
     let mut memory = AlertMemory::default();
     let alerts = late.collect_work_alerts(&mut memory)?;
-    ensure!(alerts.iter().any(|a| a.kind == AlertKind::SlaNear && a.ticket_id == ticket.to_string()), "{alerts:?}");
+    ensure!(alerts.iter().any(|a| a.kind == AlertKind::SlaNear && a.ticket_id == ticket), "{alerts:?}");
     ensure!(late.collect_work_alerts(&mut memory)?.is_empty(), "warned once");
     hub.stop().await;
     Ok(())
@@ -299,33 +310,34 @@ async fn a_ticket_handed_over_to_the_experts_is_worked_there_and_returned(backen
     let hub = TestHub::start(backend).await?;
     let (anna, ticket) = escalated(&hub, "Firewall blockiert ERP").await?;
     let (jana, eva) = (observer(&hub, "jana").await?, observer(&hub, "eva").await?);
-    let id = ticket.to_string();
-    let err = jana.hand_over_to_expert(&id, "", "").expect_err("a hand-over needs a department");
-    ensure!(err.kind() == ErrorKind::Validation, "{err}");
+    let id = ticket;
+    let nowhere = helpline_domain::DepartmentId::new_v7();
+    let err = jana.hand_over_to_expert(id, nowhere, "").expect_err("a hand-over needs a known department");
+    ensure!(err.kind() == ErrorKind::NotFound, "{err}");
     jana.claim(ticket)?;
-    jana.hand_over_to_expert(&id, &hub.network_department.to_string(), "Regel fehlt vermutlich")?;
+    jana.hand_over_to_expert(id, hub.network_department, "Regel fehlt vermutlich")?;
     settle(&[&jana, &eva], 10).await?;
 
     let page = eva.queue_page(views::QueueName::Department, 0, 10)?;
     ensure!(page.rows.iter().any(|r| r.id == id && r.level == 3), "the department's queue has it: {page:?}");
-    let view = eva.ticket_view(&id)?;
+    let view = eva.ticket_view(id)?;
     ensure!(view.department.as_deref() == Some("Netzwerk"), "{:?}", view.department);
     ensure!(view.actions.contains(&TicketAction::Claim) && view.actions.contains(&TicketAction::ReturnFromExpert));
-    ensure!(!jana.ticket_view(&id)?.actions.contains(&TicketAction::Resolve), "level 3 is the experts' now");
-    let (claimed, _) = tokio::join!(biased; eva.claim_ticket(&id), eva.sync_once());
+    ensure!(!jana.ticket_view(id)?.actions.contains(&TicketAction::Resolve), "level 3 is the experts' now");
+    let (claimed, _) = tokio::join!(biased; eva.claim_with_verdict(id), eva.sync_once());
     ensure!(claimed? == Delivery::Confirmed);
-    let err = eva.return_from_expert(&id, " ").expect_err("returning needs a note");
+    let err = eva.return_from_expert(id, " ").expect_err("returning needs a note");
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
-    eva.return_from_expert(&id, "Regel 42 ergänzt; bitte mit dem Kunden testen")?;
+    eva.return_from_expert(id, "Regel 42 ergänzt; bitte mit dem Kunden testen")?;
     settle(&[&jana, &eva, &anna], 10).await?;
-    let back = jana.ticket_view(&id)?;
+    let back = jana.ticket_view(id)?;
     ensure!(back.row.level == 2 && back.department.is_none() && back.assignee.is_none(), "{:?}", back.row);
     ensure!(back.events.iter().any(|e| e.kind == "returned_from_expert"));
     ensure!(back.actions.contains(&TicketAction::Claim), "second level picks it up again");
     // Handed back to first level with instructions: it goes to the agent who took the call.
-    jana.hand_back(&id, "Bitte Kunden anrufen und Test bestätigen lassen")?;
+    jana.hand_back(id, "Bitte Kunden anrufen und Test bestätigen lassen")?;
     settle(&[&jana, &anna], 10).await?;
-    let at_first = anna.ticket_view(&id)?;
+    let at_first = anna.ticket_view(id)?;
     ensure!(at_first.row.level == 1 && at_first.assigned_to_me, "{:?}", at_first.row);
     hub.stop().await;
     Ok(())

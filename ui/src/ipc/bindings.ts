@@ -16,41 +16,46 @@ export const commands = {
 	lookupCaller: (text: string) => typedError<CallerLookup, AppError>(__TAURI_INVOKE("lookup_caller", { text })),
 	createCustomer: (input: NewCustomer) => typedError<CustomerCard, AppError>(__TAURI_INVOKE("create_customer", { input })),
 	suggestKb: (text: string) => typedError<KbSuggestion[], AppError>(__TAURI_INVOKE("suggest_kb", { text })),
-	getKbArticle: (id: string) => typedError<KbArticleView, AppError>(__TAURI_INVOKE("get_kb_article", { id })),
+	getKbArticle: (id: KbArticleId) => typedError<KbArticleView, AppError>(__TAURI_INVOKE("get_kb_article", { id })),
 	submitContact: (form: ContactForm, outcome: Outcome) => typedError<Logged, AppError>(__TAURI_INVOKE("submit_contact", { form, outcome })),
 	listQueue: (queue: QueueName, offset: number, limit: number) => typedError<QueuePage, AppError>(__TAURI_INVOKE("list_queue", { queue, offset, limit })),
 	searchTickets: (query: string) => typedError<TicketHitView[], AppError>(__TAURI_INVOKE("search_tickets", { query })),
-	findTicket: (reference: string) => typedError<string | null, AppError>(__TAURI_INVOKE("find_ticket", { reference })),
-	getTicket: (id: string) => typedError<TicketView, AppError>(__TAURI_INVOKE("get_ticket", { id })),
-	addNote: (ticketId: string, body: string) => typedError<null, AppError>(__TAURI_INVOKE("add_note", { ticketId, body })),
-	logFollowUpContact: (ticketId: string, contact: FollowUpContact) => typedError<null, AppError>(__TAURI_INVOKE("log_follow_up_contact", { ticketId, contact })),
-	changeStatus: (ticketId: string, status: Status) => typedError<null, AppError>(__TAURI_INVOKE("change_status", { ticketId, status })),
-	resolveTicket: (ticketId: string, summary: string) => typedError<null, AppError>(__TAURI_INVOKE("resolve_ticket", { ticketId, summary })),
-	escalateTicket: (ticketId: string, escalation: Escalation) => typedError<null, AppError>(__TAURI_INVOKE("escalate_ticket", { ticketId, escalation })),
+	findTicket: (reference: string) => typedError<TicketId | null, AppError>(__TAURI_INVOKE("find_ticket", { reference })),
+	getTicket: (id: TicketId) => typedError<TicketView, AppError>(__TAURI_INVOKE("get_ticket", { id })),
+	addNote: (ticketId: TicketId, body: string) => typedError<null, AppError>(__TAURI_INVOKE("add_note", { ticketId, body })),
+	logFollowUpContact: (ticketId: TicketId, contact: FollowUpContact) => typedError<null, AppError>(__TAURI_INVOKE("log_follow_up_contact", { ticketId, contact })),
+	changeStatus: (ticketId: TicketId, status: Status) => typedError<null, AppError>(__TAURI_INVOKE("change_status", { ticketId, status })),
+	resolveTicket: (ticketId: TicketId, summary: string) => typedError<null, AppError>(__TAURI_INVOKE("resolve_ticket", { ticketId, summary })),
+	escalateTicket: (ticketId: TicketId, escalation: Escalation) => typedError<null, AppError>(__TAURI_INVOKE("escalate_ticket", { ticketId, escalation })),
 	getSyncStatus: () => typedError<SyncView, AppError>(__TAURI_INVOKE("get_sync_status")),
 	loadDraft: (key: string) => typedError<string | null, AppError>(__TAURI_INVOKE("load_draft", { key })),
 	saveDraft: (key: string, body: string) => typedError<null, AppError>(__TAURI_INVOKE("save_draft", { key, body })),
 	discardDraft: (key: string) => typedError<null, AppError>(__TAURI_INVOKE("discard_draft", { key })),
-	claimTicket: (ticketId: string) => typedError<Delivery, AppError>(__TAURI_INVOKE("claim_ticket", { ticketId })),
-	handBack: (ticketId: string, instructions: string) => typedError<null, AppError>(__TAURI_INVOKE("hand_back", { ticketId, instructions })),
-	handOverToExpert: (ticketId: string, departmentId: string, note: string) => typedError<null, AppError>(__TAURI_INVOKE("hand_over_to_expert", { ticketId, departmentId, note })),
-	returnFromExpert: (ticketId: string, note: string) => typedError<null, AppError>(__TAURI_INVOKE("return_from_expert", { ticketId, note })),
-	askExpert: (ticketId: string, departmentId: string, question: string) => typedError<string, AppError>(__TAURI_INVOKE("ask_expert", { ticketId, departmentId, question })),
-	answerConsult: (ticketId: string, consultId: string, answer: string) => typedError<null, AppError>(__TAURI_INVOKE("answer_consult", { ticketId, consultId, answer })),
-	markCustomerInformed: (ticketId: string, informed: CustomerInformed) => typedError<null, AppError>(__TAURI_INVOKE("mark_customer_informed", { ticketId, informed })),
-	reopenTicket: (ticketId: string, reason: string) => typedError<null, AppError>(__TAURI_INVOKE("reopen_ticket", { ticketId, reason })),
+	claimTicket: (ticketId: TicketId) => typedError<Delivery, AppError>(__TAURI_INVOKE("claim_ticket", { ticketId })),
+	handBack: (ticketId: TicketId, instructions: string) => typedError<null, AppError>(__TAURI_INVOKE("hand_back", { ticketId, instructions })),
+	handOverToExpert: (ticketId: TicketId, departmentId: DepartmentId, note: string) => typedError<null, AppError>(__TAURI_INVOKE("hand_over_to_expert", { ticketId, departmentId, note })),
+	returnFromExpert: (ticketId: TicketId, note: string) => typedError<null, AppError>(__TAURI_INVOKE("return_from_expert", { ticketId, note })),
+	askExpert: (ticketId: TicketId, departmentId: DepartmentId, question: string) => typedError<ConsultId, AppError>(__TAURI_INVOKE("ask_expert", { ticketId, departmentId, question })),
+	answerConsult: (ticketId: TicketId, consultId: ConsultId, answer: string) => typedError<null, AppError>(__TAURI_INVOKE("answer_consult", { ticketId, consultId, answer })),
+	markCustomerInformed: (ticketId: TicketId, informed: CustomerInformed) => typedError<null, AppError>(__TAURI_INVOKE("mark_customer_informed", { ticketId, informed })),
+	reopenTicket: (ticketId: TicketId, reason: string) => typedError<null, AppError>(__TAURI_INVOKE("reopen_ticket", { ticketId, reason })),
 	listConsults: () => typedError<ConsultRow[], AppError>(__TAURI_INVOKE("list_consults")),
 	listKb: (query: KbQuery, offset: number, limit: number) => typedError<KbPage, AppError>(__TAURI_INVOKE("list_kb", { query, offset, limit })),
 	listKbTags: () => typedError<TagCount[], AppError>(__TAURI_INVOKE("list_kb_tags")),
 	saveKbArticle: (edit: KbEdit, publish: boolean) => typedError<KbSaveResult, AppError>(__TAURI_INVOKE("save_kb_article", { edit, publish })),
-	publishKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("publish_kb_article", { id })),
-	archiveKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("archive_kb_article", { id })),
-	flagKbArticle: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("flag_kb_article", { id })),
-	draftKbFromTicket: (ticketId: string) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId })),
-	draftKbFromAnswer: (ticketId: string, consultId: string) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_answer", { ticketId, consultId })),
+	publishKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("publish_kb_article", { id })),
+	archiveKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("archive_kb_article", { id })),
+	flagKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("flag_kb_article", { id })),
+	draftKbFromTicket: (ticketId: TicketId) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId })),
+	draftKbFromAnswer: (ticketId: TicketId, consultId: ConsultId) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_answer", { ticketId, consultId })),
 	listKbConflicts: () => typedError<KbConflict[], AppError>(__TAURI_INVOKE("list_kb_conflicts")),
 	/**  The editor's preview: Markdown rendered and sanitised exactly as the article will be. */
 	previewMarkdown: (body: string) => typedError<string, AppError>(__TAURI_INVOKE("preview_markdown", { body })),
+	/**
+	 *  Raises a native notification with the window's words (in the agent's language): the
+	 *  alerts the backend reports as kinds and fields, said by the UI's messages.
+	 */
+	showNotification: (title: string, body: string) => typedError<null, AppError>(__TAURI_INVOKE("show_notification", { title, body })),
 };
 
 /** Events */
@@ -62,14 +67,19 @@ export const events = {
 	workArrived: makeEvent<WorkArrived, WorkArrived>("work-arrived"),
 };
 
+/* Constants */
+export const FIELD_LIMITS = {"subject":200,"description":20000,"note":20000,"kb_title":200,"kb_body":200000,"tag":40,"tags":20,"name":200,"email":254} as const;
+
 /* Types */
+export type AgentId = string;
+
 export type AgentView = {
-	id: string,
+	id: AgentId,
 	name: string,
 	login: string,
 	role: Role,
 	/**  An expert's department. */
-	department: Named | null,
+	department: Named<DepartmentId> | null,
 };
 
 export type AlertKind = 
@@ -98,12 +108,16 @@ export type CallerLookup = {
 	customers: CustomerCard[],
 };
 
+export type CategoryId = string;
+
 export type ConnectionView = "online" | "offline" | "syncing" | "signed_out";
+
+export type ConsultId = string;
 
 /**  A question to an expert department, as the experts' list shows it. */
 export type ConsultRow = {
 	ticket: TicketRow,
-	consult_id: string,
+	consult_id: ConsultId,
 	department: string,
 	question: string,
 	requested_by: string,
@@ -111,7 +125,7 @@ export type ConsultRow = {
 };
 
 export type ConsultView = {
-	id: string,
+	id: ConsultId,
 	department: string,
 	question: string,
 	requested_by: string,
@@ -123,27 +137,36 @@ export type ConsultView = {
 	can_answer: boolean,
 };
 
+/**
+ *  What an agent takes down about a contact: the one input shape of logging a call,
+ *  from the call form (and `helpline-sim`) to the mutation.
+ */
+export type Contact = {
+	channel: ContactChannel,
+	direction: Direction,
+	customer_id: CustomerId | null,
+	category_id: CategoryId | null,
+	subject: string,
+	description: string,
+	priority: Priority,
+	duration_seconds: number,
+};
+
 /**  "ContactChannel" in the UI's bindings, where Tauri's IPC `Channel` has the name. */
 export type ContactChannel = "phone" | "email" | "chat" | "walk_in";
 
 /**  The call form as the agent filled it in. */
 export type ContactForm = {
-	channel: ContactChannel,
-	direction: Direction,
-	customer_id: string | null,
-	category_id: string | null,
-	priority: Priority,
-	subject: string,
-	description: string,
-	duration_seconds: number,
+	/**  What was taken down: the same shape the mutation carries. */
+	contact: Contact,
 	/**  Articles the form showed while the agent typed. */
-	suggested_kb: string[],
+	suggested_kb: KbArticleId[],
 	/**  Articles the agent marked "this solved it". */
-	used_kb: string[],
+	used_kb: KbArticleId[],
 };
 
 export type CustomerCard = {
-	id: string,
+	id: CustomerId,
 	name: string,
 	company: string | null,
 	phones: string[],
@@ -152,6 +175,8 @@ export type CustomerCard = {
 	open_tickets: TicketRow[],
 	recent_tickets: TicketRow[],
 };
+
+export type CustomerId = string;
 
 /**  When and how the customer was told the solution. */
 export type CustomerInformed = {
@@ -169,7 +194,16 @@ export type Delivery =
 /**  Saved here; the hub has not answered yet (offline, or slow). */
 { state: "pending" };
 
+export type DepartmentId = string;
+
 export type Direction = "inbound" | "outbound";
+
+/**  A follow-up time the agent set has come. */
+export type DueFollowUp = {
+	ticket_id: TicketId,
+	reference: string,
+	note: string,
+};
 
 /**
  *  The few kinds of failure the UI and the hub branch on. The wire and the UI use the
@@ -188,8 +222,10 @@ export type EventDetail = {
 	value: string,
 };
 
+export type EventId = string;
+
 export type EventView = {
-	id: string,
+	id: EventId,
 	at: number,
 	author: string,
 	/**  The event's type name (`created`, `escalated`, ...); the UI translates it. */
@@ -199,6 +235,7 @@ export type EventView = {
 	pending: boolean,
 };
 
+/**  A further call, e-mail or chat about a ticket. */
 export type FollowUpContact = {
 	channel: ContactChannel,
 	direction: Direction,
@@ -207,24 +244,22 @@ export type FollowUpContact = {
 };
 
 /**  A follow-up time the agent set has come. */
-export type FollowUpDue = {
-	ticket_id: string,
-	reference: string,
-	note: string,
-};
+export type FollowUpDue = DueFollowUp;
 
 /**  What an agent can do to a KB article. */
 export type KbAction = "edit" | "publish" | "archive" | "flag_outdated";
 
+export type KbArticleId = string;
+
 export type KbArticleView = {
-	id: string,
+	id: KbArticleId,
 	title: string,
 	/**  Markdown rendered and sanitised here: the webview gets only clean HTML. */
 	body_html: string,
 	/**  The Markdown, for editing. */
 	body: string,
 	tags: string[],
-	category_id: string | null,
+	category_id: CategoryId | null,
 	category: string | null,
 	visibility: Visibility,
 	state: ArticleState,
@@ -235,7 +270,7 @@ export type KbArticleView = {
 	edited_by: string,
 	updated_at: number,
 	/**  The ticket the article was written from: (id, reference). */
-	source_ticket: Named | null,
+	source_ticket: Named<TicketId> | null,
 	usage: KbUsageView,
 	/**  What the signed-in agent may do to it (the hub checks the same). */
 	actions: KbAction[],
@@ -255,19 +290,19 @@ export type KbConflict = {
 /**  An article as the editor holds it. */
 export type KbEdit = {
 	/**  `None` for a new article. */
-	article_id: string | null,
+	article_id: KbArticleId | null,
 	/**  The revision the edit starts from (`None` for a new article). */
 	base_revision: number | null,
 	title: string,
 	body: string,
 	tags: string[],
-	category_id: string | null,
+	category_id: CategoryId | null,
 	visibility: Visibility,
-	source_ticket: string | null,
+	source_ticket: TicketId | null,
 };
 
 export type KbListItem = {
-	id: string,
+	id: KbArticleId,
 	title: string,
 	state: ArticleState,
 	visibility: Visibility,
@@ -289,7 +324,7 @@ export type KbPage = {
 /**  What the KB list shows: typed words (instant search) and filters. */
 export type KbQuery = {
 	text: string,
-	category_id: string | null,
+	category_id: CategoryId | null,
 	tag: string | null,
 	/**  `None`: drafts and published articles (first level: published only). */
 	state: ArticleState | null,
@@ -297,7 +332,7 @@ export type KbQuery = {
 
 export type KbSaveResult = 
 /**  Saved; `delivery` says whether the hub has confirmed it yet. */
-{ type: "saved"; article_id: string; delivery: Delivery; published: boolean } | 
+{ type: "saved"; article_id: KbArticleId; delivery: Delivery; published: boolean } | 
 /**
  *  Someone saved a newer revision first: nothing was overwritten. The editor shows
  *  both versions for the author to merge, then saves on top of `theirs`.
@@ -305,7 +340,7 @@ export type KbSaveResult =
 { type: "conflict"; mine: KbEdit; theirs: KbArticleView };
 
 export type KbSuggestion = {
-	id: string,
+	id: KbArticleId,
 	title: string,
 	snippet: Segment[],
 };
@@ -322,12 +357,12 @@ export type KbUsageView = {
 export type Language = "de" | "en";
 
 export type Logged = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	reference: string,
 };
 
-export type Named = {
-	id: string,
+export type Named<Id> = {
+	id: Id,
 	name: string,
 };
 
@@ -371,9 +406,9 @@ export type QueuePage = {
 };
 
 export type ReferenceData = {
-	categories: Named[],
-	departments: Named[],
-	agents: Named[],
+	categories: Named<CategoryId>[],
+	departments: Named<DepartmentId>[],
+	agents: Named<AgentId>[],
 };
 
 export type RejectedView = {
@@ -435,15 +470,17 @@ export type TicketAction = "add_note" | "log_contact" | "change_status" | "set_f
 "draft_kb_article";
 
 export type TicketHitView = {
-	id: string,
+	id: TicketId,
 	reference: string,
 	subject: string,
 	status: Status,
 	snippet: Segment[],
 };
 
+export type TicketId = string;
+
 export type TicketRow = {
-	id: string,
+	id: TicketId,
 	reference: string,
 	subject: string,
 	status: Status,
@@ -486,7 +523,7 @@ export type TicketView = {
 	/**  The latest resolution summary. */
 	resolution: string | null,
 	/**  KB articles published from this ticket. */
-	published_articles: Named[],
+	published_articles: Named<KbArticleId>[],
 };
 
 /**  A pull brought changes: lists and the open ticket should refresh. */
@@ -498,7 +535,7 @@ export type Visibility = "internal" | "public";
 
 export type WorkAlert = {
 	kind: AlertKind,
-	ticket_id: string,
+	ticket_id: TicketId,
 	reference: string,
 	subject: string,
 };

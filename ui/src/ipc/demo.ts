@@ -222,7 +222,7 @@ export function installDemoBackend(): void {
     },
     get_kb_article: ({ id }) => KB.find((a) => a.id === id) ?? appError('not_found', 'No such article'),
     submit_contact: ({ form, outcome }) => {
-      const contact = form as ContactForm;
+      const contact = (form as ContactForm).contact;
       const result = outcome as Outcome;
       if (!contact.subject.trim()) appError('validation', 'The subject is required', 'subject');
       counter += 1;
@@ -334,6 +334,8 @@ export function installDemoBackend(): void {
       else KB.push(next);
       return { type: 'saved', article_id: id, delivery: { state: 'confirmed' }, published: false };
     },
+    // The browser preview has no notification area: the window's own note is enough.
+    show_notification: () => null,
     load_draft: ({ key }) => localStorage.getItem(drafts(String(key))),
     save_draft: ({ key, body }) => {
       localStorage.setItem(drafts(String(key)), String(body));

@@ -45,6 +45,7 @@ const DEFAULTS: Record<string, Handler> = {
   discard_draft: () => null,
   suggest_kb: () => [],
   lookup_caller: () => ({ normalized: null, problem: null, customers: [] }),
+  show_notification: () => null,
 };
 
 /** Rejects like a Rust command returning Err(AppError). */

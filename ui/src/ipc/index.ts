@@ -7,6 +7,7 @@ import type { UnlistenFn } from '@tauri-apps/api/event';
 import {
   commands,
   events,
+  FIELD_LIMITS,
   type AppError as WireAppError,
   type ContactChannel,
   type ErrorKind,
@@ -17,6 +18,8 @@ import {
 type Result<T, E> = { status: 'ok'; data: T } | { status: 'error'; error: E };
 
 export type * from './bindings';
+/** The rules' field limits (in characters), from the backend's own declaration. */
+export { FIELD_LIMITS };
 
 /** Stable names for types the generator may name after their Rust structs. */
 export type Connection = SyncView['connection'];

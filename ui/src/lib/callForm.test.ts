@@ -64,14 +64,16 @@ describe('call form model', () => {
       running_since: 0,
     };
     expect(toContactForm(form, 42_500)).toEqual({
-      channel: 'phone',
-      direction: 'inbound',
-      customer_id: null,
-      category_id: null,
-      priority: 'normal',
-      subject: 'VPN down',
-      description: '',
-      duration_seconds: 42,
+      contact: {
+        channel: 'phone',
+        direction: 'inbound',
+        customer_id: null,
+        category_id: null,
+        priority: 'normal',
+        subject: 'VPN down',
+        description: '',
+        duration_seconds: 42,
+      },
       suggested_kb: ['a', 'b'],
       used_kb: ['b'],
     });

@@ -82,14 +82,16 @@ export function elapsedSeconds(form: CallFormState, now: number): number {
 
 export function toContactForm(form: CallFormState, now: number): ContactForm {
   return {
-    channel: form.channel,
-    direction: form.direction,
-    customer_id: form.customer?.id ?? null,
-    category_id: form.category_id,
-    priority: form.priority,
-    subject: form.subject.trim(),
-    description: form.description,
-    duration_seconds: elapsedSeconds(form, now),
+    contact: {
+      channel: form.channel,
+      direction: form.direction,
+      customer_id: form.customer?.id ?? null,
+      category_id: form.category_id,
+      priority: form.priority,
+      subject: form.subject.trim(),
+      description: form.description,
+      duration_seconds: elapsedSeconds(form, now),
+    },
     suggested_kb: [...form.suggested_kb],
     used_kb: [...form.used_kb],
   };

@@ -2,9 +2,13 @@
 // turn codes into localized messages, and the same rules are unit-tested here.
 // The backend validates again; its `validation` errors (with `field`) are mirrored inline.
 
-export const SUBJECT_MAX = 200;
-export const DESCRIPTION_MAX = 10_000;
-export const SUMMARY_MAX = 10_000;
+import { FIELD_LIMITS } from '../ipc';
+
+// The rules' own limits (generated bindings), so the form refuses exactly what the
+// backend would.
+export const SUBJECT_MAX = FIELD_LIMITS.subject;
+export const DESCRIPTION_MAX = FIELD_LIMITS.description;
+export const SUMMARY_MAX = FIELD_LIMITS.note;
 
 export type ErrorCode = 'required' | 'too_long' | 'in_past' | 'invalid';
 export type FieldErrors<F extends string> = Partial<Record<F, ErrorCode>>;
@@ -13,9 +17,14 @@ export function hasErrors(errors: FieldErrors<string>): boolean {
   return Object.values(errors).some(Boolean);
 }
 
+/** Whether `value` is over `max` characters as the rules count them (code points, not UTF-16 units). */
+export function isTooLong(value: string, max: number): boolean {
+  return value.length > max && [...value].length > max;
+}
+
 function text(value: string, max: number, required: boolean): ErrorCode | undefined {
   if (required && value.trim() === '') return 'required';
-  if (value.length > max) return 'too_long';
+  if (isTooLong(value, max)) return 'too_long';
   return undefined;
 }
 

@@ -62,7 +62,7 @@ describe('CallForm', () => {
       steps_tried: 'Restarted the client',
       handover_summary: 'Customer on site until 5pm',
     });
-    expect(call.form).toMatchObject({ subject: 'VPN drops every hour', channel: 'phone', priority: 'normal' });
+    expect(call.form).toMatchObject({ contact: { subject: 'VPN drops every hour', channel: 'phone', priority: 'normal' } });
     // After saving: draft discarded, form reset, next reference fetched.
     expect(backend.callsTo('discard_draft')).toContainEqual({ key: 'call-form' });
     expect(screen.getByTestId('call-subject')).toHaveValue('');
@@ -186,7 +186,7 @@ describe('CallForm', () => {
     await user.click(screen.getByTestId('follow-up-submit'));
     await screen.findByTestId('saved-banner');
     const [call] = backend.callsTo('submit_contact');
-    expect(call.form).toMatchObject({ customer_id: null });
+    expect(call.form).toMatchObject({ contact: { customer_id: null } });
     expect(call.outcome).toMatchObject({ type: 'follow_up', note: '' });
   });
 });

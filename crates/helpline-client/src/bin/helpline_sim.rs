@@ -18,8 +18,9 @@ use clap::{Parser, Subcommand};
 use helpline_client::profile::{ProfileLock, agent_store_path};
 use helpline_client::views::Escalation;
 use helpline_client::work::{Delivery, VERDICT_PATIENCE};
-use helpline_client::{ClientError, ContactInput, Desktop, HttpHub, SystemClock};
-use helpline_domain::{Channel, Direction, ErrorKind, Priority};
+use helpline_client::{ClientError, Desktop, HttpHub, SystemClock};
+use helpline_domain::{Channel, ConsultId, Contact, DepartmentId, Direction, ErrorKind, Priority, TicketId};
+use helpline_store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -335,7 +336,7 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Capture { count, subject, sync_each } => {
             for i in 0..count {
-                desktop.log_contact(ContactInput {
+                desktop.log_contact(Contact {
                     channel: Channel::Phone,
                     direction: Direction::Inbound,
                     customer_id: None,
@@ -366,30 +367,32 @@ async fn run(cli: Cli) -> Result<()> {
             let (ticket_id, reference) = find_ticket(desktop, &reference)?;
             let escalation = Escalation { reason, steps_tried: tried, handover_summary: summary };
             return run_second_level(desktop, &reference, async || {
-                desktop.escalate_ticket(&ticket_id, escalation)?;
+                desktop.escalate(ticket_id, escalation)?;
                 Ok(None)
             })
             .await;
         }
         Command::Claim { reference } => {
             let (ticket_id, reference) = find_ticket(desktop, &reference)?;
-            return run_second_level(desktop, &reference, async || Ok(Some(desktop.claim_ticket(&ticket_id).await?)))
-                .await;
+            return run_second_level(desktop, &reference, async || {
+                Ok(Some(desktop.claim_with_verdict(ticket_id).await?))
+            })
+            .await;
         }
         Command::Consult { reference, department, question } => {
             let (ticket_id, reference) = find_ticket(desktop, &reference)?;
             let department_id = find_department_id(desktop, &department)?;
             return run_second_level(desktop, &reference, async || {
-                desktop.ask_expert(&ticket_id, &department_id, &question)?;
+                desktop.request_consult(ticket_id, department_id, &question)?;
                 Ok(None)
             })
             .await;
         }
         Command::Answer { reference, answer, consult } => {
             let (ticket_id, reference) = find_ticket(desktop, &reference)?;
-            let consult_id = find_open_consult(desktop, &ticket_id, &reference, consult.as_deref())?;
+            let consult_id = find_open_consult(desktop, ticket_id, &reference, consult.as_deref())?;
             return run_second_level(desktop, &reference, async || {
-                desktop.answer_consult_text(&ticket_id, &consult_id, &answer)?;
+                desktop.answer_consult(ticket_id, consult_id, &answer)?;
                 Ok(None)
             })
             .await;
@@ -397,7 +400,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Resolve { reference, summary } => {
             let (ticket_id, reference) = find_ticket(desktop, &reference)?;
             return run_second_level(desktop, &reference, async || {
-                desktop.resolve_ticket(&ticket_id, &summary)?;
+                desktop.resolve(ticket_id, &summary)?;
                 Ok(None)
             })
             .await;
@@ -406,23 +409,29 @@ async fn run(cli: Cli) -> Result<()> {
     print_state(desktop)
 }
 
+/// A second handle on the desktop's SQLite file, to look at what it holds (the sim
+/// reports more than the window shows).
+fn inspect(desktop: &SimDesktop) -> Result<Store> {
+    Ok(Store::open(desktop.store_path())?)
+}
+
 /// The id and canonical reference of the ticket `typed` ("aa-1" finds AA-0001) in the
 /// local store; nothing is asked of the hub.
-fn find_ticket(desktop: &SimDesktop, typed: &str) -> Result<(String, String)> {
-    let ticket = match desktop.with_store(|s| Ok(s.find_ticket_by_reference(typed)?)) {
+fn find_ticket(desktop: &SimDesktop, typed: &str) -> Result<(TicketId, String)> {
+    let ticket = match inspect(desktop)?.find_ticket_by_reference(typed) {
         Ok(ticket) => ticket,
         Err(e) if e.kind() == ErrorKind::Validation => bail!("{typed:?} is not a ticket reference (like AA-0001)"),
         Err(e) => return Err(e.into()),
     };
     let ticket = ticket
         .with_context(|| format!("no ticket {typed} in this desktop's store (run `sync` to fetch new tickets)"))?;
-    Ok((ticket.id.to_string(), ticket.reference.to_string()))
+    Ok((ticket.id, ticket.reference.to_string()))
 }
 
-fn find_department_id(desktop: &SimDesktop, name: &str) -> Result<String> {
+fn find_department_id(desktop: &SimDesktop, name: &str) -> Result<DepartmentId> {
     let departments = desktop.reference_data()?.departments;
     match departments.iter().find(|d| d.name.eq_ignore_ascii_case(name.trim())) {
-        Some(d) => Ok(d.id.clone()),
+        Some(d) => Ok(d.id),
         None => {
             let known: Vec<&str> = departments.iter().map(|d| d.name.as_str()).collect();
             bail!("no department {name:?}; known: {}", known.join(", "))
@@ -432,15 +441,21 @@ fn find_department_id(desktop: &SimDesktop, name: &str) -> Result<String> {
 
 /// The open consult of the ticket that the signed-in agent may answer; `chosen` picks
 /// one when there are several.
-fn find_open_consult(desktop: &SimDesktop, ticket_id: &str, reference: &str, chosen: Option<&str>) -> Result<String> {
-    let open: Vec<String> =
+fn find_open_consult(
+    desktop: &SimDesktop,
+    ticket_id: TicketId,
+    reference: &str,
+    chosen: Option<&str>,
+) -> Result<ConsultId> {
+    let open: Vec<ConsultId> =
         desktop.open_consults()?.into_iter().filter(|c| c.ticket.id == ticket_id).map(|c| c.consult_id).collect();
+    let open_list = || open.iter().map(ConsultId::to_string).collect::<Vec<_>>().join(", ");
     match (chosen, open.as_slice()) {
-        (Some(id), _) if open.iter().any(|c| c == id) => Ok(id.to_owned()),
-        (Some(id), _) => bail!("{reference} has no open consult {id} for you; open: {}", open.join(", ")),
-        (None, [only]) => Ok(only.clone()),
+        (Some(id), _) if let Some(c) = open.iter().find(|c| c.to_string() == id) => Ok(*c),
+        (Some(id), _) => bail!("{reference} has no open consult {id} for you; open: {}", open_list()),
+        (None, [only]) => Ok(*only),
         (None, []) => bail!("{reference} has no open consult for your department"),
-        (None, _) => bail!("{reference} has several open consults; pick one with --consult ({})", open.join(", ")),
+        (None, _) => bail!("{reference} has several open consults; pick one with --consult ({})", open_list()),
     }
 }
 
@@ -452,8 +467,8 @@ async fn run_second_level(
     reference: &str,
     act: impl AsyncFnOnce() -> Result<Option<Delivery>>,
 ) -> Result<()> {
-    let last_seq =
-        || -> Result<u64> { Ok(desktop.with_store(|s| Ok(s.list_outbox_entries()?))?.last().map_or(0, |e| e.seq)) };
+    let store = inspect(desktop)?;
+    let last_seq = || -> Result<u64> { Ok(store.list_outbox_entries()?.last().map_or(0, |e| e.seq)) };
     let before = last_seq()?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let syncing = tokio::spawn(desktop.clone().run_sync(stop_rx));
@@ -468,7 +483,7 @@ async fn run_second_level(
     };
     let _ = stop.send(true);
     syncing.abort();
-    let entry = desktop.with_store(|s| Ok(s.get_outbox_entry(seq)?))?.context("the recorded mutation vanished")?;
+    let entry = store.get_outbox_entry(seq)?.context("the recorded mutation vanished")?;
     let (outcome, reason) = match delivery {
         Delivery::Confirmed => ("accepted", None),
         Delivery::Refused { reason } => ("rejected", Some(reason)),
@@ -487,15 +502,14 @@ async fn run_second_level(
 }
 
 fn state_summary(desktop: &SimDesktop) -> Result<serde_json::Value> {
-    let mut state = desktop.with_store(|s| {
-        Ok(serde_json::json!({
-            "tickets": s.count_tickets()?,
-            "outbox": s.count_outbox()?,
-            "cursor": s.pull_cursor()?,
-            "confirmed_seq": s.confirmed_seq()?,
-            "device_code": s.device()?.map(|d| d.device_code.as_str().to_owned()),
-        }))
-    })?;
+    let s = inspect(desktop)?;
+    let mut state = serde_json::json!({
+        "tickets": s.count_tickets()?,
+        "outbox": s.count_outbox()?,
+        "cursor": s.pull_cursor()?,
+        "confirmed_seq": s.confirmed_seq()?,
+        "device_code": s.device()?.map(|d| d.device_code.as_str().to_owned()),
+    });
     state["status"] = serde_json::to_value(desktop.status())?;
     state["agent"] = serde_json::to_value(desktop.signed_in_agent().map(|a| a.login))?;
     Ok(state)
@@ -509,8 +523,8 @@ fn print_state(desktop: &SimDesktop) -> Result<()> {
 /// The summary plus every ticket (by reference) and every outbox entry with its verdict.
 fn print_full_state(desktop: &SimDesktop) -> Result<()> {
     let mut state = state_summary(desktop)?;
-    let (tickets, agents, outbox) =
-        desktop.with_store(|s| Ok((s.list_all_tickets()?, s.list_agents()?, s.list_outbox_entries()?)))?;
+    let s = inspect(desktop)?;
+    let (tickets, agents, outbox) = (s.list_all_tickets()?, s.list_agents()?, s.list_outbox_entries()?);
     let login_of = |id: helpline_domain::AgentId| {
         agents.iter().find(|a| a.id == id).map_or_else(|| id.to_string(), |a| a.login.clone())
     };

@@ -1015,7 +1015,7 @@ fn unknown_ids_and_field_limits() {
             nothing,
             |_, c| {
                 let mut contact = World::standard().new_contact();
-                contact.customer_id = Some(c.cust);
+                contact.contact.customer_id = Some(c.cust);
                 Mutation::LogContact(contact)
             },
             Expect::Err(ErrorKind::NotFound, &["customer ", " does not exist"]),
@@ -1026,7 +1026,7 @@ fn unknown_ids_and_field_limits() {
             nothing,
             |_, _| {
                 let mut contact = World::standard().new_contact();
-                contact.category_id = Some(CategoryId(unknown(9)));
+                contact.contact.category_id = Some(CategoryId(unknown(9)));
                 Mutation::LogContact(contact)
             },
             Expect::Err(ErrorKind::NotFound, &["category ", " does not exist"]),
@@ -1068,7 +1068,7 @@ fn unknown_ids_and_field_limits() {
             nothing,
             |_, _| {
                 let mut contact = World::standard().new_contact();
-                contact.subject = "x".repeat(limits::SUBJECT_MAX + 1);
+                contact.contact.subject = "x".repeat(limits::SUBJECT_MAX + 1);
                 Mutation::LogContact(contact)
             },
             Expect::Err(ErrorKind::Validation, &["subject: is 201 characters long; at most 200 are allowed"]),
@@ -1079,7 +1079,7 @@ fn unknown_ids_and_field_limits() {
             nothing,
             |_, _| {
                 let mut contact = World::standard().new_contact();
-                contact.subject = "ä".repeat(limits::SUBJECT_MAX);
+                contact.contact.subject = "ä".repeat(limits::SUBJECT_MAX);
                 Mutation::LogContact(contact)
             },
             Expect::Ok(|k| {
@@ -1093,7 +1093,7 @@ fn unknown_ids_and_field_limits() {
             nothing,
             |_, _| {
                 let mut contact = World::standard().new_contact();
-                contact.subject = "  ".into();
+                contact.contact.subject = "  ".into();
                 Mutation::LogContact(contact)
             },
             Expect::Err(ErrorKind::Validation, &["subject: is required"]),
@@ -1104,7 +1104,7 @@ fn unknown_ids_and_field_limits() {
             nothing,
             |_, _| {
                 let mut contact = World::standard().new_contact();
-                contact.subject = "Drucker\u{7}".into();
+                contact.contact.subject = "Drucker\u{7}".into();
                 Mutation::LogContact(contact)
             },
             Expect::Err(ErrorKind::Validation, &["subject: contains control characters"]),
