@@ -50,6 +50,21 @@ describe('App', () => {
     expect(backend.callsTo('set_language')).toEqual([{ language: 'de' }]);
   });
 
+  it("says alerts in the agent's language, in the window and as a native notification", async () => {
+    const backend = fakeBackend({ get_session: () => ({ ...SESSION, language: 'de' }) });
+    render(App);
+    await screen.findByTestId('call-subject');
+    await emitEvent('work-arrived', { kind: 'new_in_queue', ticket_id: 't1', reference: 'K7-0007', subject: 'VPN trennt' });
+    expect(await screen.findByTestId('work-alert')).toHaveTextContent('Neu in Ihrer Warteschlange: K7-0007');
+    await emitEvent('follow-up-due', { ticket_id: 't2', reference: 'K7-0008', note: 'Kunde zurückrufen' });
+    await waitFor(() =>
+      expect(backend.callsTo('show_notification')).toEqual([
+        { title: 'Neu in Ihrer Warteschlange: K7-0007', body: 'VPN trennt' },
+        { title: 'Nachfassen: K7-0008', body: 'Kunde zurückrufen' },
+      ]),
+    );
+  });
+
   it('opens the help overlay with ? and closes it with Escape', async () => {
     fakeBackend();
     const user = userEvent.setup();

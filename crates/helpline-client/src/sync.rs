@@ -16,6 +16,9 @@ use std::time::Duration;
 /// Most mutations per push request (fewer when the hub's limits say so).
 pub const PUSH_BATCH: usize = 200;
 /// The slowest retry when the hub stays unreachable.
+/// What an envelope adds around a mutation's JSON (ids, seq, clock readings, commas),
+/// with room to spare; a unit test holds it to that.
+const ENVELOPE_BYTES: usize = 256;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Even without pokes, pull this often (a missed poke costs at most this long).
 const QUIET_PULL_EVERY: Duration = Duration::from_secs(60);
@@ -127,19 +130,20 @@ impl<H: HubApi> Desktop<H> {
             let mut mutations: Vec<MutationEnvelope> = Vec::new();
             let mut bytes = 0;
             for e in pending.into_iter().take(max_count) {
-                let envelope = MutationEnvelope {
+                // Sized by the JSON the outbox already holds: the mutation is serialised
+                // once more, into the request, and not a third time to measure it.
+                bytes += e.json_bytes + ENVELOPE_BYTES;
+                if !mutations.is_empty() && bytes > max_bytes * 3 / 4 {
+                    break;
+                }
+                mutations.push(MutationEnvelope {
                     mutation_id: e.mutation_id,
                     client_id,
                     seq: e.seq,
                     mutation: e.mutation,
                     hlc: e.hlc,
                     wall_time: e.wall_time,
-                };
-                bytes += serde_json::to_vec(&envelope).map_or(0, |v| v.len() + 1);
-                if !mutations.is_empty() && bytes > max_bytes * 3 / 4 {
-                    break;
-                }
-                mutations.push(envelope);
+                });
             }
             let first_seq = mutations.first().map_or(0, |m| m.seq);
             let sent: std::collections::HashMap<u64, helpline_domain::MutationId> =
@@ -272,5 +276,27 @@ async fn listen_for_pokes<H: HubApi>(desktop: Arc<Desktop<H>>, stop: tokio::sync
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use helpline_domain::{ClientId, Mutation, MutationId, TicketId, Timestamp};
+
+    #[test]
+    fn an_envelope_adds_at_most_its_allowance_to_the_stored_json() {
+        let mutation = Mutation::AddNote { ticket_id: TicketId::new_v7(), body: "Rückruf: Drucker läuft".into() };
+        let stored = serde_json::to_string(&mutation).unwrap().len();
+        let envelope = MutationEnvelope {
+            mutation_id: MutationId::new_v7(),
+            client_id: ClientId::new_v7(),
+            seq: u64::MAX,
+            mutation,
+            hlc: "0009999999999.99999".into(),
+            wall_time: Timestamp::from_millis(i64::MAX / 1_000),
+        };
+        let sent = serde_json::to_vec(&envelope).unwrap().len();
+        assert!(sent <= stored + ENVELOPE_BYTES, "{sent} > {stored} + {ENVELOPE_BYTES}");
     }
 }

@@ -240,17 +240,17 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     // ---- a stale edit: Karl changes the article while Jana edits it --------------------
     sync_until_quiet(karl).await?;
     let found = karl.kb_page(&KbQuery { text: "Etikettendrucker Umlaute".into(), ..KbQuery::default() }, 0, 5)?;
-    let article_id = found.items.first().context("Karl finds the article")?.id.clone();
+    let article_id = found.items.first().context("Karl finds the article")?.id;
     b.click("kb-edit-btn").await?;
     b.wait("kb-edit-body").await?;
     let seen_by_karl = karl.kb_article_view(article_id)?;
     let karls = KbEdit {
-        article_id: Some(article_id.clone()),
+        article_id: Some(article_id),
         base_revision: Some(seen_by_karl.revision),
         title: seen_by_karl.title.clone(),
         body: format!("{}\nKarls Ergänzung: gilt auch für Modell LX-400.\n", seen_by_karl.body),
         tags: vec!["drucker".into(), "etiketten".into()],
-        category_id: seen_by_karl.category_id.clone(),
+        category_id: seen_by_karl.category_id,
         visibility: seen_by_karl.visibility,
         source_ticket: None,
     };

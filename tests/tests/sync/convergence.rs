@@ -142,12 +142,12 @@ async fn run_case(tally: &Tally, backend: Backend, desks: usize, seed: u64, page
     let mut accepted_notes = 0;
     for (i, d) in desktops.iter().enumerate() {
         assert_same_as(d, &truth, LOGINS[i])?;
-        let counts = store(&d)?.count_outbox()?;
+        let counts = store(d)?.count_outbox()?;
         ensure!(counts.pending == 0, "{}: {counts:?}", LOGINS[i]);
-        if let Some(entry) = store(&d)?.list_pending_mutations()?.first() {
+        if let Some(entry) = store(d)?.list_pending_mutations()?.first() {
             bail!("still pending: {entry:?}");
         }
-        let entries = store(&d)?.list_outbox_entries()?;
+        let entries = store(d)?.list_outbox_entries()?;
         let accepted = |name: &str| {
             entries
                 .iter()

@@ -70,7 +70,7 @@ async fn offline_capture_on_two_desktops_arrives_everywhere_once(backend: Backen
     let truth = observer(&hub, "admin").await?;
     for (d, who) in [(&anna, "anna"), (&ben, "ben")] {
         assert_same_as(d, &truth, who)?;
-        let counts = store(&d)?.count_outbox()?;
+        let counts = store(d)?.count_outbox()?;
         ensure!(counts.accepted == 15 && counts.pending == 0 && counts.rejected == 0, "{who}: {counts:?}");
     }
     let held: BTreeSet<String> = snapshot(&truth)?.values().map(|(t, _)| t.reference.to_string()).collect();

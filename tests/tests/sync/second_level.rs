@@ -154,7 +154,7 @@ fn edit_of(view: &helpline_client::kb::KbArticleView, body: &str) -> KbEdit {
         title: view.title.clone(),
         body: body.into(),
         tags: view.tags.clone(),
-        category_id: view.category_id.clone(),
+        category_id: view.category_id,
         visibility: view.visibility,
         source_ticket: None,
     }

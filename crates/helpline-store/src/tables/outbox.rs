@@ -38,6 +38,9 @@ pub struct OutboxEntry {
     /// The agent who made it: on a shared desk it still syncs as that agent.
     pub actor: Actor,
     pub mutation: Mutation,
+    /// The mutation's JSON as stored, in bytes: what sizing a push batch needs, without
+    /// serialising it again.
+    pub json_bytes: usize,
     pub hlc: String,
     pub wall_time: Timestamp,
     pub status: OutboxStatus,
@@ -91,7 +94,7 @@ pub fn insert_outbox_entry(
 }
 
 fn read_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
 }
 
 fn list(conn: &Connection, sql: &str) -> Result<Vec<OutboxEntry>> {
@@ -100,17 +103,18 @@ fn list(conn: &Connection, sql: &str) -> Result<Vec<OutboxEntry>> {
     collect_entries(rows)
 }
 
-type RawEntry = (u64, uuid::Uuid, String, String, String, i64, String, Option<String>, Option<String>);
+type RawEntry = (u64, uuid::Uuid, String, String, usize, String, i64, String, Option<String>, Option<String>);
 
 fn collect_entries(rows: impl Iterator<Item = rusqlite::Result<RawEntry>>) -> Result<Vec<OutboxEntry>> {
     let mut out = Vec::new();
     for row in rows {
-        let (seq, id, actor, mutation, hlc, wall, status, reason, local_error) = row?;
+        let (seq, id, actor, mutation, json_bytes, hlc, wall, status, reason, local_error) = row?;
         out.push(OutboxEntry {
             seq,
             mutation_id: MutationId(id),
             actor: serde_json::from_str(&actor)?,
             mutation: serde_json::from_str(&mutation)?,
+            json_bytes,
             hlc,
             wall_time: Timestamp::from_millis(wall),
             status: OutboxStatus::parse(&status),
@@ -121,7 +125,8 @@ fn collect_entries(rows: impl Iterator<Item = rusqlite::Result<RawEntry>>) -> Re
     Ok(out)
 }
 
-const COLUMNS: &str = "seq, mutation_id, actor, mutation, hlc, wall_time, status, reason, local_error";
+const COLUMNS: &str =
+    "seq, mutation_id, actor, mutation, length(CAST(mutation AS BLOB)), hlc, wall_time, status, reason, local_error";
 
 /// Mutations the hub has not confirmed yet, in seq order.
 pub fn list_pending(conn: &Connection) -> Result<Vec<OutboxEntry>> {
