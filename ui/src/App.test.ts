@@ -50,6 +50,15 @@ describe('App', () => {
     expect(backend.callsTo('set_language')).toEqual([{ language: 'de' }]);
   });
 
+  it('reloads the reference data after a pull brought something (a first sign-in has none yet)', async () => {
+    const backend = fakeBackend();
+    render(App);
+    await screen.findByTestId('call-subject');
+    await waitFor(() => expect(backend.callsTo('get_reference_data')).toHaveLength(1));
+    await emitEvent('tickets-changed', { count: 3 });
+    await waitFor(() => expect(backend.callsTo('get_reference_data')).toHaveLength(2));
+  });
+
   it("says alerts in the agent's language, in the window and as a native notification", async () => {
     const backend = fakeBackend({ get_session: () => ({ ...SESSION, language: 'de' }) });
     render(App);
@@ -60,7 +69,7 @@ describe('App', () => {
     await waitFor(() =>
       expect(backend.callsTo('show_notification')).toEqual([
         { title: 'Neu in Ihrer Warteschlange: K7-0007', body: 'VPN trennt' },
-        { title: 'Nachfassen: K7-0008', body: 'Kunde zurückrufen' },
+        { title: 'Wiedervorlage: K7-0008', body: 'Kunde zurückrufen' },
       ]),
     );
   });

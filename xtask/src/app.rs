@@ -66,12 +66,57 @@ pub fn build_ui_if_missing() -> Result<()> {
     if ui_dir().join("dist/index.html").is_file() { Ok(()) } else { build_ui() }
 }
 
+/// Builds the UI only when one of its sources is newer than ui/dist: an unchanged UI is
+/// not rebuilt, so the app (which embeds ui/dist) is not relinked either.
+pub fn build_ui_if_stale() -> Result<()> {
+    let built = std::fs::metadata(ui_dir().join("dist/index.html")).and_then(|m| m.modified()).ok();
+    match (built, newest_ui_source()?) {
+        (Some(built), Some((newest, _))) if newest <= built => {
+            println!("xtask: the UI is up to date (ui/dist is newer than its sources)");
+            Ok(())
+        }
+        (_, newest) => {
+            if let Some((_, path)) = newest {
+                println!("xtask: building the UI ({} changed)", path.display());
+            }
+            build_ui()
+        }
+    }
+}
+
+/// The most recently changed file the UI is built from (the generated i18n code, the
+/// dependencies and the output aside).
+fn newest_ui_source() -> Result<Option<(std::time::SystemTime, PathBuf)>> {
+    const SKIPPED: &[&str] = &["node_modules", "dist", "paraglide", ".svelte-kit", "cache"];
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    let mut pending = vec![ui_dir()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if SKIPPED.iter().any(|s| name == *s) {
+                continue;
+            }
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else if let Ok(modified) = meta.modified()
+                && newest.as_ref().is_none_or(|(t, _)| modified > *t)
+            {
+                newest = Some((modified, entry.path()));
+            }
+        }
+    }
+    Ok(newest)
+}
+
 /// `cargo xtask run`: builds the UI and the app and starts it. Without HELPLINE_HUB_URL it
 /// also runs a local hub (embedded SQLite, in target/helpline-run/) with demo agents and
 /// demo data, and signs the app in as the first-level agent Anna.
 pub fn run(extra: &[String]) -> Result<()> {
     crate::setup::run()?;
-    build_ui()?;
+    build_ui_if_stale()?;
+    println!("xtask: building the app and the hub (cargo prints what it waits for)");
     // The whole workspace, as `cargo xtask test` builds it: the same feature set, so the
     // two commands share their build instead of rebuilding each other's crates.
     cargo_build(&["--workspace", "--bins"])?;

@@ -12,7 +12,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
-pub type PokeStream = Pin<Box<dyn Stream<Item = Result<Poke>> + Send>>;
+pub type PokeStream = Pin<Box<dyn Stream<Item = Result<StreamItem>> + Send>>;
+
+/// What the hub's event stream says: it has a newer version, or only that it is alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamItem {
+    Poke(Poke),
+    Alive,
+}
 
 pub trait HubApi: Send + Sync + 'static {
     fn capabilities(&self) -> impl Future<Output = Result<Capabilities>> + Send;
@@ -156,10 +163,11 @@ impl HubApi for HttpHub {
     }
 }
 
-/// Turns a server-sent-events byte stream into pokes (only `data:` lines matter).
+/// Turns a server-sent-events byte stream into pokes (`data:` lines) and signs of life
+/// (the heartbeat's comment lines).
 fn parse_sse(
     bytes: impl Stream<Item = reqwest::Result<bytes::Bytes>> + Send + 'static,
-) -> impl Stream<Item = Result<Poke>> + Send {
+) -> impl Stream<Item = Result<StreamItem>> + Send {
     let mut buffer = String::new();
     bytes.flat_map(move |chunk| {
         let mut pokes = Vec::new();
@@ -171,7 +179,9 @@ fn parse_sse(
                     if let Some(data) = line.trim_end().strip_prefix("data:")
                         && let Ok(poke) = serde_json::from_str::<Poke>(data.trim())
                     {
-                        pokes.push(Ok(poke));
+                        pokes.push(Ok(StreamItem::Poke(poke)));
+                    } else if line.starts_with(':') {
+                        pokes.push(Ok(StreamItem::Alive));
                     }
                 }
             }

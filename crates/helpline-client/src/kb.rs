@@ -3,7 +3,7 @@
 //! stale edit instead of overwriting, publish and archive by role, and turn a resolved
 //! ticket into a draft in one step.
 
-use crate::markdown::{render_markdown, snippet_segments};
+use crate::markdown::{render_markdown, snippet_segments, without_markdown_marks};
 use crate::views::{Named, Segment, invalid, latest_resolution, millis};
 use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
@@ -193,7 +193,7 @@ impl<H: HubApi> Desktop<H> {
                 if let Some(a) = self.with_store(|s| Ok(s.get_kb_article(h.id)?))?
                     && filter.admits(&a)
                 {
-                    passing.push((a, snippet_segments(&h.snippet)));
+                    passing.push((a, snippet_segments(&without_markdown_marks(&h.snippet))));
                 }
             }
             let total = passing.len() as u64;

@@ -20,7 +20,7 @@ pub mod work;
 
 pub use clock::{Clock, SkewedClock, SystemClock};
 pub use error::{ClientError, Result};
-pub use hub_api::{HttpHub, HubApi, PokeStream};
+pub use hub_api::{HttpHub, HubApi, PokeStream, StreamItem};
 pub use sync::{Connection, SyncReport, SyncStatus};
 
 use helpline_domain::{Agent, Contact, KbArticleDraft, KbArticleId, Mutation, NewContact, Reference, Ticket, TicketId};

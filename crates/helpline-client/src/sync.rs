@@ -4,10 +4,10 @@
 
 use crate::Desktop;
 use crate::error::{ClientError, Result};
-use crate::hub_api::HubApi;
+use crate::hub_api::{HubApi, StreamItem};
 use futures_util::StreamExt as _;
 use helpline_domain::Timestamp;
-use helpline_protocol::{MutationEnvelope, Outcome, PushRequest};
+use helpline_protocol::{MutationEnvelope, Outcome, PushRequest, STREAM_SILENCE_LIMIT};
 use helpline_store::OutboxStatus;
 use serde::Serialize;
 use std::sync::Arc;
@@ -115,6 +115,19 @@ impl<H: HubApi> Desktop<H> {
             }
         });
         result
+    }
+
+    /// The event stream ended or went silent: the desktop is offline now, not after the
+    /// next request times out. A round already running decides for itself; the next
+    /// request that goes through makes it online again.
+    fn mark_hub_lost(&self, why: String) {
+        tracing::info!("the hub is out of reach: {why}");
+        self.update_status(|s| {
+            if s.connection == Connection::Online {
+                s.connection = Connection::Offline;
+                s.last_error = Some(why);
+            }
+        });
     }
 
     async fn push_outbox(&self, token: &str, report: &mut SyncReport) -> Result<()> {
@@ -264,11 +277,25 @@ async fn listen_for_pokes<H: HubApi>(desktop: Arc<Desktop<H>>, stop: tokio::sync
                 // The hub is (back) up: whatever waited for it goes now, not after the
                 // sync loop's own back-off.
                 desktop.wake.notify_one();
-                while let Some(Ok(poke)) = pokes.next().await {
-                    let cursor = desktop.with_store(|s| Ok(s.pull_cursor()?)).unwrap_or(0);
-                    if poke.head > cursor {
-                        desktop.wake.notify_one();
+                let lost = loop {
+                    match tokio::time::timeout(STREAM_SILENCE_LIMIT, pokes.next()).await {
+                        Ok(Some(Ok(StreamItem::Poke(poke)))) => {
+                            let cursor = desktop.with_store(|s| Ok(s.pull_cursor()?)).unwrap_or(0);
+                            if poke.head > cursor {
+                                desktop.wake.notify_one();
+                            }
+                        }
+                        Ok(Some(Ok(StreamItem::Alive))) => {}
+                        Ok(Some(Err(e))) => break e.to_string(),
+                        Ok(None) => break "the hub closed its event stream".to_owned(),
+                        Err(_) => break format!("the hub was silent for {} s", STREAM_SILENCE_LIMIT.as_secs()),
                     }
+                    if *stop.borrow() {
+                        return;
+                    }
+                };
+                if !*stop.borrow() {
+                    desktop.mark_hub_lost(lost);
                 }
             }
             Err(e) => {

@@ -65,6 +65,9 @@ pub struct TicketRow {
     /// Milliseconds since the epoch: a plain, exact JS number (below 2^53).
     #[specta(type = Option<i32>)]
     pub resolution_due: Option<i64>,
+    /// When it was resolved (what a resolved ticket shows instead of its SLA).
+    #[specta(type = Option<i32>)]
+    pub resolved_at: Option<i64>,
     #[specta(type = i32)]
     pub created_at: i64,
     #[specta(type = i32)]
@@ -294,6 +297,7 @@ impl<H: HubApi> Desktop<H> {
             customer_name,
             assignee: t.assignee.map(|a| names.agents.get(&a).cloned().unwrap_or_else(|| a.to_string())),
             resolution_due: t.resolution_due.map(millis),
+            resolved_at: t.resolved_at.map(millis),
             created_at: millis(t.created_at),
             updated_at: millis(t.updated_at),
         })

@@ -265,7 +265,8 @@ async fn stream<S: Storage>(
         .take_until(async move {
             let _ = closing.wait_for(|c| *c).await;
         });
-    Sse::new(pokes).keep_alive(KeepAlive::default())
+    // The heartbeat lets a desktop tell a quiet hub from a connection that died silently.
+    Sse::new(pokes).keep_alive(KeepAlive::new().interval(helpline_protocol::STREAM_HEARTBEAT).text("alive"))
 }
 
 fn require_admin(session: &Session) -> Result<()> {

@@ -20,6 +20,13 @@ use serde::{Deserialize, Serialize};
 /// `GET /v1/capabilities` and a desktop refuses a hub with another major version.
 pub const API_VERSION: &str = "1.0";
 
+/// How often the hub's event stream says it is alive when it has nothing else to say.
+pub const STREAM_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+/// A desktop that hears nothing on the stream this long (two heartbeats missed) takes the
+/// hub as gone: a connection that went silent without closing is noticed in seconds,
+/// not when the next request times out.
+pub const STREAM_SILENCE_LIMIT: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// Whether a hub reporting `version` speaks the same major API version as this crate.
 pub fn is_compatible(version: &str) -> bool {
     let major = |v: &str| v.split('.').next().map(str::to_owned);

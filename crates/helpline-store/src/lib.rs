@@ -485,7 +485,7 @@ impl Store {
     }
 
     pub fn search_kb(&self, query: &str, limit: u32) -> Result<Vec<KbHit>> {
-        search::search_kb(&self.conn, query, limit)
+        search::search_kb(&self.conn, &self.kb_terms, query, limit)
     }
 
     pub fn suggest_kb_articles(&self, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {

@@ -125,10 +125,25 @@ fn kb_query(conn: &Connection, expr: &str, limit: u32, published_only: bool) -> 
     Ok(out)
 }
 
-/// Search the knowledge base (all states; the caller filters by role).
-pub fn search_kb(conn: &Connection, query: &str, limit: u32) -> Result<Vec<KbHit>> {
-    let Some(expr) = build_match(query) else { return Ok(Vec::new()) };
-    kb_query(conn, &expr, limit, false)
+/// Search the knowledge base as the KB screen does (all states; the caller filters by
+/// role): the same ranked matching as the call form's suggestions (any telling word or
+/// compound part may match; bm25 ranks articles matching more and rarer words first),
+/// plus the word still being typed as a prefix. "Drucker offline" and "Netzwerkdrucker"
+/// find the article about printers, as "drucker" does.
+pub fn search_kb(conn: &Connection, df: &DocFrequencies, query: &str, limit: u32) -> Result<Vec<KbHit>> {
+    let mut alternatives = telling_terms(conn, df, query)?;
+    let still_typing = !query.ends_with(char::is_whitespace);
+    if still_typing
+        && let Some((_, last)) = text::words(query).last()
+        && let folded = text::fold(last)
+        && folded.chars().count() >= 2
+    {
+        alternatives.push(format!("\"{folded}\"*"));
+    }
+    if alternatives.is_empty() {
+        return Ok(Vec::new());
+    }
+    kb_query(conn, &alternatives.join(" OR "), limit, false)
 }
 
 /// Most words that go into a suggestion query: the rarest ones tell the most.
@@ -136,10 +151,23 @@ const SUGGEST_TERMS: usize = 6;
 
 /// Published KB articles that fit what the agent has typed into the call form so far.
 /// Any telling word may match (OR); bm25 ranks articles matching more and rarer words
-/// first. Words in more than a fifth of all articles say little and are left out.
+/// first.
 pub fn suggest_kb_articles(conn: &Connection, df: &DocFrequencies, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
+    let terms = telling_terms(conn, df, form_text)?;
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    kb_query(conn, &terms.join(" OR "), limit, true)
+}
+
+/// The words of `text` worth matching, quoted for FTS5: each word (folded) and the parts
+/// of a compound, at most `SUGGEST_TERMS`, the rarest first. Stop words, words under
+/// three letters (acronyms aside), words the KB does not contain, and words in more
+/// than a fifth of all articles (they say little) are left out, unless nothing else is
+/// left.
+fn telling_terms(conn: &Connection, df: &DocFrequencies, text: &str) -> Result<Vec<String>> {
     let mut terms: Vec<String> = Vec::new();
-    for (_, w) in text::words(form_text) {
+    for (_, w) in text::words(text) {
         let acronym = w.len() >= 2 && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         let folded = text::fold(w);
         if (folded.chars().count() < 3 && !acronym) || is_stopword(&folded) {
@@ -160,11 +188,7 @@ pub fn suggest_kb_articles(conn: &Connection, df: &DocFrequencies, form_text: &s
     let mut chosen: Vec<&(i64, String)> = if telling.is_empty() { scored.iter().collect() } else { telling };
     chosen.sort();
     chosen.truncate(SUGGEST_TERMS);
-    if chosen.is_empty() {
-        return Ok(Vec::new());
-    }
-    let expr = chosen.iter().map(|(_, t)| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR ");
-    kb_query(conn, &expr, limit, true)
+    Ok(chosen.iter().map(|(_, t)| format!("\"{t}\"")).collect())
 }
 
 /// Document frequencies of the KB's terms, read once from `kb_vocab` (reading a common

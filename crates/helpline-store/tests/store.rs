@@ -407,6 +407,18 @@ fn kb_search_and_suggestions_while_typing() {
     let hit = &d.store.search_kb("warteschlange", 10).unwrap()[0];
     assert_eq!(hit.id, printer);
     assert!(hit.snippet.contains("\u{2}Druckerwarteschlange\u{3}"), "{:?}", hit.snippet);
+
+    // The KB screen ranks like the suggestions: any telling word or compound part, not
+    // an AND of every word; the word being typed matches as a prefix.
+    let search = |text: &str| -> Vec<KbArticleId> {
+        d.store.search_kb(text, 10).unwrap().iter().map(|h| h.id).collect::<Vec<_>>()
+    };
+    assert!(search("Drucker offline").contains(&printer), "a word the KB lacks does not hide the article");
+    assert!(search("Netzwerkdrucker").contains(&printer), "a compound finds its parts");
+    assert!(search("Etikettendrucker").contains(&printer), "a compound the KB lacks still finds its parts");
+    assert_eq!(search("VPN Verbindung bricht ab")[0], vpn);
+    assert_eq!(search("Kündig")[0], cancel, "the word being typed is a prefix");
+    assert!(search("und der die das ").is_empty());
 }
 
 #[test]

@@ -1107,9 +1107,12 @@ fn measure_streams(args: &Args, desk_rt: &Runtime, open_files: u64, rows: &mut V
                 let permit = gate.acquire_owned().await?;
                 let mut pokes = api.open_stream(&token).await?;
                 let mut permit = Some(permit);
-                while let Some(poke) = pokes.next().await {
-                    let _ = tx.send((i, poke?.head, Instant::now()));
-                    drop(permit.take());
+                while let Some(item) = pokes.next().await {
+                    // Heartbeats say the stream is alive; only pokes carry a head.
+                    if let helpline_client::StreamItem::Poke(poke) = item? {
+                        let _ = tx.send((i, poke.head, Instant::now()));
+                        drop(permit.take());
+                    }
                 }
                 anyhow::Ok(())
             });

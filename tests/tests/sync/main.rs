@@ -9,6 +9,7 @@ mod bad_input;
 mod common;
 mod connections;
 mod convergence;
+mod liveness;
 mod logging;
 mod processes;
 mod refusals;

@@ -491,6 +491,8 @@ export type TicketRow = {
 	assignee: string | null,
 	/**  Milliseconds since the epoch: a plain, exact JS number (below 2^53). */
 	resolution_due: number | null,
+	/**  When it was resolved (what a resolved ticket shows instead of its SLA). */
+	resolved_at: number | null,
 	created_at: number,
 	updated_at: number,
 };

@@ -75,6 +75,7 @@ function generatedRow(index: number): TicketRow {
     assignee: index % 3 === 0 ? null : 'Anna Agent',
     // Sorted by SLA due, like the backend: the first ones are overdue.
     resolution_due: START + index * 60_000,
+    resolved_at: ['resolved', 'closed'].includes(STATUSES[index % STATUSES.length]) ? START - HOUR / 2 : null,
     created_at: START - HOUR,
     updated_at: START,
   };
@@ -240,6 +241,7 @@ export function installDemoBackend(): void {
         customer_name: customer?.name ?? null,
         assignee: result.type === 'escalate' ? null : (session.agent?.name ?? null),
         resolution_due: Date.now() + 8 * HOUR,
+        resolved_at: status === 'resolved' ? Date.now() : null,
         created_at: Date.now(),
         updated_at: Date.now(),
       };

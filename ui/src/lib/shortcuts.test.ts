@@ -14,6 +14,7 @@ describe('shortcutFor', () => {
     expect(shortcutFor(key({ key: '/' }))).toBe('focus_filter');
     expect(shortcutFor(key({ key: '/', target: input }))).toBeNull();
     expect(shortcutFor(key({ key: '?', target: document.createElement('textarea') }))).toBeNull();
+    expect(shortcutFor(key({ key: '?', target: document.createElement('select') }))).toBe('help');
     expect(shortcutFor(key({ key: '/', target: checkbox }))).toBe('focus_filter');
   });
 

@@ -50,7 +50,8 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   if (!target || typeof (target as HTMLElement).tagName !== 'string') return false;
   const element = target as HTMLElement;
   const tag = element.tagName;
-  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  // A select is not a text field: '?' there asks for help like anywhere else.
+  if (tag === 'TEXTAREA') return true;
   if (tag === 'INPUT') {
     const type = (element as HTMLInputElement).type;
     return !['button', 'checkbox', 'radio', 'submit', 'reset'].includes(type);

@@ -123,7 +123,11 @@ describe('TicketView', () => {
     expect(await screen.findByTestId('ticket-consults')).toHaveTextContent(/Asked \d+ minutes ago by Jana/);
     await user.click(screen.getByTestId('consult-answer-submit'));
     expect(backend.callsTo('answer_consult')).toEqual([]);
+    const consults = screen.getByTestId('ticket-consults');
+    expect(consults).toHaveTextContent('Required.');
     await user.type(screen.getByTestId('consult-answer-text'), 'Set MTU 1400');
+    // Typing an answer takes "Required." away at once, not only on the next submit.
+    expect(consults).not.toHaveTextContent('Required.');
     await user.click(screen.getByTestId('consult-answer-submit'));
     await waitFor(() =>
       expect(backend.callsTo('answer_consult')).toEqual([{ ticketId: 't42', consultId: 'c1', answer: 'Set MTU 1400' }]),

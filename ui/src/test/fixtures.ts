@@ -11,6 +11,7 @@ export function ticketRow(index: number, overrides: Partial<TicketRow> = {}): Ti
     customer_name: `Customer ${index}`,
     assignee: null,
     resolution_due: Date.now() + 3_600_000,
+    resolved_at: null,
     created_at: 0,
     updated_at: 0,
     ...overrides,
