@@ -95,7 +95,40 @@ describe('App', () => {
     await user.keyboard('{Alt>}q{/Alt}');
     expect(await screen.findByTestId('queue-list')).toBeInTheDocument();
     await user.keyboard('{Alt>}n{/Alt}');
-    await waitFor(() => expect(screen.getByTestId('call-channel')).toHaveFocus());
+    await waitFor(() => expect(screen.getByTestId('call-caller')).toHaveFocus());
+  });
+
+  it('opens suggestion n with Alt+n and marks the open article with Alt+Enter, while typing', async () => {
+    const suggestion = (id: string, title: string) => ({ id, title, snippet: [] });
+    fakeBackend({
+      suggest_kb: () => [suggestion('kb1', 'Reconnect the VPN'), suggestion('kb2', 'Reset the router')],
+      get_kb_article: ({ id }) => ({ id, title: id === 'kb2' ? 'Reset the router' : 'Reconnect the VPN', body_html: '<p>Do it.</p>', tags: [] }),
+    });
+    const user = userEvent.setup();
+    render(App);
+    await user.type(await screen.findByTestId('call-subject'), 'VPN');
+    await screen.findAllByTestId('kb-suggestion');
+    await user.keyboard('{Alt>}2{/Alt}');
+    await waitFor(() => expect(screen.getByTestId('kb-article')).toHaveTextContent('Reset the router'));
+    expect(screen.getByTestId('call-subject')).toHaveFocus();
+    await user.keyboard('{Alt>}{Enter}{/Alt}');
+    await waitFor(() => expect(screen.getByTestId('kb-solved-it')).toHaveAttribute('aria-pressed', 'true'));
+  });
+
+  it("keeps the customer card's ticket links out of the Tab order between caller and subject", async () => {
+    const row = { id: 't1', reference: 'K7-0001', subject: 'VPN', status: 'open', priority: 'normal', level: 1, customer_name: 'Erika', assignee: null, resolution_due: null, resolved_at: null, created_at: 0, updated_at: 0 };
+    fakeBackend({
+      lookup_caller: () => ({
+        normalized: '+491511234567',
+        problem: null,
+        customers: [{ id: 'c1', name: 'Erika', company: null, phones: ['+491511234567'], emails: [], likely_duplicate: false, open_tickets: [row], recent_tickets: [row] }],
+      }),
+    });
+    const user = userEvent.setup();
+    render(App);
+    await user.type(await screen.findByTestId('call-caller'), '0151 1234567');
+    await screen.findByTestId('customer-card');
+    for (const link of document.querySelectorAll('.ticket-link')) expect(link).toHaveAttribute('tabindex', '-1');
   });
 
   it('shows sync status and the rejected changes from events', async () => {

@@ -11,6 +11,12 @@ export type ShortcutAction =
   | 'solved'
   | 'escalate'
   | 'follow_up'
+  | 'suggestion_1'
+  | 'suggestion_2'
+  | 'suggestion_3'
+  | 'suggestion_4'
+  | 'suggestion_5'
+  | 'solved_it'
   | 'close';
 
 /** Listed in the help overlay, in this order. Keys are shown as written here. */
@@ -23,6 +29,8 @@ export const SHORTCUTS: { action: ShortcutAction; keys: string[] }[] = [
   { action: 'solved', keys: ['Alt+S'] },
   { action: 'escalate', keys: ['Alt+E'] },
   { action: 'follow_up', keys: ['Alt+F'] },
+  { action: 'suggestion_1', keys: ['Alt+1 … Alt+5'] },
+  { action: 'solved_it', keys: ['Alt+Enter'] },
   { action: 'close', keys: ['Escape'] },
 ];
 
@@ -34,6 +42,14 @@ const ALT_LETTERS: Record<string, ShortcutAction> = {
   KeyE: 'escalate',
   KeyF: 'follow_up',
   Slash: 'focus_filter',
+  // The call form's suggestions: open the n-th, and "this solved it" for the open one.
+  Digit1: 'suggestion_1',
+  Digit2: 'suggestion_2',
+  Digit3: 'suggestion_3',
+  Digit4: 'suggestion_4',
+  Digit5: 'suggestion_5',
+  Enter: 'solved_it',
+  NumpadEnter: 'solved_it',
 };
 
 export interface KeyLike {
