@@ -271,7 +271,16 @@ async fn listen_for_pokes<H: HubApi>(desktop: Arc<Desktop<H>>, stop: tokio::sync
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
-        match desktop.hub.open_stream(&token).await {
+        // A connection that went silent may also swallow the request that reopens the
+        // stream: it gets the same patience as a silent stream, then it is tried anew.
+        let opened = match tokio::time::timeout(STREAM_SILENCE_LIMIT, desktop.hub.open_stream(&token)).await {
+            Ok(opened) => opened,
+            Err(_) => Err(ClientError::Offline(format!(
+                "the hub did not answer the event stream's request within {} s",
+                STREAM_SILENCE_LIMIT.as_secs()
+            ))),
+        };
+        match opened {
             Ok(mut pokes) => {
                 backoff = Duration::from_millis(250);
                 // The hub is (back) up: whatever waited for it goes now, not after the
