@@ -30,7 +30,8 @@ describe('App', () => {
     await user.type(screen.getByTestId('login-user'), 'anna');
     await user.type(screen.getByTestId('login-password'), 'wrong');
     await user.click(screen.getByTestId('login-submit'));
-    expect(await screen.findByTestId('login-error')).toHaveTextContent('Wrong login or password');
+    // The window's own words, not the hub's (English, technical) text.
+    expect(await screen.findByTestId('login-error')).toHaveTextContent('Sign-in refused: the login or password is wrong');
 
     await user.clear(screen.getByTestId('login-password'));
     await user.type(screen.getByTestId('login-password'), 'secret');
@@ -143,12 +144,14 @@ describe('App', () => {
       connection: 'syncing',
       pending: 3,
       progress: { done: 50, total: 200 },
-      rejected: [{ seq: 7, name: 'escalate K7-0001', reason: 'Ticket already resolved', at: 0 }],
+      rejected: [{ seq: 7, name: 'escalate', reason: 'Ticket already resolved', at: 0 }],
     });
     await waitFor(() => expect(screen.getByTestId('status-connection')).toHaveAttribute('data-state', 'syncing'));
     expect(screen.getByTestId('status-pending')).toHaveTextContent('3');
     expect(screen.getByTestId('status-progress')).toHaveAttribute('value', '50');
     await user.click(screen.getByTestId('status-rejected'));
     expect(within(screen.getByTestId('rejected-list')).getByText('Ticket already resolved')).toBeVisible();
+    // The change is named in the agent's words, not by its wire name.
+    expect(screen.getByTestId('rejected-name')).toHaveTextContent('Escalate to 2nd level');
   });
 });

@@ -18,9 +18,23 @@ export function errorText(code: ErrorCode | undefined, max?: number): string | u
   }
 }
 
-/** The message to show for anything an api call threw: the backend's own message, or a generic one. */
+/**
+ * The message to show for anything an api call threw, in the agent's language. Kinds
+ * that say it all get the catalogue's words (the backend's text is technical, and
+ * English); validation, conflict and not-found keep the backend's specifics for now.
+ */
 export function failureText(e: unknown): string {
   const error = toAppError(e);
-  if (error.kind === 'offline' && !error.message) return t.error_offline();
-  return error.message || t.error_unexpected();
+  switch (error.kind) {
+    case 'offline':
+      return t.error_offline();
+    case 'unauthorized':
+      return t.error_unauthorized();
+    case 'forbidden':
+      return t.error_forbidden();
+    case 'internal':
+      return t.error_unexpected();
+    default:
+      return error.message || t.error_unexpected();
+  }
 }

@@ -127,7 +127,7 @@ const GLOSSARY_RULES: { term: RegExp; use: string; allowedIn?: (key: string) => 
   {
     term: /übernahme|übernehm|übernomm|übernimm/iu,
     use: 'Anwenden, Zusammenführen, … (Übernehmen only for claiming a ticket)',
-    allowedIn: (key) => /^(ticket_claim|event_claimed|queue_unclaimed)/.test(key),
+    allowedIn: (key) => /^(ticket_claim|event_claimed|queue_unclaimed|change_claim$)/.test(key),
   },
   // A sync that is still running is not "synchronisiert".
   {

@@ -65,3 +65,8 @@ export function eventKindLabel(kind: string): string {
 export function detailKeyLabel(key: string): string {
   return translateKey(`detail_${key}`, key.replaceAll('_', ' '));
 }
+
+/** A change (mutation) by its name, as the list of refused changes shows it. */
+export function changeLabel(name: string): string {
+  return translateKey(`change_${name}`, name.replaceAll('_', ' '));
+}
