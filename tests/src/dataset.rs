@@ -284,6 +284,7 @@ impl Generator {
                     description,
                     priority,
                     duration_seconds: self.rng.random_range(30..900),
+                    caller: None,
                 },
                 first_response_due: Some(created.plus_minutes(30)),
                 resolution_due: Some(due),

@@ -150,7 +150,8 @@ impl<H: HubApi> Desktop<H> {
     /// later, the logged call stays (a contact that happened is never undone) and the
     /// refusal is listed with the hub's reason.
     pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
-        let ContactForm { contact, suggested_kb: suggested, used_kb: used } = form;
+        let ContactForm { mut contact, suggested_kb: suggested, used_kb: used } = form;
+        contact.caller = contact.caller.as_deref().and_then(caller_as_taken_down);
         let (ticket_id, reference) = self.log_contact_then(contact, |ticket_id| {
             let mut steps = Vec::new();
             let mut shown: Vec<KbArticleId> = suggested;
@@ -171,5 +172,31 @@ impl<H: HubApi> Desktop<H> {
             steps
         })?;
         Ok(Logged { ticket_id, reference: reference.to_string() })
+    }
+}
+
+/// The caller as the ticket keeps it: an address in lower case, a number in E.164 when it
+/// reads as one, else the text as typed (an unknown or odd number is still worth having).
+fn caller_as_taken_down(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        None
+    } else if text.contains('@') {
+        Some(text.to_lowercase())
+    } else {
+        Some(normalise_phone(text, DEFAULT_PHONE_REGION).map_or_else(|_| text.to_owned(), |p| p.as_str().to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caller_is_kept_normalised_where_it_reads_and_verbatim_where_not() {
+        assert_eq!(caller_as_taken_down(" 0151 1234567 ").as_deref(), Some("+491511234567"));
+        assert_eq!(caller_as_taken_down("Max.Muster@Example.org").as_deref(), Some("max.muster@example.org"));
+        assert_eq!(caller_as_taken_down("Zentrale, Durchwahl 12").as_deref(), Some("Zentrale, Durchwahl 12"));
+        assert_eq!(caller_as_taken_down("   "), None);
     }
 }

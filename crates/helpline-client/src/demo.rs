@@ -111,6 +111,7 @@ pub fn seed_demo<H: HubApi>(desktop: &Desktop<H>) -> Result<Vec<KbArticleId>> {
             description: (*description).into(),
             priority: *priority,
             duration_seconds: 180 + 40 * i as u32,
+            caller: None,
         })?;
     }
     Ok(articles)

@@ -141,6 +141,8 @@ pub struct TicketView {
     pub category: Option<String>,
     pub assignee: Option<String>,
     pub customer: Option<CustomerCard>,
+    /// Who called or wrote first, as taken down (with or without a customer).
+    pub caller: Option<String>,
     /// Milliseconds since the epoch: a plain, exact JS number (below 2^53).
     #[specta(type = Option<i32>)]
     pub first_response_due: Option<i64>,
@@ -457,6 +459,7 @@ impl<H: HubApi> Desktop<H> {
             category: ticket.category_id.and_then(|c| categories.get(&c).cloned()),
             assignee: ticket.assignee.as_ref().map(agent_name),
             customer,
+            caller: ticket.caller.clone(),
             first_response_due: ticket.first_response_due.map(millis),
             follow_up_at: ticket.follow_up_at.map(millis),
             first_contact_resolution: ticket.first_contact_resolution,

@@ -337,6 +337,10 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
     check_duration(c.contact.duration_seconds)?;
     let subject = limits::required("subject", &c.contact.subject, limits::SUBJECT_MAX)?;
     let description = limits::optional("description", &c.contact.description, limits::DESCRIPTION_MAX)?;
+    let caller = match &c.contact.caller {
+        Some(caller) => Some(limits::optional("caller", caller, limits::NAME_MAX)?).filter(|c| !c.is_empty()),
+        None => None,
+    };
     if let (Some(first), Some(resolution)) = (c.first_response_due, c.resolution_due)
         && first > resolution
     {
@@ -354,6 +358,7 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
             priority: c.contact.priority,
             first_response_due: c.first_response_due,
             resolution_due: c.resolution_due,
+            caller,
         },
     );
     out.event(

@@ -30,6 +30,9 @@ pub enum EventKind {
         priority: Priority,
         first_response_due: Option<Timestamp>,
         resolution_due: Option<Timestamp>,
+        /// Who called or wrote, as taken down (see `Contact::caller`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller: Option<String>,
     },
     ContactLogged {
         direction: Direction,
@@ -153,6 +156,7 @@ impl Ticket {
             priority,
             first_response_due,
             resolution_due,
+            caller,
         } = &event.kind
         else {
             return None;
@@ -184,6 +188,7 @@ impl Ticket {
             contacts: 0,
             consults: Vec::new(),
             kb_suggested: Vec::new(),
+            caller: caller.clone(),
         })
     }
 

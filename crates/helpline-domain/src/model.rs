@@ -176,6 +176,9 @@ pub struct Ticket {
     pub first_contact_resolution: bool,
     pub follow_up_at: Option<Timestamp>,
     pub customer_informed_at: Option<Timestamp>,
+    /// Who called or wrote first, as taken down, whether or not a customer was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
     /// Whether the ticket was ever escalated; a ticket above level 1 always was.
     pub escalated: bool,
     pub contacts: u32,

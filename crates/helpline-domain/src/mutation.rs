@@ -131,6 +131,11 @@ pub struct Contact {
     pub description: String,
     pub priority: Priority,
     pub duration_seconds: u32,
+    /// Who called or wrote, as taken down: a number in E.164 or an address when it reads
+    /// as one, else the text as typed. Kept even when no customer is chosen: nothing the
+    /// agent typed is lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 /// A contact as logged: what was taken down, with the ids, reference and due times the

@@ -158,6 +158,7 @@ fn main() -> Result<()> {
                     description,
                     priority: Priority::Normal,
                     duration_seconds: 120,
+                    caller: None,
                 },
                 first_response_due: None,
                 resolution_due: None,

@@ -220,6 +220,7 @@ fn contact(generator: &mut Generator, reference: Reference, now: Timestamp) -> N
             description,
             priority: Priority::Normal,
             duration_seconds: generator.rng().random_range(30..900),
+            caller: None,
         },
         first_response_due: Some(now.plus_minutes(30)),
         resolution_due: Some(now.plus_minutes(8 * 60)),
@@ -797,6 +798,7 @@ fn measure_latency(args: &Args, hub_rt: &Runtime, rows: &mut Vec<Row>) -> Result
                 description,
                 priority: Priority::Normal,
                 duration_seconds: 120,
+                caller: None,
             })?;
             tickets.push(ticket);
         }

@@ -178,6 +178,7 @@ fn log_contact(device: &str, counter: u32) -> Mutation {
             description: "Seit dem Update bleibt jeder Druckauftrag hängen".into(),
             priority: Priority::Normal,
             duration_seconds: 240,
+            caller: None,
         },
         first_response_due: None,
         resolution_due: None,

@@ -60,6 +60,7 @@ pub fn call(subject: &str) -> Contact {
         description: format!("{subject}: Kunde meldet, dass nichts mehr geht."),
         priority: Priority::Normal,
         duration_seconds: 90,
+        caller: None,
     }
 }
 

@@ -23,6 +23,7 @@ crate::both_backends!(
     background_sync_delivers_on_pokes_and_recovers_after_an_outage,
     a_ticket_resolved_elsewhere_past_the_window_leaves_a_desktop_that_was_away,
     only_a_round_that_brought_something_counts_as_a_change,
+    an_unknown_callers_number_is_kept_on_the_ticket_everywhere,
 );
 
 /// The window reloads its lists when `changed_rounds` grows: rounds that bring nothing
@@ -372,6 +373,29 @@ async fn a_ticket_resolved_elsewhere_past_the_window_leaves_a_desktop_that_was_a
     ensure!(anna.get_ticket(ticket)?.is_some_and(|t| t.status != Status::Resolved));
     anna.sync_once().await?;
     ensure!(anna.get_ticket(ticket)?.is_none(), "the stale open copy left anna's queues");
+    hub.stop().await;
+    Ok(())
+}
+
+/// Nothing typed is lost: the number of a caller who is no customer (or whom the agent
+/// did not pick) stays on the ticket, normalised where it reads as a number and as typed
+/// where it does not, and reaches every desktop.
+async fn an_unknown_callers_number_is_kept_on_the_ticket_everywhere(backend: Backend) -> Result<()> {
+    use helpline_client::calls::{ContactForm, Outcome};
+    let hub = TestHub::start(backend).await?;
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    let form = |caller: &str| ContactForm {
+        contact: helpline_domain::Contact { caller: Some(caller.into()), ..call("Rückruf erbeten") },
+        suggested_kb: vec![],
+        used_kb: vec![],
+    };
+    let solved = || Outcome::Solved { summary: "erledigt".into() };
+    let known = anna.submit_contact(form(" 0151 7654321 "), solved())?;
+    let odd = anna.submit_contact(form("Zentrale, Durchwahl 12"), solved())?;
+    settle(&[&anna, &ben], 10).await?;
+    let seen = ben.ticket_view(known.ticket_id)?;
+    ensure!(seen.customer.is_none() && seen.caller.as_deref() == Some("+491517654321"), "{:?}", seen.caller);
+    ensure!(ben.ticket_view(odd.ticket_id)?.caller.as_deref() == Some("Zentrale, Durchwahl 12"));
     hub.stop().await;
     Ok(())
 }

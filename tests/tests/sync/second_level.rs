@@ -266,6 +266,7 @@ async fn a_solution_published_from_a_ticket_is_first_levels_next_suggestion(back
             subject: "Etikettendrucker Fragezeichen".into(),
             description: String::new(),
             duration_seconds: 120,
+            caller: None,
         },
         suggested_kb: vec![article_id],
         used_kb: vec![article_id],

@@ -150,6 +150,12 @@ export type Contact = {
 	description: string,
 	priority: Priority,
 	duration_seconds: number,
+	/**
+	 *  Who called or wrote, as taken down: a number in E.164 or an address when it reads
+	 *  as one, else the text as typed. Kept even when no customer is chosen: nothing the
+	 *  agent typed is lost.
+	 */
+	caller?: string | null,
 };
 
 /**  "ContactChannel" in the UI's bindings, where Tauri's IPC `Channel` has the name. */
@@ -504,6 +510,8 @@ export type TicketView = {
 	category: string | null,
 	assignee: string | null,
 	customer: CustomerCard | null,
+	/**  Who called or wrote first, as taken down (with or without a customer). */
+	caller: string | null,
 	/**  Milliseconds since the epoch: a plain, exact JS number (below 2^53). */
 	first_response_due: number | null,
 	/**  Milliseconds since the epoch: a plain, exact JS number (below 2^53). */

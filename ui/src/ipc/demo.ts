@@ -121,6 +121,7 @@ function ticketView(row: TicketRow, events: EventView[] = []): TicketView {
     category: 'Network',
     assignee: null,
     customer: customers.find((c) => c.name === row.customer_name) ?? null,
+    caller: null,
     first_response_due: null,
     follow_up_at: null,
     first_contact_resolution: false,
@@ -245,7 +246,7 @@ export function installDemoBackend(): void {
         created_at: Date.now(),
         updated_at: Date.now(),
       };
-      created.set(id, { ...ticketView(row), description: contact.description, channel: contact.channel, customer, first_contact_resolution: result.type === 'solved' });
+      created.set(id, { ...ticketView(row), description: contact.description, channel: contact.channel, customer, caller: contact.caller ?? null, first_contact_resolution: result.type === 'solved' });
       addEvent(id, 'contact_logged', { channel: contact.channel, duration_seconds: String(contact.duration_seconds) });
       if (result.type === 'escalate') addEvent(id, 'escalated', { reason: result.reason, steps_tried: result.steps_tried, handover_summary: result.handover_summary });
       if (result.type === 'solved') addEvent(id, 'resolved', { summary: result.summary });

@@ -73,6 +73,7 @@ describe('call form model', () => {
         subject: 'VPN down',
         description: '',
         duration_seconds: 42,
+        caller: null,
       },
       suggested_kb: ['a', 'b'],
       used_kb: ['b'],

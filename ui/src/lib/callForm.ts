@@ -91,6 +91,8 @@ export function toContactForm(form: CallFormState, now: number): ContactForm {
       subject: form.subject.trim(),
       description: form.description,
       duration_seconds: elapsedSeconds(form, now),
+      // Kept on the ticket even without a customer: nothing typed is lost.
+      caller: form.caller.trim() || null,
     },
     suggested_kb: [...form.suggested_kb],
     used_kb: [...form.used_kb],

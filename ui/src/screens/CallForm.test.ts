@@ -179,14 +179,16 @@ describe('CallForm', () => {
       lookup_caller: () => ({ normalized: null, problem: 'Not a phone number', customers: [] }),
     });
     await user.type(screen.getByTestId('call-caller'), '12');
-    expect(await screen.findByText('Not a phone number')).toBeVisible();
+    // The window's words (the backend's problem text is English and technical).
+    expect(await screen.findByTestId('caller-problem')).toHaveTextContent('Not a valid phone number. It is kept on the ticket as typed.');
     await user.type(screen.getByTestId('call-subject'), 'Question');
     await user.click(screen.getByTestId('btn-follow-up'));
     expect(screen.getByTestId('follow-up-due')).not.toHaveValue('');
     await user.click(screen.getByTestId('follow-up-submit'));
     await screen.findByTestId('saved-banner');
     const [call] = backend.callsTo('submit_contact');
-    expect(call.form).toMatchObject({ contact: { customer_id: null } });
+    // Nothing typed is lost: the number stays on the contact although no customer was chosen.
+    expect(call.form).toMatchObject({ contact: { customer_id: null, caller: '12' } });
     expect(call.outcome).toMatchObject({ type: 'follow_up', note: '' });
   });
 });

@@ -26,6 +26,7 @@ export function ticketView(overrides: Partial<TicketView> = {}): TicketView {
     category: 'Network',
     assignee: null,
     customer: null,
+    caller: null,
     first_response_due: null,
     follow_up_at: null,
     first_contact_resolution: false,

@@ -345,6 +345,7 @@ async fn run(cli: Cli) -> Result<()> {
                     description: format!("Caller reports problem number {i}; router restarted, no change."),
                     priority: Priority::Normal,
                     duration_seconds: 120,
+                    caller: None,
                 })?;
                 if sync_each {
                     let _ = desktop.sync_once().await;

@@ -324,6 +324,7 @@ impl World {
                 description: "Seit dem Update bleibt jeder Druckauftrag hängen".into(),
                 priority: Priority::Normal,
                 duration_seconds: 240,
+                caller: None,
             },
             first_response_due: Some(T0.plus_minutes(60)),
             resolution_due: Some(T0.plus_minutes(8 * 60)),

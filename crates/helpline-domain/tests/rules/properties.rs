@@ -235,6 +235,7 @@ fn concretise(s: &Step, w: &mut World, now: Timestamp) -> (Who, Mutation) {
                     description: text(s.texts[1]),
                     priority: Priority::ALL[usize::from(pick / 16) % Priority::ALL.len()],
                     duration_seconds: u32::from(s.minutes.unsigned_abs()) * 10,
+                    caller: None,
                 },
                 first_response_due: due.0,
                 resolution_due: due.1,
