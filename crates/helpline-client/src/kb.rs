@@ -356,6 +356,18 @@ impl<H: HubApi> Desktop<H> {
         Ok(out)
     }
 
+    /// Saves a KB article (new when `base_revision` is `None`) and, with `publish`,
+    /// publishes it, without waiting for the hub (the demo data and tests; the editor
+    /// uses `save_kb`).
+    pub fn save_kb_article(&self, draft: KbArticleDraft, publish: bool) -> Result<KbArticleId> {
+        let article_id = draft.article_id;
+        self.submit(Mutation::SaveKbArticle(draft))?;
+        if publish {
+            self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
+        }
+        Ok(article_id)
+    }
+
     pub fn publish_kb(&self, article_id: KbArticleId) -> Result<()> {
         self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
         Ok(())

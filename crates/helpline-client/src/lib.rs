@@ -23,7 +23,7 @@ pub use error::{ClientError, Result};
 pub use hub_api::{HttpHub, HubApi, PokeStream, StreamItem};
 pub use sync::{Connection, SyncReport, SyncStatus};
 
-use helpline_domain::{Agent, Contact, KbArticleDraft, KbArticleId, Mutation, NewContact, Reference, Ticket, TicketId};
+use helpline_domain::{Agent, Contact, Mutation, NewContact, Reference, Ticket, TicketId};
 use helpline_store::{KbHit, Recorded, Store, TicketHit};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -162,17 +162,6 @@ impl<H: HubApi> Desktop<H> {
         let (reference, _) = self.with_store(|s| Ok(s.log_contact(&actor, now, new_contact, then(ticket_id))?))?;
         self.after_local_change();
         Ok((ticket_id, reference))
-    }
-
-    /// Saves a KB article (new when `base_revision` is `None`) and, with `publish`,
-    /// publishes it.
-    pub fn save_kb_article(&self, draft: KbArticleDraft, publish: bool) -> Result<KbArticleId> {
-        let article_id = draft.article_id;
-        self.submit(Mutation::SaveKbArticle(draft))?;
-        if publish {
-            self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
-        }
-        Ok(article_id)
     }
 
     pub fn get_ticket(&self, id: TicketId) -> Result<Option<Ticket>> {

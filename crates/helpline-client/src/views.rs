@@ -26,8 +26,9 @@ pub struct AgentView {
     pub name: String,
     pub login: String,
     pub role: Role,
-    /// An expert's department.
-    pub department: Option<Named<DepartmentId>>,
+    /// An expert's department. The window names it from the reference data, which a
+    /// first sign-in gets only with its first pull.
+    pub department_id: Option<DepartmentId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -250,15 +251,7 @@ fn next_statuses(from: Status) -> Vec<Status> {
 impl<H: HubApi> Desktop<H> {
     pub fn agent_view(&self) -> Option<AgentView> {
         let a = self.signed_in_agent()?;
-        let department = a.department_id.map(|d| {
-            let name = self
-                .with_store(|s| Ok(s.list_departments()?))
-                .ok()
-                .and_then(|all| all.into_iter().find(|(id, _)| *id == d).map(|(_, n)| n))
-                .unwrap_or_else(|| d.to_string());
-            Named { id: d, name }
-        });
-        Some(AgentView { id: a.id, name: a.name, login: a.login, role: a.role, department })
+        Some(AgentView { id: a.id, name: a.name, login: a.login, role: a.role, department_id: a.department_id })
     }
 
     pub fn reference_data(&self) -> Result<ReferenceData> {

@@ -78,8 +78,11 @@ export type AgentView = {
 	name: string,
 	login: string,
 	role: Role,
-	/**  An expert's department. */
-	department: Named<DepartmentId> | null,
+	/**
+	 *  An expert's department. The window names it from the reference data, which a
+	 *  first sign-in gets only with its first pull.
+	 */
+	department_id: DepartmentId | null,
 };
 
 export type AlertKind = 

@@ -163,7 +163,7 @@ export function installDemoBackend(): void {
     get_session: () => session,
     sign_in: ({ hubUrl, login }) => {
       if (!login) appError('validation', 'Enter your login', 'login');
-      session = { ...session, hub_url: String(hubUrl), agent: { id: 'a1', name: 'Anna Agent', login: String(login), role: 'first_level', department: null } };
+      session = { ...session, hub_url: String(hubUrl), agent: { id: 'a1', name: 'Anna Agent', login: String(login), role: 'first_level', department_id: null } };
       setSync({ connection: 'syncing', progress: { done: 0, total: TOTAL } });
       setTimeout(() => setSync({ connection: 'online', progress: null, last_sync: Date.now() }), 1500);
       return session;

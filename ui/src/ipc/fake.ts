@@ -16,7 +16,7 @@ export interface FakeBackend {
 }
 
 export const SESSION: Session = {
-  agent: { id: 'a1', name: 'Anna Agent', login: 'anna', role: 'first_level', department: null },
+  agent: { id: 'a1', name: 'Anna Agent', login: 'anna', role: 'first_level', department_id: null },
   hub_url: 'http://127.0.0.1:7000',
   device_code: 'K7',
   language: 'en',

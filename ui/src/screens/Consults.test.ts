@@ -12,8 +12,8 @@ describe('Consults', () => {
     app.referenceData = { categories: [], departments: [], agents: [] };
     app.session = {
       ...SESSION,
-      // What a first sign-in gets before the first pull: the department's id for a name.
-      agent: { ...SESSION.agent!, role: 'expert', department: { id: 'd-net', name: 'd-net' } },
+      // A first sign-in knows the department's id before the first pull brings its name.
+      agent: { ...SESSION.agent!, role: 'expert', department_id: 'd-net' },
     };
   });
 
