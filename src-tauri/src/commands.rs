@@ -110,6 +110,18 @@ pub async fn submit_contact(state: St<'_>, form: ContactForm, outcome: Outcome) 
     Ok(state.desktop()?.submit_contact(form, outcome)?)
 }
 
+/// A repeat call logged on the caller's open ticket instead of a new one.
+#[tauri::command]
+#[specta::specta]
+pub async fn submit_repeat_contact(
+    state: St<'_>,
+    ticket_id: TicketId,
+    form: ContactForm,
+    outcome: Option<Outcome>,
+) -> AppResult<Logged> {
+    Ok(state.desktop()?.submit_repeat_contact(ticket_id, form, outcome)?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn list_queue(state: St<'_>, queue: QueueName, offset: u32, limit: u32) -> AppResult<QueuePage> {

@@ -2,7 +2,7 @@
 //! agent types, and saving the form with its outcome in one local transaction.
 
 use crate::markdown::{snippet_segments, without_markdown_marks};
-use crate::views::{CustomerCard, DEFAULT_PHONE_REGION, Segment};
+use crate::views::{CustomerCard, DEFAULT_PHONE_REGION, Segment, TicketRow};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
     Contact, CustomerId, CustomerPatch, DomainError, KbArticleId, Mutation, TicketId, Timestamp, limits,
@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 /// Suggestions shown beside the call form.
 const SUGGESTION_LIMIT: u32 = 8;
+/// Customer-less tickets of one caller looked at (to offer or to link); a caller with
+/// more has long been a customer.
+const UNLINKED_LIMIT: u32 = 50;
 
 /// Who is calling: the customers matching the typed phone number or e-mail address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -21,6 +24,9 @@ pub struct CallerLookup {
     /// Why the text could not be read as a phone number or an address.
     pub problem: Option<String>,
     pub customers: Vec<CustomerCard>,
+    /// Open tickets logged for this caller without a customer (an earlier call from the
+    /// same unknown number), which a repeat call can be added to.
+    pub open_tickets: Vec<TicketRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -80,7 +86,7 @@ impl<H: HubApi> Desktop<H> {
     pub fn lookup_caller(&self, text: &str) -> Result<CallerLookup> {
         let text = text.trim();
         if text.is_empty() {
-            return Ok(CallerLookup { normalized: None, problem: None, customers: vec![] });
+            return Ok(CallerLookup { normalized: None, problem: None, customers: vec![], open_tickets: vec![] });
         }
         let found = if text.contains('@') {
             let email = text.to_lowercase();
@@ -97,15 +103,27 @@ impl<H: HubApi> Desktop<H> {
                         DomainError::Invalid { problem, .. } => problem,
                         other => other.to_string(),
                     };
-                    return Ok(CallerLookup { normalized: None, problem: Some(problem), customers: vec![] });
+                    return Ok(CallerLookup {
+                        normalized: None,
+                        problem: Some(problem),
+                        customers: vec![],
+                        open_tickets: vec![],
+                    });
                 }
             }
         };
         let customers = found.1.into_iter().map(|c| self.customer_card(c)).collect::<Result<_>>()?;
-        Ok(CallerLookup { normalized: found.0, problem: None, customers })
+        let unlinked = match &found.0 {
+            Some(caller) => self.with_store(|s| Ok(s.list_unlinked_tickets_by_caller(caller, UNLINKED_LIMIT)?))?,
+            None => vec![],
+        };
+        let open: Vec<_> = unlinked.into_iter().filter(|t| helpline_domain::is_active(t.status)).collect();
+        Ok(CallerLookup { normalized: found.0, problem: None, customers, open_tickets: self.ticket_rows(&open)? })
     }
 
     /// A new customer from the call form ("new customer" when the caller is unknown).
+    /// Tickets logged earlier for the customer's number or address without a customer are
+    /// linked to them in the same transaction (synced, an event on each ticket).
     pub fn create_customer(&self, input: NewCustomer) -> Result<CustomerCard> {
         let name = limits::required("name", &input.name, limits::NAME_MAX).map_err(ClientError::from_domain)?;
         let phones = match input.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -116,14 +134,17 @@ impl<H: HubApi> Desktop<H> {
             input.email.iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
         let company = input.company.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
         let customer_id = CustomerId::new_v7();
-        self.submit(Mutation::UpsertCustomer(CustomerPatch {
+        let callers: Vec<String> = phones.iter().map(|p| p.as_str().to_owned()).chain(emails.iter().cloned()).collect();
+        let mut mutations = vec![Mutation::UpsertCustomer(CustomerPatch {
             customer_id,
             name: Some(name),
             company,
             emails: Some(emails),
             phones: Some(phones),
             notes: None,
-        }))?;
+        })];
+        mutations.extend(self.link_earlier_contacts(customer_id, &callers)?);
+        self.submit_all(mutations)?;
         let customer = self
             .with_store(|s| Ok(s.get_customer(customer_id)?))?
             .ok_or_else(|| ClientError::Internal("the new customer was not saved".into()))?;
@@ -150,29 +171,90 @@ impl<H: HubApi> Desktop<H> {
     /// later, the logged call stays (a contact that happened is never undone) and the
     /// refusal is listed with the hub's reason.
     pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
-        let ContactForm { mut contact, suggested_kb: suggested, used_kb: used } = form;
+        let ContactForm { mut contact, suggested_kb, used_kb } = form;
         contact.caller = contact.caller.as_deref().and_then(caller_as_taken_down);
+        // A known customer calling from a number kept on earlier, customer-less tickets:
+        // those are theirs too.
+        let links = match (contact.customer_id, &contact.caller) {
+            (Some(customer), Some(caller)) => self.link_earlier_contacts(customer, std::slice::from_ref(caller))?,
+            _ => vec![],
+        };
         let (ticket_id, reference) = self.log_contact_then(contact, |ticket_id| {
-            let mut steps = Vec::new();
-            let mut shown: Vec<KbArticleId> = suggested;
-            shown.extend(used.iter().filter(|u| !shown.contains(u)).copied().collect::<Vec<_>>());
-            if !shown.is_empty() {
-                steps.push(Mutation::RecordKbSuggestions { ticket_id, article_ids: shown });
-            }
-            steps.extend(used.into_iter().map(|article_id| Mutation::UseKbArticle { ticket_id, article_id }));
-            steps.push(match outcome {
-                Outcome::Solved { summary } => Mutation::Resolve { ticket_id, summary },
-                Outcome::Escalate { reason, steps_tried, handover_summary } => {
-                    Mutation::Escalate { ticket_id, reason, steps_tried, handover_summary }
-                }
-                Outcome::FollowUp { due, note } => {
-                    Mutation::SetFollowUp { ticket_id, due: Timestamp::from_millis(due), note }
-                }
-            });
+            let mut steps = form_steps(ticket_id, suggested_kb, used_kb, Some(outcome));
+            steps.extend(links);
             steps
         })?;
         Ok(Logged { ticket_id, reference: reference.to_string() })
     }
+
+    /// Logs a repeat call from the call form on an open ticket instead of a new one: the
+    /// contact (marked as a repeat, the caller kept, what was typed as its notes), the
+    /// articles shown and used, and the outcome if any, in one local transaction.
+    pub fn submit_repeat_contact(
+        &self,
+        ticket_id: TicketId,
+        form: ContactForm,
+        outcome: Option<Outcome>,
+    ) -> Result<Logged> {
+        let ContactForm { contact, suggested_kb, used_kb } = form;
+        let reference = self
+            .with_store(|s| Ok(s.get_ticket(ticket_id)?))?
+            .ok_or_else(|| ClientError::from_domain(DomainError::NotFound { what: "ticket", id: ticket_id.to_string() }))?
+            .reference;
+        let notes = [contact.subject.trim(), contact.description.trim()]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let mut steps = vec![Mutation::LogFollowUpContact {
+            ticket_id,
+            direction: contact.direction,
+            channel: contact.channel,
+            duration_seconds: contact.duration_seconds,
+            notes,
+            repeat: true,
+            caller: contact.caller.as_deref().and_then(caller_as_taken_down),
+        }];
+        steps.extend(form_steps(ticket_id, suggested_kb, used_kb, outcome));
+        self.submit_all(steps)?;
+        Ok(Logged { ticket_id, reference: reference.to_string() })
+    }
+
+    /// Links to `customer` the tickets logged without a customer for any of `callers`.
+    fn link_earlier_contacts(&self, customer_id: CustomerId, callers: &[String]) -> Result<Vec<Mutation>> {
+        let mut links = Vec::new();
+        for caller in callers {
+            for t in self.with_store(|s| Ok(s.list_unlinked_tickets_by_caller(caller, UNLINKED_LIMIT)?))? {
+                links.push(Mutation::LinkCustomer { ticket_id: t.id, customer_id });
+            }
+        }
+        Ok(links)
+    }
+}
+
+/// The form's steps after the contact: the articles it showed and the ones used, then how
+/// it ended.
+fn form_steps(
+    ticket_id: TicketId,
+    suggested: Vec<KbArticleId>,
+    used: Vec<KbArticleId>,
+    outcome: Option<Outcome>,
+) -> Vec<Mutation> {
+    let mut steps = Vec::new();
+    let mut shown = suggested;
+    shown.extend(used.iter().filter(|u| !shown.contains(u)).copied().collect::<Vec<_>>());
+    if !shown.is_empty() {
+        steps.push(Mutation::RecordKbSuggestions { ticket_id, article_ids: shown });
+    }
+    steps.extend(used.into_iter().map(|article_id| Mutation::UseKbArticle { ticket_id, article_id }));
+    steps.extend(outcome.map(|outcome| match outcome {
+        Outcome::Solved { summary } => Mutation::Resolve { ticket_id, summary },
+        Outcome::Escalate { reason, steps_tried, handover_summary } => {
+            Mutation::Escalate { ticket_id, reason, steps_tried, handover_summary }
+        }
+        Outcome::FollowUp { due, note } => Mutation::SetFollowUp { ticket_id, due: Timestamp::from_millis(due), note },
+    }));
+    steps
 }
 
 /// The caller as the ticket keeps it: an address in lower case, a number in E.164 when it

@@ -117,6 +117,16 @@ impl<H: HubApi> Desktop<H> {
         Ok(recorded)
     }
 
+    /// Records several mutations as the signed-in agent in ONE local transaction (all of
+    /// them or none), then wakes the sync loop.
+    pub fn submit_all(&self, mutations: Vec<Mutation>) -> Result<Vec<Recorded>> {
+        let actor = self.actor()?;
+        let now = self.clock.now();
+        let recorded = self.with_store(|s| Ok(s.record_mutations(&actor, mutations, now)?))?;
+        self.after_local_change();
+        Ok(recorded)
+    }
+
     /// Mutations recorded here that the hub has not answered yet.
     pub fn count_pending(&self) -> Result<u64> {
         self.with_store(|s| Ok(s.count_pending_mutations()?))

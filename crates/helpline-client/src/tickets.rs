@@ -38,6 +38,8 @@ impl<H: HubApi> Desktop<H> {
             channel: contact.channel,
             duration_seconds: contact.duration_seconds,
             notes: contact.notes,
+            repeat: false,
+            caller: None,
         })
     }
 

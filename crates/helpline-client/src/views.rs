@@ -320,8 +320,6 @@ impl<H: HubApi> Desktop<H> {
         })
     }
 
-    /// Finds the caller by what the agent typed: an e-mail address when it has an `@`,
-    /// else a phone number in any common notation.
     pub fn queue_page(&self, queue: QueueName, offset: u32, limit: u32) -> Result<QueuePage> {
         let queue = match queue {
             QueueName::Mine => Queue::Mine(self.signed_in_agent().ok_or(ClientError::NotSignedIn)?.id),
@@ -373,25 +371,28 @@ impl<H: HubApi> Desktop<H> {
             let categories: BTreeMap<CategoryId, String> = s.list_categories()?.into_iter().collect();
             let events = s.list_events(id)?;
             // Articles are named by their title in the timeline, not by their id.
-            let mut articles = BTreeMap::new();
+            let (mut articles, mut customers) = (BTreeMap::new(), BTreeMap::new());
             for e in &events {
-                if let EventKind::KbSuggested { article_id } | EventKind::KbUsed { article_id } = &e.kind
-                    && !articles.contains_key(article_id)
-                    && let Some(a) = s.get_kb_article(*article_id)?
-                {
-                    articles.insert(*article_id, a.title);
-                }
-            }
-            for e in &events {
-                if let EventKind::KbArticlePublishedFromTicket { article_id } = &e.kind
-                    && !articles.contains_key(article_id)
-                    && let Some(a) = s.get_kb_article(*article_id)?
-                {
-                    articles.insert(*article_id, a.title);
+                match &e.kind {
+                    EventKind::KbSuggested { article_id }
+                    | EventKind::KbUsed { article_id }
+                    | EventKind::KbArticlePublishedFromTicket { article_id } => {
+                        if !articles.contains_key(article_id)
+                            && let Some(a) = s.get_kb_article(*article_id)?
+                        {
+                            articles.insert(*article_id, a.title);
+                        }
+                    }
+                    EventKind::CustomerLinked { customer_id } => {
+                        if let Some(c) = s.get_customer(*customer_id)? {
+                            customers.insert(*customer_id, c.name);
+                        }
+                    }
+                    _ => {}
                 }
             }
             let departments = s.list_departments()?.into_iter().collect();
-            Ok((events, pending, agents, categories, Names { departments, articles }))
+            Ok((events, pending, agents, categories, Names { departments, articles, customers }))
         })?;
         let customer = match ticket.customer_id {
             Some(c) => self.with_store(|s| Ok(s.get_customer(c)?))?.map(|c| self.customer_card(c)).transpose()?,
@@ -514,6 +515,7 @@ pub(crate) struct RowNames {
 struct Names {
     departments: BTreeMap<DepartmentId, String>,
     articles: BTreeMap<KbArticleId, String>,
+    customers: BTreeMap<CustomerId, String>,
 }
 
 fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> String, names: &Names) -> EventView {
@@ -524,12 +526,16 @@ fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> S
         EventKind::Created { description, channel, .. } => {
             vec![d("channel", channel.to_string()), d("body", description.clone())]
         }
-        EventKind::ContactLogged { direction, channel, duration_seconds, notes } => vec![
+        EventKind::ContactLogged { direction, channel, duration_seconds, notes, caller, .. } => vec![
             d("channel", channel.to_string()),
             d("direction", direction.to_string()),
             d("duration_seconds", duration_seconds.to_string()),
+            d("caller", caller.clone().unwrap_or_default()),
             d("notes", notes.clone()),
         ],
+        EventKind::CustomerLinked { customer_id } => {
+            vec![d("customer", names.customers.get(customer_id).cloned().unwrap_or_default())]
+        }
         EventKind::NoteAdded { body } => vec![d("body", body.clone())],
         EventKind::KbSuggested { article_id } | EventKind::KbUsed { article_id } => {
             vec![d("article", names.articles.get(article_id).cloned().unwrap_or_else(|| article_id.to_string()))]
@@ -560,7 +566,11 @@ fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> S
         id: e.id,
         at: millis(e.at),
         author: agent_name(&e.author),
-        kind: event_kind_name(&e.kind),
+        // A repeat call reads differently in the timeline (and is what supervisors count).
+        kind: match &e.kind {
+            EventKind::ContactLogged { repeat: true, .. } => "repeat_contact".to_owned(),
+            kind => event_kind_name(kind),
+        },
         details: details.into_iter().filter(|d| !d.value.is_empty()).collect(),
         pending,
     }

@@ -30,11 +30,16 @@ pub fn apply(
     let mut out = Emitter { mutation_id, author: actor.agent_id, now, changes: Vec::new(), next_event: 0 };
     match mutation {
         Mutation::LogContact(c) => log_contact(state, actor, c, &mut out)?,
-        Mutation::LogFollowUpContact { ticket_id, direction, channel, duration_seconds, notes } => {
+        Mutation::LogFollowUpContact { ticket_id, direction, channel, duration_seconds, notes, repeat, caller } => {
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::LogContact)?;
             check_duration(*duration_seconds)?;
             let notes = limits::optional("notes", notes, limits::NOTE_MAX)?;
+            if *repeat {
+                // A repeat call is about an open matter; a closed one is reopened first.
+                require_active(t)?;
+            }
+            let caller = checked_caller(caller.as_deref())?;
             out.event(
                 t.id,
                 EventKind::ContactLogged {
@@ -42,8 +47,24 @@ pub fn apply(
                     channel: *channel,
                     duration_seconds: *duration_seconds,
                     notes,
+                    repeat: *repeat,
+                    caller,
                 },
             );
+        }
+        Mutation::LinkCustomer { ticket_id, customer_id } => {
+            require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "link a customer to a ticket")?;
+            let t = ticket(state, *ticket_id)?;
+            let c = customer(state, *customer_id)?;
+            let into = c.merged_into.unwrap_or(c.id);
+            match t.customer_id {
+                None => out.event(t.id, EventKind::CustomerLinked { customer_id: into }),
+                // Linked already (by a colleague who found the same caller): nothing to do.
+                Some(existing) if existing == *customer_id || existing == into => {}
+                Some(_) => {
+                    return Err(DomainError::Conflict(format!("{} already names a customer", t.reference)));
+                }
+            }
         }
         Mutation::AddNote { ticket_id, body } => {
             let t = ticket(state, *ticket_id)?;
@@ -337,10 +358,7 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
     check_duration(c.contact.duration_seconds)?;
     let subject = limits::required("subject", &c.contact.subject, limits::SUBJECT_MAX)?;
     let description = limits::optional("description", &c.contact.description, limits::DESCRIPTION_MAX)?;
-    let caller = match &c.contact.caller {
-        Some(caller) => Some(limits::optional("caller", caller, limits::NAME_MAX)?).filter(|c| !c.is_empty()),
-        None => None,
-    };
+    let caller = checked_caller(c.contact.caller.as_deref())?;
     if let (Some(first), Some(resolution)) = (c.first_response_due, c.resolution_due)
         && first > resolution
     {
@@ -368,9 +386,19 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
             channel: c.contact.channel,
             duration_seconds: c.contact.duration_seconds,
             notes: String::new(),
+            repeat: false,
+            caller: None,
         },
     );
     Ok(())
+}
+
+/// The caller as taken down, within its limit; blank is none.
+fn checked_caller(caller: Option<&str>) -> Result<Option<String>, DomainError> {
+    match caller {
+        Some(caller) => Ok(Some(limits::optional("caller", caller, limits::NAME_MAX)?).filter(|c| !c.is_empty())),
+        None => Ok(None),
+    }
 }
 
 fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Emitter) -> Result<(), DomainError> {

@@ -39,6 +39,15 @@ pub enum EventKind {
         channel: Channel,
         duration_seconds: u32,
         notes: String,
+        /// The customer came back about this open ticket (see `Mutation::LogFollowUpContact`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        repeat: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller: Option<String>,
+    },
+    /// The ticket, logged without a customer, now names one.
+    CustomerLinked {
+        customer_id: CustomerId,
     },
     NoteAdded {
         body: String,
@@ -108,6 +117,7 @@ impl EventKind {
         match self {
             EventKind::Created { .. } => "created",
             EventKind::ContactLogged { .. } => "contact_logged",
+            EventKind::CustomerLinked { .. } => "customer_linked",
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::KbSuggested { .. } => "kb_suggested",
             EventKind::KbUsed { .. } => "kb_used",
@@ -210,6 +220,7 @@ impl Ticket {
         match &event.kind {
             EventKind::Created { .. } => {}
             EventKind::ContactLogged { .. } => self.contacts += 1,
+            EventKind::CustomerLinked { customer_id } => self.customer_id = Some(*customer_id),
             EventKind::NoteAdded { .. } | EventKind::KbUsed { .. } | EventKind::KbArticlePublishedFromTicket { .. } => {
             }
             EventKind::KbSuggested { article_id } => {

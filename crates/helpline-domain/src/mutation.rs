@@ -21,6 +21,19 @@ pub enum Mutation {
         channel: Channel,
         duration_seconds: u32,
         notes: String,
+        /// The customer came back about this open matter (a repeat call logged from the
+        /// call form), which supervisors count; `false` for a contact the agent made.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        repeat: bool,
+        /// Who called or wrote, as taken down (see `Contact::caller`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller: Option<String>,
+    },
+    /// Names the customer of a ticket logged without one (an unknown caller whose customer
+    /// was created or found later). A ticket that already has a customer keeps it.
+    LinkCustomer {
+        ticket_id: TicketId,
+        customer_id: CustomerId,
     },
     AddNote {
         ticket_id: TicketId,
@@ -225,6 +238,7 @@ impl Mutation {
         match self {
             Mutation::LogContact(_) => "log_contact",
             Mutation::LogFollowUpContact { .. } => "log_follow_up_contact",
+            Mutation::LinkCustomer { .. } => "link_customer",
             Mutation::AddNote { .. } => "add_note",
             Mutation::RecordKbSuggestions { .. } => "record_kb_suggestions",
             Mutation::UseKbArticle { .. } => "use_kb_article",
@@ -255,6 +269,7 @@ impl Mutation {
         match self {
             Mutation::LogContact(c) => Some(c.ticket_id),
             Mutation::LogFollowUpContact { ticket_id, .. }
+            | Mutation::LinkCustomer { ticket_id, .. }
             | Mutation::AddNote { ticket_id, .. }
             | Mutation::RecordKbSuggestions { ticket_id, .. }
             | Mutation::UseKbArticle { ticket_id, .. }
@@ -290,6 +305,7 @@ impl Mutation {
             Mutation::SaveKbArticle(d) => t.kb_articles.push(d.article_id),
             Mutation::Assign { assignee, .. } => t.agents.extend(*assignee),
             Mutation::UpsertCustomer(p) => t.customers.push(p.customer_id),
+            Mutation::LinkCustomer { customer_id, .. } => t.customers.push(*customer_id),
             Mutation::MergeCustomers { from, into } => t.customers.extend([*from, *into]),
             _ => {}
         }

@@ -115,6 +115,18 @@ impl Store {
         Ok(recorded)
     }
 
+    /// Records several mutations in order in ONE transaction, each through the rules with
+    /// its outbox row: all of them are written or, if any is refused, none.
+    pub fn record_mutations(&mut self, actor: &Actor, mutations: Vec<Mutation>, now: Timestamp) -> Result<Vec<Recorded>> {
+        let tx = self.write_tx()?;
+        let recorded = mutations.into_iter().map(|m| record_in(&tx, actor, m, now)).collect::<Result<Vec<_>>>()?;
+        tx.commit()?;
+        if recorded.iter().any(|r| r.changes.iter().any(|c| matches!(c, Change::KbArticle(_)))) {
+            self.kb_terms.invalidate();
+        }
+        Ok(recorded)
+    }
+
     /// Logs the first contact of a new ticket, giving it the next reference of this
     /// installation (`K7-0042`), offline too. `contact` receives the reference. `then`
     /// are the form's further steps on the new ticket (articles shown and used, resolve,
@@ -424,6 +436,11 @@ impl Store {
 
     pub fn find_customers_by_email(&self, email: &str) -> Result<Vec<Customer>> {
         customers::find_customers_by_email(&self.conn, email)
+    }
+
+    /// Tickets logged without a customer for this caller (see `Contact::caller`).
+    pub fn list_unlinked_tickets_by_caller(&self, caller: &str, limit: u32) -> Result<Vec<Ticket>> {
+        tickets::list_unlinked_tickets_by_caller(&self.conn, caller, limit)
     }
 
     /// A customer's tickets, newest first, including those of records merged into it.

@@ -3,7 +3,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 /// The hub's time of each ticket's last change, which the cache window is measured on;
@@ -73,6 +73,12 @@ CREATE TABLE drafts (
     updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tickets_due ON tickets (resolution_due);
+"#;
+
+/// Tickets logged for a caller nobody knew yet, found by the number or address kept on
+/// them when the customer is created or found later.
+const V5: &str = r#"
+CREATE INDEX tickets_unlinked_caller ON tickets (json_extract(data, '$.caller')) WHERE customer_id IS NULL;
 "#;
 
 /// Browsing the KB by category; the experts' view of tickets waiting for a consult.

@@ -24,6 +24,8 @@ crate::both_backends!(
     a_ticket_resolved_elsewhere_past_the_window_leaves_a_desktop_that_was_away,
     only_a_round_that_brought_something_counts_as_a_change,
     an_unknown_callers_number_is_kept_on_the_ticket_everywhere,
+    an_unknown_callers_tickets_join_the_customer_created_later_on_another_desktop,
+    a_repeat_call_lands_on_the_open_ticket_marked_as_a_repeat,
 );
 
 /// The window reloads its lists when `changed_rounds` grows: rounds that bring nothing
@@ -396,6 +398,101 @@ async fn an_unknown_callers_number_is_kept_on_the_ticket_everywhere(backend: Bac
     let seen = ben.ticket_view(known.ticket_id)?;
     ensure!(seen.customer.is_none() && seen.caller.as_deref() == Some("+491517654321"), "{:?}", seen.caller);
     ensure!(ben.ticket_view(odd.ticket_id)?.caller.as_deref() == Some("Zentrale, Durchwahl 12"));
+    hub.stop().await;
+    Ok(())
+}
+
+/// An unknown caller's tickets are found under the customer created for that number
+/// later, on another desktop: the link is a synced mutation with an event on each ticket.
+async fn an_unknown_callers_tickets_join_the_customer_created_later_on_another_desktop(
+    backend: Backend,
+) -> Result<()> {
+    use helpline_client::calls::{ContactForm, NewCustomer, Outcome};
+    let hub = TestHub::start(backend).await?;
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    let form = |caller: &str, subject: &str| ContactForm {
+        contact: helpline_domain::Contact { caller: Some(caller.into()), ..call(subject) },
+        suggested_kb: vec![],
+        used_kb: vec![],
+    };
+    let later = || Outcome::FollowUp { due: anna.now().plus_minutes(24 * 60).as_millis(), note: String::new() };
+    // Two calls from the same unknown number, typed two ways; one from another number.
+    let first = anna.submit_contact(form("0151 2223334", "Drucker offline"), later())?;
+    let second = anna.submit_contact(form("+49 151 222 3334", "Drucker immer noch offline"), later())?;
+    let other = anna.submit_contact(form("030 999888", "Andere Sache"), later())?;
+    settle(&[&anna, &ben], 10).await?;
+
+    let lookup = ben.lookup_caller("01512223334")?;
+    ensure!(lookup.customers.is_empty(), "nobody knows the number yet");
+    let offered: BTreeSet<_> = lookup.open_tickets.iter().map(|t| t.id).collect();
+    ensure!(offered == BTreeSet::from([first.ticket_id, second.ticket_id]), "{offered:?}");
+
+    let customer = ben.create_customer(NewCustomer {
+        name: "Petra Neu".into(),
+        company: None,
+        phone: Some("0151 2223334".into()),
+        email: None,
+    })?;
+    settle(&[&anna, &ben], 10).await?;
+
+    for desk in [&anna, &ben] {
+        let card = desk.lookup_caller("+491512223334")?;
+        ensure!(card.customers.len() == 1 && card.open_tickets.is_empty(), "{:?}", card.open_tickets);
+        let open: BTreeSet<_> = card.customers[0].open_tickets.iter().map(|t| t.id).collect();
+        ensure!(open == BTreeSet::from([first.ticket_id, second.ticket_id]), "found under the customer: {open:?}");
+        let view = desk.ticket_view(first.ticket_id)?;
+        ensure!(view.customer.as_ref().map(|c| c.id) == Some(customer.id));
+        ensure!(view.caller.as_deref() == Some("+491512223334"), "the number stays as taken down");
+        let linked: Vec<_> = view.events.iter().filter(|e| e.kind == "customer_linked").collect();
+        ensure!(linked.len() == 1 && !linked[0].pending, "one confirmed link event: {:?}", view.events);
+        ensure!(desk.ticket_view(other.ticket_id)?.customer.is_none(), "another number stays unlinked");
+    }
+    hub.stop().await;
+    Ok(())
+}
+
+/// A repeat call on an open ticket is one more contact there (marked as a repeat, with
+/// the caller and what was said), not a second ticket, and every desktop sees it.
+async fn a_repeat_call_lands_on_the_open_ticket_marked_as_a_repeat(backend: Backend) -> Result<()> {
+    use helpline_client::calls::{ContactForm, Outcome};
+    let hub = TestHub::start(backend).await?;
+    let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
+    let form = |subject: &str, description: &str| ContactForm {
+        contact: helpline_domain::Contact {
+            caller: Some("0151 4445556".into()),
+            description: description.into(),
+            ..call(subject)
+        },
+        suggested_kb: vec![],
+        used_kb: vec![],
+    };
+    let escalate = Outcome::Escalate {
+        reason: "Treiber fehlt".into(),
+        steps_tried: "Neustart".into(),
+        handover_summary: "Drucker im 2. Stock".into(),
+    };
+    let open = anna.submit_contact(form("Drucker druckt nicht", ""), escalate)?;
+    settle(&[&anna, &ben], 10).await?;
+    let before = store(&ben)?.count_tickets()?;
+
+    let repeat = ben.submit_repeat_contact(open.ticket_id, form("Wann kommt jemand?", "Kunde wartet"), None)?;
+    ensure!(repeat.ticket_id == open.ticket_id && repeat.reference == open.reference);
+    settle(&[&anna, &ben], 10).await?;
+    ensure!(store(&ben)?.count_tickets()? == before, "no second ticket");
+    for desk in [&anna, &ben] {
+        let view = desk.ticket_view(open.ticket_id)?;
+        let repeats: Vec<_> = view.events.iter().filter(|e| e.kind == "repeat_contact").collect();
+        ensure!(repeats.len() == 1 && !repeats[0].pending, "{:?}", view.events);
+        let detail = |key: &str| repeats[0].details.iter().find(|d| d.key == key).map(|d| d.value.clone());
+        ensure!(detail("caller").as_deref() == Some("+491514445556"));
+        ensure!(detail("notes").as_deref() == Some("Wann kommt jemand?\n\nKunde wartet"), "{:?}", detail("notes"));
+    }
+    // A resolved ticket takes no repeat call (reopen it first); nothing is recorded.
+    let solved = anna.submit_contact(form("Passwort vergessen", ""), Outcome::Solved { summary: "Zurückgesetzt".into() })?;
+    let pending = anna.count_pending()?;
+    let refused = anna.submit_repeat_contact(solved.ticket_id, form("Nochmal", ""), None);
+    ensure!(refused.is_err_and(|e| e.kind() == helpline_domain::ErrorKind::Validation));
+    ensure!(anna.count_pending()? == pending, "a refused repeat call records nothing");
     hub.stop().await;
     Ok(())
 }

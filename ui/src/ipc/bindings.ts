@@ -18,6 +18,8 @@ export const commands = {
 	suggestKb: (text: string) => typedError<KbSuggestion[], AppError>(__TAURI_INVOKE("suggest_kb", { text })),
 	getKbArticle: (id: KbArticleId) => typedError<KbArticleView, AppError>(__TAURI_INVOKE("get_kb_article", { id })),
 	submitContact: (form: ContactForm, outcome: Outcome) => typedError<Logged, AppError>(__TAURI_INVOKE("submit_contact", { form, outcome })),
+	/**  A repeat call logged on the caller's open ticket instead of a new one. */
+	submitRepeatContact: (ticketId: TicketId, form: ContactForm, outcome: Outcome | null) => typedError<Logged, AppError>(__TAURI_INVOKE("submit_repeat_contact", { ticketId, form, outcome })),
 	listQueue: (queue: QueueName, offset: number, limit: number) => typedError<QueuePage, AppError>(__TAURI_INVOKE("list_queue", { queue, offset, limit })),
 	searchTickets: (query: string) => typedError<TicketHitView[], AppError>(__TAURI_INVOKE("search_tickets", { query })),
 	findTicket: (reference: string) => typedError<TicketId | null, AppError>(__TAURI_INVOKE("find_ticket", { reference })),
@@ -109,6 +111,11 @@ export type CallerLookup = {
 	/**  Why the text could not be read as a phone number or an address. */
 	problem: string | null,
 	customers: CustomerCard[],
+	/**
+	 *  Open tickets logged for this caller without a customer (an earlier call from the
+	 *  same unknown number), which a repeat call can be added to.
+	 */
+	open_tickets: TicketRow[],
 };
 
 export type CategoryId = string;

@@ -192,12 +192,12 @@ export function installDemoBackend(): void {
     lookup_caller: ({ text }): CallerLookup => {
       const value = String(text).trim();
       if (value.includes('@')) {
-        return { normalized: value.toLowerCase(), problem: null, customers: customers.filter((c) => c.emails.includes(value.toLowerCase())) };
+        return { normalized: value.toLowerCase(), problem: null, customers: customers.filter((c) => c.emails.includes(value.toLowerCase())), open_tickets: [] };
       }
       const digits = value.replace(/[^\d+]/g, '');
-      if (digits.replace('+', '').length < 6) return { normalized: null, problem: 'This does not look like a phone number', customers: [] };
+      if (digits.replace('+', '').length < 6) return { normalized: null, problem: 'This does not look like a phone number', customers: [], open_tickets: [] };
       const normalized = digits.startsWith('+') ? digits : `+49${digits.replace(/^0/, '')}`;
-      return { normalized, problem: null, customers: customers.filter((c) => c.phones.includes(normalized)) };
+      return { normalized, problem: null, customers: customers.filter((c) => c.phones.includes(normalized)), open_tickets: [] };
     },
     create_customer: ({ input }) => {
       const fields = input as NewCustomer;
@@ -281,6 +281,12 @@ export function installDemoBackend(): void {
     add_note: ({ ticketId, body }) => {
       addEvent(String(ticketId), 'note_added', { body: String(body) });
       return null;
+    },
+    submit_repeat_contact: ({ ticketId, form }) => {
+      const c = (form as ContactForm).contact;
+      const notes = [c.subject, c.description].filter((t) => t.trim()).join('\n\n');
+      addEvent(String(ticketId), 'repeat_contact', { channel: c.channel, direction: c.direction, duration_seconds: String(c.duration_seconds), notes });
+      return { ticket_id: String(ticketId), reference: findView(String(ticketId)).row.reference };
     },
     log_follow_up_contact: ({ ticketId, contact }) => {
       const c = contact as { channel: string; direction: string; duration_seconds: number; notes: string };

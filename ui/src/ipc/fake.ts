@@ -44,7 +44,7 @@ const DEFAULTS: Record<string, Handler> = {
   save_draft: () => null,
   discard_draft: () => null,
   suggest_kb: () => [],
-  lookup_caller: () => ({ normalized: null, problem: null, customers: [] }),
+  lookup_caller: () => ({ normalized: null, problem: null, customers: [], open_tickets: [] }),
   show_notification: () => null,
 };
 

@@ -11,6 +11,8 @@ export type OutcomeDialog = 'solve' | 'escalate' | 'follow_up';
 export interface OpenedArticle {
   id: string;
   title: string;
+  /** The article's category: a call solved with it and filed under none gets it. */
+  category_id?: string | null;
 }
 
 export interface CallFormState {
@@ -108,6 +110,11 @@ export function kbQuery(form: Pick<CallFormState, 'subject' | 'description'>): s
 export function addUnique(list: string[], ids: string[]): string[] {
   const fresh = ids.filter((id, i) => !list.includes(id) && ids.indexOf(id) === i);
   return fresh.length === 0 ? list : [...list, ...fresh];
+}
+
+/** The category a used article suggests for a call filed under none yet. */
+export function categoryFromUsed(opened: OpenedArticle[], used: string[]): string | null {
+  return opened.find((a) => used.includes(a.id) && a.category_id)?.category_id ?? null;
 }
 
 /** Pre-fills "steps tried" from the KB articles the agent opened or used. */

@@ -17,6 +17,8 @@ export type ShortcutAction =
   | 'suggestion_4'
   | 'suggestion_5'
   | 'solved_it'
+  | 'add_to_ticket'
+  | 'new_customer'
   | 'close';
 
 /** Listed in the help overlay, in this order. Keys are shown as written here. */
@@ -31,6 +33,8 @@ export const SHORTCUTS: { action: ShortcutAction; keys: string[] }[] = [
   { action: 'follow_up', keys: ['Alt+F'] },
   { action: 'suggestion_1', keys: ['Alt+1 … Alt+5'] },
   { action: 'solved_it', keys: ['Alt+Enter'] },
+  { action: 'add_to_ticket', keys: ['Alt+T'] },
+  { action: 'new_customer', keys: ['Alt+C'] },
   { action: 'close', keys: ['Escape'] },
 ];
 
@@ -42,6 +46,10 @@ const ALT_LETTERS: Record<string, ShortcutAction> = {
   KeyE: 'escalate',
   KeyF: 'follow_up',
   Slash: 'focus_filter',
+  // The call form: log this call on the caller's open ticket; a new customer for an
+  // unknown caller.
+  KeyT: 'add_to_ticket',
+  KeyC: 'new_customer',
   // The call form's suggestions: open the n-th, and "this solved it" for the open one.
   Digit1: 'suggestion_1',
   Digit2: 'suggestion_2',

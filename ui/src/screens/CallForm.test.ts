@@ -4,6 +4,15 @@ import userEvent from '@testing-library/user-event';
 import CallForm from './CallForm.svelte';
 import { appError, fakeBackend, emitEvent } from '../ipc/fake';
 import type { KbSuggestion } from '../ipc';
+import { app } from '../lib/app.svelte';
+import { ticketRow } from '../test/fixtures';
+import { runShortcut, shortcutFor } from '../lib/shortcuts';
+
+// The app's window listener (App.svelte), so the form's shortcuts work as in the app.
+window.addEventListener('keydown', (event) => {
+  const action = shortcutFor(event);
+  if (action) runShortcut(action);
+});
 
 const LOGGED = { ticket_id: 't9', reference: 'K7-0042' };
 
@@ -171,7 +180,59 @@ describe('CallForm', () => {
     const kept = backend.callsTo('save_draft').find((c) => c.key === 'call-form-previous');
     expect(JSON.parse(String(kept?.body)).form.subject).toBe('Half-typed');
     await waitFor(() => expect(backend.callsTo('lookup_caller')).toContainEqual({ text: '+49 151 1234567' }));
-    expect(await screen.findByTestId('new-customer-name')).toBeVisible();
+    // "New customer" is offered, not in the way: closed, with no Tab stop; Alt+C opens it.
+    const open = await screen.findByTestId('new-customer-open');
+    expect(open).toHaveAttribute('tabindex', '-1');
+    expect(screen.queryByTestId('new-customer-name')).toBeNull();
+    await user.keyboard('{Alt>}c{/Alt}');
+    expect(await screen.findByTestId('new-customer-name')).toHaveFocus();
+  });
+
+  it('offers the caller’s open ticket and logs the call there with Alt+T', async () => {
+    const open = ticketRow(1, { id: 't1', reference: 'K7-0001', subject: 'Printer offline' });
+    const customer = {
+      id: 'c1', name: 'Max Muster', company: null, phones: ['+491511234567'], emails: [],
+      likely_duplicate: false, open_tickets: [open], recent_tickets: [],
+    };
+    const { backend, user } = await renderForm({
+      lookup_caller: () => ({ normalized: '+491511234567', problem: null, customers: [customer], open_tickets: [] }),
+      submit_repeat_contact: () => ({ ticket_id: 't1', reference: 'K7-0001' }),
+    });
+    await user.type(screen.getByTestId('call-caller'), '0151 1234567');
+    const offer = await screen.findByTestId('repeat-offer');
+    expect(offer).toHaveTextContent('K7-0001');
+    // From the caller, Tab goes straight to the subject: no card button, no offer between.
+    await user.click(screen.getByTestId('call-caller'));
+    await user.tab();
+    expect(screen.getByTestId('call-subject')).toHaveFocus();
+    await user.type(screen.getByTestId('call-subject'), 'Still offline');
+    await user.keyboard('{Alt>}t{/Alt}');
+
+    await waitFor(() => expect(screen.getByTestId('saved-banner')).toHaveTextContent('Logged as a further contact on K7-0001'));
+    const [call] = backend.callsTo('submit_repeat_contact');
+    expect(call.ticketId).toBe('t1');
+    expect(call.outcome).toBeNull();
+    expect(call.form).toMatchObject({ contact: { customer_id: 'c1', subject: 'Still offline', caller: '0151 1234567' } });
+    expect(backend.callsTo('submit_contact')).toHaveLength(0);
+    expect(screen.getByTestId('call-subject')).toHaveValue('');
+  });
+
+  it('an article marked as the solution files an uncategorised call under its category', async () => {
+    app.referenceData = { categories: [{ id: 'cat1', name: 'Printers' }], departments: [], agents: [] };
+    const suggestion: KbSuggestion = { id: 'kb1', title: 'Printer offline', snippet: [] };
+    const { backend, user } = await renderForm({
+      suggest_kb: () => [suggestion],
+      get_kb_article: () => ({ id: 'kb1', title: 'Printer offline', body_html: '<p>Restart</p>', tags: [], category_id: 'cat1' }),
+    });
+    await user.type(screen.getByTestId('call-subject'), 'Printer');
+    await user.keyboard('{Alt>}1{/Alt}');
+    await screen.findByTestId('kb-article');
+    await user.keyboard('{Alt>}{Enter}{/Alt}');
+    await waitFor(() => expect(screen.getByTestId('call-category')).toHaveValue('cat1'));
+    await user.keyboard('{Alt>}s{/Alt}');
+    await user.click(screen.getByTestId('solve-submit'));
+    await screen.findByTestId('saved-banner');
+    expect(backend.callsTo('submit_contact')[0].form).toMatchObject({ contact: { category_id: 'cat1' }, used_kb: ['kb1'] });
   });
 
   it('shows an unparseable phone number under the caller field without blocking', async () => {

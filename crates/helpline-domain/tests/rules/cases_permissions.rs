@@ -16,6 +16,8 @@ fn mutation_for(w: &mut World, action: TicketAction, t: TicketId) -> Option<Muta
             channel: Channel::Phone,
             duration_seconds: 60,
             notes: "Rückruf".into(),
+            repeat: false,
+            caller: None,
         },
         TicketAction::ChangeStatus => {
             let to = Status::ALL.iter().copied().find(|to| check_transition(ticket.status, *to, Via::Agent).is_ok());

@@ -141,6 +141,8 @@ fn role_checks() {
                 channel: Channel::Phone,
                 duration_seconds: 60,
                 notes: note("Rückruf"),
+                repeat: false,
+                caller: None,
             },
             Expect::Err(ErrorKind::Forbidden, &["may not log a contact on this ticket"]),
         ),
@@ -930,6 +932,8 @@ fn reopen_and_first_contact_resolution() {
                         channel: Channel::Email,
                         duration_seconds: 0,
                         notes: note("Kundin schickt Foto"),
+                        repeat: false,
+                        caller: None,
                     },
                 );
                 Ctx::ticket(t)
@@ -1126,6 +1130,8 @@ fn unknown_ids_and_field_limits() {
                 channel: Channel::Phone,
                 duration_seconds: 24 * 3600 + 1,
                 notes: note(""),
+                repeat: false,
+                caller: None,
             },
             Expect::Err(ErrorKind::Validation, &["duration: "]),
         ),
@@ -1139,6 +1145,129 @@ fn unknown_ids_and_field_limits() {
                 Mutation::LogContact(contact)
             },
             Expect::Err(ErrorKind::Validation, &["due times: "]),
+        ),
+    ]);
+}
+
+fn repeat_call(ticket_id: TicketId) -> Mutation {
+    Mutation::LogFollowUpContact {
+        ticket_id,
+        direction: Direction::Inbound,
+        channel: Channel::Phone,
+        duration_seconds: 90,
+        notes: note("Ruft wieder an: Drucker steht noch"),
+        repeat: true,
+        caller: Some("+491511234567".into()),
+    }
+}
+
+/// A ticket logged for a caller nobody knew yet (no customer, the number kept).
+fn unknown_caller(w: &mut World) -> TicketId {
+    let mut contact = w.new_contact();
+    contact.contact.customer_id = None;
+    contact.contact.caller = Some("+4930999888".into());
+    let id = contact.ticket_id;
+    w.ok(Who::L1, &Mutation::LogContact(contact));
+    id
+}
+
+#[test]
+fn repeat_contacts_and_late_customer_links() {
+    run(vec![
+        case(
+            "a repeat call on an open ticket is marked as such and keeps the caller",
+            Who::L1b,
+            |w| Ctx::ticket(w.escalated()),
+            |_, c| repeat_call(c.t),
+            Expect::Ok(|k| {
+                assert_eq!(k.names(), ["contact_logged"]);
+                let EventKind::ContactLogged { repeat, caller, .. } = &events(k.changes)[0].kind else { unreachable!() };
+                assert!(*repeat);
+                assert_eq!(caller.as_deref(), Some("+491511234567"));
+                assert_eq!(k.ticket().contacts, k.ticket_before().contacts + 1);
+                assert_eq!(k.ticket().status, k.ticket_before().status, "a repeat call changes no status");
+            }),
+        ),
+        case(
+            "a repeat call on a resolved ticket is refused (reopen it first)",
+            Who::L1,
+            |w| Ctx::ticket(w.resolved()),
+            |_, c| repeat_call(c.t),
+            Expect::Err(ErrorKind::Validation, &["reopen it first"]),
+        ),
+        case(
+            "a contact the agent made on a resolved ticket is still fine",
+            Who::L1,
+            |w| Ctx::ticket(w.resolved()),
+            |_, c| Mutation::LogFollowUpContact {
+                ticket_id: c.t,
+                direction: Direction::Outbound,
+                channel: Channel::Phone,
+                duration_seconds: 30,
+                notes: note("Lösung durchgegeben"),
+                repeat: false,
+                caller: None,
+            },
+            Expect::Ok(|k| assert_eq!(k.names(), ["contact_logged"])),
+        ),
+        case(
+            "a caller kept on the contact is checked against the limit",
+            Who::L1,
+            |w| Ctx::ticket(w.logged()),
+            |_, c| Mutation::LogFollowUpContact {
+                ticket_id: c.t,
+                direction: Direction::Inbound,
+                channel: Channel::Phone,
+                duration_seconds: 30,
+                notes: note(""),
+                repeat: true,
+                caller: Some("1".repeat(limits::NAME_MAX + 1)),
+            },
+            Expect::Err(ErrorKind::Validation, &["caller"]),
+        ),
+        case(
+            "a customer found later is linked to the unknown caller's ticket",
+            Who::L2,
+            |w| Ctx { cust: bernd(), ..Ctx::ticket(unknown_caller(w)) },
+            |_, c| Mutation::LinkCustomer { ticket_id: c.t, customer_id: c.cust },
+            Expect::Ok(|k| {
+                assert_eq!(k.names(), ["customer_linked"]);
+                assert_eq!(k.ticket_before().customer_id, None);
+                assert_eq!(k.ticket().customer_id, Some(bernd()));
+                assert_eq!(k.ticket().caller.as_deref(), Some("+4930999888"), "the number stays");
+            }),
+        ),
+        case(
+            "linking the customer a ticket already names changes nothing",
+            Who::L1b,
+            |w| {
+                let t = unknown_caller(w);
+                w.ok(Who::L1, &Mutation::LinkCustomer { ticket_id: t, customer_id: bernd() });
+                Ctx { cust: bernd(), ..Ctx::ticket(t) }
+            },
+            |_, c| Mutation::LinkCustomer { ticket_id: c.t, customer_id: c.cust },
+            Expect::Ok(|k| assert!(k.changes.is_empty())),
+        ),
+        case(
+            "a ticket that names another customer keeps it",
+            Who::L1,
+            |w| Ctx { cust: bernd(), ..Ctx::ticket(w.logged()) },
+            |_, c| Mutation::LinkCustomer { ticket_id: c.t, customer_id: c.cust },
+            Expect::Err(ErrorKind::Conflict, &["already names a customer"]),
+        ),
+        case(
+            "an unknown customer cannot be linked",
+            Who::L1,
+            |w| Ctx::ticket(unknown_caller(w)),
+            |_, c| Mutation::LinkCustomer { ticket_id: c.t, customer_id: c.cust },
+            Expect::Err(ErrorKind::NotFound, &["customer"]),
+        ),
+        case(
+            "an expert does not link customers",
+            Who::ExpertIt,
+            |w| Ctx { cust: bernd(), ..Ctx::ticket(unknown_caller(w)) },
+            |_, c| Mutation::LinkCustomer { ticket_id: c.t, customer_id: c.cust },
+            Expect::Err(ErrorKind::Forbidden, &["may not link a customer"]),
         ),
     ]);
 }

@@ -7,7 +7,7 @@ use helpline_domain::*;
 use std::collections::BTreeSet;
 
 /// Every mutation name, to check the sample below covers them all.
-const ALL_MUTATIONS: [&str; 24] = [
+const ALL_MUTATIONS: [&str; 25] = [
     "log_contact",
     "log_follow_up_contact",
     "add_note",
@@ -28,6 +28,7 @@ const ALL_MUTATIONS: [&str; 24] = [
     "reopen",
     "upsert_customer",
     "merge_customers",
+    "link_customer",
     "save_kb_article",
     "publish_kb_article",
     "archive_kb_article",
@@ -47,6 +48,13 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
     w.ok(Who::ExpertIt, &Mutation::Claim { ticket_id: at_it });
     let resolved = w.resolved();
     let draft = w.kb_draft("Treiber 5.2 installieren", Some(claimed));
+    let unlinked = {
+        let mut c = w.new_contact();
+        c.contact.customer_id = None;
+        let id = c.ticket_id;
+        w.ok(Who::L1, &Mutation::LogContact(c));
+        id
+    };
     let new_contact = w.new_contact();
     let new_consult = w.fresh_consult_id();
     let new_article = w.fresh_article_id();
@@ -65,6 +73,8 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
                 channel: Channel::Email,
                 duration_seconds: 0,
                 notes: text("Anleitung geschickt"),
+                repeat: false,
+                caller: None,
             },
         ),
         (Who::L2, Mutation::AddNote { ticket_id: claimed, body: text("Logs angefordert") }),
@@ -106,6 +116,7 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
             }),
         ),
         (Who::L1, Mutation::MergeCustomers { from: bernd(), into: anna() }),
+        (Who::L2, Mutation::LinkCustomer { ticket_id: unlinked, customer_id: bernd() }),
         (
             Who::ExpertIt,
             Mutation::SaveKbArticle(KbArticleDraft {

@@ -35,6 +35,7 @@ enum Kind {
     Reopen,
     UpsertCustomer,
     MergeCustomers,
+    LinkCustomer,
     SaveKbArticle,
     PublishKbArticle,
     ArchiveKbArticle,
@@ -85,6 +86,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         3 => Just(Kind::Reopen),
         2 => Just(Kind::UpsertCustomer),
         1 => Just(Kind::MergeCustomers),
+        1 => Just(Kind::LinkCustomer),
         3 => Just(Kind::SaveKbArticle),
         2 => Just(Kind::PublishKbArticle),
         1 => Just(Kind::ArchiveKbArticle),
@@ -250,6 +252,8 @@ fn concretise(s: &Step, w: &mut World, now: Timestamp) -> (Who, Mutation) {
                 channel: Channel::ALL[usize::from(pick / 2) % Channel::ALL.len()],
                 duration_seconds: if pick == 255 { 90_000 } else { u32::from(s.minutes.unsigned_abs()) },
                 notes: text(s.texts[0]),
+                repeat: pick % 3 == 0,
+                caller: (pick % 5 == 0).then(|| "+4930999888".to_owned()),
             },
         ),
         Kind::AddNote => (worker(t.as_ref(), pick), Mutation::AddNote { ticket_id: t_id, body: text(s.texts[0]) }),
@@ -371,6 +375,9 @@ fn concretise(s: &Step, w: &mut World, now: Timestamp) -> (Who, Mutation) {
         }
         Kind::MergeCustomers => {
             (first, Mutation::MergeCustomers { from: customer_id(s.customers.0), into: customer_id(s.customers.1) })
+        }
+        Kind::LinkCustomer => {
+            ([Who::L1, Who::L2][usize::from(pick % 2)], Mutation::LinkCustomer { ticket_id: t_id, customer_id: customer_id(s.customers.0) })
         }
         Kind::SaveKbArticle => {
             let id = article_id(s.article);

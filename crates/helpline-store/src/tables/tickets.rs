@@ -173,6 +173,18 @@ pub fn list_customer_tickets(
     Ok(out)
 }
 
+/// Tickets logged without a customer for this caller (as taken down: E.164 or a
+/// lower-case address), newest first.
+pub fn list_unlinked_tickets_by_caller(conn: &Connection, caller: &str, limit: u32) -> Result<Vec<Ticket>> {
+    list(
+        conn,
+        "SELECT data FROM tickets WHERE customer_id IS NULL AND json_extract(data, '$.caller') = ?1
+         ORDER BY created_at DESC LIMIT ?2",
+        params![caller, limit],
+        limit,
+    )
+}
+
 /// Which list of tickets an agent looks at; every one is sorted by SLA due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
