@@ -144,13 +144,15 @@ describe('App', () => {
       connection: 'syncing',
       pending: 3,
       progress: { done: 50, total: 200 },
-      rejected: [{ seq: 7, name: 'escalate', reason: 'Ticket already resolved', at: 0 }],
+      rejected: [{ seq: 7, name: 'escalate', reason: 'K7-0001 is resolved; reopen it first', problem: { code: 'needs_reopen', params: { field: 'status' } }, at: 0 }],
     });
     await waitFor(() => expect(screen.getByTestId('status-connection')).toHaveAttribute('data-state', 'syncing'));
     expect(screen.getByTestId('status-pending')).toHaveTextContent('3');
     expect(screen.getByTestId('status-progress')).toHaveAttribute('value', '50');
     await user.click(screen.getByTestId('status-rejected'));
-    expect(within(screen.getByTestId('rejected-list')).getByText('Ticket already resolved')).toBeVisible();
+    // The window's words for the hub's code, never the hub's English sentence.
+    expect(within(screen.getByTestId('rejected-list')).getByText('The ticket is resolved or closed. Reopen it first.')).toBeVisible();
+    expect(screen.getByTestId('rejected-list')).not.toHaveTextContent('reopen it first');
     // The change is named in the agent's words, not by its wire name.
     expect(screen.getByTestId('rejected-name')).toHaveTextContent('Escalate to 2nd level');
   });

@@ -1,4 +1,4 @@
-use helpline_domain::ErrorKind;
+use helpline_domain::{ErrorKind, Problem};
 use helpline_store::StoreError;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ pub enum ClientError {
     RetryLater { after: Option<Duration>, message: String },
     /// The hub answered with an error.
     #[error("{message}")]
-    Hub { kind: ErrorKind, message: String },
+    Hub { kind: ErrorKind, message: String, problem: Option<Problem> },
     #[error("the hub speaks API {hub}, this desktop {ours}; update the older one")]
     Incompatible { hub: String, ours: String },
     #[error("sign in first")]
@@ -36,6 +36,15 @@ impl ClientError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             ClientError::Store(StoreError::Domain(helpline_domain::DomainError::Invalid { field, .. })) => Some(field),
+            _ => None,
+        }
+    }
+
+    /// What exactly, as a code with parameters the window words in the agent's language.
+    pub fn problem(&self) -> Option<Problem> {
+        match self {
+            ClientError::Store(StoreError::Domain(e)) => Some(e.problem()),
+            ClientError::Hub { problem, .. } => problem.clone(),
             _ => None,
         }
     }

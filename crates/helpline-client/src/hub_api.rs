@@ -3,7 +3,7 @@
 
 use crate::error::{ClientError, Result};
 use futures_util::{Stream, StreamExt as _};
-use helpline_domain::ErrorKind;
+use helpline_domain::{ErrorCode, ErrorKind, Problem};
 use helpline_protocol::{
     Capabilities, ErrorBody, LoginRequest, LoginResponse, Poke, PullResponse, PushRequest, PushResponse,
 };
@@ -45,6 +45,7 @@ impl HttpHub {
             return Err(ClientError::Hub {
                 kind: ErrorKind::Validation,
                 message: format!("the hub address {base_url:?} must start with http:// or https://"),
+                problem: Some(Problem::new(ErrorCode::Invalid).with("field", "hub_url")),
             });
         }
         let build = |timeout: Option<Duration>| {
@@ -107,12 +108,14 @@ fn error_from_answer(status: StatusCode, retry_after: Option<&str>, body: &[u8],
     match body {
         // A body cannot turn a refusal into "try again later".
         Some(body) if status.is_client_error() && matches!(body.kind, ErrorKind::Offline | ErrorKind::Internal) => {
-            ClientError::Hub { kind: kind_of_status, message: body.message }
+            ClientError::Hub { kind: kind_of_status, message: body.message, problem: None }
         }
-        Some(body) => ClientError::Hub { kind: body.kind, message: body.message },
-        None if status.is_client_error() => {
-            ClientError::Hub { kind: kind_of_status, message: format!("the hub refused the request: {status}") }
-        }
+        Some(body) => ClientError::Hub { kind: body.kind, message: body.message, problem: body.problem },
+        None if status.is_client_error() => ClientError::Hub {
+            kind: kind_of_status,
+            message: format!("the hub refused the request: {status}"),
+            problem: None,
+        },
         // A proxy or a hub restarting: not the hub's verdict, try again later.
         None => ClientError::Offline(format!("the hub answered {status}")),
     }

@@ -8,7 +8,8 @@ use crate::views::{Named, Segment, invalid, latest_resolution, millis};
 use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    ArticleState, CategoryId, ConsultId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Role,
+    ArticleState, CategoryId, ConsultId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Problem,
+    Role,
     TicketId, Visibility, kb_actions, permit_kb_action,
 };
 use helpline_store::{KbFilter, OutboxStatus};
@@ -124,7 +125,9 @@ pub enum KbSaveResult {
 pub struct KbConflict {
     pub mine: KbEdit,
     pub theirs: KbArticleView,
+    /// The hub's readable reason (English, for support); the window says `problem`.
     pub reason: String,
+    pub problem: Option<Problem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -351,6 +354,7 @@ impl<H: HubApi> Desktop<H> {
                 mine: edit_of(draft),
                 theirs: self.article_view(current)?,
                 reason: e.reason.clone().unwrap_or_default(),
+                problem: e.problem.clone(),
             });
         }
         Ok(out)

@@ -4,7 +4,7 @@
 
 use crate::views::invalid;
 use crate::{ClientError, Desktop, HubApi, Result, sync};
-use helpline_domain::{Actor, Agent, ClientId, DeviceCode};
+use helpline_domain::{Actor, Agent, ClientId, DeviceCode, DomainError, ErrorCode};
 use helpline_protocol::LoginRequest;
 use helpline_store::Device;
 use std::sync::Arc;
@@ -33,10 +33,10 @@ pub fn check_sign_in(hub_url: &str, login: &str, password: &str) -> Result<SignI
     }
     let login = login.trim().to_lowercase();
     if login.is_empty() {
-        return Err(invalid("login", "is required"));
+        return Err(ClientError::from_domain(DomainError::coded(ErrorCode::Required, "login", "is required")));
     }
     if password.is_empty() {
-        return Err(invalid("password", "is required"));
+        return Err(ClientError::from_domain(DomainError::coded(ErrorCode::Required, "password", "is required")));
     }
     Ok(SignIn { hub_url, login })
 }

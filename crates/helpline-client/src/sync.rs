@@ -6,9 +6,9 @@ use crate::Desktop;
 use crate::error::{ClientError, Result};
 use crate::hub_api::{HubApi, StreamItem};
 use futures_util::StreamExt as _;
-use helpline_domain::Timestamp;
+use helpline_domain::{ErrorCode, Problem, Timestamp};
 use helpline_protocol::{MutationEnvelope, Outcome, PushRequest, STREAM_SILENCE_LIMIT};
-use helpline_store::OutboxStatus;
+use helpline_store::Verdict;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -169,22 +169,23 @@ impl<H: HubApi> Desktop<H> {
                     response.last_seq
                 )));
             }
-            let verdicts: Vec<(u64, OutboxStatus, Option<String>)> = response
+            let verdicts: Vec<(u64, Verdict)> = response
                 .results
                 .iter()
                 .map(|r| match &r.outcome {
                     // A result for another mutation under this seq is never taken as ours.
                     _ if sent.get(&r.seq) != Some(&r.mutation_id) => (
                         r.seq,
-                        OutboxStatus::Rejected,
-                        Some(
+                        Verdict::rejected(
                             "the hub holds another mutation under this seq; this installation's data was \
-                             restored from an older copy"
-                                .to_owned(),
+                             restored from an older copy",
+                            Some(Problem::new(ErrorCode::AlreadyExists)),
                         ),
                     ),
-                    Outcome::Accepted => (r.seq, OutboxStatus::Accepted, None),
-                    Outcome::Rejected { reason, .. } => (r.seq, OutboxStatus::Rejected, Some(reason.clone())),
+                    Outcome::Accepted => (r.seq, Verdict::accepted()),
+                    Outcome::Rejected { reason, problem, .. } => {
+                        (r.seq, Verdict::rejected(reason.clone(), problem.clone()))
+                    }
                 })
                 .collect();
             // One transaction: the verdicts, and a rebase when something was refused.

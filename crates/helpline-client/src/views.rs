@@ -8,7 +8,7 @@ use crate::markdown::snippet_segments;
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
     AgentId, CategoryId, Channel, ConsultId, CustomerId, DepartmentId, DomainError, EventId, EventKind, KbArticleId,
-    Priority, Role, Status, Ticket, TicketAction, TicketEvent, TicketId, Timestamp,
+    Priority, Problem, Role, Status, Ticket, TicketAction, TicketEvent, TicketId, Timestamp,
 };
 use helpline_store::Queue;
 use serde::{Deserialize, Serialize};
@@ -208,7 +208,9 @@ pub enum ConnectionView {
 pub struct RejectedView {
     pub seq: u32,
     pub name: String,
+    /// The hub's readable reason (English, for support); the window says `problem`.
     pub reason: String,
+    pub problem: Option<Problem>,
     #[specta(type = i32)]
     pub at: i64,
 }
@@ -236,7 +238,7 @@ pub(crate) fn millis(t: Timestamp) -> i64 {
 }
 
 pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> ClientError {
-    ClientError::Store(DomainError::Invalid { field, problem: problem.into() }.into())
+    ClientError::Store(DomainError::invalid(field, problem).into())
 }
 
 /// Statuses a plain status change may reach from `from`.
@@ -490,6 +492,7 @@ impl<H: HubApi> Desktop<H> {
                     seq: u32::try_from(e.seq).unwrap_or(u32::MAX),
                     name: e.mutation.name().to_owned(),
                     reason: e.reason.unwrap_or_default(),
+                    problem: e.problem,
                     at: millis(e.wall_time),
                 })
                 .collect(),

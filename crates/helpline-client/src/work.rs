@@ -3,7 +3,7 @@
 
 use crate::views::{TicketRow, millis};
 use crate::{ClientError, Connection, Desktop, HubApi, Result};
-use helpline_domain::{ConsultId, DepartmentId, Mutation, Ticket, TicketId, may_answer_consult};
+use helpline_domain::{ConsultId, DepartmentId, Mutation, Problem, Ticket, TicketId, may_answer_consult};
 use helpline_store::{OutboxStatus, Recorded};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub enum Delivery {
     /// The hub accepted it.
     Confirmed,
     /// The hub refused it; the local effect is gone.
-    Refused { reason: String },
+    Refused { reason: String, problem: Option<Problem> },
     /// Saved here; the hub has not answered yet (offline, or slow).
     Pending,
 }
@@ -72,10 +72,10 @@ impl<H: HubApi> Desktop<H> {
             // The status first, then the entry: a round that ends in between is not missed.
             let connection = status.borrow_and_update().connection;
             let entry = self.with_store(|s| Ok(s.get_outbox_entry(seq)?))?;
-            match entry.map(|e| (e.status, e.reason)) {
-                Some((OutboxStatus::Accepted, _)) => return Ok(Delivery::Confirmed),
-                Some((OutboxStatus::Rejected, reason)) if connection != Connection::Syncing => {
-                    return Ok(Delivery::Refused { reason: reason.unwrap_or_default() });
+            match entry.map(|e| (e.status, e.reason, e.problem)) {
+                Some((OutboxStatus::Accepted, ..)) => return Ok(Delivery::Confirmed),
+                Some((OutboxStatus::Rejected, reason, problem)) if connection != Connection::Syncing => {
+                    return Ok(Delivery::Refused { reason: reason.unwrap_or_default(), problem });
                 }
                 None => return Err(ClientError::Internal(format!("outbox entry {seq} vanished"))),
                 _ => {}

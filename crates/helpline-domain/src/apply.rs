@@ -2,7 +2,7 @@
 //! conflicts) and yields the changes it makes. Deterministic: every id comes from the
 //! mutation's arguments or is derived from its id, every time is `now`.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, ErrorCode};
 use crate::event::{EventKind, TicketEvent};
 use crate::ids::*;
 use crate::lifecycle::{Via, check_transition};
@@ -62,7 +62,7 @@ pub fn apply(
                 // Linked already (by a colleague who found the same caller): nothing to do.
                 Some(existing) if existing == *customer_id || existing == into => {}
                 Some(_) => {
-                    return Err(DomainError::Conflict(format!("{} already names a customer", t.reference)));
+                    return Err(DomainError::conflict(ErrorCode::AlreadyLinked, format!("{} already names a customer", t.reference)));
                 }
             }
         }
@@ -102,7 +102,11 @@ pub fn apply(
                 Some(holder) if holder == actor.agent_id => {} // already mine: nothing to do
                 Some(holder) => {
                     let who = state.agents.get(&holder).map_or_else(|| holder.to_string(), |a| a.name.clone());
-                    return Err(DomainError::Conflict(format!("{} is already claimed by {who}", t.reference)));
+                    return Err(DomainError::Conflict {
+                        code: ErrorCode::AlreadyClaimed,
+                        message: format!("{} is already claimed by {who}", t.reference),
+                        who: Some(who),
+                    });
                 }
                 None => out.event(t.id, EventKind::Claimed),
             }
@@ -146,7 +150,7 @@ pub fn apply(
             permit_ticket_action(actor, t, TicketAction::RequestConsult)?;
             department(state, *department_id)?;
             if t.consults.iter().any(|c| c.id == *consult_id) {
-                return Err(DomainError::Conflict(format!("consult {consult_id} already exists")));
+                return Err(DomainError::conflict(ErrorCode::AlreadyExists, format!("consult {consult_id} already exists")));
             }
             let question = limits::required("question", question, limits::NOTE_MAX)?;
             out.event(
@@ -163,7 +167,7 @@ pub fn apply(
                 t.consults.iter().find(|c| c.id == *consult_id).ok_or_else(|| not_found("consult", consult_id))?;
             require_consultant(actor, consult.department_id)?;
             if consult.answer.is_some() {
-                return Err(DomainError::Conflict("this consult has already been answered".into()));
+                return Err(DomainError::conflict(ErrorCode::AlreadyAnswered, "this consult has already been answered"));
             }
             let answer = limits::required("answer", answer, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::ConsultAnswered { consult_id: *consult_id, answer });
@@ -183,7 +187,7 @@ pub fn apply(
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::SetFollowUp)?;
             if *due <= now {
-                return Err(DomainError::invalid("due", "must lie in the future"));
+                return Err(DomainError::coded(ErrorCode::InPast, "due", "must lie in the future"));
             }
             let note = limits::optional("note", note, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::FollowUpSet { due: *due, note });
@@ -201,7 +205,7 @@ pub fn apply(
             // A desktop clock a little ahead of the hub's must not turn "just now" into
             // "in the future": up to the tolerance it counts as now.
             if *informed_at > now.plus_minutes(INFORMED_TOLERANCE_MINUTES) {
-                return Err(DomainError::invalid("informed_at", "lies in the future"));
+                return Err(DomainError::coded(ErrorCode::InFuture, "informed_at", "lies in the future"));
             }
             let informed_at = (*informed_at).min(now);
             out.event(t.id, EventKind::CustomerInformed { channel: *channel, informed_at });
@@ -228,7 +232,7 @@ pub fn apply(
             let target = customer(state, *into)?;
             for c in [source, target] {
                 if let Some(other) = c.merged_into {
-                    return Err(DomainError::Conflict(format!("{} was already merged into {other}", c.name)));
+                    return Err(DomainError::conflict(ErrorCode::Merged, format!("{} was already merged into {other}", c.name)));
                 }
             }
             let mut joined = target.clone();
@@ -276,10 +280,10 @@ pub fn apply(
             if let Some(expected) = revision
                 && *expected != a.revision
             {
-                return Err(DomainError::Conflict(format!(
-                    "\"{}\" is at revision {}, not {expected}: it was not published",
-                    a.title, a.revision
-                )));
+                return Err(DomainError::conflict(
+                    ErrorCode::StaleRevision,
+                    format!("\"{}\" is at revision {}, not {expected}: it was not published", a.title, a.revision),
+                ));
             }
             if a.state == ArticleState::Published {
                 return Ok(out.changes);
@@ -345,7 +349,7 @@ impl Emitter {
 fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) -> Result<(), DomainError> {
     require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "log a new contact")?;
     if state.tickets.contains_key(&c.ticket_id) {
-        return Err(DomainError::Conflict(format!("ticket {} already exists", c.ticket_id)));
+        return Err(DomainError::conflict(ErrorCode::AlreadyExists, format!("ticket {} already exists", c.ticket_id)));
     }
     if let Some(id) = c.contact.customer_id {
         customer(state, id)?;
@@ -406,7 +410,7 @@ fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Em
     let mut c = match state.customers.get(&p.customer_id) {
         Some(existing) => {
             if let Some(into) = existing.merged_into {
-                return Err(DomainError::Conflict(format!("this customer was merged into {into}; edit that one")));
+                return Err(DomainError::conflict(ErrorCode::Merged, format!("this customer was merged into {into}; edit that one")));
             }
             existing.clone()
         }
@@ -434,7 +438,12 @@ fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Em
     }
     if let Some(emails) = &p.emails {
         if emails.len() > 10 {
-            return Err(DomainError::invalid("emails", "at most 10 addresses"));
+            return Err(DomainError::Invalid {
+                field: "emails",
+                problem: "at most 10 addresses".into(),
+                code: ErrorCode::TooMany,
+                max: Some(10),
+            });
         }
         let mut clean = Vec::new();
         for e in emails {
@@ -447,7 +456,12 @@ fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Em
     }
     if let Some(phones) = &p.phones {
         if phones.len() > 10 {
-            return Err(DomainError::invalid("phones", "at most 10 numbers"));
+            return Err(DomainError::Invalid {
+                field: "phones",
+                problem: "at most 10 numbers".into(),
+                code: ErrorCode::TooMany,
+                max: Some(10),
+            });
         }
         let mut clean = Vec::new();
         for ph in phones {
@@ -496,13 +510,18 @@ fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut E
             flagged_outdated: false,
         },
         (None, Some(_)) => return Err(not_found("KB article", d.article_id)),
-        (Some(_), None) => return Err(DomainError::Conflict(format!("KB article {} already exists", d.article_id))),
+        (Some(_), None) => {
+            return Err(DomainError::conflict(ErrorCode::AlreadyExists, format!("KB article {} already exists", d.article_id)));
+        }
         (Some(current), Some(base)) => {
             if base != current.revision {
-                return Err(DomainError::Conflict(format!(
-                    "\"{}\" was changed meanwhile: your edit starts from revision {base}, the current one is {}; merge your changes into it",
-                    current.title, current.revision
-                )));
+                return Err(DomainError::conflict(
+                    ErrorCode::StaleRevision,
+                    format!(
+                        "\"{}\" was changed meanwhile: your edit starts from revision {base}, the current one is {}; merge your changes into it",
+                        current.title, current.revision
+                    ),
+                ));
             }
             if current.state == ArticleState::Published && body.is_empty() {
                 return Err(DomainError::invalid("body", "a published article needs a body"));

@@ -18,7 +18,7 @@ mod state;
 mod time;
 
 pub use apply::apply;
-pub use error::{DomainError, ErrorKind};
+pub use error::{DomainError, ErrorCode, ErrorKind, Problem};
 pub use event::{EventKind, TicketEvent};
 pub use ids::*;
 pub use lifecycle::{Via, check_transition, is_active};

@@ -1,7 +1,7 @@
 //! Field limits. Every text an agent types passes through one of these checks, so a
 //! too-long or empty field is a clear validation error and never a half-written row.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, ErrorCode};
 
 pub const SUBJECT_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 20_000;
@@ -45,7 +45,7 @@ pub const FIELD_LIMITS: FieldLimits = FieldLimits {
 pub fn required(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(DomainError::invalid(field, "is required"));
+        return Err(DomainError::coded(ErrorCode::Required, field, "is required"));
     }
     bounded(field, v, max)
 }
@@ -58,10 +58,15 @@ pub fn optional(field: &'static str, value: &str, max: usize) -> Result<String, 
 fn bounded(field: &'static str, v: &str, max: usize) -> Result<String, DomainError> {
     let n = v.chars().count();
     if n > max {
-        return Err(DomainError::invalid(field, format!("is {n} characters long; at most {max} are allowed")));
+        return Err(DomainError::Invalid {
+            field,
+            problem: format!("is {n} characters long; at most {max} are allowed"),
+            code: ErrorCode::TooLong,
+            max: Some(max),
+        });
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(DomainError::invalid(field, "contains control characters"));
+        return Err(DomainError::coded(ErrorCode::ControlCharacters, field, "contains control characters"));
     }
     Ok(v.to_owned())
 }
@@ -69,7 +74,12 @@ fn bounded(field: &'static str, v: &str, max: usize) -> Result<String, DomainErr
 /// Tags: lower-cased, trimmed, de-duplicated, each non-empty and short.
 pub fn tags(values: &[String]) -> Result<Vec<String>, DomainError> {
     if values.len() > TAGS_MAX {
-        return Err(DomainError::invalid("tags", format!("at most {TAGS_MAX} tags are allowed")));
+        return Err(DomainError::Invalid {
+            field: "tags",
+            problem: format!("at most {TAGS_MAX} tags are allowed"),
+            code: ErrorCode::TooMany,
+            max: Some(TAGS_MAX),
+        });
     }
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for t in values {
@@ -96,7 +106,7 @@ pub fn email(value: &str) -> Result<String, DomainError> {
         }
         None => false,
     };
-    if valid { Ok(v) } else { Err(DomainError::invalid("email", format!("{v:?} is not an e-mail address"))) }
+    if valid { Ok(v) } else { Err(DomainError::coded(ErrorCode::NotAnEmail, "email", format!("{v:?} is not an e-mail address"))) }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `apply` (so the hub refuses) and by the desktop (so the window offers only what is
 //! allowed). Checks here depend on the actor and the entity, never on the typed input.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, ErrorCode};
 use crate::lifecycle::{Via, check_transition, is_active};
 use crate::model::*;
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ pub(crate) fn require_active(t: &Ticket) -> Result<(), DomainError> {
     if is_active(t.status) {
         Ok(())
     } else {
-        Err(DomainError::invalid("status", format!("{} is {}; reopen it first", t.reference, t.status)))
+        Err(DomainError::coded(ErrorCode::NeedsReopen, "status", format!("{} is {}; reopen it first", t.reference, t.status)))
     }
 }
 
@@ -87,7 +87,8 @@ pub(crate) fn require_level(t: &Ticket, level: Level, action: &str) -> Result<()
     if t.level == level {
         Ok(())
     } else {
-        Err(DomainError::invalid(
+        Err(DomainError::coded(
+            ErrorCode::NotPossibleNow,
             "level",
             format!("{} is at {}; only a ticket at {level} can {action}", t.reference, t.level),
         ))
@@ -126,7 +127,7 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
             if Status::ALL.iter().any(|to| check_transition(t.status, *to, Via::Agent).is_ok()) {
                 Ok(())
             } else {
-                Err(DomainError::invalid("status", format!("{} cannot change status by hand", t.status)))
+                Err(DomainError::coded(ErrorCode::NotPossibleNow, "status", format!("{} cannot change status by hand", t.status)))
             }
         }
         SetFollowUp => {
@@ -170,7 +171,7 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
         AnswerConsult => {
             let mut open = t.open_consults().peekable();
             if open.peek().is_none() {
-                return Err(DomainError::invalid("consult", format!("{} has no open consult", t.reference)));
+                return Err(DomainError::coded(ErrorCode::NotPossibleNow, "consult", format!("{} has no open consult", t.reference)));
             }
             let mut refusal = None;
             for c in open {
@@ -188,7 +189,11 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
         MarkCustomerInformed => {
             require_worker(actor, t, "record that the customer was informed")?;
             if is_active(t.status) {
-                return Err(DomainError::invalid("status", "the customer is informed once the ticket is resolved"));
+                return Err(DomainError::coded(
+                    ErrorCode::NotPossibleNow,
+                    "status",
+                    "the customer is informed once the ticket is resolved",
+                ));
             }
             Ok(())
         }
@@ -199,7 +204,7 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
         DraftKbArticle => {
             require_role(actor, &[Role::SecondLevel, Role::Expert], "write KB articles")?;
             if is_active(t.status) {
-                return Err(DomainError::invalid("status", "a KB article is drafted from a resolved ticket"));
+                return Err(DomainError::coded(ErrorCode::NotPossibleNow, "status", "a KB article is drafted from a resolved ticket"));
             }
             Ok(())
         }
@@ -234,7 +239,7 @@ pub fn permit_kb_action(actor: &Actor, article: Option<&KbArticle>, action: KbAc
             require_role(actor, &[Role::SecondLevel], "publish KB articles")?;
             match article {
                 Some(a) if a.title.trim().is_empty() || a.body.trim().is_empty() => {
-                    Err(DomainError::invalid("article", "an article needs a title and a body to be published"))
+                    Err(DomainError::coded(ErrorCode::NotPossibleNow, "article", "an article needs a title and a body to be published"))
                 }
                 _ => Ok(()),
             }
@@ -242,7 +247,7 @@ pub fn permit_kb_action(actor: &Actor, article: Option<&KbArticle>, action: KbAc
         KbAction::Archive => require_role(actor, &[Role::SecondLevel], "archive KB articles"),
         KbAction::FlagOutdated => match article {
             Some(a) if a.state != ArticleState::Published => {
-                Err(DomainError::invalid("state", "only a published article can be flagged as outdated"))
+                Err(DomainError::coded(ErrorCode::NotPossibleNow, "state", "only a published article can be flagged as outdated"))
             }
             _ => Ok(()),
         },

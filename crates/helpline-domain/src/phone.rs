@@ -1,6 +1,6 @@
 //! Phone numbers in E.164, so that "0151/123 45-67" and "+49 151 1234567" are one number.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -55,25 +55,29 @@ impl fmt::Display for PhoneNumber {
 pub fn normalise_phone(input: &str, region: &str) -> Result<PhoneNumber, DomainError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err(DomainError::invalid("phone", "is empty"));
+        return Err(DomainError::coded(ErrorCode::Required, "phone", "is empty"));
     }
     if trimmed.len() > 40 {
-        return Err(DomainError::invalid("phone", "is longer than 40 characters"));
+        return Err(DomainError::coded(ErrorCode::NotAPhoneNumber, "phone", "is longer than 40 characters"));
     }
     let region_id: phonenumber::country::Id = region
         .parse()
         .map_err(|_| DomainError::invalid("phone region", format!("{region:?} is not a known region")))?;
     let parsed = phonenumber::parse(Some(region_id), trimmed)
-        .map_err(|e| DomainError::invalid("phone", format!("{trimmed:?} is not a phone number ({e})")))?;
+        .map_err(|e| DomainError::coded(ErrorCode::NotAPhoneNumber, "phone", format!("{trimmed:?} is not a phone number ({e})")))?;
     // Not `is_valid`: numbering plans change faster than the metadata, and agents must be
     // able to save a caller's number ("0151 1234567" has a digit fewer than the plan
     // says). A parsed country code and a plausible length are enough to match callers.
     let national_digits = parsed.national().value().to_string().len();
     if !(4..=14).contains(&national_digits) {
-        return Err(DomainError::invalid("phone", format!("{trimmed:?} is too short or too long for a phone number")));
+        return Err(DomainError::coded(
+            ErrorCode::NotAPhoneNumber,
+            "phone",
+            format!("{trimmed:?} is too short or too long for a phone number"),
+        ));
     }
     let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
-    PhoneNumber::try_from(e164).map_err(|e| DomainError::invalid("phone", e))
+    PhoneNumber::try_from(e164).map_err(|e| DomainError::coded(ErrorCode::NotAPhoneNumber, "phone", e))
 }
 
 #[cfg(test)]

@@ -89,7 +89,11 @@ impl IntoResponse for HubError {
             _ if self.kind() == ErrorKind::Internal => "the hub failed to process the request; see its log".to_owned(),
             _ => self.to_string(),
         };
-        (status, axum::Json(ErrorBody { kind: self.kind(), message })).into_response()
+        let problem = match &self {
+            HubError::Domain(e) => Some(e.problem()),
+            _ => None,
+        };
+        (status, axum::Json(ErrorBody { kind: self.kind(), message, problem })).into_response()
     }
 }
 

@@ -114,7 +114,7 @@ async fn ensure_json_error(response: Response) -> Response {
         if text.is_empty() { status.canonical_reason().unwrap_or("the request failed").to_lowercase() } else { text };
     tracing::debug!(%status, %message, "an error without a JSON body, answered as JSON");
     let kind = ErrorBody::kind_for_status(status.as_u16());
-    let mut answer = (status, Json(ErrorBody { kind, message })).into_response();
+    let mut answer = (status, Json(ErrorBody { kind, message, problem: None })).into_response();
     // Keep what the original said besides its body (Allow, Retry-After, ...).
     parts.headers.remove(header::CONTENT_TYPE);
     parts.headers.remove(header::CONTENT_LENGTH);

@@ -12,7 +12,7 @@
 
 use helpline_domain::{
     Agent, BusinessCalendar, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle, Mutation, MutationId,
-    Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,
+    Problem, Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,12 @@ pub fn is_compatible(version: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub kind: ErrorKind,
+    /// Readable, in English: for logs and API clients.
     pub message: String,
+    /// What exactly, as a code with parameters, for a desktop to word in its agent's
+    /// language (absent where the kind says it all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
 }
 
 impl ErrorBody {
@@ -122,6 +127,10 @@ pub enum Outcome {
     Rejected {
         kind: ErrorKind,
         reason: String,
+        /// The reason as a code with parameters (see [`ErrorBody::problem`]); absent in a
+        /// result the hub answers again from its record.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<Problem>,
     },
 }
 
@@ -293,7 +302,7 @@ mod tests {
 
     #[test]
     fn error_body_uses_snake_case_kinds() {
-        let body = ErrorBody { kind: ErrorKind::NotFound, message: "ticket x does not exist".into() };
+        let body = ErrorBody { kind: ErrorKind::NotFound, message: "ticket x does not exist".into(), problem: None };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
             r#"{"kind":"not_found","message":"ticket x does not exist"}"#
@@ -328,11 +337,17 @@ mod tests {
         let r = MutationResult {
             seq: 3,
             mutation_id: MutationId::new_v7(),
-            outcome: Outcome::Rejected { kind: ErrorKind::Conflict, reason: "already claimed by Jana".into() },
+            outcome: Outcome::Rejected {
+                kind: ErrorKind::Conflict,
+                reason: "already claimed by Jana".into(),
+                problem: Some(Problem::new(helpline_domain::ErrorCode::AlreadyClaimed).with("who", "Jana")),
+            },
         };
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["status"], "rejected");
         assert_eq!(json["kind"], "conflict");
+        assert_eq!(json["problem"]["code"], "already_claimed");
+        assert_eq!(json["problem"]["params"]["who"], "Jana");
         assert_eq!(serde_json::from_value::<MutationResult>(json).unwrap(), r);
     }
 

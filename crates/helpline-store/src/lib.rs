@@ -14,7 +14,7 @@ pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, KbHit, TicketHit};
 pub use tables::device::Device;
 pub use tables::events::KbUsage;
 pub use tables::kb_articles::KbFilter;
-pub use tables::outbox::{OutboxCounts, OutboxEntry, OutboxStatus};
+pub use tables::outbox::{OutboxCounts, OutboxEntry, OutboxStatus, Verdict};
 pub use tables::tickets::Queue;
 
 use helpline_domain::{
@@ -302,14 +302,14 @@ impl Store {
 
     /// Records the hub's verdicts on a push in one transaction; when any was a refusal,
     /// the view is rebased in the same transaction, so the refused effect is gone with it.
-    pub fn record_push_results(&mut self, results: &[(u64, OutboxStatus, Option<String>)]) -> Result<()> {
+    pub fn record_push_results(&mut self, results: &[(u64, Verdict)]) -> Result<()> {
         let tx = self.write_tx()?;
-        for (seq, status, reason) in results {
-            if !outbox::set_outbox_result(&tx, *seq, *status, reason.as_deref())? {
+        for (seq, verdict) in results {
+            if !outbox::set_outbox_result(&tx, *seq, verdict)? {
                 return Err(StoreError::NotFound { what: "outbox entry", id: seq.to_string() });
             }
         }
-        let refused = results.iter().any(|(_, status, _)| *status == OutboxStatus::Rejected);
+        let refused = results.iter().any(|(_, v)| v.status == OutboxStatus::Rejected);
         if refused {
             restore_confirmed(&tx)?;
             reapply_unconfirmed(&tx)?;

@@ -3,7 +3,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6)])
 }
 
 /// The hub's time of each ticket's last change, which the cache window is measured on;
@@ -73,6 +73,12 @@ CREATE TABLE drafts (
     updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tickets_due ON tickets (resolution_due);
+"#;
+
+/// The hub's reason for a refusal as a code with parameters (JSON), which the window words
+/// in the agent's language.
+const V6: &str = r#"
+ALTER TABLE outbox ADD COLUMN problem TEXT;
 "#;
 
 /// Tickets logged for a caller nobody knew yet, found by the number or address kept on

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use helpline_domain::*;
-use helpline_store::{Device, OutboxStatus, RebaseReport, Store, StoreError};
+use helpline_store::{Device, RebaseReport, Store, StoreError, Verdict};
 use tempfile::TempDir;
 
 struct Desk {
@@ -523,7 +523,7 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
         MutationId::new_v7(),
         t(3),
     ));
-    d.store.record_push_results(&[(pending[0].seq, OutboxStatus::Accepted, None)]).unwrap();
+    d.store.record_push_results(&[(pending[0].seq, Verdict::accepted())]).unwrap();
 
     let report = confirm(&mut d.store, &hub, &confirmed, pending[0].seq);
     assert_eq!((report.reapplied, report.failing), (2, 0));
@@ -542,8 +542,8 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
     let confirmed = hub_changes(&mut hub, &l1, &note.mutation, note.mutation_id, note.wall_time);
     d.store
         .record_push_results(&[
-            (note.seq, OutboxStatus::Accepted, None),
-            (escalate.seq, OutboxStatus::Rejected, Some("already escalated by Jana".into())),
+            (note.seq, Verdict::accepted()),
+            (escalate.seq, Verdict::rejected("already escalated by Jana", None)),
         ])
         .unwrap();
     assert_eq!(
@@ -569,7 +569,7 @@ fn rebase_removes_pending_creations_the_hub_never_confirmed() {
     let mut d = desk();
     let (id, _) = d.call("Drucker druckt nicht", "", 60);
     let seq = d.store.list_pending_mutations().unwrap()[0].seq;
-    d.store.record_push_results(&[(seq, OutboxStatus::Rejected, Some("category was deleted".into()))]).unwrap();
+    d.store.record_push_results(&[(seq, Verdict::rejected("category was deleted", None))]).unwrap();
     assert!(d.store.get_ticket(id).unwrap().is_none());
     assert!(d.store.search_tickets("drucker", 5).unwrap().is_empty(), "its search entry is gone too");
     // the next reference is still new: K7-0001 is never handed out again
@@ -595,7 +595,7 @@ fn a_pending_customer_edit_is_undone_when_rejected() {
     // the hub confirms the creation
     let mut hub = State::default();
     let confirmed = hub_changes(&mut hub, &l1, &create, recorded.mutation_id, t(5));
-    d.store.record_push_results(&[(recorded.seq, OutboxStatus::Accepted, None)]).unwrap();
+    d.store.record_push_results(&[(recorded.seq, Verdict::accepted())]).unwrap();
     confirm(&mut d.store, &hub, &confirmed, recorded.seq);
     // a pending rename, then rejected
     let rename = d
@@ -613,7 +613,7 @@ fn a_pending_customer_edit_is_undone_when_rejected() {
         .unwrap();
     assert_eq!(d.store.get_customer(anna).unwrap().unwrap().name, "Anna Schmidt");
     assert!(d.store.find_customers_by_phone(&phone).unwrap().is_empty());
-    d.store.record_push_results(&[(rename.seq, OutboxStatus::Rejected, Some("no".into()))]).unwrap();
+    d.store.record_push_results(&[(rename.seq, Verdict::rejected("no", None))]).unwrap();
     assert_eq!(d.store.get_customer(anna).unwrap().unwrap(), hub.customers[&anna]);
     assert_eq!(d.store.find_customers_by_phone(&phone).unwrap().len(), 1, "lookup rows restored");
 }

@@ -47,9 +47,13 @@ async fn open_ticket(app: &App, reference: &str) -> Result<()> {
     Ok(())
 }
 
-async fn absent(app: &App, id: &str) -> Result<()> {
-    if app.driver.find(testid(id)).await.is_ok() {
-        bail!("[data-testid={id}] is shown but must not be");
+/// The control is not there, or there but disabled (an action bar keeps its layout: an
+/// action that does not apply now is shown disabled rather than removed).
+async fn unusable(app: &App, id: &str) -> Result<()> {
+    if let Ok(el) = app.driver.find(testid(id)).await
+        && el.is_enabled().await?
+    {
+        bail!("[data-testid={id}] can be used but must not be");
     }
     Ok(())
 }
@@ -104,7 +108,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     open_ticket(a, &first).await?;
     a.wait("ticket-escalation").await?;
     for hidden in ["ticket-claim", "ticket-ask-expert", "ticket-hand-back", "ticket-hand-over", "ticket-resolve"] {
-        absent(a, hidden).await?;
+        unusable(a, hidden).await?;
     }
     a.assert_accessible("ticket-first-level").await?;
     a.click("nav-queue").await?;
@@ -138,7 +142,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     b.driver.find(row(&raced)).await?.click().await?;
     let claim_button = b.wait("ticket-claim").await?;
     // The button is clicked through the DOM: when Karl's claim reaches Jana's window
-    // first, the button is gone and the click does nothing (a pointer click could land on
+    // first, the button is disabled and the click does nothing (a pointer click could land on
     // whatever moved into its place).
     let click = b.driver.execute("arguments[0].click()", vec![claim_button.to_json()?]);
     let (karl_claim, jana_click) = tokio::join!(
@@ -154,7 +158,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     let holder = b.wait_text("ticket-assignee", "a holder", |t| t.contains("jana") || t.contains("karl")).await?;
     if holder.contains("jana") {
         match karl_claim {
-            Delivery::Refused { reason } => {
+            Delivery::Refused { reason, .. } => {
                 if !reason.contains("already claimed by jana") {
                     bail!("Karl lost but is not told who won: {reason}");
                 }
@@ -172,7 +176,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
         {
             bail!("Jana's refused claim does not name Karl: {:?}", note.text().await?);
         }
-        absent(b, "ticket-claim").await?;
+        unusable(b, "ticket-claim").await?;
     }
 
     // Jana asks the network experts about the first ticket.

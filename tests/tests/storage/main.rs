@@ -245,7 +245,7 @@ async fn push_pull_round_trip_and_idempotent_repush<P: Place>(db: Arc<P>) {
         let again = hub.push(&lena, vec![changed.clone()], now()).await.expect("re-push");
         assert_eq!(again.results[0].mutation_id, changed.mutation_id);
         assert!(
-            matches!(&again.results[0].outcome, Outcome::Rejected { kind: ErrorKind::Conflict, reason } if reason.contains("seq 1")),
+            matches!(&again.results[0].outcome, Outcome::Rejected { kind: ErrorKind::Conflict, reason, .. } if reason.contains("seq 1")),
             "another mutation under a used seq is refused, never given the old result: {again:?}"
         );
         assert_eq!(*hub.watch_head().borrow(), head);
@@ -561,7 +561,7 @@ async fn concurrent_pushes_are_decided_in_order_and_a_refusal_stays_alone<P: Pla
             for m in &r.results {
                 match &m.outcome {
                     Outcome::Accepted => accepted += 1,
-                    Outcome::Rejected { kind, reason } => refused.push((n, m.seq, *kind, reason.clone())),
+                    Outcome::Rejected { kind, reason, .. } => refused.push((n, m.seq, *kind, reason.clone())),
                 }
             }
         }

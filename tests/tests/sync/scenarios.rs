@@ -112,6 +112,8 @@ async fn offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why(backen
     ensure!(rejected.len() == 1, "Karl sees his one refused claim: {rejected:?}");
     let reason = rejected[0].reason.clone().unwrap_or_default();
     ensure!(reason.contains("already claimed by Jana"), "the reason names the winner: {reason}");
+    let problem = rejected[0].problem.clone().ok_or_else(|| anyhow::anyhow!("the refusal is kept with its code"))?;
+    ensure!(problem.code == helpline_domain::ErrorCode::AlreadyClaimed && problem.params["who"] == "Jana", "{problem:?}");
     ensure!(store(&jana)?.list_rejected_mutations()?.is_empty());
     hub.stop().await;
     Ok(())

@@ -46,7 +46,13 @@ async fn a_claim_waits_for_the_hub_and_the_loser_is_told_who_has_it(backend: Bac
     ensure!(karl_claim? == Delivery::Confirmed, "the winner is told at once");
     let (jana_claim, _) = tokio::join!(biased; jana.claim_with_verdict(id), jana.sync_once());
     match jana_claim? {
-        Delivery::Refused { reason } => ensure!(reason.contains("already claimed by Karl"), "{reason}"),
+        Delivery::Refused { reason, problem } => {
+            ensure!(reason.contains("already claimed by Karl"), "{reason}");
+            // The window words it from the code and the name, in the agent's language.
+            let problem = problem.ok_or_else(|| anyhow::anyhow!("the refusal carries its code"))?;
+            ensure!(problem.code == helpline_domain::ErrorCode::AlreadyClaimed, "{problem:?}");
+            ensure!(problem.params.get("who").map(String::as_str) == Some("Karl"), "{problem:?}");
+        }
         other => anyhow::bail!("Jana's claim should be refused, got {other:?}"),
     }
     let view = jana.ticket_view(ticket)?;

@@ -100,6 +100,11 @@ export type AppError = {
 	message: string,
 	/**  The form field a validation error is about. */
 	field: string | null,
+	/**
+	 *  What exactly, as a code with parameters: the window says it in the agent's
+	 *  language (`message` is English, for the log).
+	 */
+	problem: Problem | null,
 };
 
 export type ArticleState = "draft" | "published" | "archived";
@@ -206,7 +211,7 @@ export type Delivery =
 /**  The hub accepted it. */
 { state: "confirmed" } | 
 /**  The hub refused it; the local effect is gone. */
-{ state: "refused"; reason: string } | 
+{ state: "refused"; reason: string; problem: Problem | null } | 
 /**  Saved here; the hub has not answered yet (offline, or slow). */
 { state: "pending" };
 
@@ -220,6 +225,43 @@ export type DueFollowUp = {
 	reference: string,
 	note: string,
 };
+
+/**
+ *  What exactly went wrong, for the window to say in the agent's language: a code with
+ *  parameters ([`Problem`]). The `Display` text of an error stays readable for logs and
+ *  API clients, and is never shown to an agent.
+ */
+export type ErrorCode = 
+/**  `field` is empty. */
+"required" | 
+/**  `field` is longer than `max` characters. */
+"too_long" | "control_characters" | 
+/**  More than `max` entries in `field`. */
+"too_many" | "not_an_email" | "not_a_phone_number" | 
+/**  `field` lies in the past (a follow-up time). */
+"in_past" | 
+/**  `field` lies in the future (when the customer was told). */
+"in_future" | 
+/**  The ticket is resolved or closed (`status`): reopen it first. */
+"needs_reopen" | 
+/**  Not possible in the ticket's or article's present state (level, status, consult). */
+"not_possible_now" | 
+/**  `field` is not valid (any other rule about one input). */
+"invalid" | 
+/**  A ticket cannot go from `from` to `to`. */
+"invalid_transition" | 
+/**  The `what` does not exist (here, or any more). */
+"not_found" | 
+/**  The agent's `role` may not do this. */
+"forbidden" | 
+/**  `who` holds the ticket already. */
+"already_claimed" | "already_answered" | 
+/**  The customer was merged into another record. */
+"merged" | 
+/**  A colleague changed the article first (`title`): nothing was saved or published. */
+"stale_revision" | "already_exists" | 
+/**  The ticket names another customer already. */
+"already_linked";
 
 /**
  *  The few kinds of failure the UI and the hub branch on. The wire and the UI use the
@@ -300,7 +342,9 @@ export type KbArticleView = {
 export type KbConflict = {
 	mine: KbEdit,
 	theirs: KbArticleView,
+	/**  The hub's readable reason (English, for support); the window says `problem`. */
 	reason: string,
+	problem: Problem | null,
 };
 
 /**  An article as the editor holds it. */
@@ -406,6 +450,12 @@ export type Outcome =
 
 export type Priority = "low" | "normal" | "high" | "urgent";
 
+/**  A failure as a code and the values its message names (`field`, `max`, `who`, ...). */
+export type Problem = {
+	code: ErrorCode,
+	params: { [key in string]: string },
+};
+
 export type Progress = {
 	done: number,
 	total: number,
@@ -430,7 +480,9 @@ export type ReferenceData = {
 export type RejectedView = {
 	seq: number,
 	name: string,
+	/**  The hub's readable reason (English, for support); the window says `problem`. */
 	reason: string,
+	problem: Problem | null,
 	at: number,
 };
 

@@ -4,7 +4,7 @@
 // Lives in ipc/ because only ipc/ may touch @tauri-apps/api.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
-import type { AppError, Session, SyncView } from './bindings';
+import type { AppError, Problem, Session, SyncView } from './bindings';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
@@ -49,8 +49,18 @@ const DEFAULTS: Record<string, Handler> = {
 };
 
 /** Rejects like a Rust command returning Err(AppError). */
-export function appError(kind: AppError['kind'], message: string, field: string | null = null): never {
-  throw { kind, message, field } satisfies AppError;
+export function appError(
+  kind: AppError['kind'],
+  message: string,
+  field: string | null = null,
+  problem: Problem | null = null,
+): never {
+  throw { kind, message, field, problem } satisfies AppError;
+}
+
+/** A problem code with its parameters, as the backend sends it. */
+export function problem(code: Problem['code'], params: Record<string, string> = {}): Problem {
+  return { code, params };
 }
 
 export function fakeBackend(handlers: Record<string, Handler> = {}): FakeBackend {

@@ -11,6 +11,7 @@ import {
   type AppError as WireAppError,
   type ContactChannel,
   type ErrorKind,
+  type Problem,
   type SyncView,
 } from './bindings';
 
@@ -27,16 +28,22 @@ export type Connection = SyncView['connection'];
 export type Channel = ContactChannel;
 export type SyncProgress = NonNullable<SyncView['progress']>;
 
-/** The error every api call throws: the backend's `{kind, message, field}`, as an Error. */
+/**
+ * The error every api call throws: the backend's `{kind, message, field, problem}`, as an
+ * Error. `message` is the backend's English, for the console; the window words `problem`
+ * (or the kind) from its catalogue.
+ */
 export class AppError extends Error {
   readonly kind: ErrorKind;
   readonly field: string | null;
+  readonly problem: Problem | null;
 
-  constructor(kind: ErrorKind, message: string, field: string | null = null) {
+  constructor(kind: ErrorKind, message: string, field: string | null = null, problem: Problem | null = null) {
     super(message);
     this.name = 'AppError';
     this.kind = kind;
     this.field = field;
+    this.problem = problem;
   }
 }
 
@@ -60,7 +67,7 @@ export function toAppError(e: unknown): AppError {
   if (e && typeof e === 'object' && 'kind' in e && 'message' in e) {
     const wire = e as Partial<WireAppError>;
     const kind = ERROR_KINDS.includes(wire.kind as ErrorKind) ? (wire.kind as ErrorKind) : 'internal';
-    return new AppError(kind, String(wire.message ?? ''), wire.field ?? null);
+    return new AppError(kind, String(wire.message ?? ''), wire.field ?? null, wire.problem ?? null);
   }
   // A plain Error or string means the IPC itself failed (unknown command, bad
   // argument shape, no Tauri runtime): not something the agent can fix.

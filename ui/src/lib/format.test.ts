@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRelative, fromDateTimeLocal, parseDuration, toDateTimeLocal, tomorrowAt } from './format';
+import {
+  formatDateTimeInput,
+  formatDuration,
+  formatRelative,
+  fromDateTimeLocal,
+  parseDateTimeInput,
+  parseDuration,
+  toDateTimeLocal,
+  tomorrowAt,
+} from './format';
 
 describe('format', () => {
   it('shows the call timer as mm:ss and h:mm:ss', () => {
@@ -16,12 +25,65 @@ describe('format', () => {
     expect(formatRelative(now + 10_000, now, 'en-GB')).toBe('now');
   });
 
-  it('round-trips datetime-local values and defaults follow-ups to tomorrow 09:00', () => {
+  it('defaults follow-ups to tomorrow 09:00, written in the app language', () => {
     const now = new Date(2025, 2, 31, 16, 20).getTime();
     const due = tomorrowAt(9, now);
-    expect(toDateTimeLocal(due)).toBe('2025-04-01T09:00');
-    expect(fromDateTimeLocal('2025-04-01T09:00')).toBe(due);
+    // The call form fills the follow-up field with these (English is the tests' language).
+    expect(toDateTimeLocal(due)).toBe('01/04/2025 09:00');
+    expect(fromDateTimeLocal('01/04/2025 09:00')).toBe(due);
+    expect(toDateTimeLocal(due, 'de-DE')).toBe('01.04.2025 09:00');
+    expect(fromDateTimeLocal('01.04.2025 9:00', 'de-DE')).toBe(due);
     expect(fromDateTimeLocal('')).toBeNull();
+    expect(fromDateTimeLocal('01.04.')).toBeNull();
+  });
+
+  describe('the date-time field', () => {
+    const now = new Date(2026, 5, 15, 10, 0).getTime();
+    const at = (y: number, mo: number, d: number, h: number, mi: number) => new Date(y, mo - 1, d, h, mi).getTime();
+
+    it('shows German as "03.12.2026 14:30" and reads it back', () => {
+      const ms = at(2026, 12, 3, 14, 30);
+      expect(formatDateTimeInput(ms, 'de-DE')).toBe('03.12.2026 14:30');
+      expect(parseDateTimeInput('03.12.2026 14:30', 'de-DE', now)).toBe(ms);
+      expect(parseDateTimeInput(formatDateTimeInput(at(2027, 1, 9, 0, 5), 'de-DE'), 'de-DE', now)).toBe(at(2027, 1, 9, 0, 5));
+    });
+
+    it('shows English as "03/12/2026 14:30" (day first, en-GB) and reads it back', () => {
+      const ms = at(2026, 12, 3, 14, 30);
+      expect(formatDateTimeInput(ms, 'en-GB')).toBe('03/12/2026 14:30');
+      expect(parseDateTimeInput('03/12/2026 14:30', 'en-GB', now)).toBe(ms);
+      expect(parseDateTimeInput('3/12/2026 2:30 pm', 'en-GB', now)).toBe(ms);
+      expect(parseDateTimeInput('3/12/2026 12:15 AM', 'en-GB', now)).toBe(at(2026, 12, 3, 0, 15));
+      // A month-first locale reads the same text the other way round.
+      expect(parseDateTimeInput('12/03/2026 2:30 PM', 'en-US', now)).toBe(ms);
+    });
+
+    it('is lenient about spaces, digits, separators and a missing year', () => {
+      const ms = at(2026, 12, 3, 9, 5);
+      const typings = ['3.12.2026 9:05', '  03.12.2026   09:05 ', '3. 12. 2026 9.05', '3.12.26 9:05', '3.12.2026, 9:05', '3-12-2026 9:05'];
+      for (const typed of typings) {
+        expect(parseDateTimeInput(typed, 'de-DE', now), typed).toBe(ms);
+      }
+      // No year: this year's.
+      expect(parseDateTimeInput('3.12. 9:05', 'de-DE', now)).toBe(ms);
+      expect(parseDateTimeInput('3.12 9:05', 'de-DE', now)).toBe(ms);
+      // What the field held as <input type="datetime-local"> (a draft from then).
+      expect(parseDateTimeInput('2026-12-03T09:05', 'de-DE', now)).toBe(ms);
+    });
+
+    it('calls empty nothing and half-typed or impossible values invalid (NaN)', () => {
+      expect(parseDateTimeInput('', 'de-DE', now)).toBeNull();
+      expect(parseDateTimeInput('   ', 'en-GB', now)).toBeNull();
+      const halfTyped = ['03.12.20', '03.12.2026', '03.12.2026 14', '03.12.2026 14:', '03.12.2026 14:3'];
+      const impossible = ['31.02.2026 10:00', '03.13.2026 10:00', '03.12.2026 25:00', '03.12.2026 14:60', '3/12/2026 13:00 pm'];
+      for (const typed of [...halfTyped, ...impossible, 'morgen 9:00']) {
+        expect(parseDateTimeInput(typed, 'de-DE', now), typed).toBeNaN();
+      }
+    });
+
+    it('leaves the past to the caller: a past time reads as that time', () => {
+      expect(parseDateTimeInput('01.01.2020 08:00', 'de-DE', now)).toBe(at(2020, 1, 1, 8, 0));
+    });
   });
 
   it('reads durations as minutes or mm:ss', () => {

@@ -1,4 +1,5 @@
 // Dates, times and durations, formatted with Intl in the current UI locale.
+import { i18n } from './i18n/index.svelte';
 
 const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
@@ -55,21 +56,92 @@ export function formatDuration(totalSeconds: number): string {
   return h > 0 ? `${h}:${mmss}` : mmss;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
+// ---- the date-time field ---------------------------------------------------------------
+// A text field, not <input type="datetime-local">: WebKit shows that one in the OS locale,
+// whatever language the app speaks. The field shows and reads the app language's numbers.
 
-/** The value of an <input type="datetime-local"> for a time, in local time. */
-export function toDateTimeLocal(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+const inputFormats = new Map<string, Intl.DateTimeFormat>();
+
+function inputFormat(locale: string): Intl.DateTimeFormat {
+  let format = inputFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    inputFormats.set(locale, format);
+  }
+  return format;
 }
 
-/** Parses an <input type="datetime-local"> value as local time; null when empty or invalid. */
-export function fromDateTimeLocal(value: string): number | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
-  if (!match) return null;
-  const [, y, mo, d, h, mi] = match.map(Number);
-  const ms = new Date(y, mo - 1, d, h, mi).getTime();
-  return Number.isNaN(ms) ? null : ms;
+/** A time as the date-time field shows it, in local time: "03.12.2026 14:30" (de-DE), "03/12/2026 14:30" (en-GB). */
+export function formatDateTimeInput(ms: number, locale: string): string {
+  const parts = inputFormat(locale).formatToParts(new Date(ms));
+  const hour = parts.findIndex((part) => part.type === 'hour');
+  // Intl puts ", " between date and time; the field has one space, as agents type it.
+  return parts.map((part, i) => (i === hour - 1 && part.type === 'literal' ? ' ' : part.value)).join('');
+}
+
+/** Day, month, optional year (2 or 4 digits), then hours and minutes; spaces are free around the separators. */
+const LOCAL_INPUT =
+  /^(\d{1,2})\s*[./-]\s*(\d{1,2})\s*(?:[./-]\s*(\d{4}|\d{2})?)?\s*(?:,\s*|\s)\s*(\d{1,2})\s*[:.]\s*(\d{2})\s*(am|pm|a\.m\.|p\.m\.)?$/;
+/** What the field held as an <input type="datetime-local"> (drafts kept from then). */
+const ISO_INPUT = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:t|\s+)(\d{1,2}):(\d{2})$/;
+
+/**
+ * Reads what was typed into the date-time field, as local time. Lenient: the locale's
+ * order of day and month, `.` `/` or `-` between them, one or two digits for day, month
+ * and hour, a two-digit year as 20xx, no year as the year of `now` ("3.12. 14:30"), `:`
+ * or `.` in the time, am/pm, and ISO ("2026-12-03T14:30").
+ * null when empty, NaN when it is no date and time (half-typed, 31.02., 25:00).
+ */
+export function parseDateTimeInput(text: string, locale: string, now: number = Date.now()): number | null {
+  const value = text.trim().toLowerCase();
+  if (value === '') return null;
+  let year: number, month: number, day: number, hour: number, minute: number;
+  const iso = ISO_INPUT.exec(value);
+  const local = iso ? null : LOCAL_INPUT.exec(value);
+  if (iso) {
+    [year, month, day, hour, minute] = iso.slice(1).map(Number);
+  } else if (local) {
+    const [, first, second, y, h, mi, period] = local;
+    [day, month] = monthFirst(locale) ? [Number(second), Number(first)] : [Number(first), Number(second)];
+    year = y === undefined ? new Date(now).getFullYear() : y.length === 2 ? 2000 + Number(y) : Number(y);
+    hour = Number(h);
+    minute = Number(mi);
+    if (period) {
+      if (hour < 1 || hour > 12) return NaN;
+      hour = (hour % 12) + (period.startsWith('p') ? 12 : 0);
+    }
+  } else {
+    return NaN;
+  }
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59) return NaN;
+  const date = new Date(year, month - 1, day, hour, minute);
+  // Date rolls 31.02. over into March: a day the month does not have is a typing error.
+  if (date.getFullYear() !== year || date.getMonth() !== month - 1 || date.getDate() !== day) return NaN;
+  return date.getTime();
+}
+
+function monthFirst(locale: string): boolean {
+  const order = inputFormat(locale)
+    .formatToParts(0)
+    .map((part) => part.type);
+  return order.indexOf('month') < order.indexOf('day');
+}
+
+/** The follow-up field's text for a time, in the app's language (the call form fills it in). */
+export function toDateTimeLocal(ms: number, locale: string = i18n.intlLocale): string {
+  return formatDateTimeInput(ms, locale);
+}
+
+/** Reads the follow-up field's text in the app's language; null when empty or unreadable. */
+export function fromDateTimeLocal(value: string, locale: string = i18n.intlLocale): number | null {
+  const ms = parseDateTimeInput(value, locale);
+  return ms === null || Number.isNaN(ms) ? null : ms;
 }
 
 /** Default follow-up: tomorrow at 09:00 local time. */

@@ -52,6 +52,7 @@ describe('outcome dialogs', () => {
   it('requires a follow-up time in the future', () => {
     const now = Date.UTC(2025, 0, 1, 12);
     expect(validateFollowUp({ due: null, note: '' }, now)).toEqual({ due: 'required' });
+    expect(validateFollowUp({ due: NaN, note: '' }, now)).toEqual({ due: 'invalid' });
     expect(validateFollowUp({ due: now - 1, note: '' }, now)).toEqual({ due: 'in_past' });
     expect(validateFollowUp({ due: now + 60_000, note: '' }, now)).toEqual({});
   });

@@ -64,10 +64,11 @@ export function validateEscalation(form: {
 }
 
 export type FollowUpField = 'due' | 'note';
-/** `due` is ms since epoch, or null when the date-time field is empty or unparseable. */
+/** `due` is ms since epoch; null when the date-time field is empty, NaN when it cannot be read. */
 export function validateFollowUp(form: { due: number | null; note: string }, now: number): FieldErrors<FollowUpField> {
   let due: ErrorCode | undefined;
-  if (form.due === null || Number.isNaN(form.due)) due = 'required';
+  if (form.due === null) due = 'required';
+  else if (Number.isNaN(form.due)) due = 'invalid';
   else if (form.due <= now) due = 'in_past';
   return compact({ due, note: text(form.note, SUMMARY_MAX, false) });
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import CallForm from './CallForm.svelte';
-import { appError, fakeBackend, emitEvent } from '../ipc/fake';
+import { appError, fakeBackend, emitEvent, problem } from '../ipc/fake';
 import type { KbSuggestion } from '../ipc';
 import { app } from '../lib/app.svelte';
 import { ticketRow } from '../test/fixtures';
@@ -99,7 +99,8 @@ describe('CallForm', () => {
 
   it('mirrors a server-side validation error under its field', async () => {
     const { user } = await renderForm({
-      submit_contact: () => appError('validation', 'Subject must not be only punctuation', 'subject'),
+      submit_contact: () =>
+        appError('validation', 'subject: is 201 characters long; at most 200 are allowed', 'subject', problem('too_long', { field: 'subject', max: '200' })),
     });
     await user.type(screen.getByTestId('call-subject'), '???');
     await user.click(screen.getByTestId('btn-solved'));
@@ -107,7 +108,7 @@ describe('CallForm', () => {
     await user.click(screen.getByTestId('solve-submit'));
 
     await waitFor(() =>
-      expect(screen.getByTestId('call-subject')).toHaveAccessibleDescription('Subject must not be only punctuation'),
+      expect(screen.getByTestId('call-subject')).toHaveAccessibleDescription('Subject is too long: at most 200 characters.'),
     );
     expect(screen.queryByRole('dialog')).toBeNull();
   });

@@ -170,7 +170,8 @@ describe('KbEditor', () => {
   it('shows a validation error from the backend at its field', async () => {
     fakeBackend({
       preview_markdown: () => '',
-      save_kb_article: () => appError('validation', 'The title is already used', 'title'),
+      save_kb_article: () =>
+        appError('validation', 'title: contains control characters', 'title', { code: 'control_characters', params: { field: 'title' } }),
     });
     const user = userEvent.setup();
     render(KbEditor, { edit: NEW });
@@ -178,7 +179,7 @@ describe('KbEditor', () => {
     await user.click(screen.getByTestId('kb-save-draft'));
 
     const title = screen.getByTestId('kb-edit-title');
-    await waitFor(() => expect(title).toHaveAccessibleDescription('The title is already used'));
+    await waitFor(() => expect(title).toHaveAccessibleDescription('Title contains control characters.'));
     expect(title).toHaveAttribute('aria-invalid', 'true');
     expect(screen.queryByTestId('kb-edit-message')).toBeNull();
     expect(app.route.name).toBe('kb_edit');
@@ -190,7 +191,7 @@ describe('KbEditor', () => {
       save_kb_article: () => ({
         type: 'saved',
         article_id: 'k9',
-        delivery: { state: 'refused', reason: 'not allowed' },
+        delivery: { state: 'refused', reason: 'an expert may not publish articles', problem: { code: 'forbidden', params: { role: 'expert' } } },
         published: false,
       }),
     });
@@ -198,7 +199,7 @@ describe('KbEditor', () => {
     render(KbEditor, { edit: NEW });
     await user.type(screen.getByTestId('kb-edit-title'), 'Printer');
     await user.click(screen.getByTestId('kb-save-draft'));
-    expect(await screen.findByTestId('kb-edit-message')).toHaveTextContent('The hub refused the change: not allowed');
+    expect(await screen.findByTestId('kb-edit-message')).toHaveTextContent('The hub refused the change: The role “Expert” may not do this.');
     expect(screen.getByTestId('kb-edit-message')).toHaveAttribute('role', 'alert');
     expect(app.route.name).toBe('kb_edit');
   });

@@ -3,7 +3,8 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Queue from './Queue.svelte';
 import { app } from '../lib/app.svelte';
-import { fakeBackend } from '../ipc/fake';
+import { fakeBackend, SESSION } from '../ipc/fake';
+import { recordSeen, resetSeenCache } from '../lib/seen';
 import { ticketRow } from '../test/fixtures';
 
 const TOTAL = 100_000;
@@ -19,6 +20,7 @@ describe('Queue', () => {
   beforeEach(() => {
     app.route = { name: 'queue' };
     app.queue = 'mine';
+    app.session = null;
   });
 
   it('renders only a window of a 100k-row queue, fetched in pages', async () => {
@@ -92,5 +94,31 @@ describe('Queue', () => {
 
     await user.clear(screen.getByTestId('queue-filter'));
     await waitFor(() => expect(within(screen.getByTestId('queue-list')).getAllByTestId('queue-row').length).toBeGreaterThan(1));
+  });
+
+  it('marks a ticket that changed since the agent last opened it', async () => {
+    localStorage.clear();
+    resetSeenCache();
+    app.session = SESSION;
+    const agent = SESSION.agent!.id;
+    recordSeen(agent, 't1', 1_000);
+    recordSeen(agent, 't2', 1_000);
+    // Another agent's view of t2 does not count for this one.
+    recordSeen('someone-else', 't2', 0);
+    fakeBackend({
+      list_queue: () => ({
+        total: 3,
+        offset: 0,
+        rows: [ticketRow(1, { updated_at: 5_000 }), ticketRow(2, { updated_at: 1_000 }), ticketRow(3, { updated_at: 9_000 })],
+      }),
+    });
+    render(Queue);
+    const list = await screen.findByTestId('queue-list');
+    await waitFor(() => expect(within(list).getAllByTestId('queue-row')).toHaveLength(3));
+    const [changed, unchanged, neverOpened] = within(list).getAllByTestId('queue-row');
+    expect(within(changed).getByTestId('queue-row-updated')).toHaveTextContent('Changed since you last opened it');
+    expect(within(changed).getByTestId('queue-row-updated')).toHaveAttribute('title', 'Changed since you last opened it');
+    expect(within(unchanged).queryByTestId('queue-row-updated')).toBeNull();
+    expect(within(neverOpened).queryByTestId('queue-row-updated')).toBeNull();
   });
 });

@@ -1,12 +1,28 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import TicketView from './TicketView.svelte';
-import { fakeBackend } from '../ipc/fake';
+import { fakeBackend, SESSION } from '../ipc/fake';
+import type { Role } from '../ipc';
 import { ticketView } from '../test/fixtures';
 import { app } from '../lib/app.svelte';
+import { resetSeenCache, updatedSinceSeen } from '../lib/seen';
+
+function signInAs(role: Role) {
+  app.session = { ...SESSION, agent: { ...SESSION.agent!, role } };
+}
+
+/** The test ids of the action bar's controls, in order. */
+function barControls(): string[] {
+  const controls = screen.getByTestId('ticket-actions').querySelectorAll<HTMLElement>('button, select');
+  return [...controls].map((control) => control.dataset.testid ?? '');
+}
 
 describe('TicketView', () => {
+  beforeEach(() => {
+    app.session = null;
+  });
+
   it('shows the header and a localized timeline, marking unsynced events', async () => {
     fakeBackend({ get_ticket: () => ticketView() });
     render(TicketView, { ticketId: 't42' });
@@ -43,7 +59,8 @@ describe('TicketView', () => {
     });
     const user = userEvent.setup();
     render(TicketView, { ticketId: 't42' });
-    await user.type(await screen.findByTestId('ticket-note'), 'Called back');
+    expect(await screen.findByTestId('ticket-note')).toHaveAttribute('aria-required', 'true');
+    await user.type(screen.getByTestId('ticket-note'), 'Called back');
     await user.click(screen.getByTestId('ticket-add-note'));
 
     await waitFor(() => expect(screen.getAllByTestId('timeline-event')).toHaveLength(3));
@@ -51,17 +68,87 @@ describe('TicketView', () => {
     expect(screen.getByTestId('ticket-note')).toHaveValue('');
   });
 
-  it('offers exactly the actions the backend allows this agent', async () => {
-    // First level looking at an escalated ticket: no second-level controls at all.
+  it('enables exactly the actions the backend allows, and shows no other role’s controls', async () => {
+    // First level looking at an escalated ticket: no second-level controls at all, and its
+    // own ones disabled.
+    signInAs('first_level');
     fakeBackend({
       get_ticket: () => ticketView({ row: { ...ticketView().row, level: 2 }, actions: ['add_note', 'log_contact'] }),
     });
     render(TicketView, { ticketId: 't42' });
     await screen.findByTestId('ticket-reference');
-    for (const hidden of ['ticket-escalate', 'ticket-claim', 'ticket-resolve', 'ticket-ask-expert', 'ticket-hand-back', 'ticket-hand-over']) {
-      expect(screen.queryByTestId(hidden)).toBeNull();
+    for (const absent of ['ticket-ask-expert', 'ticket-hand-back', 'ticket-hand-over', 'ticket-return', 'ticket-draft-kb']) {
+      expect(screen.queryByTestId(absent)).toBeNull();
     }
-    expect(screen.getByTestId('ticket-log-contact')).toBeInTheDocument();
+    for (const disabled of ['ticket-claim', 'ticket-resolve', 'ticket-escalate', 'ticket-informed', 'ticket-reopen', 'ticket-next-status']) {
+      expect(screen.getByTestId(disabled)).toBeDisabled();
+    }
+    expect(screen.getByTestId('ticket-log-contact')).toBeEnabled();
+  });
+
+  it('keeps every button of the bar in its place when an action changes the ticket’s state', async () => {
+    signInAs('second_level');
+    let resolved = false;
+    let informed = false;
+    const open = ticketView({
+      row: { ...ticketView().row, level: 2 },
+      actions: ['add_note', 'log_contact', 'change_status', 'request_consult', 'hand_back', 'hand_over_to_expert', 'resolve'],
+    });
+    fakeBackend({
+      get_ticket: () =>
+        resolved
+          ? ticketView({
+              row: { ...open.row, status: 'resolved' },
+              next_statuses: ['closed'],
+              resolution: 'MTU set to 1400',
+              customer_informed_at: informed ? Date.now() : null,
+              actions: ['add_note', 'log_contact', 'change_status', 'mark_customer_informed', 'reopen', 'draft_kb_article'],
+            })
+          : open,
+      resolve_ticket: () => {
+        resolved = true;
+        return null;
+      },
+      mark_customer_informed: () => {
+        informed = true;
+        return null;
+      },
+    });
+    const user = userEvent.setup();
+    render(TicketView, { ticketId: 't42' });
+    await screen.findByTestId('ticket-reference');
+    const before = barControls();
+    expect(before).toEqual([
+      'ticket-claim',
+      'ticket-resolve',
+      'ticket-ask-expert',
+      'ticket-escalate',
+      'ticket-hand-back',
+      'ticket-hand-over',
+      'ticket-informed',
+      'ticket-draft-kb',
+      'ticket-reopen',
+      'ticket-log-contact',
+      'ticket-next-status',
+      'ticket-change-status',
+    ]);
+    expect(screen.getByTestId('ticket-informed')).toBeDisabled();
+
+    await user.click(screen.getByTestId('ticket-resolve'));
+    await user.type(screen.getByTestId('solve-summary'), 'MTU set to 1400');
+    await user.click(screen.getByTestId('solve-submit'));
+    await waitFor(() => expect(screen.getByTestId('ticket-status')).toHaveTextContent('Resolved'));
+    // Where "Resolve" was, "Resolve" still is (disabled); "Customer informed" was there all along.
+    expect(barControls()).toEqual(before);
+    expect(screen.getByTestId('ticket-resolve')).toBeDisabled();
+    expect(screen.getByTestId('ticket-informed')).toBeEnabled();
+    expect(screen.getByTestId('ticket-reopen')).toBeEnabled();
+
+    await user.click(screen.getByTestId('ticket-informed'));
+    await user.click(screen.getByTestId('informed-submit'));
+    await screen.findByTestId('ticket-informed-at');
+    expect(barControls()).toEqual(before);
+    expect(screen.getByTestId('ticket-informed')).toBeDisabled();
   });
 
   it('shows the escalation first and tells a losing claim who has the ticket', async () => {
@@ -72,12 +159,16 @@ describe('TicketView', () => {
           actions: ['add_note', 'claim', 'request_consult', 'hand_back', 'resolve'],
           escalation: { reason: 'Error 809', steps_tried: 'Router restarted', handover_summary: 'VPN drops hourly' },
         }),
-      claim_ticket: () => ({ state: 'refused', reason: 'K7-0042 is already claimed by Karl' }),
+      claim_ticket: () => ({
+        state: 'refused',
+        reason: 'K7-0042 is already claimed by Karl',
+        problem: { code: 'already_claimed', params: { who: 'Karl' } },
+      }),
     });
     render(TicketView, { ticketId: 't42' });
     expect(await screen.findByTestId('ticket-escalation')).toHaveTextContent('Router restarted');
     await userEvent.setup().click(screen.getByTestId('ticket-claim'));
-    expect(await screen.findByTestId('ticket-claim-note')).toHaveTextContent('already claimed by Karl');
+    expect(await screen.findByTestId('ticket-claim-note')).toHaveTextContent('Karl has already claimed the ticket.');
     expect(backend.callsTo('claim_ticket')).toEqual([{ ticketId: 't42' }]);
   });
 
@@ -147,5 +238,28 @@ describe('TicketView', () => {
     await waitFor(() =>
       expect(backend.callsTo('save_draft')).toContainEqual({ key: 'ticket-hand_back:t42', body: 'Call the customer back today' }),
     );
+  });
+
+  it('records what the agent saw, again after their own action, so the queue marks only others’ changes', async () => {
+    localStorage.clear();
+    resetSeenCache();
+    signInAs('first_level');
+    let noted = false;
+    fakeBackend({
+      get_ticket: () => ticketView({ row: { ...ticketView().row, updated_at: noted ? 2_000 : 1_000 } }),
+      add_note: () => {
+        noted = true;
+        return null;
+      },
+    });
+    const user = userEvent.setup();
+    render(TicketView, { ticketId: 't42' });
+    await screen.findByTestId('ticket-reference');
+    expect(updatedSinceSeen('a1', { id: 't42', updated_at: 1_000 })).toBe(false);
+    expect(updatedSinceSeen('a1', { id: 't42', updated_at: 2_000 })).toBe(true);
+
+    await user.type(screen.getByTestId('ticket-note'), 'Called back');
+    await user.click(screen.getByTestId('ticket-add-note'));
+    await waitFor(() => expect(updatedSinceSeen('a1', { id: 't42', updated_at: 2_000 })).toBe(false));
   });
 });

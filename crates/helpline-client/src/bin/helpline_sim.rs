@@ -487,7 +487,7 @@ async fn run_second_level(
     let entry = store.get_outbox_entry(seq)?.context("the recorded mutation vanished")?;
     let (outcome, reason) = match delivery {
         Delivery::Confirmed => ("accepted", None),
-        Delivery::Refused { reason } => ("rejected", Some(reason)),
+        Delivery::Refused { reason, .. } => ("rejected", Some(reason)),
         Delivery::Pending => ("pending", None),
     };
     let out = serde_json::json!({

@@ -162,6 +162,7 @@ pub(crate) fn answer_repeated(env: &MutationEnvelope, stored: MutationResult) ->
         mutation_id: env.mutation_id,
         outcome: Outcome::Rejected {
             kind: helpline_domain::ErrorKind::Conflict,
+            problem: Some(helpline_domain::Problem::new(helpline_domain::ErrorCode::AlreadyExists)),
             reason: format!(
                 "this installation already used seq {} for another mutation (was its data restored from an \
                  older copy?); sign in on a fresh installation to go on",
@@ -176,7 +177,13 @@ pub(crate) fn answer_repeated(env: &MutationEnvelope, stored: MutationResult) ->
 /// up by reference, and a repeated one would be ambiguous to the customer too).
 pub(crate) fn refuse_reference(m: &Mutation, own_device_code: &str, taken: bool) -> Option<Outcome> {
     let Mutation::LogContact(contact) = m else { return None };
-    let conflict = |reason: String| Some(Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, reason });
+    let conflict = |reason: String| {
+        Some(Outcome::Rejected {
+            kind: helpline_domain::ErrorKind::Conflict,
+            reason,
+            problem: Some(helpline_domain::Problem::new(helpline_domain::ErrorCode::AlreadyExists)),
+        })
+    };
     if contact.reference.device.as_str() != own_device_code {
         return conflict(format!(
             "the reference {} does not carry this installation's code {own_device_code}",
@@ -207,6 +214,7 @@ pub(crate) fn stored_outcome(status: &str, kind: Option<&str>, reason: Option<St
         Outcome::Rejected {
             kind: kind.map_or(helpline_domain::ErrorKind::Internal, parse_kind),
             reason: reason.unwrap_or_default(),
+            problem: None,
         }
     }
 }

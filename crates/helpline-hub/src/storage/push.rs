@@ -170,7 +170,8 @@ impl Group {
         };
         let (outcome, version) = if used {
             let reason = format!("mutation {} was already sent by another desktop", env.mutation_id);
-            (Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, reason }, self.head)
+            let problem = Some(helpline_domain::Problem::new(helpline_domain::ErrorCode::AlreadyExists));
+            (Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, reason, problem }, self.head)
         } else if let Some(refusal) = refusal {
             (refusal, self.head)
         } else {
@@ -184,12 +185,12 @@ impl Group {
                     self.absorb(db, changes, now)?;
                     (Outcome::Accepted, self.head)
                 }
-                Err(e) => (Outcome::Rejected { kind: e.kind(), reason: e.to_string() }, self.head),
+                Err(e) => (Outcome::Rejected { kind: e.kind(), reason: e.to_string(), problem: Some(e.problem()) }, self.head),
             }
         };
         let (status, kind, reason) = match &outcome {
             Outcome::Accepted => ("accepted", None, None),
-            Outcome::Rejected { kind, reason } => ("rejected", Some(kind_name(*kind)), Some(reason.clone())),
+            Outcome::Rejected { kind, reason, .. } => ("rejected", Some(kind_name(*kind)), Some(reason.clone())),
         };
         self.rows.mutations.push(MutationRow {
             client_id: env.client_id,

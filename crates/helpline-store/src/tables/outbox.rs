@@ -1,5 +1,5 @@
 use crate::error::Result;
-use helpline_domain::{Actor, Mutation, MutationId, Timestamp};
+use helpline_domain::{Actor, Mutation, MutationId, Problem, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -45,6 +45,8 @@ pub struct OutboxEntry {
     pub wall_time: Timestamp,
     pub status: OutboxStatus,
     pub reason: Option<String>,
+    /// The refusal as a code with parameters, when the hub sent one.
+    pub problem: Option<Problem>,
     pub local_error: Option<String>,
 }
 
@@ -94,7 +96,19 @@ pub fn insert_outbox_entry(
 }
 
 fn read_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+    ))
 }
 
 fn list(conn: &Connection, sql: &str) -> Result<Vec<OutboxEntry>> {
@@ -103,12 +117,13 @@ fn list(conn: &Connection, sql: &str) -> Result<Vec<OutboxEntry>> {
     collect_entries(rows)
 }
 
-type RawEntry = (u64, uuid::Uuid, String, String, usize, String, i64, String, Option<String>, Option<String>);
+type RawEntry =
+    (u64, uuid::Uuid, String, String, usize, String, i64, String, Option<String>, Option<String>, Option<String>);
 
 fn collect_entries(rows: impl Iterator<Item = rusqlite::Result<RawEntry>>) -> Result<Vec<OutboxEntry>> {
     let mut out = Vec::new();
     for row in rows {
-        let (seq, id, actor, mutation, json_bytes, hlc, wall, status, reason, local_error) = row?;
+        let (seq, id, actor, mutation, json_bytes, hlc, wall, status, reason, problem, local_error) = row?;
         out.push(OutboxEntry {
             seq,
             mutation_id: MutationId(id),
@@ -119,6 +134,8 @@ fn collect_entries(rows: impl Iterator<Item = rusqlite::Result<RawEntry>>) -> Re
             wall_time: Timestamp::from_millis(wall),
             status: OutboxStatus::parse(&status),
             reason,
+            // An unreadable code is no reason to lose the entry: the window falls back to the kind.
+            problem: problem.and_then(|p| serde_json::from_str(&p).ok()),
             local_error,
         });
     }
@@ -126,7 +143,7 @@ fn collect_entries(rows: impl Iterator<Item = rusqlite::Result<RawEntry>>) -> Re
 }
 
 const COLUMNS: &str =
-    "seq, mutation_id, actor, mutation, length(CAST(mutation AS BLOB)), hlc, wall_time, status, reason, local_error";
+    "seq, mutation_id, actor, mutation, length(CAST(mutation AS BLOB)), hlc, wall_time, status, reason, problem, local_error";
 
 /// Mutations the hub has not confirmed yet, in seq order.
 pub fn list_pending(conn: &Connection) -> Result<Vec<OutboxEntry>> {
@@ -171,13 +188,31 @@ pub fn count_pending(conn: &Connection) -> Result<u64> {
 }
 
 /// Records the hub's verdict on a mutation.
-pub fn set_outbox_result(conn: &Connection, seq: u64, status: OutboxStatus, reason: Option<&str>) -> Result<bool> {
-    let n = conn.prepare_cached("UPDATE outbox SET status = ?2, reason = ?3 WHERE seq = ?1")?.execute(params![
-        seq,
-        status.as_str(),
-        reason
-    ])?;
+pub fn set_outbox_result(conn: &Connection, seq: u64, verdict: &Verdict) -> Result<bool> {
+    let problem = verdict.problem.as_ref().map(serde_json::to_string).transpose()?;
+    let n = conn.prepare_cached("UPDATE outbox SET status = ?2, reason = ?3, problem = ?4 WHERE seq = ?1")?.execute(
+        params![seq, verdict.status.as_str(), verdict.reason, problem],
+    )?;
     Ok(n == 1)
+}
+
+/// The hub's verdict on one pushed mutation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: OutboxStatus,
+    /// Readable, for logs.
+    pub reason: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+impl Verdict {
+    pub fn accepted() -> Self {
+        Verdict { status: OutboxStatus::Accepted, reason: None, problem: None }
+    }
+
+    pub fn rejected(reason: impl Into<String>, problem: Option<Problem>) -> Self {
+        Verdict { status: OutboxStatus::Rejected, reason: Some(reason.into()), problem }
+    }
 }
 
 pub fn set_local_error(conn: &Connection, seq: u64, error: Option<&str>) -> Result<()> {

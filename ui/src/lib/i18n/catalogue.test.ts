@@ -74,8 +74,9 @@ const ALLOWED_IN_GERMAN = new Set([
   'mail',
   // German words that English spells the same: "an", "in", "was", "also", "alt", "Tag" (day).
   'an', 'in', 'was', 'also', 'alt', 'tag',
-  // The product's name, and "Min." / "mm:ss" in the duration field's hint.
-  'helpline', 'min', 'mm', 'ss',
+  // The product's name, "Min." / "mm:ss" in the duration field's hint, and "hh:mm" in the
+  // date-time field's ("TT.MM.JJJJ hh:mm", as German forms write it).
+  'helpline', 'min', 'mm', 'ss', 'hh',
   // Key names: "Enter" is what German keyboards and manuals say too ("Strg+Enter"); the
   // accelerator syntax the shortcut field expects is English (CommandOrControl+Shift+H).
   'enter', 'commandorcontrol', 'shift',
@@ -127,7 +128,7 @@ const GLOSSARY_RULES: { term: RegExp; use: string; allowedIn?: (key: string) => 
   {
     term: /übernahme|übernehm|übernomm|übernimm/iu,
     use: 'Anwenden, Zusammenführen, … (Übernehmen only for claiming a ticket)',
-    allowedIn: (key) => /^(ticket_claim|event_claimed|queue_unclaimed|change_claim$)/.test(key),
+    allowedIn: (key) => /^(ticket_claim|event_claimed|queue_unclaimed|change_claim$|problem_already_claimed$)/.test(key),
   },
   // A sync that is still running is not "synchronisiert".
   {
