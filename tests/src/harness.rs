@@ -258,9 +258,12 @@ fn hub_command(database: &str, schema: Option<&str>) -> Result<std::process::Com
     Ok(cmd)
 }
 
+/// Ticket categories a hub process is created with.
+pub const CATEGORIES: &[&str] = &["Drucker", "Netzwerk & VPN", "Konten & Passwörter"];
+
 impl HubProcess {
     /// Seeds a new database through the admin commands (the department "Netzwerk", the
-    /// agents in [`AGENTS`]), then starts serving it.
+    /// categories in [`CATEGORIES`], the agents in [`AGENTS`]), then starts serving it.
     pub fn create(database: &str, schema: Option<&str>) -> Result<HubProcess> {
         let run = |args: &[&str]| -> Result<()> {
             let out =
@@ -271,6 +274,9 @@ impl HubProcess {
             Ok(())
         };
         run(&["department", "add", "Netzwerk"])?;
+        for category in CATEGORIES {
+            run(&["category", "add", category])?;
+        }
         for (login, role) in AGENTS {
             let role = serde_json::to_value(role)?.as_str().unwrap_or_default().to_owned();
             let mut args = vec!["agent", "add", "--login", login, "--name", login, "--role", &role];

@@ -199,7 +199,9 @@ impl<H: HubApi> Desktop<H> {
         let ContactForm { contact, suggested_kb, used_kb } = form;
         let reference = self
             .with_store(|s| Ok(s.get_ticket(ticket_id)?))?
-            .ok_or_else(|| ClientError::from_domain(DomainError::NotFound { what: "ticket", id: ticket_id.to_string() }))?
+            .ok_or_else(|| {
+                ClientError::from_domain(DomainError::NotFound { what: "ticket", id: ticket_id.to_string() })
+            })?
             .reference;
         let notes = [contact.subject.trim(), contact.description.trim()]
             .into_iter()

@@ -8,9 +8,8 @@ use crate::views::{Named, Segment, invalid, latest_resolution, millis};
 use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    ArticleState, CategoryId, ConsultId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation, Problem,
-    Role,
-    TicketId, Visibility, kb_actions, permit_kb_action,
+    ArticleState, CategoryId, ConsultId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation,
+    Problem, Role, TicketId, Visibility, kb_actions, permit_kb_action,
 };
 use helpline_store::{KbFilter, OutboxStatus};
 use serde::{Deserialize, Serialize};

@@ -62,7 +62,10 @@ pub fn apply(
                 // Linked already (by a colleague who found the same caller): nothing to do.
                 Some(existing) if existing == *customer_id || existing == into => {}
                 Some(_) => {
-                    return Err(DomainError::conflict(ErrorCode::AlreadyLinked, format!("{} already names a customer", t.reference)));
+                    return Err(DomainError::conflict(
+                        ErrorCode::AlreadyLinked,
+                        format!("{} already names a customer", t.reference),
+                    ));
                 }
             }
         }
@@ -150,7 +153,10 @@ pub fn apply(
             permit_ticket_action(actor, t, TicketAction::RequestConsult)?;
             department(state, *department_id)?;
             if t.consults.iter().any(|c| c.id == *consult_id) {
-                return Err(DomainError::conflict(ErrorCode::AlreadyExists, format!("consult {consult_id} already exists")));
+                return Err(DomainError::conflict(
+                    ErrorCode::AlreadyExists,
+                    format!("consult {consult_id} already exists"),
+                ));
             }
             let question = limits::required("question", question, limits::NOTE_MAX)?;
             out.event(
@@ -167,7 +173,10 @@ pub fn apply(
                 t.consults.iter().find(|c| c.id == *consult_id).ok_or_else(|| not_found("consult", consult_id))?;
             require_consultant(actor, consult.department_id)?;
             if consult.answer.is_some() {
-                return Err(DomainError::conflict(ErrorCode::AlreadyAnswered, "this consult has already been answered"));
+                return Err(DomainError::conflict(
+                    ErrorCode::AlreadyAnswered,
+                    "this consult has already been answered",
+                ));
             }
             let answer = limits::required("answer", answer, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::ConsultAnswered { consult_id: *consult_id, answer });
@@ -232,7 +241,10 @@ pub fn apply(
             let target = customer(state, *into)?;
             for c in [source, target] {
                 if let Some(other) = c.merged_into {
-                    return Err(DomainError::conflict(ErrorCode::Merged, format!("{} was already merged into {other}", c.name)));
+                    return Err(DomainError::conflict(
+                        ErrorCode::Merged,
+                        format!("{} was already merged into {other}", c.name),
+                    ));
                 }
             }
             let mut joined = target.clone();
@@ -410,7 +422,10 @@ fn upsert_customer(state: &State, actor: &Actor, p: &CustomerPatch, out: &mut Em
     let mut c = match state.customers.get(&p.customer_id) {
         Some(existing) => {
             if let Some(into) = existing.merged_into {
-                return Err(DomainError::conflict(ErrorCode::Merged, format!("this customer was merged into {into}; edit that one")));
+                return Err(DomainError::conflict(
+                    ErrorCode::Merged,
+                    format!("this customer was merged into {into}; edit that one"),
+                ));
             }
             existing.clone()
         }
@@ -511,7 +526,10 @@ fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut E
         },
         (None, Some(_)) => return Err(not_found("KB article", d.article_id)),
         (Some(_), None) => {
-            return Err(DomainError::conflict(ErrorCode::AlreadyExists, format!("KB article {} already exists", d.article_id)));
+            return Err(DomainError::conflict(
+                ErrorCode::AlreadyExists,
+                format!("KB article {} already exists", d.article_id),
+            ));
         }
         (Some(current), Some(base)) => {
             if base != current.revision {

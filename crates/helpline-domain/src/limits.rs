@@ -106,7 +106,11 @@ pub fn email(value: &str) -> Result<String, DomainError> {
         }
         None => false,
     };
-    if valid { Ok(v) } else { Err(DomainError::coded(ErrorCode::NotAnEmail, "email", format!("{v:?} is not an e-mail address"))) }
+    if valid {
+        Ok(v)
+    } else {
+        Err(DomainError::coded(ErrorCode::NotAnEmail, "email", format!("{v:?} is not an e-mail address")))
+    }
 }
 
 #[cfg(test)]

@@ -79,7 +79,11 @@ pub(crate) fn require_active(t: &Ticket) -> Result<(), DomainError> {
     if is_active(t.status) {
         Ok(())
     } else {
-        Err(DomainError::coded(ErrorCode::NeedsReopen, "status", format!("{} is {}; reopen it first", t.reference, t.status)))
+        Err(DomainError::coded(
+            ErrorCode::NeedsReopen,
+            "status",
+            format!("{} is {}; reopen it first", t.reference, t.status),
+        ))
     }
 }
 
@@ -127,7 +131,11 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
             if Status::ALL.iter().any(|to| check_transition(t.status, *to, Via::Agent).is_ok()) {
                 Ok(())
             } else {
-                Err(DomainError::coded(ErrorCode::NotPossibleNow, "status", format!("{} cannot change status by hand", t.status)))
+                Err(DomainError::coded(
+                    ErrorCode::NotPossibleNow,
+                    "status",
+                    format!("{} cannot change status by hand", t.status),
+                ))
             }
         }
         SetFollowUp => {
@@ -171,7 +179,11 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
         AnswerConsult => {
             let mut open = t.open_consults().peekable();
             if open.peek().is_none() {
-                return Err(DomainError::coded(ErrorCode::NotPossibleNow, "consult", format!("{} has no open consult", t.reference)));
+                return Err(DomainError::coded(
+                    ErrorCode::NotPossibleNow,
+                    "consult",
+                    format!("{} has no open consult", t.reference),
+                ));
             }
             let mut refusal = None;
             for c in open {
@@ -204,7 +216,11 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
         DraftKbArticle => {
             require_role(actor, &[Role::SecondLevel, Role::Expert], "write KB articles")?;
             if is_active(t.status) {
-                return Err(DomainError::coded(ErrorCode::NotPossibleNow, "status", "a KB article is drafted from a resolved ticket"));
+                return Err(DomainError::coded(
+                    ErrorCode::NotPossibleNow,
+                    "status",
+                    "a KB article is drafted from a resolved ticket",
+                ));
             }
             Ok(())
         }
@@ -238,17 +254,21 @@ pub fn permit_kb_action(actor: &Actor, article: Option<&KbArticle>, action: KbAc
         KbAction::Publish => {
             require_role(actor, &[Role::SecondLevel], "publish KB articles")?;
             match article {
-                Some(a) if a.title.trim().is_empty() || a.body.trim().is_empty() => {
-                    Err(DomainError::coded(ErrorCode::NotPossibleNow, "article", "an article needs a title and a body to be published"))
-                }
+                Some(a) if a.title.trim().is_empty() || a.body.trim().is_empty() => Err(DomainError::coded(
+                    ErrorCode::NotPossibleNow,
+                    "article",
+                    "an article needs a title and a body to be published",
+                )),
                 _ => Ok(()),
             }
         }
         KbAction::Archive => require_role(actor, &[Role::SecondLevel], "archive KB articles"),
         KbAction::FlagOutdated => match article {
-            Some(a) if a.state != ArticleState::Published => {
-                Err(DomainError::coded(ErrorCode::NotPossibleNow, "state", "only a published article can be flagged as outdated"))
-            }
+            Some(a) if a.state != ArticleState::Published => Err(DomainError::coded(
+                ErrorCode::NotPossibleNow,
+                "state",
+                "only a published article can be flagged as outdated",
+            )),
             _ => Ok(()),
         },
     }

@@ -63,8 +63,9 @@ pub fn normalise_phone(input: &str, region: &str) -> Result<PhoneNumber, DomainE
     let region_id: phonenumber::country::Id = region
         .parse()
         .map_err(|_| DomainError::invalid("phone region", format!("{region:?} is not a known region")))?;
-    let parsed = phonenumber::parse(Some(region_id), trimmed)
-        .map_err(|e| DomainError::coded(ErrorCode::NotAPhoneNumber, "phone", format!("{trimmed:?} is not a phone number ({e})")))?;
+    let parsed = phonenumber::parse(Some(region_id), trimmed).map_err(|e| {
+        DomainError::coded(ErrorCode::NotAPhoneNumber, "phone", format!("{trimmed:?} is not a phone number ({e})"))
+    })?;
     // Not `is_valid`: numbering plans change faster than the metadata, and agents must be
     // able to save a caller's number ("0151 1234567" has a digit fewer than the plan
     // says). A parsed country code and a plausible length are enough to match callers.

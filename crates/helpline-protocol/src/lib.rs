@@ -127,8 +127,8 @@ pub enum Outcome {
     Rejected {
         kind: ErrorKind,
         reason: String,
-        /// The reason as a code with parameters (see [`ErrorBody::problem`]); absent in a
-        /// result the hub answers again from its record.
+        /// The reason as a code with parameters (see [`ErrorBody::problem`]); absent from a
+        /// hub that predates the codes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         problem: Option<Problem>,
     },

@@ -117,7 +117,12 @@ impl Store {
 
     /// Records several mutations in order in ONE transaction, each through the rules with
     /// its outbox row: all of them are written or, if any is refused, none.
-    pub fn record_mutations(&mut self, actor: &Actor, mutations: Vec<Mutation>, now: Timestamp) -> Result<Vec<Recorded>> {
+    pub fn record_mutations(
+        &mut self,
+        actor: &Actor,
+        mutations: Vec<Mutation>,
+        now: Timestamp,
+    ) -> Result<Vec<Recorded>> {
         let tx = self.write_tx()?;
         let recorded = mutations.into_iter().map(|m| record_in(&tx, actor, m, now)).collect::<Result<Vec<_>>>()?;
         tx.commit()?;

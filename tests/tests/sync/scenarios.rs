@@ -113,7 +113,10 @@ async fn offline_claims_of_the_same_ticket_one_wins_the_other_is_told_why(backen
     let reason = rejected[0].reason.clone().unwrap_or_default();
     ensure!(reason.contains("already claimed by Jana"), "the reason names the winner: {reason}");
     let problem = rejected[0].problem.clone().ok_or_else(|| anyhow::anyhow!("the refusal is kept with its code"))?;
-    ensure!(problem.code == helpline_domain::ErrorCode::AlreadyClaimed && problem.params["who"] == "Jana", "{problem:?}");
+    ensure!(
+        problem.code == helpline_domain::ErrorCode::AlreadyClaimed && problem.params["who"] == "Jana",
+        "{problem:?}"
+    );
     ensure!(store(&jana)?.list_rejected_mutations()?.is_empty());
     hub.stop().await;
     Ok(())
@@ -406,9 +409,7 @@ async fn an_unknown_callers_number_is_kept_on_the_ticket_everywhere(backend: Bac
 
 /// An unknown caller's tickets are found under the customer created for that number
 /// later, on another desktop: the link is a synced mutation with an event on each ticket.
-async fn an_unknown_callers_tickets_join_the_customer_created_later_on_another_desktop(
-    backend: Backend,
-) -> Result<()> {
+async fn an_unknown_callers_tickets_join_the_customer_created_later_on_another_desktop(backend: Backend) -> Result<()> {
     use helpline_client::calls::{ContactForm, NewCustomer, Outcome};
     let hub = TestHub::start(backend).await?;
     let (anna, ben) = (hub.desktop("anna", FaultPlan::none()).await?, hub.desktop("ben", FaultPlan::none()).await?);
@@ -490,7 +491,8 @@ async fn a_repeat_call_lands_on_the_open_ticket_marked_as_a_repeat(backend: Back
         ensure!(detail("notes").as_deref() == Some("Wann kommt jemand?\n\nKunde wartet"), "{:?}", detail("notes"));
     }
     // A resolved ticket takes no repeat call (reopen it first); nothing is recorded.
-    let solved = anna.submit_contact(form("Passwort vergessen", ""), Outcome::Solved { summary: "Zurückgesetzt".into() })?;
+    let solved =
+        anna.submit_contact(form("Passwort vergessen", ""), Outcome::Solved { summary: "Zurückgesetzt".into() })?;
     let pending = anna.count_pending()?;
     let refused = anna.submit_repeat_contact(solved.ticket_id, form("Nochmal", ""), None);
     ensure!(refused.is_err_and(|e| e.kind() == helpline_domain::ErrorKind::Validation));

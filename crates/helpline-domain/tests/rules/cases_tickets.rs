@@ -1181,7 +1181,9 @@ fn repeat_contacts_and_late_customer_links() {
             |_, c| repeat_call(c.t),
             Expect::Ok(|k| {
                 assert_eq!(k.names(), ["contact_logged"]);
-                let EventKind::ContactLogged { repeat, caller, .. } = &events(k.changes)[0].kind else { unreachable!() };
+                let EventKind::ContactLogged { repeat, caller, .. } = &events(k.changes)[0].kind else {
+                    unreachable!()
+                };
                 assert!(*repeat);
                 assert_eq!(caller.as_deref(), Some("+491511234567"));
                 assert_eq!(k.ticket().contacts, k.ticket_before().contacts + 1);

@@ -252,8 +252,8 @@ fn concretise(s: &Step, w: &mut World, now: Timestamp) -> (Who, Mutation) {
                 channel: Channel::ALL[usize::from(pick / 2) % Channel::ALL.len()],
                 duration_seconds: if pick == 255 { 90_000 } else { u32::from(s.minutes.unsigned_abs()) },
                 notes: text(s.texts[0]),
-                repeat: pick % 3 == 0,
-                caller: (pick % 5 == 0).then(|| "+4930999888".to_owned()),
+                repeat: pick.is_multiple_of(3),
+                caller: pick.is_multiple_of(5).then(|| "+4930999888".to_owned()),
             },
         ),
         Kind::AddNote => (worker(t.as_ref(), pick), Mutation::AddNote { ticket_id: t_id, body: text(s.texts[0]) }),
@@ -376,9 +376,10 @@ fn concretise(s: &Step, w: &mut World, now: Timestamp) -> (Who, Mutation) {
         Kind::MergeCustomers => {
             (first, Mutation::MergeCustomers { from: customer_id(s.customers.0), into: customer_id(s.customers.1) })
         }
-        Kind::LinkCustomer => {
-            ([Who::L1, Who::L2][usize::from(pick % 2)], Mutation::LinkCustomer { ticket_id: t_id, customer_id: customer_id(s.customers.0) })
-        }
+        Kind::LinkCustomer => (
+            [Who::L1, Who::L2][usize::from(pick % 2)],
+            Mutation::LinkCustomer { ticket_id: t_id, customer_id: customer_id(s.customers.0) },
+        ),
         Kind::SaveKbArticle => {
             let id = article_id(s.article);
             let current = w.state.kb_articles.get(&id).map(|a| a.revision);

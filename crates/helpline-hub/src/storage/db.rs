@@ -121,6 +121,8 @@ pub struct MutationRow {
     pub status: &'static str,
     pub kind: Option<String>,
     pub reason: Option<String>,
+    /// The refusal as a code with parameters (JSON).
+    pub problem: Option<String>,
 }
 
 /// Everything one group of pushes writes, in the order it happened. Each entity appears

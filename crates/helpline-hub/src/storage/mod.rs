@@ -207,14 +207,20 @@ pub(crate) fn parse_kind(name: &str) -> helpline_domain::ErrorKind {
 
 /// A stored result as a backend reads it back: status "accepted" or "rejected", the
 /// refusal's kind and reason.
-pub(crate) fn stored_outcome(status: &str, kind: Option<&str>, reason: Option<String>) -> Outcome {
+pub(crate) fn stored_outcome(
+    status: &str,
+    kind: Option<&str>,
+    reason: Option<String>,
+    problem: Option<String>,
+) -> Outcome {
     if status == "accepted" {
         Outcome::Accepted
     } else {
         Outcome::Rejected {
             kind: kind.map_or(helpline_domain::ErrorKind::Internal, parse_kind),
             reason: reason.unwrap_or_default(),
-            problem: None,
+            // An unreadable code is no reason to fail the answer: the desktop falls back to the kind.
+            problem: problem.and_then(|p| serde_json::from_str(&p).ok()),
         }
     }
 }

@@ -185,12 +185,19 @@ impl Group {
                     self.absorb(db, changes, now)?;
                     (Outcome::Accepted, self.head)
                 }
-                Err(e) => (Outcome::Rejected { kind: e.kind(), reason: e.to_string(), problem: Some(e.problem()) }, self.head),
+                Err(e) => {
+                    (Outcome::Rejected { kind: e.kind(), reason: e.to_string(), problem: Some(e.problem()) }, self.head)
+                }
             }
         };
-        let (status, kind, reason) = match &outcome {
-            Outcome::Accepted => ("accepted", None, None),
-            Outcome::Rejected { kind, reason, .. } => ("rejected", Some(kind_name(*kind)), Some(reason.clone())),
+        let (status, kind, reason, problem) = match &outcome {
+            Outcome::Accepted => ("accepted", None, None, None),
+            Outcome::Rejected { kind, reason, problem } => (
+                "rejected",
+                Some(kind_name(*kind)),
+                Some(reason.clone()),
+                problem.as_ref().map(serde_json::to_string).transpose()?,
+            ),
         };
         self.rows.mutations.push(MutationRow {
             client_id: env.client_id,
@@ -206,6 +213,7 @@ impl Group {
             status,
             kind,
             reason,
+            problem,
         });
         Ok(MutationResult { seq: env.seq, mutation_id: env.mutation_id, outcome })
     }

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
 const SCHEMA_V1: &str = include_str!("sqlite_schema.sql");
+const SCHEMA_V2: &str = include_str!("sqlite_schema_v2.sql");
 
 /// The SQLite file a hub serves from.
 #[derive(Debug)]
@@ -30,7 +31,7 @@ impl Database<Sqlite> {
     pub fn open(path: impl AsRef<Path>) -> Result<Database<Sqlite>> {
         let backend = Sqlite { path: path.as_ref().to_path_buf() };
         let mut db = backend.connect()?;
-        Migrations::new(vec![M::up(SCHEMA_V1)]).to_latest(&mut db.conn)?;
+        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2)]).to_latest(&mut db.conn)?;
         db.begin_write()?;
         match insert_default_sla(&mut db).and_then(|_| db.commit(None)) {
             Ok(()) => {}
@@ -332,7 +333,7 @@ impl Db for SqliteDb {
 
     fn load_results(&mut self, keys: &[(ClientId, u64)]) -> Result<Vec<(ClientId, MutationResult)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT mutation_id, status, kind, reason FROM mutations WHERE client_id = ?1 AND seq = ?2",
+            "SELECT mutation_id, status, kind, reason, problem FROM mutations WHERE client_id = ?1 AND seq = ?2",
         )?;
         let mut out = Vec::with_capacity(keys.len());
         for (client, seq) in keys {
@@ -342,7 +343,7 @@ impl Db for SqliteDb {
                     Ok(MutationResult {
                         seq: *seq,
                         mutation_id: MutationId(r.get(0)?),
-                        outcome: super::stored_outcome(&status, kind.as_deref(), r.get(3)?),
+                        outcome: super::stored_outcome(&status, kind.as_deref(), r.get(3)?, r.get(4)?),
                     })
                 })
                 .optional()?;
@@ -411,8 +412,8 @@ impl Db for SqliteDb {
         {
             let mut stmt = self.conn.prepare_cached(
                 "INSERT INTO mutations (client_id, seq, mutation_id, agent_id, name, body, hlc, wall_time, received_at,
-                                        version, status, kind, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                        version, status, kind, reason, problem)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             for m in &rows.mutations {
                 stmt.execute(params![
@@ -429,6 +430,7 @@ impl Db for SqliteDb {
                     m.status,
                     m.kind,
                     m.reason,
+                    m.problem,
                 ])?;
             }
         }

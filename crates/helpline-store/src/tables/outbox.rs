@@ -142,8 +142,7 @@ fn collect_entries(rows: impl Iterator<Item = rusqlite::Result<RawEntry>>) -> Re
     Ok(out)
 }
 
-const COLUMNS: &str =
-    "seq, mutation_id, actor, mutation, length(CAST(mutation AS BLOB)), hlc, wall_time, status, reason, problem, local_error";
+const COLUMNS: &str = "seq, mutation_id, actor, mutation, length(CAST(mutation AS BLOB)), hlc, wall_time, status, reason, problem, local_error";
 
 /// Mutations the hub has not confirmed yet, in seq order.
 pub fn list_pending(conn: &Connection) -> Result<Vec<OutboxEntry>> {
@@ -190,9 +189,9 @@ pub fn count_pending(conn: &Connection) -> Result<u64> {
 /// Records the hub's verdict on a mutation.
 pub fn set_outbox_result(conn: &Connection, seq: u64, verdict: &Verdict) -> Result<bool> {
     let problem = verdict.problem.as_ref().map(serde_json::to_string).transpose()?;
-    let n = conn.prepare_cached("UPDATE outbox SET status = ?2, reason = ?3, problem = ?4 WHERE seq = ?1")?.execute(
-        params![seq, verdict.status.as_str(), verdict.reason, problem],
-    )?;
+    let n = conn
+        .prepare_cached("UPDATE outbox SET status = ?2, reason = ?3, problem = ?4 WHERE seq = ?1")?
+        .execute(params![seq, verdict.status.as_str(), verdict.reason, problem])?;
     Ok(n == 1)
 }
 

@@ -287,7 +287,7 @@ impl Db for PostgresDb {
         let clients: Vec<Uuid> = keys.iter().map(|(c, _)| c.0).collect();
         let seqs = to_i64s(keys.iter().map(|(_, s)| *s))?;
         let rows = self.query(
-            "SELECT m.client_id, m.seq, m.mutation_id, m.status, m.kind, m.reason
+            "SELECT m.client_id, m.seq, m.mutation_id, m.status, m.kind, m.reason, m.problem
              FROM mutations m JOIN UNNEST($1::uuid[], $2::bigint[]) AS k(client_id, seq)
                ON m.client_id = k.client_id AND m.seq = k.seq",
             &[&clients, &seqs],
@@ -299,7 +299,7 @@ impl Db for PostgresDb {
                 let result = MutationResult {
                     seq: to_u64(r.get(1)),
                     mutation_id: MutationId(r.get(2)),
-                    outcome: super::super::stored_outcome(&status, kind.as_deref(), r.get(5)),
+                    outcome: super::super::stored_outcome(&status, kind.as_deref(), r.get(5), r.get(6)),
                 };
                 (ClientId(r.get(0)), result)
             })
@@ -411,15 +411,16 @@ impl Db for PostgresDb {
             let statuses: Vec<&str> = m.iter().map(|m| m.status).collect();
             let kinds: Vec<Option<&str>> = m.iter().map(|m| m.kind.as_deref()).collect();
             let reasons: Vec<Option<&str>> = m.iter().map(|m| m.reason.as_deref()).collect();
+            let problems: Vec<Option<&str>> = m.iter().map(|m| m.problem.as_deref()).collect();
             self.execute(
                 "INSERT INTO mutations (client_id, seq, mutation_id, agent_id, name, body, hlc, wall_time,
-                                        received_at, version, status, kind, reason)
+                                        received_at, version, status, kind, reason, problem)
                  SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
                                       $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[],
-                                      $12::text[], $13::text[])",
+                                      $12::text[], $13::text[], $14::text[])",
                 &[
                     &clients, &seqs, &ids, &agents, &names, &bodies, &hlcs, &walls, &received, &versions, &statuses,
-                    &kinds, &reasons,
+                    &kinds, &reasons, &problems,
                 ],
             )?;
         }

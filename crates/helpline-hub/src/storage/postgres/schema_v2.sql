@@ -1,0 +1,2 @@
+-- The refusal's reason as a code with parameters (JSON), answered again with a repeated push.
+ALTER TABLE mutations ADD COLUMN problem text;
