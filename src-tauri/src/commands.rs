@@ -322,14 +322,19 @@ pub async fn flag_kb_article(state: St<'_>, id: KbArticleId) -> AppResult<()> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn draft_kb_from_ticket(state: St<'_>, ticket_id: TicketId) -> AppResult<KbEdit> {
-    Ok(state.desktop()?.kb_draft_from_ticket(ticket_id)?)
+pub async fn draft_kb_from_ticket(state: St<'_>, ticket_id: TicketId, headings: DraftHeadings) -> AppResult<KbEdit> {
+    Ok(state.desktop()?.kb_draft_from_ticket(ticket_id, &headings)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn draft_kb_from_answer(state: St<'_>, ticket_id: TicketId, consult_id: ConsultId) -> AppResult<KbEdit> {
-    Ok(state.desktop()?.kb_draft_from_answer(ticket_id, consult_id)?)
+pub async fn draft_kb_from_answer(
+    state: St<'_>,
+    ticket_id: TicketId,
+    consult_id: ConsultId,
+    headings: DraftHeadings,
+) -> AppResult<KbEdit> {
+    Ok(state.desktop()?.kb_draft_from_answer(ticket_id, consult_id, &headings)?)
 }
 
 #[tauri::command]

@@ -388,8 +388,9 @@ impl<H: HubApi> Desktop<H> {
 
     /// A KB draft from a resolved ticket: the problem (subject, category, description),
     /// the solution (resolution summary) and what the experts answered, linked to the
-    /// ticket. Nothing is saved until the author saves it.
-    pub fn kb_draft_from_ticket(&self, ticket_id: TicketId) -> Result<KbEdit> {
+    /// ticket, under `headings` (the agent's language). Nothing is saved until the author
+    /// saves it.
+    pub fn kb_draft_from_ticket(&self, ticket_id: TicketId, headings: &DraftHeadings) -> Result<KbEdit> {
         let ticket = self.ticket_for_draft(ticket_id)?;
         let actor = self.actor()?;
         helpline_domain::permit_ticket_action(&actor, &ticket, helpline_domain::TicketAction::DraftKbArticle)
@@ -402,27 +403,33 @@ impl<H: HubApi> Desktop<H> {
             .filter_map(|c| c.answer.as_deref())
             .map(|a| format!("- {}", a.trim().replace('\n', "\n  ")))
             .collect();
-        let mut sections = vec![("Solution", summary.trim().to_owned())];
+        let mut sections = vec![(headings.solution.as_str(), summary.trim().to_owned())];
         if !answers.is_empty() {
-            sections.push(("Expert answers", answers.join("\n")));
+            sections.push((headings.expert_answers.as_str(), answers.join("\n")));
         }
-        Ok(draft_for(&ticket, &sections))
+        Ok(draft_for(&ticket, &headings.problem, &sections))
     }
 
     /// A KB draft from an expert's answer to a consult (the "save answer as KB draft"
     /// of the experts): the problem, the question and the answer, linked to the ticket.
     /// Nothing is saved until the author saves it.
-    pub fn kb_draft_from_answer(&self, ticket_id: TicketId, consult_id: ConsultId) -> Result<KbEdit> {
+    pub fn kb_draft_from_answer(
+        &self,
+        ticket_id: TicketId,
+        consult_id: ConsultId,
+        headings: &DraftHeadings,
+    ) -> Result<KbEdit> {
         let ticket = self.ticket_for_draft(ticket_id)?;
         permit_kb_action(&self.actor()?, None, KbAction::Edit).map_err(ClientError::from_domain)?;
         let consult = ticket.consults.iter().find(|c| c.id == consult_id).ok_or_else(|| {
             ClientError::Store(DomainError::NotFound { what: "consult", id: consult_id.to_string() }.into())
         })?;
         let answer = consult.answer.as_deref().ok_or_else(|| invalid("consult", "has no answer yet"))?;
-        Ok(draft_for(
-            &ticket,
-            &[("Question", consult.question.trim().to_owned()), ("Answer", answer.trim().to_owned())],
-        ))
+        let sections = [
+            (headings.question.as_str(), consult.question.trim().to_owned()),
+            (headings.answer.as_str(), answer.trim().to_owned()),
+        ];
+        Ok(draft_for(&ticket, &headings.problem, &sections))
     }
 
     fn ticket_for_draft(&self, id: TicketId) -> Result<helpline_domain::Ticket> {
@@ -431,11 +438,23 @@ impl<H: HubApi> Desktop<H> {
     }
 }
 
+/// The section headings of a KB draft made from a ticket, in the agent's language: the
+/// window passes them from its message catalogue, so a German agent's draft (and the
+/// article published from it) reads German.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct DraftHeadings {
+    pub problem: String,
+    pub solution: String,
+    pub expert_answers: String,
+    pub question: String,
+    pub answer: String,
+}
+
 /// A KB draft about `ticket`'s problem with these sections after it (Markdown), linked
 /// to the ticket, in its category, internal until the author decides otherwise.
-fn draft_for(ticket: &helpline_domain::Ticket, sections: &[(&str, String)]) -> KbEdit {
+fn draft_for(ticket: &helpline_domain::Ticket, problem_heading: &str, sections: &[(&str, String)]) -> KbEdit {
     let problem = if ticket.description.trim().is_empty() { ticket.subject.trim() } else { ticket.description.trim() };
-    let mut body = format!("## Problem\n\n{problem}\n");
+    let mut body = format!("## {problem_heading}\n\n{problem}\n");
     for (title, text) in sections {
         body.push_str(&format!("\n## {title}\n\n{text}\n"));
     }

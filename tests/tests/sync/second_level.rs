@@ -112,7 +112,7 @@ async fn a_consult_reaches_the_department_and_its_answer_wakes_the_owner(backend
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
     eva.answer_consult(id, open[0].consult_id, "Ja: MTU auf 1400 setzen, dann hält die Verbindung.")?;
     ensure!(eva.open_consults()?.is_empty(), "answered consults leave the list");
-    let draft = eva.kb_draft_from_answer(id, open[0].consult_id)?;
+    let draft = eva.kb_draft_from_answer(id, open[0].consult_id, &german_headings())?;
     ensure!(
         draft.body.contains("Fehler 809") && draft.body.contains("MTU auf 1400") && draft.title == "VPN bricht ab",
         "the answer becomes a KB draft: {draft:?}"
@@ -242,12 +242,14 @@ async fn a_solution_published_from_a_ticket_is_first_levels_next_suggestion(back
     let consult = eva.open_consults()?.remove(0);
     eva.answer_consult(id, consult.consult_id, "Codepage 1252 im Treiber einstellen")?;
     settle(&[&jana, &eva], 10).await?;
-    let err = jana.kb_draft_from_ticket(id).expect_err("a draft comes from a resolved ticket");
+    let err = jana.kb_draft_from_ticket(id, &german_headings()).expect_err("a draft comes from a resolved ticket");
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
     jana.resolve(id, "Treiber auf Codepage 1252 umgestellt")?;
 
-    let draft = jana.kb_draft_from_ticket(id)?;
+    let draft = jana.kb_draft_from_ticket(id, &german_headings())?;
     ensure!(draft.title == subject && draft.source_ticket == Some(id));
+    ensure!(draft.body.starts_with("## Problem\n") && draft.body.contains("## Lösung\n"), "{}", draft.body);
+    ensure!(draft.body.contains("## Antworten der Experten\n"), "in the agent's language: {}", draft.body);
     ensure!(draft.body.contains("Codepage 1252 im Treiber") && draft.body.contains("Treiber auf Codepage 1252"));
     let (saved, _) = tokio::join!(biased; jana.save_kb(draft, true), jana.sync_once());
     let KbSaveResult::Saved { article_id, published: true, .. } = saved? else { anyhow::bail!("not published") };
@@ -348,4 +350,15 @@ async fn a_ticket_handed_over_to_the_experts_is_worked_there_and_returned(backen
     ensure!(at_first.row.level == 1 && at_first.assigned_to_me, "{:?}", at_first.row);
     hub.stop().await;
     Ok(())
+}
+
+/// The headings a German window passes for a KB draft (its catalogue's words).
+fn german_headings() -> helpline_client::kb::DraftHeadings {
+    helpline_client::kb::DraftHeadings {
+        problem: "Problem".into(),
+        solution: "Lösung".into(),
+        expert_answers: "Antworten der Experten".into(),
+        question: "Frage".into(),
+        answer: "Antwort".into(),
+    }
 }

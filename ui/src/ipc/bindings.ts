@@ -48,8 +48,8 @@ export const commands = {
 	publishKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("publish_kb_article", { id })),
 	archiveKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("archive_kb_article", { id })),
 	flagKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("flag_kb_article", { id })),
-	draftKbFromTicket: (ticketId: TicketId) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId })),
-	draftKbFromAnswer: (ticketId: TicketId, consultId: ConsultId) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_answer", { ticketId, consultId })),
+	draftKbFromTicket: (ticketId: TicketId, headings: DraftHeadings) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId, headings })),
+	draftKbFromAnswer: (ticketId: TicketId, consultId: ConsultId, headings: DraftHeadings) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_answer", { ticketId, consultId, headings })),
 	listKbConflicts: () => typedError<KbConflict[], AppError>(__TAURI_INVOKE("list_kb_conflicts")),
 	/**  The editor's preview: Markdown rendered and sanitised exactly as the article will be. */
 	previewMarkdown: (body: string) => typedError<string, AppError>(__TAURI_INVOKE("preview_markdown", { body })),
@@ -218,6 +218,19 @@ export type Delivery =
 export type DepartmentId = string;
 
 export type Direction = "inbound" | "outbound";
+
+/**
+ *  The section headings of a KB draft made from a ticket, in the agent's language: the
+ *  window passes them from its message catalogue, so a German agent's draft (and the
+ *  article published from it) reads German.
+ */
+export type DraftHeadings = {
+	problem: string,
+	solution: string,
+	expert_answers: string,
+	question: string,
+	answer: string,
+};
 
 /**  A follow-up time the agent set has come. */
 export type DueFollowUp = {
