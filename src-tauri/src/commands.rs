@@ -11,7 +11,7 @@ use helpline_client::tickets::*;
 use helpline_client::views::*;
 use helpline_client::work::*;
 use helpline_domain::{ConsultId, DepartmentId, KbArticleId, Status, TicketId};
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 type St<'a> = State<'a, AppState>;
 
@@ -55,12 +55,12 @@ pub async fn set_language(state: St<'_>, language: Language) -> AppResult<Sessio
 #[specta::specta]
 pub async fn set_shortcut(app: AppHandle, state: St<'_>, accelerator: String) -> AppResult<Session> {
     let accelerator = accelerator.trim().to_owned();
-    if let Some(problem) = crate::shell::register_shortcut(&app, &accelerator) {
+    if let Some(note) = crate::shell::register_shortcut(&app, &accelerator) {
         // Keep the old shortcut working when the new one is refused.
         let old = state.settings().shortcut;
         state.shell.lock().unwrap_or_else(|e| e.into_inner()).shortcut_note =
             crate::shell::register_shortcut(&app, &old);
-        return Err(AppError::validation("shortcut", problem));
+        return Err(AppError::validation("shortcut", format!("{note:?}")));
     }
     state.update_settings(|s| s.shortcut = accelerator)?;
     state.shell.lock().unwrap_or_else(|e| e.into_inner()).shortcut_note = None;
@@ -348,6 +348,16 @@ pub async fn list_kb_conflicts(state: St<'_>) -> AppResult<Vec<KbConflict>> {
 #[specta::specta]
 pub async fn preview_markdown(body: String) -> AppResult<String> {
     Ok(render_markdown(&body))
+}
+
+/// Labels the tray menu in the agent's language (the window's words).
+#[tauri::command]
+#[specta::specta]
+pub async fn label_tray(app: AppHandle, labels: crate::shell::TrayLabels) -> AppResult<()> {
+    if let Some(menu) = app.try_state::<crate::shell::TrayMenu<tauri::Wry>>() {
+        menu.relabel(&labels).map_err(AppError::internal)?;
+    }
+    Ok(())
 }
 
 /// Raises a native notification with the window's words (in the agent's language): the

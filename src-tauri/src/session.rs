@@ -18,6 +18,16 @@ use tokio::sync::watch;
 
 pub type AgentDesktop = Desktop<HttpHub>;
 
+/// Why the global shortcut does not work; the window says it in the agent's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ShortcutNote {
+    /// Wayland offers no global shortcuts to applications.
+    Wayland,
+    /// The system refused it (another program holds it, or it is not a valid chord).
+    NotRegistered { accelerator: String },
+}
+
 /// What the login screen and the settings show.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct Session {
@@ -27,9 +37,9 @@ pub struct Session {
     pub language: Language,
     pub shortcut: String,
     /// Why the global shortcut does not work here (Wayland, taken by another program).
-    pub shortcut_note: Option<String>,
-    /// Why the session is not kept in the OS keyring.
-    pub keyring_note: Option<String>,
+    pub shortcut_note: Option<ShortcutNote>,
+    /// No OS keyring: the session is kept in memory only (the reason is in the log).
+    pub keyring_missing: bool,
     /// Signed in automatically as the demo agent (debug builds with `--demo-login`).
     pub demo: bool,
 }
@@ -41,7 +51,7 @@ struct Running {
 
 #[derive(Debug, Default)]
 pub struct ShellState {
-    pub shortcut_note: Option<String>,
+    pub shortcut_note: Option<ShortcutNote>,
     pub demo: bool,
 }
 
@@ -133,7 +143,7 @@ impl AppState {
             language: settings.language,
             shortcut: settings.shortcut,
             shortcut_note: shell.shortcut_note.clone(),
-            keyring_note: self.vault().note(),
+            keyring_missing: self.vault().is_missing(),
             demo: shell.demo,
         }
     }

@@ -2,6 +2,7 @@
 //! native notifications.
 
 use crate::events::OpenCallForm;
+use crate::session::ShortcutNote;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
@@ -62,11 +63,37 @@ pub fn handle_args<R: Runtime>(app: &AppHandle<R>, args: &[String]) {
     }
 }
 
+/// The tray menu's entries, relabelled by the window in the agent's language.
+pub struct TrayMenu<R: Runtime> {
+    new_call: MenuItem<R>,
+    show: MenuItem<R>,
+    quit: MenuItem<R>,
+}
+
+/// The tray menu's texts, from the window's message catalogue.
+#[derive(Debug, Clone, serde::Deserialize, specta::Type)]
+pub struct TrayLabels {
+    pub new_call: String,
+    pub show: String,
+    pub quit: String,
+}
+
+impl<R: Runtime> TrayMenu<R> {
+    pub fn relabel(&self, labels: &TrayLabels) -> tauri::Result<()> {
+        self.new_call.set_text(&labels.new_call)?;
+        self.show.set_text(&labels.show)?;
+        self.quit.set_text(&labels.quit)
+    }
+}
+
+/// Builds the tray icon. Its entries are labelled by the window once it knows the
+/// agent's language (until then, and if it never does, they read in both languages).
 pub fn build_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let new_call = MenuItem::with_id(app, "new_call", "New call / Neuer Anruf", true, None::<&str>)?;
-    let show = MenuItem::with_id(app, "show", "Show Helpline / Helpline zeigen", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit / Beenden", true, None::<&str>)?;
+    let new_call = MenuItem::with_id(app, "new_call", "Neuer Anruf / New call", true, None::<&str>)?;
+    let show = MenuItem::with_id(app, "show", "Helpline zeigen / Show Helpline", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Beenden / Quit", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&new_call, &show, &quit])?;
+    app.manage(TrayMenu { new_call, show, quit });
     let mut tray = TrayIconBuilder::with_id("main").tooltip("Helpline").menu(&menu).on_menu_event(|app, event| {
         match event.id.as_ref() {
             "new_call" => open_call_form(app, None),
@@ -88,18 +115,19 @@ pub fn build_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 }
 
 /// Registers the new-call shortcut; returns why it does not work here, if it does not.
-pub fn register_shortcut<R: Runtime>(app: &AppHandle<R>, accelerator: &str) -> Option<String> {
+pub fn register_shortcut<R: Runtime>(app: &AppHandle<R>, accelerator: &str) -> Option<ShortcutNote> {
     if is_wayland() {
-        return Some(
-            "Global shortcuts are not available under Wayland; use the tray icon or your desktop's own shortcut settings (run `helpline helpline://call`)."
-                .into(),
-        );
+        tracing::info!("no global shortcut under Wayland; the tray icon or `helpline helpline://call` opens a call");
+        return Some(ShortcutNote::Wayland);
     }
     let shortcuts = app.global_shortcut();
     let _ = shortcuts.unregister_all();
     match shortcuts.register(accelerator) {
         Ok(()) => None,
-        Err(e) => Some(format!("The shortcut {accelerator} could not be registered: {e}")),
+        Err(e) => {
+            tracing::warn!("the shortcut {accelerator} could not be registered: {e}");
+            Some(ShortcutNote::NotRegistered { accelerator: accelerator.to_owned() })
+        }
     }
 }
 

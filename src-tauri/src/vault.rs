@@ -17,7 +17,7 @@ impl TokenVault {
     /// Picks the platform's store and checks it answers (a Secret Service may be missing
     /// or locked on a headless machine).
     pub fn open() -> TokenVault {
-        match platform_store() {
+        let vault = match platform_store() {
             Ok(store) => {
                 keyring_core::set_default_store(store);
                 match Entry::new(SERVICE, "probe").and_then(|e| e.get_password()) {
@@ -26,16 +26,16 @@ impl TokenVault {
                 }
             }
             Err(reason) => TokenVault::Unavailable(reason),
+        };
+        if let TokenVault::Unavailable(reason) = &vault {
+            tracing::warn!("no OS keyring ({reason}): the session is kept in memory only");
         }
+        vault
     }
 
-    pub fn note(&self) -> Option<String> {
-        match self {
-            TokenVault::Keyring => None,
-            TokenVault::Unavailable(reason) => Some(format!(
-                "No OS keyring is available ({reason}); the session is kept in memory only and you sign in again at each start."
-            )),
-        }
+    /// No OS keyring: the session lives in memory only (why is logged when the vault opens).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, TokenVault::Unavailable(_))
     }
 
     pub fn load(&self, user: &str) -> Option<String> {

@@ -1,4 +1,4 @@
-use helpline_domain::{ErrorKind, Problem};
+use helpline_domain::{ErrorCode, ErrorKind, Problem};
 use helpline_store::StoreError;
 use std::time::Duration;
 
@@ -45,6 +45,10 @@ impl ClientError {
         match self {
             ClientError::Store(StoreError::Domain(e)) => Some(e.problem()),
             ClientError::Hub { problem, .. } => problem.clone(),
+            ClientError::Incompatible { hub, ours } => {
+                Some(Problem::new(ErrorCode::IncompatibleHub).with("hub", hub).with("ours", ours))
+            }
+            ClientError::ProfileInUse(_) => Some(Problem::new(ErrorCode::ProfileInUse)),
             _ => None,
         }
     }

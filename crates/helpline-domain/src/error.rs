@@ -58,6 +58,10 @@ pub enum ErrorCode {
     AlreadyExists,
     /// The ticket names another customer already.
     AlreadyLinked,
+    /// The hub speaks another API version (`hub`, `ours`): update the older one.
+    IncompatibleHub,
+    /// Helpline is already running with this profile.
+    ProfileInUse,
 }
 
 /// A failure as a code and the values its message names (`field`, `max`, `who`, ...).

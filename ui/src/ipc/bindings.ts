@@ -53,6 +53,8 @@ export const commands = {
 	listKbConflicts: () => typedError<KbConflict[], AppError>(__TAURI_INVOKE("list_kb_conflicts")),
 	/**  The editor's preview: Markdown rendered and sanitised exactly as the article will be. */
 	previewMarkdown: (body: string) => typedError<string, AppError>(__TAURI_INVOKE("preview_markdown", { body })),
+	/**  Labels the tray menu in the agent's language (the window's words). */
+	labelTray: (labels: TrayLabels) => typedError<null, AppError>(__TAURI_INVOKE("label_tray", { labels })),
 	/**
 	 *  Raises a native notification with the window's words (in the agent's language): the
 	 *  alerts the backend reports as kinds and fields, said by the UI's messages.
@@ -274,7 +276,11 @@ export type ErrorCode =
 /**  A colleague changed the article first (`title`): nothing was saved or published. */
 "stale_revision" | "already_exists" | 
 /**  The ticket names another customer already. */
-"already_linked";
+"already_linked" | 
+/**  The hub speaks another API version (`hub`, `ours`): update the older one. */
+"incompatible_hub" | 
+/**  Helpline is already running with this profile. */
+"profile_in_use";
 
 /**
  *  The few kinds of failure the UI and the hub branch on. The wire and the UI use the
@@ -518,12 +524,19 @@ export type Session = {
 	language: Language,
 	shortcut: string,
 	/**  Why the global shortcut does not work here (Wayland, taken by another program). */
-	shortcut_note: string | null,
-	/**  Why the session is not kept in the OS keyring. */
-	keyring_note: string | null,
+	shortcut_note: ShortcutNote | null,
+	/**  No OS keyring: the session is kept in memory only (the reason is in the log). */
+	keyring_missing: boolean,
 	/**  Signed in automatically as the demo agent (debug builds with `--demo-login`). */
 	demo: boolean,
 };
+
+/**  Why the global shortcut does not work; the window says it in the agent's language. */
+export type ShortcutNote = 
+/**  Wayland offers no global shortcuts to applications. */
+{ kind: "wayland" } | 
+/**  The system refused it (another program holds it, or it is not a valid chord). */
+{ kind: "not_registered"; accelerator: string };
 
 export type Status = "open" | "waiting_customer" | "waiting_expert" | "resolved" | "closed";
 
@@ -614,6 +627,13 @@ export type TicketView = {
 /**  A pull brought changes: lists and the open ticket should refresh. */
 export type TicketsChanged = {
 	count: number,
+};
+
+/**  The tray menu's texts, from the window's message catalogue. */
+export type TrayLabels = {
+	new_call: string,
+	show: string,
+	quit: string,
 };
 
 export type Visibility = "internal" | "public";

@@ -90,7 +90,7 @@ let session: Session = {
   language: 'en',
   shortcut: 'CommandOrControl+Shift+H',
   shortcut_note: null,
-  keyring_note: null,
+  keyring_missing: false,
   demo: true,
 };
 let sync: SyncView = { connection: 'signed_out', pending: 0, last_sync: null, last_error: null, progress: null, rejected: [] };
@@ -345,6 +345,7 @@ export function installDemoBackend(): void {
     },
     // The browser preview has no notification area: the window's own note is enough.
     show_notification: () => null,
+    label_tray: () => null,
     load_draft: ({ key }) => localStorage.getItem(drafts(String(key))),
     save_draft: ({ key, body }) => {
       localStorage.setItem(drafts(String(key)), String(body));

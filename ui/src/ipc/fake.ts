@@ -22,7 +22,7 @@ export const SESSION: Session = {
   language: 'en',
   shortcut: 'CommandOrControl+Shift+H',
   shortcut_note: null,
-  keyring_note: null,
+  keyring_missing: false,
   demo: false,
 };
 
@@ -46,6 +46,7 @@ const DEFAULTS: Record<string, Handler> = {
   suggest_kb: () => [],
   lookup_caller: () => ({ normalized: null, problem: null, customers: [], open_tickets: [] }),
   show_notification: () => null,
+  label_tray: () => null,
 };
 
 /** Rejects like a Rust command returning Err(AppError). */

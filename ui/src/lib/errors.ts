@@ -76,6 +76,10 @@ export function problemText(problem: Problem): string {
       return t.problem_already_exists();
     case 'already_linked':
       return t.problem_already_linked();
+    case 'incompatible_hub':
+      return t.problem_incompatible_hub({ hub: p.hub ?? '', ours: p.ours ?? '' });
+    case 'profile_in_use':
+      return t.problem_profile_in_use();
   }
 }
 
