@@ -79,7 +79,13 @@ impl<H: HubApi> Desktop<H> {
     /// One full round: push everything pending, then pull until up to date.
     pub async fn sync_once(&self) -> Result<SyncReport> {
         let token = self.token()?;
-        self.update_status(|s| s.connection = Connection::Syncing);
+        // A retry while offline is no sync to announce: the status stays "offline" until a
+        // round gets through (a request to a vanished hub can take its full timeout).
+        self.update_status(|s| {
+            if s.connection != Connection::Offline {
+                s.connection = Connection::Syncing;
+            }
+        });
         let result = async {
             let mut report = SyncReport::default();
             self.push_outbox(&token, &mut report).await?;

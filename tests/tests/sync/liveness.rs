@@ -119,6 +119,14 @@ fn a_connection_that_goes_silent_shows_offline_within_seconds() -> Result<()> {
         let took = shows(&desktop, Connection::Offline, NOTICED_WITHIN + Duration::from_secs(2)).await?;
         eprintln!("liveness: a silent connection was shown offline after {took:?}");
         ensure!(took <= NOTICED_WITHIN, "offline only after {took:?}");
+        // Retries go on behind the silence; they hang, and the window keeps saying
+        // "offline" rather than "syncing" while they do.
+        let mut status = desktop.watch_status();
+        let watched_until = tokio::time::Instant::now() + Duration::from_secs(5);
+        while let Ok(Ok(())) = tokio::time::timeout_at(watched_until, status.changed()).await {
+            let now = status.borrow_and_update().connection;
+            ensure!(now == Connection::Offline, "a retry behind the silence showed {now:?}");
+        }
 
         // The route comes back. The stream's reopening may be stuck on a swallowed
         // request: it is given up and tried anew, so the desktop is back in seconds, not
