@@ -47,6 +47,11 @@ pub struct SyncStatus {
     /// refusal undid a local change): the window reloads its lists when this grows, not
     /// after every round.
     pub changed_rounds: u64,
+    /// The hub was out of reach at the last look (a round failed to reach it, or the event
+    /// stream went silent) and no round has got through since: a retry is no sync to
+    /// announce, the window keeps saying "offline" (a request to a vanished hub can take
+    /// its full timeout).
+    pub hub_lost: bool,
 }
 
 impl Default for SyncStatus {
@@ -59,6 +64,7 @@ impl Default for SyncStatus {
             last_error: None,
             progress: None,
             changed_rounds: 0,
+            hub_lost: false,
         }
     }
 }
@@ -79,13 +85,7 @@ impl<H: HubApi> Desktop<H> {
     /// One full round: push everything pending, then pull until up to date.
     pub async fn sync_once(&self) -> Result<SyncReport> {
         let token = self.token()?;
-        // A retry while offline is no sync to announce: the status stays "offline" until a
-        // round gets through (a request to a vanished hub can take its full timeout).
-        self.update_status(|s| {
-            if s.connection != Connection::Offline {
-                s.connection = Connection::Syncing;
-            }
-        });
+        self.update_status(|s| s.connection = Connection::Syncing);
         let result = async {
             let mut report = SyncReport::default();
             self.push_outbox(&token, &mut report).await?;
@@ -107,15 +107,14 @@ impl<H: HubApi> Desktop<H> {
                         s.changed_rounds += 1;
                     }
                     s.connection = Connection::Online;
+                    s.hub_lost = false;
                     s.last_sync = Some(now);
                     s.last_error = None;
                 }
                 Err(e) => {
-                    s.connection = if e.kind() == helpline_domain::ErrorKind::Offline {
-                        Connection::Offline
-                    } else {
-                        Connection::Online
-                    };
+                    let unreachable = e.kind() == helpline_domain::ErrorKind::Offline;
+                    s.connection = if unreachable { Connection::Offline } else { Connection::Online };
+                    s.hub_lost = unreachable;
                     s.last_error = Some(e.to_string());
                 }
             }
@@ -129,6 +128,7 @@ impl<H: HubApi> Desktop<H> {
     fn mark_hub_lost(&self, why: String) {
         tracing::info!("the hub is out of reach: {why}");
         self.update_status(|s| {
+            s.hub_lost = true;
             if s.connection == Connection::Online {
                 s.connection = Connection::Offline;
                 s.last_error = Some(why);

@@ -156,6 +156,9 @@ pub struct TicketView {
     pub events: Vec<EventView>,
     /// What the signed-in agent may do to this ticket now (the hub checks the same).
     pub actions: Vec<TicketAction>,
+    /// Everything the agent's role may do to some ticket: the action bar's buttons, those
+    /// not in `actions` disabled (so the bar keeps its layout as the ticket changes).
+    pub possible_actions: Vec<TicketAction>,
     pub assigned_to_me: bool,
     /// The department holding the ticket at level 3.
     pub department: Option<String>,
@@ -442,6 +445,7 @@ impl<H: HubApi> Desktop<H> {
             events.iter().map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names)).collect();
         Ok(TicketView {
             actions: actor.as_ref().map(|a| helpline_domain::ticket_actions(a, &ticket)).unwrap_or_default(),
+            possible_actions: actor.as_ref().map(|a| helpline_domain::role_ticket_actions(a.role)).unwrap_or_default(),
             assigned_to_me: actor.as_ref().is_some_and(|a| ticket.assignee == Some(a.agent_id)),
             department: ticket.department_id.as_ref().map(department_name),
             escalation,
@@ -474,6 +478,8 @@ impl<H: HubApi> Desktop<H> {
             match status.connection {
                 crate::Connection::Online => ConnectionView::Online,
                 crate::Connection::Offline => ConnectionView::Offline,
+                // Retrying a hub that is gone is still "offline" to the agent.
+                crate::Connection::Syncing if status.hub_lost => ConnectionView::Offline,
                 crate::Connection::Syncing => ConnectionView::Syncing,
             }
         };

@@ -25,7 +25,8 @@ pub use lifecycle::{Via, check_transition, is_active};
 pub use model::*;
 pub use mutation::{Contact, CustomerPatch, KbArticleDraft, Mutation, NewContact, Touches};
 pub use permissions::{
-    KbAction, TicketAction, kb_actions, may_answer_consult, permit_kb_action, permit_ticket_action, ticket_actions,
+    KbAction, TicketAction, kb_actions, may_answer_consult, permit_kb_action, permit_ticket_action,
+    role_ticket_actions, ticket_actions,
 };
 pub use phone::{DEFAULT_REGION, PhoneNumber, normalise_phone};
 pub use reference::{DeviceCode, Reference};

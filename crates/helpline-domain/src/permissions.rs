@@ -238,6 +238,79 @@ pub fn ticket_actions(actor: &Actor, t: &Ticket) -> Vec<TicketAction> {
         .collect()
 }
 
+/// Every action `role` may take on some ticket, at some level and in some state: what a
+/// ticket's action bar holds for that role (those that do not apply now disabled, so the
+/// buttons never move). Derived from [`ticket_actions`] over every kind of ticket, so it
+/// cannot drift from the rules.
+pub fn role_ticket_actions(role: Role) -> Vec<TicketAction> {
+    let department = crate::DepartmentId(uuid::Uuid::nil());
+    let me = crate::AgentId(uuid::Uuid::nil());
+    let colleague = crate::AgentId(uuid::Uuid::max());
+    let actor = Actor { agent_id: me, role, department_id: (role == Role::Expert).then_some(department) };
+    let Ok(reference) = crate::DeviceCode::parse("AA").and_then(|d| crate::Reference::new(d, 1)) else {
+        return TicketAction::ALL.to_vec();
+    };
+    let template = Ticket {
+        id: crate::TicketId(uuid::Uuid::nil()),
+        reference,
+        channel: Channel::Phone,
+        customer_id: None,
+        category_id: None,
+        subject: String::new(),
+        description: String::new(),
+        priority: Priority::Normal,
+        status: Status::Open,
+        level: Level::First,
+        department_id: None,
+        assignee: None,
+        created_by: colleague,
+        created_at: crate::Timestamp::from_millis(0),
+        updated_at: crate::Timestamp::from_millis(0),
+        first_response_due: None,
+        resolution_due: None,
+        resolved_at: None,
+        resolved_at_level: None,
+        first_contact_resolution: false,
+        follow_up_at: None,
+        customer_informed_at: None,
+        caller: None,
+        escalated: false,
+        contacts: 1,
+        consults: Vec::new(),
+        kb_suggested: Vec::new(),
+    };
+    let open_consult = Consult {
+        id: crate::ConsultId(uuid::Uuid::nil()),
+        department_id: department,
+        question: String::new(),
+        requested_by: colleague,
+        requested_at: crate::Timestamp::from_millis(0),
+        answer: None,
+        answered_by: None,
+        answered_at: None,
+    };
+    let mut possible = std::collections::BTreeSet::new();
+    for level in [Level::First, Level::Second, Level::Third] {
+        for status in Status::ALL {
+            for assignee in [None, Some(me), Some(colleague)] {
+                for consult in [false, true] {
+                    let t = Ticket {
+                        status: *status,
+                        level,
+                        escalated: level != Level::First,
+                        department_id: (level == Level::Third).then_some(department),
+                        assignee,
+                        consults: if consult { vec![open_consult.clone()] } else { Vec::new() },
+                        ..template.clone()
+                    };
+                    possible.extend(ticket_actions(&actor, &t));
+                }
+            }
+        }
+    }
+    TicketAction::ALL.iter().copied().filter(|a| possible.contains(a)).collect()
+}
+
 /// Checks that `actor` may take `action` on `article` as it is now (`None`: a new one).
 pub fn permit_kb_action(actor: &Actor, article: Option<&KbArticle>, action: KbAction) -> Result<(), DomainError> {
     match action {

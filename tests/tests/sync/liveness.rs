@@ -5,6 +5,7 @@
 
 use crate::common::run;
 use anyhow::{Result, ensure};
+use helpline_client::views::ConnectionView;
 use helpline_client::{Connection, Desktop, HttpHub, SystemClock};
 use helpline_tests::harness::{Backend, HubProcess, PASSWORD, TestHub};
 use std::net::SocketAddr;
@@ -124,8 +125,9 @@ fn a_connection_that_goes_silent_shows_offline_within_seconds() -> Result<()> {
         let mut status = desktop.watch_status();
         let watched_until = tokio::time::Instant::now() + Duration::from_secs(5);
         while let Ok(Ok(())) = tokio::time::timeout_at(watched_until, status.changed()).await {
-            let now = status.borrow_and_update().connection;
-            ensure!(now == Connection::Offline, "a retry behind the silence showed {now:?}");
+            status.borrow_and_update();
+            let shown = desktop.sync_view()?.connection;
+            ensure!(shown == ConnectionView::Offline, "a retry behind the silence showed {shown:?}");
         }
 
         // The route comes back. The stream's reopening may be stuck on a swallowed

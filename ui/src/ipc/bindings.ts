@@ -610,6 +610,11 @@ export type TicketView = {
 	events: EventView[],
 	/**  What the signed-in agent may do to this ticket now (the hub checks the same). */
 	actions: TicketAction[],
+	/**
+	 *  Everything the agent's role may do to some ticket: the action bar's buttons, those
+	 *  not in `actions` disabled (so the bar keeps its layout as the ticket changes).
+	 */
+	possible_actions: TicketAction[],
 	assigned_to_me: boolean,
 	/**  The department holding the ticket at level 3. */
 	department: string | null,

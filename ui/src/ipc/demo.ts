@@ -127,6 +127,7 @@ function ticketView(row: TicketRow, events: EventView[] = []): TicketView {
     first_contact_resolution: false,
     next_statuses: finished ? ['open'] : (['open', 'waiting_customer', 'resolved'] as Status[]).filter((s) => s !== row.status),
     actions: finished ? ['add_note', 'reopen', 'mark_customer_informed'] : ['add_note', 'log_contact', 'change_status', 'resolve', row.level === 1 ? 'escalate' : 'request_consult'],
+    possible_actions: ['add_note', 'log_contact', 'change_status', 'set_follow_up', 'claim', 'escalate', 'resolve', 'request_consult', 'hand_back', 'hand_over_to_expert', 'mark_customer_informed', 'draft_kb_article', 'reopen'],
     assigned_to_me: row.assignee === 'Anna Agent',
     department: null,
     escalation: null,

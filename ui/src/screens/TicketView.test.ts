@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import TicketView from './TicketView.svelte';
 import { fakeBackend, SESSION } from '../ipc/fake';
-import type { Role } from '../ipc';
+import type { Role, TicketAction } from '../ipc';
 import { ticketView } from '../test/fixtures';
 import { app } from '../lib/app.svelte';
 import { resetSeenCache, updatedSinceSeen } from '../lib/seen';
@@ -90,9 +90,15 @@ describe('TicketView', () => {
     signInAs('second_level');
     let resolved = false;
     let informed = false;
+    // What second level can ever do (the backend derives it from the rules).
+    const possible: TicketAction[] = [
+      'add_note', 'log_contact', 'change_status', 'set_follow_up', 'claim', 'escalate', 'hand_back',
+      'hand_over_to_expert', 'request_consult', 'resolve', 'mark_customer_informed', 'reopen', 'draft_kb_article',
+    ];
     const open = ticketView({
       row: { ...ticketView().row, level: 2 },
       actions: ['add_note', 'log_contact', 'change_status', 'request_consult', 'hand_back', 'hand_over_to_expert', 'resolve'],
+      possible_actions: possible,
     });
     fakeBackend({
       get_ticket: () =>
@@ -103,6 +109,7 @@ describe('TicketView', () => {
               resolution: 'MTU set to 1400',
               customer_informed_at: informed ? Date.now() : null,
               actions: ['add_note', 'log_contact', 'change_status', 'mark_customer_informed', 'reopen', 'draft_kb_article'],
+              possible_actions: possible,
             })
           : open,
       resolve_ticket: () => {

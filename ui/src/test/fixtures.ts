@@ -32,6 +32,11 @@ export function ticketView(overrides: Partial<TicketView> = {}): TicketView {
     first_contact_resolution: false,
     next_statuses: ['waiting_customer', 'resolved'],
     actions: ['add_note', 'log_contact', 'change_status', 'set_follow_up', 'escalate', 'resolve'],
+    // What first level can ever do (the backend derives it from the rules).
+    possible_actions: [
+      'add_note', 'log_contact', 'change_status', 'set_follow_up', 'claim', 'escalate', 'resolve',
+      'mark_customer_informed', 'reopen',
+    ],
     assigned_to_me: true,
     department: null,
     escalation: null,

@@ -232,3 +232,60 @@ fn customer_informed_a_moment_ahead_of_the_hub_counts_as_now() {
     );
     assert!(refused.is_err(), "an hour ahead is the future");
 }
+
+#[test]
+fn a_roles_action_bar_holds_every_action_it_is_ever_offered_and_only_those() {
+    type Setup = fn(&mut World) -> TicketId;
+    let situations: [Setup; 12] = [
+        |w| w.logged(),
+        |w| {
+            let t = w.logged();
+            w.ok(Who::Supervisor, &Mutation::Assign { ticket_id: t, assignee: None });
+            t
+        },
+        |w| w.escalated(),
+        |w| w.claimed(),
+        |w| {
+            let t = w.claimed();
+            w.request_consult(t, dept_it());
+            t
+        },
+        |w| {
+            let t = w.claimed();
+            w.request_consult(t, dept_accounting());
+            t
+        },
+        |w| w.at_expert(dept_it()),
+        |w| w.at_expert(dept_accounting()),
+        |w| {
+            let t = w.at_expert(dept_it());
+            w.ok(Who::ExpertIt, &Mutation::Resolve { ticket_id: t, summary: "Server neu gestartet".into() });
+            t
+        },
+        |w| {
+            let t = w.at_expert(dept_accounting());
+            w.ok(Who::ExpertAccounting, &Mutation::Resolve { ticket_id: t, summary: "Gutschrift erteilt".into() });
+            t
+        },
+        |w| w.resolved(),
+        |w| w.closed(),
+    ];
+    for who in Who::ALL {
+        let possible = role_ticket_actions(who.role());
+        let mut seen = std::collections::BTreeSet::new();
+        for setup in situations {
+            let mut w = World::standard();
+            let t = setup(&mut w);
+            for action in ticket_actions(&who.actor(), w.ticket(t)) {
+                assert!(possible.contains(&action), "{who:?} is offered {action:?}, which its bar lacks");
+                seen.insert(action);
+            }
+        }
+        // The bar holds nothing the role is never offered in these situations.
+        for action in &possible {
+            assert!(seen.contains(action), "{who:?}'s bar holds {action:?}, never offered");
+        }
+    }
+    assert!(!role_ticket_actions(Role::FirstLevel).contains(&TicketAction::HandOverToExpert));
+    assert!(role_ticket_actions(Role::Expert).contains(&TicketAction::ReturnFromExpert));
+}
