@@ -105,6 +105,8 @@ fn publish_printer_article(jana: &Desktop<HttpHub>) -> Result<KbArticleId> {
 }
 
 async fn run(app: &App, hub_url: &str, jana: &Desktop<HttpHub>) -> Result<()> {
+    // The smaller of the two window sizes agents use.
+    app.driver.set_window_rect(0, 0, 1280, 720).await?;
     // The first start shows the language choice on the sign-in screen: German.
     app.select_text("settings-language", "Deutsch").await?;
     app.wait_text("login-submit", "the German button", |t| t.contains("Anmelden")).await?;
@@ -229,6 +231,7 @@ async fn no_english_on_the_main_screens(app: &App, ticket: &str) -> Result<()> {
     app.click("nav-queue").await?;
     app.click("queue-tab-all").await?;
     app.wait("queue-row").await?;
+    queue_fits(app).await?;
     screens.push(("queue", page_text(app).await?));
     app.driver.find(By::Css(format!("[data-testid='queue-row'][data-reference='{ticket}']"))).await?.click().await?;
     app.wait_text("ticket-reference", "the ticket", |t| t.contains(ticket)).await?;
@@ -260,6 +263,37 @@ async fn no_english_on_the_main_screens(app: &App, ticket: &str) -> Result<()> {
         }
     }
     ensure!(found.is_empty(), "English on the German screens:\n{}", found.join("\n"));
+    Ok(())
+}
+
+/// At 1280×720 the queue's filter shows its whole placeholder and no column heading or
+/// status, priority and SLA cell is cut (subjects and names may be ellipsised: they are data).
+async fn queue_fits(app: &App) -> Result<()> {
+    let filter = app.wait("queue-filter").await?;
+    let fits = app
+        .driver
+        .execute(
+            "const el = arguments[0]; const s = getComputedStyle(el);
+             const c = document.createElement('canvas').getContext('2d'); c.font = s.font;
+             const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+             return [c.measureText(el.placeholder).width, room];",
+            vec![filter.to_json()?],
+        )
+        .await?;
+    let (text, room) = serde_json::from_value::<(f64, f64)>(fits.json().clone())?;
+    ensure!(text <= room, "the filter's placeholder is cut at 1280 px: {text:.0} px of text in {room:.0} px");
+    let cut = app
+        .driver
+        .execute(
+            "const cells = [...document.querySelectorAll('.head > span'),
+                ...document.querySelectorAll('[data-testid=queue-row] > span:nth-child(n+5)')];
+             return cells.filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent.trim());",
+            vec![],
+        )
+        .await?;
+    let cut: Vec<String> = serde_json::from_value(cut.json().clone())?;
+    ensure!(cut.is_empty(), "cut at 1280 px: {cut:?}");
+    app.screenshot("queue-1280").await;
     Ok(())
 }
 
