@@ -110,11 +110,7 @@ impl<H: HubApi> Desktop<H> {
     /// Records a mutation as the signed-in agent: local effect and outbox in one
     /// transaction, then wakes the sync loop.
     pub fn submit(&self, mutation: Mutation) -> Result<Recorded> {
-        let actor = self.actor()?;
-        let now = self.clock.now();
-        let recorded = self.with_store(|s| Ok(s.record_mutation(&actor, mutation, now)?))?;
-        self.after_local_change();
-        Ok(recorded)
+        self.submit_all(vec![mutation])?.pop().ok_or_else(|| ClientError::Internal("nothing was recorded".into()))
     }
 
     /// Records several mutations as the signed-in agent in ONE local transaction (all of

@@ -106,13 +106,8 @@ impl Store {
     /// Applies `mutation` through the domain rules and, in ONE transaction, writes its
     /// local effect and appends it to the outbox. A refused mutation changes nothing.
     pub fn record_mutation(&mut self, actor: &Actor, mutation: Mutation, now: Timestamp) -> Result<Recorded> {
-        let tx = self.write_tx()?;
-        let recorded = record_in(&tx, actor, mutation, now)?;
-        tx.commit()?;
-        if recorded.changes.iter().any(|c| matches!(c, Change::KbArticle(_))) {
-            self.kb_terms.invalidate();
-        }
-        Ok(recorded)
+        let mut recorded = self.record_mutations(actor, vec![mutation], now)?;
+        recorded.pop().ok_or_else(|| StoreError::NotFound { what: "recorded mutation", id: String::new() })
     }
 
     /// Records several mutations in order in ONE transaction, each through the rules with

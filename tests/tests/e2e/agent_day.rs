@@ -3,7 +3,7 @@
 //! ticket, an unknown caller whose number is kept, and no English text of the window on
 //! any main screen (checked against the message catalogues).
 
-use crate::{observer, start_app, sync_until_quiet};
+use crate::{extract_reference, observer, start_app, sync_until_quiet};
 use anyhow::{Context, Result, bail, ensure};
 use helpline_client::{Desktop, HttpHub};
 use helpline_domain::{KbArticleDraft, KbArticleId, Visibility};
@@ -328,12 +328,7 @@ fn english_only_texts() -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// The reference in a text (the saved banner, the repeat offer).
 fn reference_in(text: &str) -> Result<String> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-        .find(|w| {
-            w.split_once('-')
-                .is_some_and(|(code, n)| code.len() >= 2 && n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
-        })
-        .map(str::to_owned)
-        .with_context(|| format!("no reference in {text:?}"))
+    extract_reference(text).with_context(|| format!("no reference in {text:?}"))
 }

@@ -138,8 +138,8 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     // Karl and Jana claim the other ticket at the same moment: one wins, the other is told.
     sync_until_quiet(karl).await?;
     let raced_id = karl.find_ticket(&raced)?.context("Karl has the raced ticket")?;
-    b.click("nav-queue").await?;
-    b.driver.find(row(&raced)).await?.click().await?;
+    // Waits for the row: the queue may still be loading right after the click.
+    open_ticket(b, &raced).await?;
     let claim_button = b.wait("ticket-claim").await?;
     // The button is clicked through the DOM: when Karl's claim reaches Jana's window
     // first, the button is disabled and the click does nothing (a pointer click could land on
