@@ -34,6 +34,15 @@ pub const BENCHES: &[Bench] = &[
         app: false,
     },
     Bench {
+        name: "kb",
+        package: "helpline-tests",
+        bin: "bench-kb",
+        about: "KB suggestions on the labelled calls of bench/kb-eval: R@1, R@3, MRR per type, confidence, latency",
+        programs: &[],
+        postgres: false,
+        app: false,
+    },
+    Bench {
         name: "sync",
         package: "helpline-tests",
         bin: "bench-sync",

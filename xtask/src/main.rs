@@ -3,6 +3,7 @@
 mod app;
 mod bench;
 mod cmd;
+mod dictionary;
 mod setup;
 mod test;
 mod tidy;
@@ -33,6 +34,8 @@ commands:
   e2e                     the end-to-end tests of the real app (tauri-driver, WebKitWebDriver,
                           Xvfb, D-Bus, gnome-keyring); screenshots in target/e2e/screenshots
   bundle                  the release app as a .deb in target/release/bundle/deb
+  kb-dictionary           rebuild the German-English word mapping of the KB suggestions
+                          (crates/helpline-store/data/de-en.tsv) from Debian's FreeDict packages
   bindings                regenerate ui/src/ipc/bindings.ts and src-tauri/capabilities/main.json
                           from the app's commands (src-tauri/src/commands.rs)
   help                    this text
@@ -101,6 +104,10 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "bundle" => {
             no_more(command, rest)?;
             app::bundle()?;
+        }
+        "kb-dictionary" => {
+            no_more(command, rest)?;
+            dictionary::run()?;
         }
         "bindings" => {
             no_more(command, rest)?;

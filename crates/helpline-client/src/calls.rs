@@ -42,6 +42,26 @@ pub struct KbSuggestion {
     pub id: KbArticleId,
     pub title: String,
     pub snippet: Vec<Segment>,
+    /// How well it fits the call: the window marks strong ones.
+    pub fit: SuggestionFit,
+    /// Probability that it is the article the call needs, 0..1 (calibrated).
+    pub confidence: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionFit {
+    Strong,
+    Possible,
+}
+
+/// The KB suggestions for what the call form holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbSuggestions {
+    /// Articles that fit, best first (weak hits are not listed).
+    pub suggestions: Vec<KbSuggestion>,
+    /// The call says enough to judge, and no article fits it: the window says so plainly.
+    pub nothing_fits: bool,
 }
 
 /// The call form as the agent filled it in.
@@ -151,16 +171,30 @@ impl<H: HubApi> Desktop<H> {
         self.customer_card(customer)
     }
 
-    pub fn suggest_kb(&self, text: &str) -> Result<Vec<KbSuggestion>> {
-        Ok(self
-            .with_store(|s| Ok(s.suggest_kb_articles(text, SUGGESTION_LIMIT)?))?
+    pub fn suggest_kb(&self, text: &str) -> Result<KbSuggestions> {
+        use helpline_store::suggest::Fit;
+        let found = self.with_store(|s| Ok(s.suggest_kb_articles(text, SUGGESTION_LIMIT)?))?;
+        let suggestions: Vec<KbSuggestion> = found
+            .hits
             .into_iter()
-            .map(|h| KbSuggestion {
-                id: h.id,
-                title: h.title,
-                snippet: snippet_segments(&without_markdown_marks(&h.snippet)),
+            .filter_map(|h| {
+                let fit = match h.fit {
+                    Fit::Strong => SuggestionFit::Strong,
+                    Fit::Possible => SuggestionFit::Possible,
+                    Fit::None => return None,
+                };
+                Some(KbSuggestion {
+                    id: h.id,
+                    title: h.title,
+                    snippet: snippet_segments(&without_markdown_marks(&h.snippet)),
+                    fit,
+                    confidence: h.confidence,
+                })
             })
-            .collect())
+            .collect();
+        // Two telling words at least before the window says that nothing fits.
+        let nothing_fits = suggestions.is_empty() && found.concepts >= 2;
+        Ok(KbSuggestions { suggestions, nothing_fits })
     }
 
     /// Saves a call form: the ticket with its contact, the KB articles it showed and used,

@@ -331,6 +331,44 @@ pub fn apply(
                 out.changes.push(Change::KbArticle(flagged));
             }
         }
+        Mutation::AddKbPhrasing { article_id, phrasing_id, ticket_id, text } => {
+            require_role(actor, &[Role::FirstLevel, Role::SecondLevel, Role::Expert], "keep a caller's words with an article")?;
+            let a = kb_article(state, *article_id)?;
+            let t = ticket(state, *ticket_id)?;
+            if a.state != ArticleState::Published {
+                return Err(DomainError::coded(
+                    ErrorCode::NotPossibleNow,
+                    "state",
+                    "only a published article keeps callers' words",
+                ));
+            }
+            let text = limits::required("text", &crate::phrasing::scrub_personal_data(text, &[]), limits::PHRASING_MAX)?;
+            let key = crate::phrasing::comparable(&text);
+            if a.phrasings.iter().any(|p| p.id == *phrasing_id || crate::phrasing::comparable(&p.text) == key) {
+                return Ok(out.changes);
+            }
+            let mut kept = a.clone();
+            kept.phrasings.push(KbPhrasing {
+                id: *phrasing_id,
+                text,
+                ticket_id: t.id,
+                customer_id: t.customer_id,
+                added_by: actor.agent_id,
+                added_at: now,
+            });
+            let over = kept.phrasings.len().saturating_sub(limits::PHRASINGS_MAX);
+            kept.phrasings.drain(..over);
+            out.changes.push(Change::KbArticle(kept));
+        }
+        Mutation::RemoveKbPhrasing { article_id, phrasing_id } => {
+            permit_kb_action(actor, state.kb_articles.get(article_id), KbAction::Edit)?;
+            let a = kb_article(state, *article_id)?;
+            if a.phrasings.iter().any(|p| p.id == *phrasing_id) {
+                let mut kept = a.clone();
+                kept.phrasings.retain(|p| p.id != *phrasing_id);
+                out.changes.push(Change::KbArticle(kept));
+            }
+        }
     }
     Ok(out.changes)
 }
@@ -523,6 +561,7 @@ fn save_kb_article(state: &State, actor: &Actor, d: &KbArticleDraft, out: &mut E
             created_at: out.now,
             updated_at: out.now,
             flagged_outdated: false,
+            phrasings: Vec::new(),
         },
         (None, Some(_)) => return Err(not_found("KB article", d.article_id)),
         (Some(_), None) => {

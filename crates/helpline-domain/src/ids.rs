@@ -59,6 +59,8 @@ typed_id!(
     DepartmentId,
     CategoryId,
     ConsultId,
+    /// One customer phrasing kept with a KB article.
+    KbPhrasingId,
     MutationId,
     /// One desktop installation.
     ClientId,

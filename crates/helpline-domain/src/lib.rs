@@ -12,6 +12,7 @@ mod model;
 mod mutation;
 mod permissions;
 mod phone;
+pub mod phrasing;
 mod reference;
 pub mod sla;
 mod state;

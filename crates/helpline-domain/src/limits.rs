@@ -12,6 +12,10 @@ pub const TAG_MAX: usize = 40;
 pub const TAGS_MAX: usize = 20;
 pub const NAME_MAX: usize = 200;
 pub const EMAIL_MAX: usize = 254;
+/// A customer phrasing kept with a KB article: the call's subject and description, cut here.
+pub const PHRASING_MAX: usize = 600;
+/// Phrasings kept per article; a new one beyond this drops the oldest.
+pub const PHRASINGS_MAX: usize = 20;
 
 /// The limits as one value: the window's bindings carry it (`FIELD_LIMITS`), so the
 /// form's checks and the rules cannot drift apart. Counted in characters.

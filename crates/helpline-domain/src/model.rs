@@ -230,4 +230,21 @@ pub struct KbArticle {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub flagged_outdated: bool,
+    /// How callers described the problem this article solved, in their words: the
+    /// suggestions match them like the body. Internal: shown only in the agents' app.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phrasings: Vec<KbPhrasing>,
+}
+
+/// A call's own words (subject and description), kept with the article that solved it,
+/// with personal data (phone numbers, e-mail addresses, the customer's name) taken out.
+/// It names its ticket and customer, so an export or erasure of that customer finds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KbPhrasing {
+    pub id: KbPhrasingId,
+    pub text: String,
+    pub ticket_id: TicketId,
+    pub customer_id: Option<CustomerId>,
+    pub added_by: AgentId,
+    pub added_at: Timestamp,
 }

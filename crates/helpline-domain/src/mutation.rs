@@ -130,6 +130,20 @@ pub enum Mutation {
     FlagKbArticleOutdated {
         article_id: KbArticleId,
     },
+    /// Keeps the words of a call with the article that solved it ("this solved it", or an
+    /// article published from the ticket), so the next caller who says it the same way
+    /// finds it. The same text twice is kept once; the oldest go beyond `PHRASINGS_MAX`.
+    AddKbPhrasing {
+        article_id: KbArticleId,
+        phrasing_id: KbPhrasingId,
+        ticket_id: TicketId,
+        text: String,
+    },
+    /// A KB writer removes a phrasing that does not fit the article.
+    RemoveKbPhrasing {
+        article_id: KbArticleId,
+        phrasing_id: KbPhrasingId,
+    },
 }
 
 /// What an agent takes down about a contact: the one input shape of logging a call,
@@ -261,6 +275,8 @@ impl Mutation {
             Mutation::PublishKbArticle { .. } => "publish_kb_article",
             Mutation::ArchiveKbArticle { .. } => "archive_kb_article",
             Mutation::FlagKbArticleOutdated { .. } => "flag_kb_article_outdated",
+            Mutation::AddKbPhrasing { .. } => "add_kb_phrasing",
+            Mutation::RemoveKbPhrasing { .. } => "remove_kb_phrasing",
         }
     }
 
@@ -285,7 +301,8 @@ impl Mutation {
             | Mutation::SetFollowUp { ticket_id, .. }
             | Mutation::Resolve { ticket_id, .. }
             | Mutation::MarkCustomerInformed { ticket_id, .. }
-            | Mutation::Reopen { ticket_id, .. } => Some(*ticket_id),
+            | Mutation::Reopen { ticket_id, .. }
+            | Mutation::AddKbPhrasing { ticket_id, .. } => Some(*ticket_id),
             Mutation::SaveKbArticle(d) => d.source_ticket,
             _ => None,
         }
@@ -301,7 +318,9 @@ impl Mutation {
             Mutation::UseKbArticle { article_id, .. }
             | Mutation::PublishKbArticle { article_id, .. }
             | Mutation::ArchiveKbArticle { article_id }
-            | Mutation::FlagKbArticleOutdated { article_id } => t.kb_articles.push(*article_id),
+            | Mutation::FlagKbArticleOutdated { article_id }
+            | Mutation::AddKbPhrasing { article_id, .. }
+            | Mutation::RemoveKbPhrasing { article_id, .. } => t.kb_articles.push(*article_id),
             Mutation::SaveKbArticle(d) => t.kb_articles.push(d.article_id),
             Mutation::Assign { assignee, .. } => t.agents.extend(*assignee),
             Mutation::UpsertCustomer(p) => t.customers.push(p.customer_id),

@@ -5,6 +5,7 @@
 mod error;
 mod schema;
 pub mod search;
+pub mod suggest;
 pub mod tables;
 pub mod text;
 mod tokenizer;
@@ -33,6 +34,7 @@ use tables::{customers, device, drafts, events, kb_articles, outbox, reference_d
 pub struct Store {
     conn: Connection,
     kb_terms: search::DocFrequencies,
+    kb_index: suggest::SuggestIndex,
 }
 
 /// A mutation the store accepted: its place in the outbox and what it changed locally.
@@ -65,7 +67,7 @@ impl Store {
         conn.pragma_update(None, "mmap_size", 268_435_456)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrations().to_latest(&mut conn)?;
-        Ok(Store { conn, kb_terms: search::DocFrequencies::default() })
+        Ok(Store { conn, kb_terms: search::DocFrequencies::default(), kb_index: suggest::SuggestIndex::default() })
     }
 
     /// The underlying connection, for read-only diagnostics and benchmarks.
@@ -122,7 +124,7 @@ impl Store {
         let recorded = mutations.into_iter().map(|m| record_in(&tx, actor, m, now)).collect::<Result<Vec<_>>>()?;
         tx.commit()?;
         if recorded.iter().any(|r| r.changes.iter().any(|c| matches!(c, Change::KbArticle(_)))) {
-            self.kb_terms.invalidate();
+            self.invalidate_kb();
         }
         Ok(recorded)
     }
@@ -148,7 +150,7 @@ impl Store {
         }
         tx.commit()?;
         if recorded.iter().any(|r| r.changes.iter().any(|c| matches!(c, Change::KbArticle(_)))) {
-            self.kb_terms.invalidate();
+            self.invalidate_kb();
         }
         Ok((reference, recorded))
     }
@@ -161,8 +163,14 @@ impl Store {
         write_changes(&tx, confirmed, false)?;
         let report = reapply_unconfirmed(&tx)?;
         tx.commit()?;
-        self.kb_terms.invalidate();
+        self.invalidate_kb();
         Ok(report)
+    }
+
+    /// The KB changed: document frequencies and the suggestions' index are read anew.
+    fn invalidate_kb(&self) {
+        self.kb_terms.invalidate();
+        self.kb_index.invalidate();
     }
 
     /// Writes one page the hub sent (entities at their newest version, ticket snapshots
@@ -255,10 +263,15 @@ impl Store {
         if !page.has_more() {
             tickets::evict_inactive_before(&tx, page.window_start, &keep)?;
         }
+        // Restoring and re-applying may change articles even when the page has none; the
+        // suggestions' index (costly to rebuild) only when articles came or are pending.
+        let kb_pending = outbox::list_pending(&tx)?.iter().any(|e| !e.mutation.touches().kb_articles.is_empty());
         let report = reapply_unconfirmed(&tx)?;
         tx.commit()?;
-        // restoring and re-applying may change articles even when the page has none
         self.kb_terms.invalidate();
+        if kb_pending || !page.kb_articles.is_empty() {
+            self.kb_index.invalidate();
+        }
         Ok(report)
     }
 
@@ -316,7 +329,7 @@ impl Store {
         }
         tx.commit()?;
         if refused {
-            self.kb_terms.invalidate();
+            self.invalidate_kb();
         }
         Ok(())
     }
@@ -505,8 +518,15 @@ impl Store {
         search::search_kb(&self.conn, &self.kb_terms, query, limit)
     }
 
-    pub fn suggest_kb_articles(&self, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
-        search::suggest_kb_articles(&self.conn, &self.kb_terms, form_text, limit)
+    /// The former suggestions (FTS5 bm25 over six words), for the benchmark's baseline.
+    pub fn suggest_kb_articles_bm25(&self, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
+        search::suggest_kb_articles_bm25(&self.conn, &self.kb_terms, form_text, limit)
+    }
+
+    /// KB suggestions for the call form's text, ranked, with how well each fits. The one
+    /// suggestion path: the app and `cargo xtask bench kb` both call it.
+    pub fn suggest_kb_articles(&self, form_text: &str, limit: u32) -> Result<suggest::Suggestions> {
+        suggest::suggest(&self.conn, &self.kb_index, form_text, limit)
     }
 }
 

@@ -302,6 +302,7 @@ mod tests {
             created_at: helpline_domain::Timestamp::from_millis(0),
             updated_at: helpline_domain::Timestamp::from_millis(0),
             flagged_outdated: false,
+            phrasings: Vec::new(),
         };
         {
             let mut conn = rusqlite::Connection::open(&path).expect("open");

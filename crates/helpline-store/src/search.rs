@@ -149,10 +149,9 @@ pub fn search_kb(conn: &Connection, df: &DocFrequencies, query: &str, limit: u32
 /// Most words that go into a suggestion query: the rarest ones tell the most.
 const SUGGEST_TERMS: usize = 6;
 
-/// Published KB articles that fit what the agent has typed into the call form so far.
-/// Any telling word may match (OR); bm25 ranks articles matching more and rarer words
-/// first.
-pub fn suggest_kb_articles(conn: &Connection, df: &DocFrequencies, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
+/// The KB suggestions as they were before `suggest` (the rarest six telling words, OR,
+/// bm25): kept only as the baseline `cargo xtask bench kb` compares with.
+pub fn suggest_kb_articles_bm25(conn: &Connection, df: &DocFrequencies, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
     let terms = telling_terms(conn, df, form_text)?;
     if terms.is_empty() {
         return Ok(Vec::new());

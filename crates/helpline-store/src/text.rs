@@ -89,6 +89,14 @@ pub fn compound_parts(word: &str) -> Vec<String> {
     parts
 }
 
+/// The pieces charabia's German dictionary cuts a word into, lower case ("netzwerkdrucker"
+/// → netz, werk, drucker); one piece when it knows no cut. The KB suggestions glue short
+/// pieces back together (`suggest::analyze`).
+pub fn compound_segments(word: &str) -> Vec<String> {
+    let lower = word.to_lowercase();
+    GermanSegmenter.segment_str(&lower).map(fold).collect()
+}
+
 fn push_unique(parts: &mut Vec<String>, whole: &str, part: String) {
     if part != whole && !parts.contains(&part) {
         parts.push(part);

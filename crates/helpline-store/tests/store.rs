@@ -395,7 +395,7 @@ fn kb_search_and_suggestions_while_typing() {
     }
 
     let suggest = |d: &Desk, text: &str| -> Vec<KbArticleId> {
-        d.store.suggest_kb_articles(text, 5).unwrap().iter().map(|h| h.id).collect()
+        d.store.suggest_kb_articles(text, 5).unwrap().hits.iter().map(|h| h.id).collect()
     };
     assert_eq!(suggest(&d, "Der Drucker im 2. OG druckt nicht mehr")[0], printer);
     assert!(!suggest(&d, "Drucker").contains(&draft), "drafts are not suggested");

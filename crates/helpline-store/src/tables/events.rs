@@ -87,3 +87,13 @@ pub fn get_kb_usage(conn: &Connection, article: KbArticleId) -> Result<KbUsage> 
     Ok(stmt
         .query_row([article.0], |r| Ok(KbUsage { suggested: r.get(0)?, used: r.get(1)?, resolved_with: r.get(2)? }))?)
 }
+
+/// On how many tickets each article was used ("this solved it"): the suggestions' prior.
+pub fn count_kb_uses(conn: &Connection) -> Result<std::collections::HashMap<KbArticleId, u64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT article_id, count(DISTINCT ticket_id) FROM events
+         WHERE kind = 'kb_used' AND article_id IS NOT NULL GROUP BY article_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((KbArticleId(r.get(0)?), r.get::<_, u64>(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -10,6 +10,25 @@ pub fn get_kb_article(conn: &Connection, id: KbArticleId) -> Result<Option<KbArt
     Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
+/// Every published article, for the suggestions' index.
+pub fn list_published_kb_articles(conn: &Connection) -> Result<Vec<KbArticle>> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM kb_articles WHERE state = 'published' ORDER BY rowid")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for data in rows {
+        out.push(serde_json::from_str(&data?)?);
+    }
+    Ok(out)
+}
+
+/// Title and Markdown body, for a suggestion's snippet.
+pub fn get_kb_title_and_body(conn: &Connection, id: KbArticleId) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT title, body FROM kb_articles WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 pub fn upsert_kb_article(conn: &Connection, a: &KbArticle) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO kb_articles (id, title, body, tags, state, updated_at, data, category_id)
