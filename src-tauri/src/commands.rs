@@ -94,7 +94,7 @@ pub async fn create_customer(state: St<'_>, input: NewCustomer) -> AppResult<Cus
 
 #[tauri::command]
 #[specta::specta]
-pub async fn suggest_kb(state: St<'_>, text: String) -> AppResult<Vec<KbSuggestion>> {
+pub async fn suggest_kb(state: St<'_>, text: String) -> AppResult<KbSuggestions> {
     Ok(state.desktop()?.suggest_kb(&text)?)
 }
 

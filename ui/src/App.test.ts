@@ -100,9 +100,9 @@ describe('App', () => {
   });
 
   it('opens suggestion n with Alt+n and marks the open article with Alt+Enter, while typing', async () => {
-    const suggestion = (id: string, title: string) => ({ id, title, snippet: [] });
+    const suggestion = (id: string, title: string) => ({ id, title, snippet: [], fit: 'possible' as const, confidence: 0.5 });
     fakeBackend({
-      suggest_kb: () => [suggestion('kb1', 'Reconnect the VPN'), suggestion('kb2', 'Reset the router')],
+      suggest_kb: () => ({ suggestions: [suggestion('kb1', 'Reconnect the VPN'), suggestion('kb2', 'Reset the router')], nothing_fits: false }),
       get_kb_article: ({ id }) => ({ id, title: id === 'kb2' ? 'Reset the router' : 'Reconnect the VPN', body_html: '<p>Do it.</p>', tags: [] }),
     });
     const user = userEvent.setup();

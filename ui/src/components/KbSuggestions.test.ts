@@ -13,8 +13,16 @@ const SUGGESTIONS: KbSuggestion[] = [
       { text: 'Papierstau', hit: true },
       { text: ' bleibt <b>trotz</b> Öffnen', hit: false },
     ],
+    fit: 'strong',
+    confidence: 0.92,
   },
-  { id: 'kb2', title: 'VPN reconnect', snippet: [{ text: '<img src=x onerror=alert(1)>', hit: true }] },
+  {
+    id: 'kb2',
+    title: 'VPN reconnect',
+    snippet: [{ text: '<img src=x onerror=alert(1)>', hit: true }],
+    fit: 'possible',
+    confidence: 0.4,
+  },
 ];
 
 describe('KbSuggestions', () => {
@@ -65,5 +73,15 @@ describe('KbSuggestions', () => {
     expect(screen.queryAllByTestId('kb-suggestion')).toHaveLength(0);
     expect(within(screen.getByTestId('kb-suggestions')).queryAllByRole('button')).toHaveLength(0);
     expect(screen.getByTestId('kb-empty')).toBeVisible();
+  });
+
+  it('marks how well each article fits and says plainly when none does', () => {
+    const { unmount } = render(KbSuggestions, { suggestions: SUGGESTIONS, onopen: () => {} });
+    expect(screen.getAllByTestId('kb-fit').map((e) => e.dataset.fit)).toEqual(['strong', 'possible']);
+    expect(screen.queryByTestId('kb-nothing-fits')).toBeNull();
+    unmount();
+    render(KbSuggestions, { suggestions: [], nothingFits: true, onopen: () => {} });
+    expect(screen.getByTestId('kb-nothing-fits')).toBeInTheDocument();
+    expect(screen.queryByTestId('kb-empty')).toBeNull();
   });
 });

@@ -15,7 +15,7 @@ export const commands = {
 	previewReference: () => typedError<string | null, AppError>(__TAURI_INVOKE("preview_reference")),
 	lookupCaller: (text: string) => typedError<CallerLookup, AppError>(__TAURI_INVOKE("lookup_caller", { text })),
 	createCustomer: (input: NewCustomer) => typedError<CustomerCard, AppError>(__TAURI_INVOKE("create_customer", { input })),
-	suggestKb: (text: string) => typedError<KbSuggestion[], AppError>(__TAURI_INVOKE("suggest_kb", { text })),
+	suggestKb: (text: string) => typedError<KbSuggestions, AppError>(__TAURI_INVOKE("suggest_kb", { text })),
 	getKbArticle: (id: KbArticleId) => typedError<KbArticleView, AppError>(__TAURI_INVOKE("get_kb_article", { id })),
 	submitContact: (form: ContactForm, outcome: Outcome) => typedError<Logged, AppError>(__TAURI_INVOKE("submit_contact", { form, outcome })),
 	/**  A repeat call logged on the caller's open ticket instead of a new one. */
@@ -422,6 +422,18 @@ export type KbSuggestion = {
 	id: KbArticleId,
 	title: string,
 	snippet: Segment[],
+	/**  How well it fits the call: the window marks strong ones. */
+	fit: SuggestionFit,
+	/**  Probability that it is the article the call needs, 0..1 (calibrated). */
+	confidence: number,
+};
+
+/**  The KB suggestions for what the call form holds. */
+export type KbSuggestions = {
+	/**  Articles that fit, best first (weak hits are not listed). */
+	suggestions: KbSuggestion[],
+	/**  The call says enough to judge, and no article fits it: the window says so plainly. */
+	nothing_fits: boolean,
 };
 
 export type KbUsageView = {
@@ -539,6 +551,8 @@ export type ShortcutNote =
 { kind: "not_registered"; accelerator: string };
 
 export type Status = "open" | "waiting_customer" | "waiting_expert" | "resolved" | "closed";
+
+export type SuggestionFit = "strong" | "possible";
 
 /**  The sync state changed (connection, pending count, progress, rejections). */
 export type SyncStatusChanged = SyncView;

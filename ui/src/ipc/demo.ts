@@ -9,6 +9,7 @@ import type {
   EventView,
   KbArticleView,
   KbSuggestion,
+  KbSuggestions,
   Language,
   NewCustomer,
   Outcome,
@@ -215,13 +216,18 @@ export function installDemoBackend(): void {
       customers.push(card);
       return card;
     },
-    suggest_kb: ({ text }): KbSuggestion[] => {
+    suggest_kb: ({ text }): KbSuggestions => {
       const query = words(String(text));
-      return KB.filter((a) => query.some((w) => `${a.title} ${a.tags.join(' ')}`.toLowerCase().includes(w))).map((a) => ({
+      const suggestions: KbSuggestion[] = KB.filter((a) =>
+        query.some((w) => `${a.title} ${a.tags.join(' ')}`.toLowerCase().includes(w)),
+      ).map((a, i) => ({
         id: a.id,
         title: a.title,
         snippet: segments(a.body_html.replace(/<[^>]+>/g, ' ').slice(0, 120), query),
+        fit: i === 0 ? 'strong' : 'possible',
+        confidence: i === 0 ? 0.8 : 0.4,
       }));
+      return { suggestions, nothing_fits: suggestions.length === 0 && query.length >= 2 };
     },
     get_kb_article: ({ id }) => KB.find((a) => a.id === id) ?? appError('not_found', 'No such article'),
     submit_contact: ({ form, outcome }) => {

@@ -114,9 +114,15 @@ describe('CallForm', () => {
   });
 
   it('shows KB suggestions while typing, records them, and opens an article', async () => {
-    const suggestion: KbSuggestion = { id: 'kb1', title: 'Reconnect the VPN', snippet: [{ text: 'VPN', hit: true }] };
+    const suggestion: KbSuggestion = {
+      id: 'kb1',
+      title: 'Reconnect the VPN',
+      snippet: [{ text: 'VPN', hit: true }],
+      fit: 'strong',
+      confidence: 0.9,
+    };
     const { backend, user } = await renderForm({
-      suggest_kb: ({ text }) => (String(text).includes('VPN') ? [suggestion] : []),
+      suggest_kb: ({ text }) => ({ suggestions: String(text).includes('VPN') ? [suggestion] : [], nothing_fits: false }),
       get_kb_article: () => ({ id: 'kb1', title: 'Reconnect the VPN', body_html: '<p>Click <b>Reconnect</b>.</p>', tags: [] }),
     });
     await user.type(screen.getByTestId('call-subject'), 'VPN');
@@ -140,7 +146,7 @@ describe('CallForm', () => {
     const { user } = await renderForm({
       suggest_kb: ({ text }) =>
         new Promise((resolve) => {
-          const reply = [{ id: String(text), title: `for ${text}`, snippet: [] }];
+          const reply = { suggestions: [{ id: String(text), title: `for ${text}`, snippet: [], fit: 'possible', confidence: 0.5 }], nothing_fits: false };
           // The first request ("a") is held back and answered last.
           if (text === 'a') releases.push(() => resolve(reply));
           else resolve(reply);
@@ -220,9 +226,9 @@ describe('CallForm', () => {
 
   it('an article marked as the solution files an uncategorised call under its category', async () => {
     app.referenceData = { categories: [{ id: 'cat1', name: 'Printers' }], departments: [], agents: [] };
-    const suggestion: KbSuggestion = { id: 'kb1', title: 'Printer offline', snippet: [] };
+    const suggestion: KbSuggestion = { id: 'kb1', title: 'Printer offline', snippet: [], fit: 'possible', confidence: 0.5 };
     const { backend, user } = await renderForm({
-      suggest_kb: () => [suggestion],
+      suggest_kb: () => ({ suggestions: [suggestion], nothing_fits: false }),
       get_kb_article: () => ({ id: 'kb1', title: 'Printer offline', body_html: '<p>Restart</p>', tags: [], category_id: 'cat1' }),
     });
     await user.type(screen.getByTestId('call-subject'), 'Printer');
