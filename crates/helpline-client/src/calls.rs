@@ -207,6 +207,8 @@ impl<H: HubApi> Desktop<H> {
     pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
         let ContactForm { mut contact, suggested_kb, used_kb } = form;
         contact.caller = contact.caller.as_deref().and_then(caller_as_taken_down);
+        let phrasing = self.phrasing_of(&contact)?;
+        let solved_with = used_kb.clone();
         // A known customer calling from a number kept on earlier, customer-less tickets:
         // those are theirs too.
         let links = match (contact.customer_id, &contact.caller) {
@@ -218,7 +220,41 @@ impl<H: HubApi> Desktop<H> {
             steps.extend(links);
             steps
         })?;
+        self.keep_phrasing(ticket_id, &solved_with, phrasing);
         Ok(Logged { ticket_id, reference: reference.to_string() })
+    }
+
+    /// The call's own words for the articles that solved it, without personal data: the
+    /// subject and description cut to the limit, the customer's name taken out.
+    fn phrasing_of(&self, contact: &helpline_domain::Contact) -> Result<String> {
+        let names: Vec<String> = match contact.customer_id {
+            Some(id) => self.with_store(|s| Ok(s.get_customer(id)?))?.map(|c| vec![c.name]).unwrap_or_default(),
+            None => vec![],
+        };
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let text = format!("{}\n{}", contact.subject.trim(), contact.description.trim());
+        let scrubbed = helpline_domain::phrasing::scrub_personal_data(&text, &names);
+        Ok(scrubbed.chars().take(helpline_domain::limits::PHRASING_MAX).collect())
+    }
+
+    /// Keeps the call's words with each article that solved it, so the next caller who
+    /// says it the same way finds it. Separate from the call's transaction: should the
+    /// rules refuse a phrasing (an article archived meanwhile), the call stays logged.
+    fn keep_phrasing(&self, ticket_id: TicketId, articles: &[KbArticleId], text: String) {
+        if text.trim().is_empty() {
+            return;
+        }
+        for article_id in articles {
+            let m = Mutation::AddKbPhrasing {
+                article_id: *article_id,
+                phrasing_id: helpline_domain::KbPhrasingId::new_v7(),
+                ticket_id,
+                text: text.clone(),
+            };
+            if let Err(e) = self.submit(m) {
+                tracing::info!(%article_id, error = %e, "the call's words were not kept with the article");
+            }
+        }
     }
 
     /// Logs a repeat call from the call form on an open ticket instead of a new one: the

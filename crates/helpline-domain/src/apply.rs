@@ -332,7 +332,11 @@ pub fn apply(
             }
         }
         Mutation::AddKbPhrasing { article_id, phrasing_id, ticket_id, text } => {
-            require_role(actor, &[Role::FirstLevel, Role::SecondLevel, Role::Expert], "keep a caller's words with an article")?;
+            require_role(
+                actor,
+                &[Role::FirstLevel, Role::SecondLevel, Role::Expert],
+                "keep a caller's words with an article",
+            )?;
             let a = kb_article(state, *article_id)?;
             let t = ticket(state, *ticket_id)?;
             if a.state != ArticleState::Published {
@@ -342,7 +346,8 @@ pub fn apply(
                     "only a published article keeps callers' words",
                 ));
             }
-            let text = limits::required("text", &crate::phrasing::scrub_personal_data(text, &[]), limits::PHRASING_MAX)?;
+            let text =
+                limits::required("text", &crate::phrasing::scrub_personal_data(text, &[]), limits::PHRASING_MAX)?;
             let key = crate::phrasing::comparable(&text);
             if a.phrasings.iter().any(|p| p.id == *phrasing_id || crate::phrasing::comparable(&p.text) == key) {
                 return Ok(out.changes);

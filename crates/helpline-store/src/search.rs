@@ -151,7 +151,12 @@ const SUGGEST_TERMS: usize = 6;
 
 /// The KB suggestions as they were before `suggest` (the rarest six telling words, OR,
 /// bm25): kept only as the baseline `cargo xtask bench kb` compares with.
-pub fn suggest_kb_articles_bm25(conn: &Connection, df: &DocFrequencies, form_text: &str, limit: u32) -> Result<Vec<KbHit>> {
+pub fn suggest_kb_articles_bm25(
+    conn: &Connection,
+    df: &DocFrequencies,
+    form_text: &str,
+    limit: u32,
+) -> Result<Vec<KbHit>> {
     let terms = telling_terms(conn, df, form_text)?;
     if terms.is_empty() {
         return Ok(Vec::new());

@@ -94,6 +94,9 @@ fn main() -> Result<()> {
     let mut strong = (0u32, 0u32); // (strong top suggestions, of them right)
     let mut nothing = (0u32, 0u32); // (uncovered shown "nothing fits", answerable shown so)
     let (mut uncovered, mut answerable) = (0u32, 0u32);
+    // With --verbose: each call's best hit, its features and whether it is right, to
+    // recalibrate `suggest::CALIBRATION`.
+    let mut features = Vec::new();
     // Warm the index once, so the latency is that of a call typed, not of the first build.
     store.suggest_kb_articles("warm up", LIMIT)?;
     for c in &calls {
@@ -105,6 +108,11 @@ fn main() -> Result<()> {
         let old: Vec<String> =
             store.suggest_kb_articles_bm25(&text, LIMIT)?.iter().map(|h| ids[&h.id].clone()).collect();
         let ngram = baseline.rank(&text);
+        if let Some(h) = got.hits.first() {
+            let right = c.article.as_deref() == Some(ids[&h.id].as_str());
+            features.push(json!({"call": c.id, "type": c.kind, "right": right,
+                "coverage": h.features.coverage, "margin": h.features.margin, "score": h.features.score}));
+        }
         match &c.article {
             Some(want) => {
                 answerable += 1;
@@ -220,6 +228,9 @@ fn main() -> Result<()> {
     });
     std::fs::write(out.join("kb.json"), serde_json::to_string_pretty(&result)?)?;
     std::fs::write(out.join("kb.md"), md)?;
+    if verbose {
+        std::fs::write(out.join("kb-features.json"), serde_json::to_string(&features)?)?;
+    }
     Ok(())
 }
 

@@ -425,7 +425,7 @@ export type KbSuggestion = {
 	/**  How well it fits the call: the window marks strong ones. */
 	fit: SuggestionFit,
 	/**  Probability that it is the article the call needs, 0..1 (calibrated). */
-	confidence: number,
+	confidence: number | null,
 };
 
 /**  The KB suggestions for what the call form holds. */

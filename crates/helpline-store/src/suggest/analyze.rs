@@ -143,41 +143,41 @@ impl Analyzer {
 }
 
 fn split_into_words(pieces: &[String], is_word: impl Fn(&str) -> bool) -> Vec<String> {
-        // The fewest runs of adjacent pieces that are each a real word of at least
-        // `MIN_PART_CHARS` letters ("netz|werk|drucker" → netzwerk, drucker when "netz" alone
-        // is not known), a linking "s" or "n" at a run's end dropped when that makes it one.
-        let n = pieces.len();
-        let as_word = |run: &str, last: bool| -> Option<String> {
-            if run.chars().count() < MIN_PART_CHARS {
-                return None;
+    // The fewest runs of adjacent pieces that are each a real word of at least
+    // `MIN_PART_CHARS` letters ("netz|werk|drucker" → netzwerk, drucker when "netz" alone
+    // is not known), a linking "s" or "n" at a run's end dropped when that makes it one.
+    let n = pieces.len();
+    let as_word = |run: &str, last: bool| -> Option<String> {
+        if run.chars().count() < MIN_PART_CHARS {
+            return None;
+        }
+        if is_word(run) {
+            return Some(run.to_owned());
+        }
+        if last {
+            return None;
+        }
+        let stem = run.strip_suffix('s').or_else(|| run.strip_suffix('n'))?;
+        (stem.chars().count() >= MIN_PART_CHARS && is_word(stem)).then(|| stem.to_owned())
+    };
+    // best[i]: the fewest parts covering pieces[..i], with the parts.
+    let mut best: Vec<Option<Vec<String>>> = vec![None; n + 1];
+    best[0] = Some(Vec::new());
+    for end in 1..=n {
+        for start in 0..end {
+            let Some(before) = best[start].as_ref() else { continue };
+            if start == 0 && end == n {
+                continue; // the whole word is no split
             }
-            if is_word(run) {
-                return Some(run.to_owned());
-            }
-            if last {
-                return None;
-            }
-            let stem = run.strip_suffix('s').or_else(|| run.strip_suffix('n'))?;
-            (stem.chars().count() >= MIN_PART_CHARS && is_word(stem)).then(|| stem.to_owned())
-        };
-        // best[i]: the fewest parts covering pieces[..i], with the parts.
-        let mut best: Vec<Option<Vec<String>>> = vec![None; n + 1];
-        best[0] = Some(Vec::new());
-        for end in 1..=n {
-            for start in 0..end {
-                let Some(before) = best[start].as_ref() else { continue };
-                if start == 0 && end == n {
-                    continue; // the whole word is no split
-                }
-                let Some(part) = as_word(&pieces[start..end].concat(), end == n) else { continue };
-                if best[end].as_ref().is_none_or(|b| b.len() > before.len() + 1) {
-                    let mut parts = before.clone();
-                    parts.push(part);
-                    best[end] = Some(parts);
-                }
+            let Some(part) = as_word(&pieces[start..end].concat(), end == n) else { continue };
+            if best[end].as_ref().is_none_or(|b| b.len() > before.len() + 1) {
+                let mut parts = before.clone();
+                parts.push(part);
+                best[end] = Some(parts);
             }
         }
-        best[n].take().unwrap_or_default()
+    }
+    best[n].take().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -471,9 +471,9 @@ impl KbIndex {
                 self.words.get(&stem).is_some_and(|id| matched_words.contains(&id))
                     || (lang == Lang::De
                         && !matched_parts.is_empty()
-                        && a.compound_parts(w, is_word)
-                            .iter()
-                            .any(|p| self.parts.get(&a.stem(Lang::De, p)).is_some_and(|id| matched_parts.contains(&id))))
+                        && a.compound_parts(w, is_word).iter().any(|p| {
+                            self.parts.get(&a.stem(Lang::De, p)).is_some_and(|id| matched_parts.contains(&id))
+                        }))
             })
             .collect();
         if words.is_empty() {

@@ -126,7 +126,7 @@ pub fn suggest(conn: &Connection, index: &SuggestIndex, form_text: &str, limit: 
 /// Logistic calibration of (coverage, margin, ln(1 + score)) to the probability that an
 /// article is the right one, fitted on `bench/kb-eval` (`cargo xtask bench kb` prints the
 /// fit it would choose, so a changed ranker can be recalibrated).
-pub const CALIBRATION: [f32; 4] = [7.0, 3.0, 0.6, -5.0];
+pub const CALIBRATION: [f32; 4] = [7.5, 6.05, 0.52, -5.63];
 
 pub fn confidence(f: Features) -> f32 {
     let [a, b, c, d] = CALIBRATION;
