@@ -52,6 +52,8 @@ pub struct RebaseReport {
     /// Pending mutations that no longer apply locally; they still go to the hub, which
     /// decides (and its reason reaches the agent).
     pub failing: usize,
+    /// Whether re-applying changed a KB article (the suggestions' index is then stale).
+    pub changed_kb: bool,
 }
 
 impl Store {
@@ -263,13 +265,12 @@ impl Store {
         if !page.has_more() {
             tickets::evict_inactive_before(&tx, page.window_start, &keep)?;
         }
-        // Restoring and re-applying may change articles even when the page has none; the
-        // suggestions' index (costly to rebuild) only when articles came or are pending.
-        let kb_pending = outbox::list_pending(&tx)?.iter().any(|e| !e.mutation.touches().kb_articles.is_empty());
         let report = reapply_unconfirmed(&tx)?;
         tx.commit()?;
         self.kb_terms.invalidate();
-        if kb_pending || !page.kb_articles.is_empty() {
+        // The suggestions' index is costly to rebuild: only when articles came or a
+        // re-applied change touched one.
+        if report.changed_kb || !page.kb_articles.is_empty() {
             self.kb_index.invalidate();
         }
         Ok(report)
@@ -570,6 +571,7 @@ fn reapply_unconfirmed(tx: &Transaction<'_>) -> Result<RebaseReport> {
         let state = load_state(tx, &entry.mutation)?;
         match apply(&state, &entry.actor, entry.mutation_id, &entry.mutation, entry.wall_time) {
             Ok(changes) => {
+                report.changed_kb |= changes.iter().any(|c| matches!(c, Change::KbArticle(_)));
                 write_changes(tx, &changes, true)?;
                 outbox::set_local_error(tx, entry.seq, None)?;
                 report.reapplied += 1;

@@ -266,21 +266,7 @@ async fn a_solution_published_from_a_ticket_is_first_levels_next_suggestion(back
     let ben = observer(&hub, "ben").await?;
     let suggestions = ben.suggest_kb("Etikettendrucker zeigt Fragezeichen statt Umlaute")?.suggestions;
     ensure!(suggestions.first().map(|s| s.id) == Some(article_id), "{suggestions:?}");
-    let form = calls::ContactForm {
-        contact: helpline_domain::Contact {
-            channel: Channel::Phone,
-            direction: helpline_domain::Direction::Inbound,
-            customer_id: None,
-            category_id: None,
-            priority: helpline_domain::Priority::Normal,
-            subject: "Etikettendrucker Fragezeichen".into(),
-            description: String::new(),
-            duration_seconds: 120,
-            caller: None,
-        },
-        suggested_kb: vec![article_id],
-        used_kb: vec![article_id],
-    };
+    let form = solved_with(article_id, "Etikettendrucker Fragezeichen", "");
     ben.submit_contact(form, calls::Outcome::Solved { summary: "Codepage umgestellt".into() })?;
     settle(&[&ben, &jana], 10).await?;
     let usage = jana.kb_article_view(article_id)?.usage;
@@ -388,21 +374,11 @@ async fn a_callers_words_kept_with_the_article_find_it_for_the_next_caller(backe
     let before = ben.suggest_kb(paraphrase)?;
     ensure!(before.suggestions.first().map(|s| s.id) != Some(vpn), "the paraphrase misses it before: {before:?}");
 
-    let form = calls::ContactForm {
-        contact: helpline_domain::Contact {
-            channel: Channel::Phone,
-            direction: helpline_domain::Direction::Inbound,
-            customer_id: None,
-            category_id: None,
-            priority: helpline_domain::Priority::Normal,
-            subject: "Firmennetz fliegt raus".into(),
-            description: "Im Homeoffice fliegt das Firmennetz alle paar Minuten raus, Rückruf 0151 1234567".into(),
-            duration_seconds: 120,
-            caller: None,
-        },
-        suggested_kb: vec![vpn],
-        used_kb: vec![vpn],
-    };
+    let form = solved_with(
+        vpn,
+        "Firmennetz fliegt raus",
+        "Im Homeoffice fliegt das Firmennetz alle paar Minuten raus, Rückruf 0151 1234567",
+    );
     anna.submit_contact(form, calls::Outcome::Solved { summary: "MTU gesetzt".into() })?;
     settle(&[&anna, &ben], 10).await?;
     let after = ben.suggest_kb(paraphrase)?;
@@ -410,6 +386,25 @@ async fn a_callers_words_kept_with_the_article_find_it_for_the_next_caller(backe
     ensure!(!after.nothing_fits);
     hub.stop().await;
     Ok(())
+}
+
+/// A call form solved with `article` ("this solved it" on the suggestion shown).
+fn solved_with(article: helpline_domain::KbArticleId, subject: &str, description: &str) -> calls::ContactForm {
+    calls::ContactForm {
+        contact: helpline_domain::Contact {
+            channel: Channel::Phone,
+            direction: helpline_domain::Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            priority: helpline_domain::Priority::Normal,
+            subject: subject.into(),
+            description: description.into(),
+            duration_seconds: 120,
+            caller: None,
+        },
+        suggested_kb: vec![article],
+        used_kb: vec![article],
+    }
 }
 
 fn german_headings() -> helpline_client::kb::DraftHeadings {

@@ -126,7 +126,7 @@ impl KbIndex {
     }
 
     /// The index of `articles` (published ones), with how often each solved a ticket.
-    pub fn of(articles: &[KbArticle], uses: &HashMap<KbArticleId, u64>) -> KbIndex {
+    fn of(articles: &[KbArticle], uses: &HashMap<KbArticleId, u64>) -> KbIndex {
         let a = analyzer();
         let dict = dictionary();
         // Pass 1: the words of every field, and the KB's vocabulary.
@@ -191,14 +191,6 @@ impl KbIndex {
         let mut sorted_words: Vec<(Box<str>, u32)> = words.ids.iter().map(|(t, id)| (t.clone(), *id)).collect();
         sorted_words.sort_unstable();
         KbIndex { docs, words, parts, avg_len, vocabulary, neighbours: OnceLock::new(), word_list, sorted_words }
-    }
-
-    pub fn len(&self) -> usize {
-        self.docs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.docs.is_empty()
     }
 
     fn idf(&self, df: usize) -> f32 {
@@ -451,7 +443,8 @@ impl KbIndex {
         let mut matched_parts: HashSet<u32> = HashSet::new();
         for c in concepts {
             for alt in c.alts.iter().chain(c.parts.iter().flatten()) {
-                if self.postings(alt).iter().any(|p| p.doc == doc) {
+                // Postings are in document order.
+                if self.postings(alt).binary_search_by_key(&doc, |p| p.doc).is_ok() {
                     match alt.kind {
                         Kind::Word => matched_words.insert(alt.term),
                         Kind::Part => matched_parts.insert(alt.term),
