@@ -10,7 +10,7 @@ use helpline_client::markdown::render_markdown;
 use helpline_client::tickets::*;
 use helpline_client::views::*;
 use helpline_client::work::*;
-use helpline_domain::{ConsultId, DepartmentId, KbArticleId, Status, TicketId};
+use helpline_domain::{ConsultId, DepartmentId, KbArticleId, KbPhrasingId, Status, TicketId};
 use tauri::{AppHandle, Manager, State};
 
 type St<'a> = State<'a, AppState>;
@@ -318,6 +318,24 @@ pub async fn archive_kb_article(state: St<'_>, id: KbArticleId) -> AppResult<()>
 #[specta::specta]
 pub async fn flag_kb_article(state: St<'_>, id: KbArticleId) -> AppResult<()> {
     Ok(state.desktop()?.flag_kb_outdated(id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_kb_phrasing(state: St<'_>, article_id: KbArticleId, phrasing_id: KbPhrasingId) -> AppResult<()> {
+    Ok(state.desktop()?.remove_kb_phrasing(article_id, phrasing_id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_knowledge_gaps(state: St<'_>) -> AppResult<Vec<KnowledgeGapView>> {
+    Ok(state.desktop()?.knowledge_gaps()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_kb_from_gap(state: St<'_>, ticket_ids: Vec<TicketId>, headings: DraftHeadings) -> AppResult<KbEdit> {
+    Ok(state.desktop()?.kb_draft_from_gap(&ticket_ids, &headings)?)
 }
 
 #[tauri::command]

@@ -207,7 +207,7 @@ impl<H: HubApi> Desktop<H> {
     pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
         let ContactForm { mut contact, suggested_kb, used_kb } = form;
         contact.caller = contact.caller.as_deref().and_then(caller_as_taken_down);
-        let phrasing = self.phrasing_of(&contact)?;
+        let phrasing = self.callers_words(&contact.subject, &contact.description, contact.customer_id)?;
         let solved_with = used_kb.clone();
         // A known customer calling from a number kept on earlier, customer-less tickets:
         // those are theirs too.
@@ -226,13 +226,18 @@ impl<H: HubApi> Desktop<H> {
 
     /// The call's own words for the articles that solved it, without personal data: the
     /// subject and description cut to the limit, the customer's name taken out.
-    fn phrasing_of(&self, contact: &helpline_domain::Contact) -> Result<String> {
-        let names: Vec<String> = match contact.customer_id {
+    pub(crate) fn callers_words(
+        &self,
+        subject: &str,
+        description: &str,
+        customer_id: Option<helpline_domain::CustomerId>,
+    ) -> Result<String> {
+        let names: Vec<String> = match customer_id {
             Some(id) => self.with_store(|s| Ok(s.get_customer(id)?))?.map(|c| vec![c.name]).unwrap_or_default(),
             None => vec![],
         };
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let text = format!("{}\n{}", contact.subject.trim(), contact.description.trim());
+        let text = format!("{}\n{}", subject.trim(), description.trim());
         let scrubbed = helpline_domain::phrasing::scrub_personal_data(&text, &names);
         Ok(scrubbed.chars().take(helpline_domain::limits::PHRASING_MAX).collect())
     }
@@ -240,7 +245,7 @@ impl<H: HubApi> Desktop<H> {
     /// Keeps the call's words with each article that solved it, so the next caller who
     /// says it the same way finds it. Separate from the call's transaction: should the
     /// rules refuse a phrasing (an article archived meanwhile), the call stays logged.
-    fn keep_phrasing(&self, ticket_id: TicketId, articles: &[KbArticleId], text: String) {
+    pub(crate) fn keep_phrasing(&self, ticket_id: TicketId, articles: &[KbArticleId], text: String) {
         if text.trim().is_empty() {
             return;
         }

@@ -8,8 +8,8 @@ use crate::views::{Named, Segment, invalid, latest_resolution, millis};
 use crate::work::{Delivery, VERDICT_PATIENCE};
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
-    ArticleState, CategoryId, ConsultId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, Mutation,
-    Problem, Role, TicketId, Visibility, kb_actions, permit_kb_action,
+    ArticleState, CategoryId, ConsultId, DomainError, KbAction, KbArticle, KbArticleDraft, KbArticleId, KbPhrasingId,
+    Mutation, Problem, Role, Status, TicketId, Visibility, kb_actions, permit_kb_action,
 };
 use helpline_store::{KbFilter, OutboxStatus};
 use serde::{Deserialize, Serialize};
@@ -89,6 +89,21 @@ pub struct KbArticleView {
     pub usage: KbUsageView,
     /// What the signed-in agent may do to it (the hub checks the same).
     pub actions: Vec<KbAction>,
+    /// Callers' words kept with the article, newest first; only for those who may edit
+    /// it (they remove a bad one), empty for everyone else.
+    pub phrasings: Vec<KbPhrasingView>,
+}
+
+/// A caller's words kept with an article ("this solved it", or the ticket the article was
+/// published from), as a KB writer reviews them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KbPhrasingView {
+    pub id: KbPhrasingId,
+    pub text: String,
+    #[specta(type = i32)]
+    pub added_at: i64,
+    /// The ticket whose words these are, while this desktop holds it: (id, reference).
+    pub ticket: Option<Named<TicketId>>,
 }
 
 /// An article as the editor holds it.
@@ -128,6 +143,33 @@ pub struct KbConflict {
     pub reason: String,
     pub problem: Option<Problem>,
 }
+
+/// Articles that should exist: calls of one category, escalated or solved without any
+/// article, that share the words naming their problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct KnowledgeGapView {
+    pub category: Option<Named<CategoryId>>,
+    /// The recurring words (for a call alone, its first telling words).
+    pub words: Vec<String>,
+    /// Newest first.
+    pub tickets: Vec<GapTicketView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct GapTicketView {
+    pub id: TicketId,
+    pub reference: String,
+    pub subject: String,
+    pub status: Status,
+    pub escalated: bool,
+    #[specta(type = i32)]
+    pub created_at: i64,
+}
+
+/// How far back the knowledge gaps look.
+pub const GAP_DAYS: i64 = 90;
+/// A draft from a knowledge gap quotes at most this many calls (the newest).
+const DRAFT_CALLS_MAX: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TagCount {
@@ -232,17 +274,32 @@ impl<H: HubApi> Desktop<H> {
 
     fn article_view(&self, article: KbArticle) -> Result<KbArticleView> {
         let actions = self.actor().map(|a| kb_actions(&a, &article)).unwrap_or_default();
-        let (author, edited_by, source_ticket) = self.with_store(|s| {
+        let may_edit = actions.contains(&KbAction::Edit);
+        let (author, edited_by, source_ticket, phrasings) = self.with_store(|s| {
             let name = |id: helpline_domain::AgentId| -> crate::Result<String> {
                 Ok(s.get_agent(id)?.map_or_else(|| id.to_string(), |a| a.name))
             };
             let author = name(article.author)?;
             let edited_by = name(article.edited_by.unwrap_or(article.author))?;
+            let reference = |id: TicketId| -> crate::Result<Option<Named<TicketId>>> {
+                Ok(s.get_ticket(id)?.map(|t| Named { id: t.id, name: t.reference.to_string() }))
+            };
+            let mut phrasings = Vec::new();
+            if may_edit {
+                for p in article.phrasings.iter().rev() {
+                    phrasings.push(KbPhrasingView {
+                        id: p.id,
+                        text: p.text.clone(),
+                        added_at: millis(p.added_at),
+                        ticket: reference(p.ticket_id)?,
+                    });
+                }
+            }
             let source = match article.source_ticket {
-                Some(t) => s.get_ticket(t)?.map(|t| Named { id: t.id, name: t.reference.to_string() }),
+                Some(t) => reference(t)?,
                 None => None,
             };
-            Ok((author, edited_by, source))
+            Ok((author, edited_by, source, phrasings))
         })?;
         let category = match article.category_id {
             Some(c) => self.category_names()?.remove(&c),
@@ -266,6 +323,7 @@ impl<H: HubApi> Desktop<H> {
             updated_at: millis(article.updated_at),
             source_ticket,
             actions,
+            phrasings,
         })
     }
 
@@ -320,7 +378,11 @@ impl<H: HubApi> Desktop<H> {
         let published = publish && !matches!(delivery, Delivery::Refused { .. });
         if published {
             let revision = Some(draft.base_revision.map_or(1, |base| base + 1));
+            let first = self.is_draft(article_id)?;
             self.submit(Mutation::PublishKbArticle { article_id, revision })?;
+            if first {
+                self.keep_source_ticket_words(article_id)?;
+            }
         }
         Ok(KbSaveResult::Saved { article_id, delivery, published })
     }
@@ -372,12 +434,42 @@ impl<H: HubApi> Desktop<H> {
     }
 
     pub fn publish_kb(&self, article_id: KbArticleId) -> Result<()> {
+        let first = self.is_draft(article_id)?;
         self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
+        if first {
+            self.keep_source_ticket_words(article_id)?;
+        }
+        Ok(())
+    }
+
+    fn is_draft(&self, article_id: KbArticleId) -> Result<bool> {
+        let article = self.with_store(|s| Ok(s.get_kb_article(article_id)?))?;
+        Ok(article.is_some_and(|a| a.state == ArticleState::Draft))
+    }
+
+    /// An article's first publication from a ticket keeps that ticket's words as a
+    /// customer phrasing, as "this solved it" does: the caller who next describes the
+    /// problem the same way finds the article. Only the first: a phrasing a KB writer
+    /// removed does not come back when an archived article is published again.
+    fn keep_source_ticket_words(&self, article_id: KbArticleId) -> Result<()> {
+        let Some(article) = self.with_store(|s| Ok(s.get_kb_article(article_id)?))? else { return Ok(()) };
+        let Some(ticket) = article.source_ticket.map(|id| self.get_ticket(id)).transpose()?.flatten() else {
+            return Ok(());
+        };
+        let words = self.callers_words(&ticket.subject, &ticket.description, ticket.customer_id)?;
+        self.keep_phrasing(ticket.id, &[article_id], words);
         Ok(())
     }
 
     pub fn archive_kb(&self, article_id: KbArticleId) -> Result<()> {
         self.submit(Mutation::ArchiveKbArticle { article_id })?;
+        Ok(())
+    }
+
+    /// Takes a caller's words off an article (a KB writer finds them misleading): the
+    /// article is no longer found by them.
+    pub fn remove_kb_phrasing(&self, article_id: KbArticleId, phrasing_id: KbPhrasingId) -> Result<()> {
+        self.submit(Mutation::RemoveKbPhrasing { article_id, phrasing_id })?;
         Ok(())
     }
 
@@ -430,6 +522,94 @@ impl<H: HubApi> Desktop<H> {
             (headings.answer.as_str(), answer.trim().to_owned()),
         ];
         Ok(draft_for(&ticket, &headings.problem, &sections))
+    }
+
+    /// The "Missing articles" list for those who write the KB (and supervisors): calls of
+    /// the last `GAP_DAYS` days that were escalated or solved without any article, no
+    /// article was written from, and no article fits strongly today, grouped by category
+    /// and by the words that recur. Covers the calls this desktop holds.
+    pub fn knowledge_gaps(&self) -> Result<Vec<KnowledgeGapView>> {
+        let actor = self.actor()?;
+        if actor.role != Role::Supervisor {
+            permit_kb_action(&actor, None, KbAction::Edit).map_err(ClientError::from_domain)?;
+        }
+        let since = self.now().plus_minutes(-GAP_DAYS * 24 * 60);
+        let categories = self.category_names()?;
+        self.with_store(|s| {
+            let mut out = Vec::new();
+            for gap in s.list_knowledge_gaps(since)? {
+                let mut tickets = Vec::with_capacity(gap.tickets.len());
+                for id in gap.tickets {
+                    let Some(t) = s.get_ticket(id)? else { continue };
+                    tickets.push(GapTicketView {
+                        id: t.id,
+                        reference: t.reference.to_string(),
+                        subject: t.subject,
+                        status: t.status,
+                        escalated: t.escalated,
+                        created_at: millis(t.created_at),
+                    });
+                }
+                let category = gap
+                    .category_id
+                    .map(|id| Named { id, name: categories.get(&id).cloned().unwrap_or_else(|| id.to_string()) });
+                out.push(KnowledgeGapView { category, words: gap.words, tickets });
+            }
+            Ok(out)
+        })
+    }
+
+    /// A KB draft from the calls of a knowledge gap: the problem as each caller put it,
+    /// what solved it where a call was resolved, and what the experts answered, linked to
+    /// the newest call, in its category. Nothing is saved until the author saves it.
+    pub fn kb_draft_from_gap(&self, ticket_ids: &[TicketId], headings: &DraftHeadings) -> Result<KbEdit> {
+        permit_kb_action(&self.actor()?, None, KbAction::Edit).map_err(ClientError::from_domain)?;
+        if ticket_ids.is_empty() {
+            return Err(invalid("ticket_ids", "a draft from a knowledge gap needs at least one call"));
+        }
+        let mut tickets = Vec::with_capacity(ticket_ids.len());
+        for id in ticket_ids.iter().take(DRAFT_CALLS_MAX) {
+            tickets.push(self.ticket_for_draft(*id)?);
+        }
+        if let [only] = tickets.as_slice() {
+            // One call: the same draft as from the ticket itself, resolved or not.
+            let events = self.with_store(|s| Ok(s.list_events(only.id)?))?;
+            let summary = latest_resolution(&events).unwrap_or_default();
+            return Ok(draft_for(only, &headings.problem, &[(headings.solution.as_str(), summary.trim().to_owned())]));
+        }
+        let mut problems = Vec::new();
+        let mut solutions = Vec::new();
+        let mut answers = Vec::new();
+        for t in &tickets {
+            let said = if t.description.trim().is_empty() { t.subject.trim() } else { t.description.trim() };
+            problems.push(format!("- {}: {}", t.reference, said.replace('\n', "\n  ")));
+            let events = self.with_store(|s| Ok(s.list_events(t.id)?))?;
+            if let Some(summary) = latest_resolution(&events).filter(|s| !s.trim().is_empty()) {
+                solutions.push(format!("- {}: {}", t.reference, summary.trim().replace('\n', "\n  ")));
+            }
+            answers.extend(
+                t.consults
+                    .iter()
+                    .filter_map(|c| c.answer.as_deref())
+                    .map(|a| format!("- {}", a.trim().replace('\n', "\n  "))),
+            );
+        }
+        let mut body = format!("## {}\n\n{}\n", headings.problem, problems.join("\n"));
+        body.push_str(&format!("\n## {}\n\n{}\n", headings.solution, solutions.join("\n")));
+        if !answers.is_empty() {
+            body.push_str(&format!("\n## {}\n\n{}\n", headings.expert_answers, answers.join("\n")));
+        }
+        let newest = &tickets[0];
+        Ok(KbEdit {
+            article_id: None,
+            base_revision: None,
+            title: newest.subject.clone(),
+            body,
+            tags: Vec::new(),
+            category_id: newest.category_id,
+            visibility: Visibility::Internal,
+            source_ticket: Some(newest.id),
+        })
     }
 
     fn ticket_for_draft(&self, id: TicketId) -> Result<helpline_domain::Ticket> {

@@ -529,7 +529,40 @@ impl Store {
     pub fn suggest_kb_articles(&self, form_text: &str, limit: u32) -> Result<suggest::Suggestions> {
         suggest::suggest(&self.conn, &self.kb_index, form_text, limit)
     }
+
+    /// The articles that should exist: calls created since `since` that were escalated or
+    /// solved without any article, no article was written from, and that no article fits
+    /// strongly today (one was written since from another call), grouped by category and
+    /// by the words that recur among them. Bounded to the newest `GAP_CALLS_MAX` such
+    /// calls.
+    pub fn list_knowledge_gaps(&self, since: helpline_domain::Timestamp) -> Result<Vec<suggest::KnowledgeGap>> {
+        let since = since.as_millis();
+        let window = tickets::list_tickets_created_since(&self.conn, since, GAP_WINDOW_MAX)?;
+        let solved_with_article = events::list_tickets_with_article(&self.conn, since)?;
+        let written_from = kb_articles::list_kb_source_tickets(&self.conn)?;
+        let mut gaps = Vec::new();
+        for t in &window {
+            let unanswered = t.escalated || t.level != helpline_domain::Level::First || t.resolved_at.is_some();
+            if !unanswered || solved_with_article.contains(&t.id) || written_from.contains(&t.id) {
+                continue;
+            }
+            let text = format!("{}\n{}", t.subject, t.description);
+            if self.suggest_kb_articles(&text, 1)?.fit == suggest::Fit::Strong {
+                continue;
+            }
+            gaps.push(t);
+            if gaps.len() >= GAP_CALLS_MAX {
+                break;
+            }
+        }
+        Ok(suggest::group_gaps(&window, &gaps))
+    }
 }
+
+/// The knowledge gaps read at most this many calls of their period (the newest), and
+/// show at most `GAP_CALLS_MAX` of them: a view, not a report.
+const GAP_WINDOW_MAX: u32 = 5_000;
+const GAP_CALLS_MAX: usize = 500;
 
 /// From this many tickets and articles in a pulled page on, they are indexed in bulk.
 const BULK_INDEX_FROM: usize = 64;

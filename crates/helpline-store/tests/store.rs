@@ -874,3 +874,90 @@ fn experts_see_tickets_waiting_for_them_and_their_department_queue() {
     let (n, _) = d.store.list_queue_page(helpline_store::Queue::Department(DepartmentId::new_v7()), 0, 10).unwrap();
     assert_eq!(n, 0, "another department's queue is empty");
 }
+
+#[test]
+fn knowledge_gaps_group_unanswered_calls_by_category_and_recurring_words() {
+    let mut d = desk();
+    let vpn = save_article(
+        &mut d,
+        "VPN Verbindung bricht ab",
+        "Wenn die VPN Verbindung ständig abbricht: VPN Client aktualisieren, MTU prüfen.",
+        &["vpn"],
+        true,
+    );
+    let l1 = d.l1.clone();
+    let l2 = d.l2.clone();
+    let escalate = |d: &mut Desk, ticket_id: TicketId| {
+        d.record(
+            &l1,
+            Mutation::Escalate {
+                ticket_id,
+                reason: "kein Artikel".into(),
+                steps_tried: "Neustart".into(),
+                handover_summary: "siehe Beschreibung".into(),
+            },
+        )
+        .unwrap();
+    };
+    let (a, _) = d.call("Etikettendrucker druckt leere Etiketten", "Zebra im Lager druckt nur leere Etiketten", 60);
+    escalate(&mut d, a);
+    let (b, _) = d.call("Etiketten kommen leer aus dem Drucker", "Lager: der Zebra druckt leere Etiketten", 60);
+    d.record(&l1, Mutation::Resolve { ticket_id: b, summary: "Farbband gewechselt".into() }).unwrap();
+    let (c, _) = d.call("Lager meldet leere Etiketten", "Etikettendrucker druckt nichts aufs Etikett", 60);
+    escalate(&mut d, c);
+    let (scanner, _) = d.call("Scanner speichert keine PDF", "Scan an E-Mail kommt nicht an", 60);
+    escalate(&mut d, scanner);
+    // not gaps: solved with an article; an article fits strongly now; still open at
+    // first level; an article is being written from it
+    let (solved, _) = d.call("VPN trennt dauernd", "VPN fällt alle paar Minuten aus", 60);
+    d.record(&l1, Mutation::UseKbArticle { ticket_id: solved, article_id: vpn }).unwrap();
+    d.record(&l1, Mutation::Resolve { ticket_id: solved, summary: "Artikel half".into() }).unwrap();
+    let (fits_now, _) = d.call("VPN Verbindung bricht ab", "Die VPN Verbindung bricht ständig ab, MTU?", 60);
+    escalate(&mut d, fits_now);
+    let (open, _) = d.call("Etiketten leer", "Zebra druckt leere Etiketten", 60);
+    let (drafted, _) = d.call("Etikettendrucker im Lager leer", "leere Etiketten aus dem Zebra", 60);
+    escalate(&mut d, drafted);
+    d.record(
+        &l2,
+        Mutation::SaveKbArticle(KbArticleDraft {
+            article_id: KbArticleId::new_v7(),
+            base_revision: None,
+            title: "Zebra druckt leere Etiketten".into(),
+            body: "Entwurf".into(),
+            tags: vec![],
+            category_id: Some(d.printers),
+            visibility: Visibility::Internal,
+            source_ticket: Some(drafted),
+        }),
+    )
+    .unwrap();
+    // other calls of the period, which say "Drucker" is common
+    for i in 0..6 {
+        let (id, _) = d.call(&format!("Drucker {i} druckt nicht"), "Kunde meldet: Drucker druckt nicht", 60);
+        d.record(&l1, Mutation::UseKbArticle { ticket_id: id, article_id: vpn }).unwrap();
+    }
+    let now_fits =
+        d.store.suggest_kb_articles("VPN Verbindung bricht ab\nDie VPN Verbindung bricht ständig ab, MTU?", 1);
+    assert_eq!(now_fits.unwrap().fit, helpline_store::suggest::Fit::Strong);
+
+    let gaps = d.store.list_knowledge_gaps(t(-60)).unwrap();
+    let listed: Vec<TicketId> = gaps.iter().flat_map(|g| g.tickets.clone()).collect();
+    for not_a_gap in [solved, fits_now, open, drafted] {
+        assert!(!listed.contains(&not_a_gap), "{gaps:#?}");
+    }
+    assert_eq!(gaps.len(), 2, "{gaps:#?}");
+    let labels = &gaps[0];
+    assert_eq!(labels.category_id, Some(d.printers));
+    let mut tickets = labels.tickets.clone();
+    tickets.sort();
+    let mut expected = vec![a, b, c];
+    expected.sort();
+    assert_eq!(tickets, expected, "{gaps:#?}");
+    assert!(labels.words.iter().any(|w| w == "Etiketten"), "{gaps:#?}");
+    assert!(!labels.words.iter().any(|w| w == "Drucker"), "a common word names nothing: {gaps:#?}");
+    assert_eq!(gaps[1].tickets, [scanner]);
+    assert_eq!(gaps[1].words[0], "Scanner");
+
+    // nothing in the period: no gaps
+    assert!(d.store.list_knowledge_gaps(t(60)).unwrap().is_empty());
+}

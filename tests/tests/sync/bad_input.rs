@@ -16,6 +16,7 @@ crate::both_backends!(
     a_call_form_that_fails_validation_writes_nothing,
     first_level_is_refused_every_second_level_action_by_the_hub,
     every_route_answers_every_method_with_json_errors,
+    callers_words_for_unknown_articles_empty_or_too_long_are_refused_and_change_nothing,
 );
 
 async fn expect_error(response: reqwest::Response, status: StatusCode, kind: &str) -> Result<String> {
@@ -440,6 +441,76 @@ async fn every_route_answers_every_method_with_json_errors(backend: Backend) -> 
         let what = format!("{} {}", request.method(), request.url());
         expect_json_error(http.execute(request).await?, &what).await?;
     }
+    hub.stop().await;
+    Ok(())
+}
+
+async fn callers_words_for_unknown_articles_empty_or_too_long_are_refused_and_change_nothing(
+    backend: Backend,
+) -> Result<()> {
+    use helpline_domain::{KbArticleId, KbPhrasingId, limits};
+    let hub = TestHub::start(backend).await?;
+    let (http, url) = (reqwest::Client::new(), hub.url.clone());
+    let jana = hub.desktop("jana", FaultPlan::none()).await?;
+    let edit = helpline_client::kb::KbEdit {
+        article_id: None,
+        base_revision: None,
+        title: "VPN bricht ab".into(),
+        body: "Client aktualisieren.".into(),
+        tags: vec![],
+        category_id: None,
+        visibility: helpline_domain::Visibility::Internal,
+        source_ticket: None,
+    };
+    let (saved, _) = tokio::join!(biased; jana.save_kb(edit, true), jana.sync_once());
+    let helpline_client::kb::KbSaveResult::Saved { article_id, published: true, .. } = saved? else {
+        anyhow::bail!("not published")
+    };
+    jana.sync_once().await?;
+    let (ticket, _) = jana.log_contact(call("VPN"))?;
+    jana.sync_once().await?;
+
+    let ben_client = ClientId::new_v7();
+    let ben = login(&http, &url, "ben", ben_client).await?;
+    let before = head(&http, &url, &ben).await?;
+    let words = |article_id: KbArticleId, text: String| Mutation::AddKbPhrasing {
+        article_id,
+        phrasing_id: KbPhrasingId::new_v7(),
+        ticket_id: ticket,
+        text,
+    };
+    let body = PushRequest {
+        client_id: ben_client,
+        mutations: vec![
+            envelope(ben_client, 1, words(KbArticleId::new_v7(), "VPN fliegt raus".into())),
+            envelope(ben_client, 2, words(article_id, "   ".into())),
+            envelope(ben_client, 3, words(article_id, "0151 1234567".into())),
+            envelope(ben_client, 4, words(article_id, "x".repeat(limits::PHRASING_MAX + 1))),
+            envelope(ben_client, 5, Mutation::RemoveKbPhrasing { article_id, phrasing_id: KbPhrasingId::new_v7() }),
+        ],
+    };
+    let answer: helpline_protocol::PushResponse =
+        http.post(format!("{url}/v1/push")).bearer_auth(&ben).json(&body).send().await?.json().await?;
+    let refusals: Vec<(serde_json::Value, String)> = answer
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Rejected { kind, reason, .. } => (serde_json::to_value(kind).unwrap_or_default(), reason.clone()),
+            Outcome::Accepted => (json!("accepted"), String::new()),
+        })
+        .collect();
+    let expected = [
+        ("not_found", "does not exist"),
+        ("validation", "text: is required"),
+        ("validation", "text: is required"),
+        ("validation", "at most 600"),
+        ("forbidden", "may not write KB articles"),
+    ];
+    ensure!(refusals.len() == expected.len(), "{refusals:?}");
+    for ((kind, reason), (want_kind, want_reason)) in refusals.iter().zip(expected) {
+        ensure!(kind == want_kind && reason.contains(want_reason), "{refusals:?}");
+    }
+    ensure!(head(&http, &url, &ben).await? == before, "refusals wrote nothing");
     hub.stop().await;
     Ok(())
 }

@@ -23,6 +23,7 @@ crate::both_backends!(
     work_alerts_announce_new_tickets_and_near_breaches_once,
     a_ticket_handed_over_to_the_experts_is_worked_there_and_returned,
     a_callers_words_kept_with_the_article_find_it_for_the_next_caller,
+    a_missing_article_written_from_its_calls_closes_the_gap_and_keeps_their_words,
 );
 
 async fn escalated(hub: &TestHub, subject: &str) -> Result<(Desk, helpline_domain::TicketId)> {
@@ -384,6 +385,73 @@ async fn a_callers_words_kept_with_the_article_find_it_for_the_next_caller(backe
     let after = ben.suggest_kb(paraphrase)?;
     ensure!(after.suggestions.first().map(|s| s.id) == Some(vpn), "the next caller's words find it: {after:?}");
     ensure!(!after.nothing_fits);
+    hub.stop().await;
+    Ok(())
+}
+
+async fn a_missing_article_written_from_its_calls_closes_the_gap_and_keeps_their_words(backend: Backend) -> Result<()> {
+    let hub = TestHub::start(backend).await?;
+    let (anna, jana, ben) =
+        (observer(&hub, "anna").await?, observer(&hub, "jana").await?, observer(&hub, "ben").await?);
+    // Two calls nobody had an article for: one solved by first level, one escalated.
+    let mut first = solved_with(
+        helpline_domain::KbArticleId::new_v7(),
+        "Etikettendrucker druckt leere Etiketten",
+        "Der Zebra im Lager druckt nur leere Etiketten aus",
+    );
+    (first.suggested_kb, first.used_kb) = (vec![], vec![]);
+    let solved = anna.submit_contact(first, calls::Outcome::Solved { summary: "Farbband neu eingelegt".into() })?;
+    let mut second = solved_with(
+        helpline_domain::KbArticleId::new_v7(),
+        "Lager: Etiketten kommen leer raus",
+        "Zebra Etikettendrucker, Etiketten bleiben leer",
+    );
+    (second.suggested_kb, second.used_kb) = (vec![], vec![]);
+    let escalated = anna.submit_contact(
+        second,
+        calls::Outcome::Escalate {
+            reason: "kein Artikel".into(),
+            steps_tried: "Neustart".into(),
+            handover_summary: "leere Etiketten".into(),
+        },
+    )?;
+    settle(&[&anna, &jana, &ben], 10).await?;
+
+    let gaps = jana.knowledge_gaps()?;
+    let gap =
+        gaps.iter().find(|g| g.tickets.iter().any(|t| t.id == solved.ticket_id)).context("the solved call is a gap")?;
+    let mut ids: Vec<_> = gap.tickets.iter().map(|t| t.id).collect();
+    ids.sort();
+    let mut expected = vec![solved.ticket_id, escalated.ticket_id];
+    expected.sort();
+    ensure!(ids == expected, "the two calls are one gap: {gaps:?}");
+    ensure!(gap.words.iter().any(|w| w.contains("Etikett")), "named by the words they share: {gap:?}");
+    ensure!(ben.knowledge_gaps().is_err_and(|e| e.kind() == ErrorKind::Forbidden), "first level does not write the KB");
+
+    let draft = jana.kb_draft_from_gap(&gap.tickets.iter().map(|t| t.id).collect::<Vec<_>>(), &german_headings())?;
+    ensure!(draft.body.contains(&solved.reference) && draft.body.contains("Farbband neu eingelegt"), "{}", draft.body);
+    let (saved, _) = tokio::join!(biased; jana.save_kb(draft, true), jana.sync_once());
+    let KbSaveResult::Saved { article_id, published: true, .. } = saved? else { anyhow::bail!("not published") };
+    settle(&[&anna, &jana, &ben], 10).await?;
+
+    // The ticket the article was written from keeps its words with it, for KB writers only.
+    let view = jana.kb_article_view(article_id)?;
+    ensure!(view.phrasings.len() == 1, "{:?}", view.phrasings);
+    ensure!(view.phrasings[0].text.contains("Etiketten"), "{:?}", view.phrasings);
+    ensure!(ben.kb_article_view(article_id)?.phrasings.is_empty(), "first level does not see callers' words");
+    ensure!(
+        jana.knowledge_gaps()?
+            .iter()
+            .all(|g| g.tickets.iter().all(|t| t.id != solved.ticket_id && t.id != escalated.ticket_id)),
+        "the gap is closed"
+    );
+
+    // A KB writer removes the phrasing; every desktop learns it.
+    jana.remove_kb_phrasing(article_id, view.phrasings[0].id)?;
+    settle(&[&anna, &jana, &ben], 10).await?;
+    ensure!(anna.kb_article_view(article_id).is_ok());
+    let karl = observer(&hub, "karl").await?;
+    ensure!(karl.kb_article_view(article_id)?.phrasings.is_empty(), "removed on the hub too");
     hub.stop().await;
     Ok(())
 }

@@ -48,6 +48,9 @@ export const commands = {
 	publishKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("publish_kb_article", { id })),
 	archiveKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("archive_kb_article", { id })),
 	flagKbArticle: (id: KbArticleId) => typedError<null, AppError>(__TAURI_INVOKE("flag_kb_article", { id })),
+	removeKbPhrasing: (articleId: KbArticleId, phrasingId: KbPhrasingId) => typedError<null, AppError>(__TAURI_INVOKE("remove_kb_phrasing", { articleId, phrasingId })),
+	listKnowledgeGaps: () => typedError<KnowledgeGapView[], AppError>(__TAURI_INVOKE("list_knowledge_gaps")),
+	draftKbFromGap: (ticketIds: TicketId[], headings: DraftHeadings) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_gap", { ticketIds, headings })),
 	draftKbFromTicket: (ticketId: TicketId, headings: DraftHeadings) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_ticket", { ticketId, headings })),
 	draftKbFromAnswer: (ticketId: TicketId, consultId: ConsultId, headings: DraftHeadings) => typedError<KbEdit, AppError>(__TAURI_INVOKE("draft_kb_from_answer", { ticketId, consultId, headings })),
 	listKbConflicts: () => typedError<KbConflict[], AppError>(__TAURI_INVOKE("list_kb_conflicts")),
@@ -323,6 +326,15 @@ export type FollowUpContact = {
 /**  A follow-up time the agent set has come. */
 export type FollowUpDue = DueFollowUp;
 
+export type GapTicketView = {
+	id: TicketId,
+	reference: string,
+	subject: string,
+	status: Status,
+	escalated: boolean,
+	created_at: number,
+};
+
 /**  What an agent can do to a KB article. */
 export type KbAction = "edit" | "publish" | "archive" | "flag_outdated";
 
@@ -351,6 +363,11 @@ export type KbArticleView = {
 	usage: KbUsageView,
 	/**  What the signed-in agent may do to it (the hub checks the same). */
 	actions: KbAction[],
+	/**
+	 *  Callers' words kept with the article, newest first; only for those who may edit
+	 *  it (they remove a bad one), empty for everyone else.
+	 */
+	phrasings: KbPhrasingView[],
 };
 
 /**
@@ -400,6 +417,21 @@ export type KbPage = {
 	items: KbListItem[],
 };
 
+/**  One customer phrasing kept with a KB article. */
+export type KbPhrasingId = string;
+
+/**
+ *  A caller's words kept with an article ("this solved it", or the ticket the article was
+ *  published from), as a KB writer reviews them.
+ */
+export type KbPhrasingView = {
+	id: KbPhrasingId,
+	text: string,
+	added_at: number,
+	/**  The ticket whose words these are, while this desktop holds it: (id, reference). */
+	ticket: Named<TicketId> | null,
+};
+
 /**  What the KB list shows: typed words (instant search) and filters. */
 export type KbQuery = {
 	text: string,
@@ -443,6 +475,18 @@ export type KbUsageView = {
 	used: number,
 	/**  Of those, tickets that are resolved. */
 	resolved_with: number,
+};
+
+/**
+ *  Articles that should exist: calls of one category, escalated or solved without any
+ *  article, that share the words naming their problem.
+ */
+export type KnowledgeGapView = {
+	category: Named<CategoryId> | null,
+	/**  The recurring words (for a call alone, its first telling words). */
+	words: string[],
+	/**  Newest first. */
+	tickets: GapTicketView[],
 };
 
 export type Language = "de" | "en";

@@ -49,6 +49,7 @@ function article(id: string, title: string, body: string, tags: string[]): KbArt
     source_ticket: null,
     usage: { suggested: 3, used: 2, resolved_with: 2 },
     actions: ['edit', 'archive', 'flag_outdated'],
+    phrasings: [],
   };
 }
 
@@ -350,6 +351,28 @@ export function installDemoBackend(): void {
       else KB.push(next);
       return { type: 'saved', article_id: id, delivery: { state: 'confirmed' }, published: false };
     },
+    remove_kb_phrasing: ({ articleId, phrasingId }) => {
+      const a = KB.find((k) => k.id === articleId);
+      if (a) a.phrasings = a.phrasings.filter((p) => p.id !== phrasingId);
+      return null;
+    },
+    list_knowledge_gaps: () => [
+      {
+        category: { id: 'c1', name: 'Network' },
+        words: ['Printer', 'label'],
+        tickets: [0, 3, 6].map(generatedRow).map((t) => ({ id: t.id, reference: t.reference, subject: t.subject, status: t.status, escalated: true, created_at: t.created_at })),
+      },
+    ],
+    draft_kb_from_gap: ({ ticketIds }) => ({
+      article_id: null,
+      base_revision: null,
+      title: 'Printer prints empty labels',
+      body: `## Problem\n\n${(ticketIds as string[]).map((id) => `- ${id}`).join('\n')}\n`,
+      tags: [],
+      category_id: null,
+      visibility: 'internal',
+      source_ticket: (ticketIds as string[])[0] ?? null,
+    }),
     // The browser preview has no notification area: the window's own note is enough.
     show_notification: () => null,
     label_tray: () => null,

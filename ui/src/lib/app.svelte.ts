@@ -11,6 +11,8 @@ export type Route =
   | { name: 'kb'; articleId?: string }
   /** The KB editor: a new article, an edit, or (with `theirs`) merging a stale edit. */
   | { name: 'kb_edit'; edit: KbEdit; theirs?: KbArticleView }
+  /** Missing articles: calls no article answered, grouped, for those who write the KB. */
+  | { name: 'kb_gaps' }
   | { name: 'settings' };
 
 export const EMPTY_SYNC: SyncView = {

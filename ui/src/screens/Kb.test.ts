@@ -41,6 +41,7 @@ function article(overrides: Partial<KbArticleView> = {}): KbArticleView {
     source_ticket: { id: 't42', name: 'K7-0042' },
     usage: { suggested: 5, used: 2, resolved_with: 1 },
     actions: ['edit', 'publish', 'archive', 'flag_outdated'],
+    phrasings: [],
     ...overrides,
   };
 }
@@ -161,6 +162,40 @@ describe('Kb', () => {
     const click = new MouseEvent('click', { bubbles: true, cancelable: true });
     link.dispatchEvent(click);
     expect(click.defaultPrevented).toBe(true);
+  });
+
+  it('shows a KB writer the callers words kept with the article, and removes a bad one', async () => {
+    signIn('second_level');
+    let phrasings = [
+      { id: 'p2', text: 'Tunnel geht nicht auf', added_at: 2_000, ticket: { id: 't7', name: 'K7-0007' } },
+      { id: 'p1', text: 'VPN fliegt raus', added_at: 1_000, ticket: null },
+    ];
+    const backend = fakeBackend({
+      ...BASE,
+      list_kb: () => ({ total: 1, offset: 0, items: [item('k1')] }),
+      get_kb_article: () => article({ phrasings }),
+      remove_kb_phrasing: (args) => {
+        phrasings = phrasings.filter((p) => p.id !== args.phrasingId);
+        return null;
+      },
+    });
+    const user = userEvent.setup();
+    render(Kb, { articleId: 'k1' });
+    const list = await screen.findByTestId('kb-phrasings');
+    expect(within(list).getAllByTestId('kb-phrasing').map((li) => li.querySelector('.phrasing-text')?.textContent)).toEqual([
+      'Tunnel geht nicht auf',
+      'VPN fliegt raus',
+    ]);
+    await user.click(within(list).getAllByTestId('kb-phrasing-remove')[1]);
+    expect(backend.callsTo('remove_kb_phrasing')).toEqual([{ articleId: 'k1', phrasingId: 'p1' }]);
+    await waitFor(() => expect(screen.getAllByTestId('kb-phrasing')).toHaveLength(1));
+  });
+
+  it('shows no phrasings section when the backend sends none (not a KB writer)', async () => {
+    fakeBackend({ ...BASE, list_kb: () => ({ total: 1, offset: 0, items: [item('k1')] }), get_kb_article: () => article() });
+    render(Kb, { articleId: 'k1' });
+    await screen.findByTestId('kb-view-title');
+    expect(screen.queryByTestId('kb-phrasings')).toBeNull();
   });
 
   it('opens the article named by the route, runs an action and reloads it', async () => {

@@ -47,6 +47,7 @@ function theirs(overrides: Partial<KbArticleView> = {}): KbArticleView {
     source_ticket: null,
     usage: { suggested: 0, used: 0, resolved_with: 0 },
     actions: ['edit'],
+    phrasings: [],
     ...overrides,
   };
 }

@@ -396,3 +396,156 @@ fn publishing() {
 fn note(s: &str) -> String {
     s.to_owned()
 }
+
+fn add_phrasing(article_id: KbArticleId, ticket_id: TicketId, n: u64, text: &str) -> Mutation {
+    Mutation::AddKbPhrasing { article_id, phrasing_id: KbPhrasingId(pool(900 + n)), ticket_id, text: text.into() }
+}
+
+/// A logged ticket whose words are kept with the VPN article once.
+fn with_one_phrasing(w: &mut World) -> Ctx {
+    let t = w.logged();
+    w.ok(Who::L1, &add_phrasing(kb_vpn(), t, 0, "VPN trennt ständig seit dem Update"));
+    Ctx::ticket_article(t, kb_vpn())
+}
+
+#[test]
+fn callers_words() {
+    run(vec![
+        case(
+            "first level keeps a caller's words with a published article, with ticket and customer",
+            Who::L1,
+            |w| Ctx::ticket_article(w.logged(), kb_vpn()),
+            |_, c| add_phrasing(c.a, c.t, 0, "  VPN trennt ständig seit dem Update "),
+            Expect::Ok(|k| {
+                let kept = &k.article().phrasings;
+                assert_eq!(kept.len(), 1);
+                let p = &kept[0];
+                assert_eq!(p.text, "VPN trennt ständig seit dem Update");
+                assert_eq!((p.ticket_id, p.customer_id), (k.ctx.t, k.ticket().customer_id));
+                assert!(p.customer_id.is_some());
+                assert_eq!((p.added_by, p.added_at), (Who::L1.id(), k.w.now));
+                // the article's own revision is not an edit of its text
+                assert_eq!(k.article().revision, k.before.kb_articles[&kb_vpn()].revision);
+            }),
+        ),
+        case(
+            "phone numbers and e-mail addresses never reach a phrasing",
+            Who::L2,
+            |w| Ctx::ticket_article(w.logged(), kb_vpn()),
+            |_, c| add_phrasing(c.a, c.t, 0, "Rückruf an +49 151 1234567 oder anna@meier.de: VPN trennt"),
+            Expect::Ok(|k| {
+                let text = &k.article().phrasings[0].text;
+                assert!(!text.contains("1234567") && !text.contains('@'), "{text:?}");
+                assert!(text.contains("VPN trennt"), "{text:?}");
+            }),
+        ),
+        case(
+            "the same words again (other case and spacing) are kept once",
+            Who::ExpertIt,
+            with_one_phrasing,
+            |_, c| add_phrasing(c.a, c.t, 1, "vpn  TRENNT ständig seit dem update"),
+            Expect::Ok(|k| assert!(k.changes.is_empty(), "{:?}", k.changes)),
+        ),
+        case(
+            "the same phrasing sent twice is kept once",
+            Who::L1,
+            with_one_phrasing,
+            |_, c| add_phrasing(c.a, c.t, 0, "ganz andere Worte"),
+            Expect::Ok(|k| assert!(k.changes.is_empty(), "{:?}", k.changes)),
+        ),
+        case(
+            "an article keeps at most PHRASINGS_MAX phrasings: the oldest goes",
+            Who::L1,
+            |w| {
+                let t = w.logged();
+                for n in 0..limits::PHRASINGS_MAX as u64 {
+                    w.ok(Who::L1, &add_phrasing(kb_vpn(), t, n, &format!("VPN Fehler Nummer {n}")));
+                }
+                Ctx::ticket_article(t, kb_vpn())
+            },
+            |_, c| add_phrasing(c.a, c.t, 99, "der neueste Wortlaut"),
+            Expect::Ok(|k| {
+                let kept = &k.article().phrasings;
+                assert_eq!(kept.len(), limits::PHRASINGS_MAX);
+                assert_eq!(kept[0].text, "VPN Fehler Nummer 1");
+                assert_eq!(kept.last().unwrap().text, "der neueste Wortlaut");
+            }),
+        ),
+        case(
+            "a phrasing for an unknown article is refused",
+            Who::L1,
+            |w| Ctx::ticket_article(w.logged(), KbArticleId(pool(777))),
+            |_, c| add_phrasing(c.a, c.t, 0, "VPN trennt"),
+            Expect::Err(ErrorKind::NotFound, &["KB article ", " does not exist"]),
+        ),
+        case(
+            "a phrasing for an unknown ticket is refused",
+            Who::L1,
+            |_| Ctx::ticket_article(TicketId(pool(778)), kb_vpn()),
+            |_, c| add_phrasing(c.a, c.t, 0, "VPN trennt"),
+            Expect::Err(ErrorKind::NotFound, &["ticket ", " does not exist"]),
+        ),
+        case(
+            "a draft keeps no callers' words",
+            Who::L2,
+            |w| Ctx::ticket_article(w.logged(), kb_printer_draft()),
+            |_, c| add_phrasing(c.a, c.t, 0, "Drucker druckt nicht"),
+            Expect::Err(ErrorKind::Validation, &["only a published article"]),
+        ),
+        case(
+            "an empty phrasing is refused",
+            Who::L1,
+            |w| Ctx::ticket_article(w.logged(), kb_vpn()),
+            |_, c| add_phrasing(c.a, c.t, 0, "  \n "),
+            Expect::Err(ErrorKind::Validation, &["text", "required"]),
+        ),
+        case(
+            "a phrasing that is only a phone number is refused as empty",
+            Who::L1,
+            |w| Ctx::ticket_article(w.logged(), kb_vpn()),
+            |_, c| add_phrasing(c.a, c.t, 0, "0151 1234567"),
+            Expect::Err(ErrorKind::Validation, &["text", "required"]),
+        ),
+        case(
+            "a phrasing over the limit is refused",
+            Who::L1,
+            |w| Ctx::ticket_article(w.logged(), kb_vpn()),
+            |_, c| add_phrasing(c.a, c.t, 0, &"VPN ".repeat(limits::PHRASING_MAX)),
+            Expect::Err(ErrorKind::Validation, &["text", "at most 600"]),
+        ),
+        case(
+            "second level removes a misleading phrasing",
+            Who::L2,
+            with_one_phrasing,
+            |_, c| Mutation::RemoveKbPhrasing { article_id: c.a, phrasing_id: KbPhrasingId(pool(900)) },
+            Expect::Ok(|k| {
+                assert!(k.article().phrasings.is_empty());
+                assert_eq!(k.changes.len(), 1);
+            }),
+        ),
+        case(
+            "first level does not remove phrasings",
+            Who::L1,
+            with_one_phrasing,
+            |_, c| Mutation::RemoveKbPhrasing { article_id: c.a, phrasing_id: KbPhrasingId(pool(900)) },
+            Expect::Err(ErrorKind::Forbidden, &["may not write KB articles"]),
+        ),
+        case(
+            "removing a phrasing that is gone changes nothing",
+            Who::L2,
+            with_one_phrasing,
+            |_, c| Mutation::RemoveKbPhrasing { article_id: c.a, phrasing_id: KbPhrasingId(pool(901)) },
+            Expect::Ok(|k| assert!(k.changes.is_empty())),
+        ),
+        case(
+            "removing a phrasing of an unknown article is refused",
+            Who::L2,
+            nothing,
+            |_, _| Mutation::RemoveKbPhrasing {
+                article_id: KbArticleId(pool(777)),
+                phrasing_id: KbPhrasingId(pool(900)),
+            },
+            Expect::Err(ErrorKind::NotFound, &["KB article ", " does not exist"]),
+        ),
+    ]);
+}

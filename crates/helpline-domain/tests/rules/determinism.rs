@@ -7,7 +7,7 @@ use helpline_domain::*;
 use std::collections::BTreeSet;
 
 /// Every mutation name, to check the sample below covers them all.
-const ALL_MUTATIONS: [&str; 25] = [
+const ALL_MUTATIONS: [&str; 27] = [
     "log_contact",
     "log_follow_up_contact",
     "add_note",
@@ -33,6 +33,8 @@ const ALL_MUTATIONS: [&str; 25] = [
     "publish_kb_article",
     "archive_kb_article",
     "flag_kb_article_outdated",
+    "add_kb_phrasing",
+    "remove_kb_phrasing",
 ];
 
 /// A world with a ticket in every stage, and one accepted mutation of every kind
@@ -61,6 +63,16 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
     let new_customer = w.fresh_customer_id();
     let now = w.now;
     let vpn_revision = w.article(kb_vpn()).revision;
+    let kept_words = KbPhrasingId(pool(950));
+    w.ok(
+        Who::L1,
+        &Mutation::AddKbPhrasing {
+            article_id: kb_vpn(),
+            phrasing_id: kept_words,
+            ticket_id: fresh,
+            text: "VPN bricht ab".into(),
+        },
+    );
 
     let text = |s: &str| s.to_owned();
     let sample = vec![
@@ -146,6 +158,16 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
         (Who::L2, Mutation::PublishKbArticle { article_id: draft, revision: None }),
         (Who::L2, Mutation::ArchiveKbArticle { article_id: kb_vpn() }),
         (Who::L1, Mutation::FlagKbArticleOutdated { article_id: kb_vpn() }),
+        (
+            Who::L1,
+            Mutation::AddKbPhrasing {
+                article_id: kb_vpn(),
+                phrasing_id: KbPhrasingId(pool(951)),
+                ticket_id: fresh,
+                text: text("Tunnel geht nicht auf"),
+            },
+        ),
+        (Who::L2, Mutation::RemoveKbPhrasing { article_id: kb_vpn(), phrasing_id: kept_words }),
     ];
     (w, sample)
 }
@@ -179,6 +201,12 @@ fn one_mutation_on_two_copies_yields_identical_changes() {
         for change in &a {
             match change {
                 Change::Customer(c) => assert_eq!(c.updated_at, now, "{}", m.name()),
+                // A caller's words are not an edit of the article: its time stays, the
+                // phrasing has its own.
+                Change::KbArticle(k) if matches!(m, Mutation::AddKbPhrasing { .. }) => {
+                    assert!(k.phrasings.iter().any(|p| p.added_at == now), "{}", m.name());
+                }
+                Change::KbArticle(_) if matches!(m, Mutation::RemoveKbPhrasing { .. }) => {}
                 Change::KbArticle(k) => assert_eq!(k.updated_at, now, "{}", m.name()),
                 Change::Event(_) => {}
             }

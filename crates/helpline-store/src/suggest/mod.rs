@@ -12,8 +12,10 @@
 
 pub mod analyze;
 pub mod dictionary;
+mod gaps;
 mod index;
 
+pub use gaps::{KnowledgeGap, group_gaps};
 pub use index::KbIndex;
 
 use crate::error::Result;

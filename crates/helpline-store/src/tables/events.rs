@@ -97,3 +97,14 @@ pub fn count_kb_uses(conn: &Connection) -> Result<std::collections::HashMap<KbAr
     let rows = stmt.query_map([], |r| Ok((KbArticleId(r.get(0)?), r.get::<_, u64>(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Tickets created at or after `since` (millis) that an article solved or that an article
+/// was published from: no knowledge gap.
+pub fn list_tickets_with_article(conn: &Connection, since: i64) -> Result<std::collections::HashSet<TicketId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT e.ticket_id FROM events e JOIN tickets t ON t.id = e.ticket_id
+         WHERE t.created_at >= ?1 AND e.kind IN ('kb_used', 'kb_article_published_from_ticket')",
+    )?;
+    let rows = stmt.query_map([since], |r| Ok(TicketId(r.get(0)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,5 +1,5 @@
 use crate::error::Result;
-use helpline_domain::{ArticleState, CategoryId, KbArticle, KbArticleId};
+use helpline_domain::{ArticleState, CategoryId, KbArticle, KbArticleId, TicketId};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub fn get_kb_article(conn: &Connection, id: KbArticleId) -> Result<Option<KbArticle>> {
@@ -17,6 +17,24 @@ pub fn list_published_kb_articles(conn: &Connection) -> Result<Vec<KbArticle>> {
     let mut out = Vec::new();
     for data in rows {
         out.push(serde_json::from_str(&data?)?);
+    }
+    Ok(out)
+}
+
+/// The tickets articles (in any state) were written from: a draft under way closes the
+/// knowledge gap its ticket showed.
+pub fn list_kb_source_tickets(conn: &Connection) -> Result<std::collections::HashSet<TicketId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT json_extract(data, '$.source_ticket') FROM kb_articles
+         WHERE json_extract(data, '$.source_ticket') IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = std::collections::HashSet::new();
+    for id in rows {
+        // An id that does not parse names no ticket this desktop could show.
+        if let Ok(uuid) = id?.parse() {
+            out.insert(TicketId(uuid));
+        }
     }
     Ok(out)
 }

@@ -101,6 +101,17 @@ pub fn list_all_tickets(conn: &Connection) -> Result<Vec<Ticket>> {
     list(conn, "SELECT data FROM tickets ORDER BY id", [], 0)
 }
 
+/// Tickets created at or after `since` (millis), newest first: the knowledge gaps read
+/// them.
+pub fn list_tickets_created_since(conn: &Connection, since: i64, limit: u32) -> Result<Vec<Ticket>> {
+    list(
+        conn,
+        "SELECT data FROM tickets WHERE created_at >= ?1 ORDER BY created_at DESC LIMIT ?2",
+        params![since, limit],
+        limit,
+    )
+}
+
 pub fn count_tickets(conn: &Connection) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))?)
 }

@@ -1,6 +1,6 @@
 // Localized labels for the backend's enums and keys.
 import { t, translateKey } from './index.svelte';
-import type { Channel, Connection, Direction, Priority, QueueName, Role, Status } from '../../ipc';
+import type { Channel, Connection, Direction, DraftHeadings, Priority, QueueName, Role, Status } from '../../ipc';
 
 export const CHANNELS: Channel[] = ['phone', 'email', 'chat', 'walk_in'];
 export const DIRECTIONS: Direction[] = ['inbound', 'outbound'];
@@ -69,4 +69,15 @@ export function detailKeyLabel(key: string): string {
 /** A change (mutation) by its name, as the list of refused changes shows it. */
 export function changeLabel(name: string): string {
   return translateKey(`change_${name}`, name.replaceAll('_', ' '));
+}
+
+/** A KB draft's section headings in the agent's language (the article is written in it). */
+export function draftHeadings(): DraftHeadings {
+  return {
+    problem: t.kb_draft_problem(),
+    solution: t.kb_draft_solution(),
+    expert_answers: t.kb_draft_expert_answers(),
+    question: t.kb_draft_question(),
+    answer: t.kb_draft_answer(),
+  };
 }
