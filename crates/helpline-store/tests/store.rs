@@ -402,6 +402,11 @@ fn kb_search_and_suggestions_while_typing() {
     assert_eq!(suggest(&d, "customer says the VPN keeps dropping")[0], vpn);
     assert_eq!(suggest(&d, "Kunde will Kuendigung schicken")[0], cancel);
     assert!(suggest(&d, "und der die das").is_empty());
+    // How sure the best one is does not depend on how many the caller asks for.
+    let one = d.store.suggest_kb_articles("Drucker druckt nicht, VPN bricht ab", 1).unwrap();
+    let five = d.store.suggest_kb_articles("Drucker druckt nicht, VPN bricht ab", 5).unwrap();
+    assert!(five.hits.len() >= 2, "{five:?}");
+    assert_eq!((one.hits[0].confidence, one.fit), (five.hits[0].confidence, five.fit));
     assert!(suggest(&d, "").is_empty());
 
     let all: Vec<KbArticleId> = d.store.search_kb("drucker", 10).unwrap().iter().map(|h| h.id).collect();

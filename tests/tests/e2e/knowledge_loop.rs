@@ -281,18 +281,52 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
         bail!("the hub does not hold the merge as revision 3: rev {} {:?}", merged.revision, merged.body);
     }
 
+    // Two calls Karl solved without any article: a gap the KB writers are shown.
+    for (subject, description) in [
+        ("Scanner speichert keine PDF", "Der Scanner im 2. OG legt keine PDF-Datei mehr im Netzordner ab"),
+        ("Scanner legt keine PDF ab", "Scanner meldet OK, danach fehlt die PDF-Datei auf dem Netzlaufwerk"),
+    ] {
+        let (ticket, _) = karl.log_contact(helpline_domain::Contact {
+            channel: helpline_domain::Channel::Phone,
+            direction: helpline_domain::Direction::Inbound,
+            customer_id: None,
+            category_id: None,
+            subject: subject.into(),
+            description: description.into(),
+            priority: helpline_domain::Priority::Normal,
+            duration_seconds: 240,
+            caller: None,
+        })?;
+        karl.resolve(ticket, "Zielordner im Scanner-Profil neu eingetragen")?;
+    }
+    sync_until_quiet(karl).await?;
+
     // ---- first level again: the article is the top suggestion, solved on first contact --
     a.sign_out().await?;
     a.sign_in(hub_url, "ben", PASSWORD).await?;
     a.wait_attr("status-connection", "data-state", "online", Duration::from_secs(60)).await?;
     a.click("nav-call").await?;
     a.wait_text("call-reference", "a reference", looks_like_reference).await?;
+    // A call no article covers says so instead of listing weak hits.
+    a.type_into("call-subject", "Kaffeemaschine tropft").await?;
+    a.type_into("call-description", "Wasserlache unter der Kaffeemaschine am Empfang").await?;
+    a.wait("kb-nothing-fits").await?;
+    a.screenshot("call-form-nothing-fits").await;
     a.type_into("call-subject", "Etikettendrucker zeigt Fragezeichen").await?;
     a.type_into("call-description", "Statt Umlauten kommen Fragezeichen aufs Etikett").await?;
     let top = a.wait_text("kb-suggestion", "the published article first", |t| t.contains(SUBJECT)).await?;
     if !top.contains(SUBJECT) {
         bail!("the first suggestion is {top:?}");
     }
+    // How well it fits, said on the suggestion.
+    let fit = a.driver.find(testid("kb-fit")).await?.attr("data-fit").await?.unwrap_or_default();
+    if fit != "strong" && fit != "possible" {
+        bail!("the top suggestion shows no fit: {fit:?}");
+    }
+    if a.driver.find(testid("kb-nothing-fits")).await.is_ok() {
+        bail!("'nothing fits' is still shown beside a suggestion that fits");
+    }
+    a.screenshot("call-form-fit").await;
     a.driver.find(testid("kb-suggestion")).await?.click().await?;
     a.wait_text("kb-article", "the article", |t| t.contains("Codepage 1252")).await?;
     a.click("kb-solved-it").await?;
@@ -322,6 +356,27 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
     }
     b.wait_attr("kb-usage", "data-resolved", "1", Duration::from_secs(60)).await?;
     b.assert_accessible("kb-list").await?;
+
+    // Missing articles: the scanner calls are one gap; a draft starts from them.
+    b.click("kb-gaps-btn").await?;
+    b.wait_text("kb-gaps", "the scanner calls as one gap", |t| t.contains("Scanner")).await?;
+    // The biggest gap comes first: the scanner calls (Karl's two and any other of the day).
+    let gap = b.driver.find(testid("kb-gap")).await?;
+    let calls: usize = gap.attr("data-calls").await?.unwrap_or_default().parse().unwrap_or(0);
+    if calls < 2 {
+        bail!("the scanner calls are not one gap ({calls} calls)");
+    }
+    let words = gap.find(testid("kb-gap-words")).await?.text().await?;
+    if !words.to_lowercase().contains("scan") {
+        bail!("the gap is not named by its words: {words:?}");
+    }
+    b.screenshot("kb-gaps").await;
+    b.assert_accessible("kb-gaps").await?;
+    gap.find(testid("kb-gap-draft")).await?.click().await?;
+    let body = b.wait("kb-edit-body").await?.value().await?.unwrap_or_default();
+    if !body.contains("Zielordner im Scanner-Profil") {
+        bail!("the draft does not hold what solved the calls: {body:?}");
+    }
     sync_until_quiet(karl).await?;
     let solved = helpline_store::Store::open(karl.store_path())?
         .list_all_tickets()?

@@ -19,6 +19,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 const MIN_SHARED: usize = 2;
 /// Words a group's label shows at most.
 const LABEL_WORDS: usize = 3;
+/// How strongly a word names a call: in the subject, in the description only; a
+/// compound's part by this share of its word.
+const SUBJECT_WEIGHT: f64 = 1.0;
+const DESCRIPTION_WEIGHT: f64 = 0.6;
+const PART_WEIGHT: f64 = 0.5;
 
 /// Articles that should exist: calls of one category that share the words that name
 /// their problem.
@@ -35,7 +40,9 @@ pub struct KnowledgeGap {
 /// One call's terms: the stems of its telling words and of their compound parts, each
 /// once.
 struct Terms {
-    keys: HashSet<String>,
+    /// Each key with how strongly it names the call: a word of the subject more than one
+    /// of the description, a whole word more than a compound's part.
+    keys: HashMap<String, f64>,
     /// The whole words' keys in the order typed (the subject first): a call alone is
     /// labelled by its first ones.
     ordered: Vec<String>,
@@ -65,22 +72,28 @@ impl Spellings {
 
 fn terms_of(ticket: &Ticket, spellings: &mut Spellings) -> Terms {
     let a = analyzer();
-    let text = format!("{}\n{}", ticket.subject, ticket.description);
-    let lang = a.guess_language(&text);
-    let mut keys = HashSet::new();
+    let lang = a.guess_language(&format!("{}\n{}", ticket.subject, ticket.description));
+    let mut keys: HashMap<String, f64> = HashMap::new();
     let mut ordered = Vec::new();
-    for word in a.telling_words(&text) {
-        // Digits (an error code, a model number) are kept as they are: they recur.
-        let key = a.stem(lang, &word.folded);
-        spellings.note(&key, &word.raw);
-        if keys.insert(key.clone()) {
-            ordered.push(key);
-        }
-        if lang == Lang::De {
-            for part in a.compound_parts(&word.raw, |w| dictionary().is_german_word(w)) {
-                let key = a.stem(Lang::De, &part);
-                spellings.note(&key, &capitalised(&part));
-                keys.insert(key);
+    let note = |key: String, weight: f64, keys: &mut HashMap<String, f64>| {
+        let w = keys.entry(key).or_default();
+        *w = w.max(weight);
+    };
+    for (text, weight) in [(&ticket.subject, SUBJECT_WEIGHT), (&ticket.description, DESCRIPTION_WEIGHT)] {
+        for word in a.telling_words(text) {
+            // Digits (an error code, a model number) are kept as they are: they recur.
+            let key = a.stem(lang, &word.folded);
+            spellings.note(&key, &word.raw);
+            if !keys.contains_key(&key) {
+                ordered.push(key.clone());
+            }
+            note(key, weight, &mut keys);
+            if lang == Lang::De {
+                for part in a.compound_parts(&word.raw, |w| dictionary().is_german_word(w)) {
+                    let key = a.stem(Lang::De, &part);
+                    spellings.note(&key, &capitalised(&part));
+                    note(key, weight * PART_WEIGHT, &mut keys);
+                }
             }
         }
     }
@@ -101,7 +114,7 @@ pub fn group_gaps(window: &[Ticket], gaps: &[&Ticket]) -> Vec<KnowledgeGap> {
     let mut gap_terms: HashMap<TicketId, Terms> = HashMap::new();
     for t in window {
         let terms = terms_of(t, &mut spellings);
-        for k in &terms.keys {
+        for k in terms.keys.keys() {
             *df.entry(k.clone()).or_default() += 1;
         }
         if gap_ids.contains(&t.id) {
@@ -112,7 +125,7 @@ pub fn group_gaps(window: &[Ticket], gaps: &[&Ticket]) -> Vec<KnowledgeGap> {
     for t in gaps {
         if let std::collections::hash_map::Entry::Vacant(slot) = gap_terms.entry(t.id) {
             let terms = terms_of(t, &mut spellings);
-            for k in &terms.keys {
+            for k in terms.keys.keys() {
                 *df.entry(k.clone()).or_default() += 1;
             }
             slot.insert(terms);
@@ -130,7 +143,7 @@ pub fn group_gaps(window: &[Ticket], gaps: &[&Ticket]) -> Vec<KnowledgeGap> {
         while left.len() >= MIN_SHARED {
             let Some(key) = best_key(&left, &gap_terms, &rarity) else { break };
             let (group, rest): (Vec<&Ticket>, Vec<&Ticket>) =
-                left.into_iter().partition(|t| gap_terms[&t.id].keys.contains(&key));
+                left.into_iter().partition(|t| gap_terms[&t.id].keys.contains_key(&key));
             left = rest;
             let mut words = vec![key.clone()];
             // Words most of the group shares as well sharpen the label.
@@ -163,7 +176,7 @@ fn best_key(left: &[&Ticket], terms: &HashMap<TicketId, Terms>, rarity: &impl Fn
     shared_keys(left, terms, rarity, MIN_SHARED).into_iter().next()
 }
 
-/// Keys at least `min` of `tickets` share, best first (calls × rarity; then the key, so
+/// Keys at least `min` of `tickets` share, best first (summed weight × rarity; then the key, so
 /// the order never depends on a hash map's).
 fn shared_keys(
     tickets: &[&Ticket],
@@ -171,14 +184,16 @@ fn shared_keys(
     rarity: &impl Fn(&str) -> f64,
     min: usize,
 ) -> Vec<String> {
-    let mut count: HashMap<&String, usize> = HashMap::new();
+    let mut count: HashMap<&String, (usize, f64)> = HashMap::new();
     for t in tickets {
-        for k in &terms[&t.id].keys {
-            *count.entry(k).or_default() += 1;
+        for (k, weight) in &terms[&t.id].keys {
+            let c = count.entry(k).or_default();
+            c.0 += 1;
+            c.1 += weight;
         }
     }
     let mut keys: Vec<(&String, f64)> =
-        count.into_iter().filter(|(_, n)| *n >= min).map(|(k, n)| (k, n as f64 * rarity(k))).collect();
+        count.into_iter().filter(|(_, (n, _))| *n >= min).map(|(k, (_, w))| (k, w * rarity(k))).collect();
     keys.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     keys.into_iter().map(|(k, _)| k.clone()).collect()
 }

@@ -402,9 +402,11 @@ impl KbIndex {
                 .then(self.docs[*db as usize].prior.total_cmp(&self.docs[*da as usize].prior))
                 .then(self.docs[*da as usize].id.cmp(&self.docs[*db as usize].id))
         });
-        ranked.truncate(limit);
+        // The lead is over the next article whatever the caller asks for: with `limit` 1
+        // (the knowledge gaps ask so) the best would otherwise always lead by 100 %.
         let first = ranked.first().map_or(0.0, |(s, _)| *s);
         let second = ranked.get(1).map_or(0.0, |(s, _)| *s);
+        ranked.truncate(limit);
         let mut hits = Vec::with_capacity(ranked.len());
         for (i, (s, doc)) in ranked.iter().enumerate() {
             let margin = if i == 0 { (first - second) / first } else { (s - first) / first };
