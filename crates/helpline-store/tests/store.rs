@@ -966,3 +966,24 @@ fn knowledge_gaps_group_unanswered_calls_by_category_and_recurring_words() {
     // nothing in the period: no gaps
     assert!(d.store.list_knowledge_gaps(t(60)).unwrap().is_empty());
 }
+
+#[test]
+fn suggestions_answer_any_text_without_an_error() {
+    let mut d = desk();
+    let printer =
+        save_article(&mut d, "Drucker druckt nicht", "Warteschlange leeren, Drucker neu starten.", &["drucker"], true);
+    save_article(&mut d, "VPN bricht ab", "Client aktualisieren.", &["vpn"], true);
+    let long = "Drucker druckt nicht. ".repeat(1_000); // 22,000 characters
+    let nothing_to_judge =
+        ["", "x", "und der die das oder aber", "0151 1234567 4711", "🙂🙂🙂 🔥", "\" * NEAR AND ( ) OR : ^ -"];
+    for text in nothing_to_judge {
+        let s = d.store.suggest_kb_articles(text, 8).unwrap();
+        assert_eq!(s.fit, helpline_store::suggest::Fit::None, "{text:?}: {s:?}");
+    }
+    for text in
+        [long.as_str(), "Принтер Drucker 打印机 druckt nicht", "Drucker* \"druckt\" (nicht)", "NEAR(\"drucker\" AND"]
+    {
+        let s = d.store.suggest_kb_articles(text, 8).unwrap();
+        assert_eq!(s.hits.first().map(|h| h.id), Some(printer), "{:?}", text.chars().take(60).collect::<String>());
+    }
+}
