@@ -987,3 +987,25 @@ fn suggestions_answer_any_text_without_an_error() {
         assert_eq!(s.hits.first().map(|h| h.id), Some(printer), "{:?}", text.chars().take(60).collect::<String>());
     }
 }
+
+#[test]
+fn one_rare_word_shared_with_a_lone_article_is_never_a_strong_fit() {
+    let mut d = desk();
+    save_article(
+        &mut d,
+        "Passwort zurücksetzen (Kundenportal)",
+        "Der Kunde klickt auf Passwort vergessen und bekommt eine E-Mail. Kommt sie nicht an: Spam-Ordner prüfen.",
+        &["passwort"],
+        true,
+    );
+    save_article(
+        &mut d,
+        "Rechnung doppelt abgebucht",
+        "Die Buchhaltung prüft doppelte Abbuchungen.",
+        &["rechnung"],
+        true,
+    );
+    let call = "Scanner speichert keine PDF\nDer Scanner im 2. OG legt keine PDF-Datei mehr im Netzordner ab, Ordner bleibt leer";
+    let s = d.store.suggest_kb_articles(call, 8).unwrap();
+    assert_ne!(s.fit, helpline_store::suggest::Fit::Strong, "{s:?}");
+}

@@ -415,7 +415,14 @@ impl KbIndex {
             let d = &self.docs[*doc as usize];
             let Some((title, body)) = kb_articles::get_kb_title_and_body(conn, d.id)? else { continue };
             let snippet = self.snippet(&body, d.lang, &concepts, *doc);
-            hits.push(Suggestion { id: d.id, title, snippet, confidence, fit: Fit::of(confidence), features });
+            hits.push(Suggestion {
+                id: d.id,
+                title,
+                snippet,
+                confidence,
+                fit: Fit::of(confidence, features.coverage),
+                features,
+            });
         }
         let fit = hits.first().map_or(Fit::None, |h| h.fit);
         Ok(Suggestions { fit, hits, concepts: concepts.len() as u32 })

@@ -40,9 +40,15 @@ pub const STRONG_CONFIDENCE: f32 = 0.70;
 /// Confidence below which a suggestion is not shown.
 pub const POSSIBLE_CONFIDENCE: f32 = 0.30;
 
+/// Share of the call an article must cover to be called strong, whatever its lead: in a
+/// small KB one rare word shared with a single article (and no second article to lead
+/// over) would otherwise make a lone weak hit "strong". On `bench/kb-eval` every strong
+/// suggestion already covers that much, so the floor changes nothing there.
+pub const STRONG_COVERAGE: f32 = 0.30;
+
 impl Fit {
-    pub fn of(confidence: f32) -> Fit {
-        if confidence >= STRONG_CONFIDENCE {
+    pub fn of(confidence: f32, coverage: f32) -> Fit {
+        if confidence >= STRONG_CONFIDENCE && coverage >= STRONG_COVERAGE {
             Fit::Strong
         } else if confidence >= POSSIBLE_CONFIDENCE {
             Fit::Possible
