@@ -129,23 +129,19 @@ impl KbIndex {
     fn of(articles: &[KbArticle], uses: &HashMap<KbArticleId, u64>) -> KbIndex {
         let a = analyzer();
         let dict = dictionary();
-        // Pass 1: the words of every field, and the KB's vocabulary.
-        let mut read: Vec<(Lang, [Vec<Word>; FIELDS])> = Vec::with_capacity(articles.len());
+        // Pass 1: the KB's vocabulary. The words are read again in pass 2 rather than kept:
+        // holding every word of 10,000 articles at once took hundreds of MiB.
         let mut vocabulary: HashSet<Box<str>> = HashSet::new();
+        let mut langs: Vec<Lang> = Vec::with_capacity(articles.len());
         for article in articles {
-            let texts = field_texts(article);
-            let lang = a.guess_language(&format!("{} {}", article.title, article.body));
-            let fields = texts.map(|t| {
-                let mut words = a.telling_words_up_to(&t, MAX_FIELD_WORDS);
-                words.shrink_to_fit();
-                words
-            });
-            for w in fields.iter().flatten() {
-                if !vocabulary.contains(w.folded.as_str()) {
-                    vocabulary.insert(w.folded.as_str().into());
+            langs.push(a.guess_language(&format!("{} {}", article.title, article.body)));
+            for t in field_texts(article) {
+                for w in a.telling_words_up_to(&t, MAX_FIELD_WORDS) {
+                    if !vocabulary.contains(w.folded.as_str()) {
+                        vocabulary.insert(w.folded.into_boxed_str());
+                    }
                 }
             }
-            read.push((lang, fields));
         }
         let is_word = |p: &str| vocabulary.contains(p) || dict.is_german_word(p);
         // Pass 2: postings. A word's stem and parts are worked out once.
@@ -154,12 +150,13 @@ impl KbIndex {
         let mut parts = Terms::default();
         let mut docs = Vec::with_capacity(articles.len());
         let mut total_len = [0f32; FIELDS];
-        for (n, (article, (lang, fields))) in articles.iter().zip(read).enumerate() {
+        for (n, (article, lang)) in articles.iter().zip(langs).enumerate() {
             let doc = n as u32;
             let mut len = [0f32; FIELDS];
-            for (field, list) in fields.iter().enumerate() {
+            for (field, text) in field_texts(article).iter().enumerate() {
+                let list = a.telling_words_up_to(text, MAX_FIELD_WORDS);
                 len[field] = list.len() as f32;
-                for w in list {
+                for w in &list {
                     let key = (lang == Lang::De, w.raw.clone());
                     let (stem, word_parts) = seen.entry(key).or_insert_with(|| {
                         let stem = a.stem(lang, &w.folded);
