@@ -581,8 +581,11 @@ impl<H: HubApi> Desktop<H> {
         let mut solutions = Vec::new();
         let mut answers = Vec::new();
         for t in &tickets {
-            let said = if t.description.trim().is_empty() { t.subject.trim() } else { t.description.trim() };
-            problems.push(format!("- {}: {}", t.reference, said.replace('\n', "\n  ")));
+            // Several callers' words side by side: their numbers, addresses and names are
+            // not the article's business (one ticket's draft keeps its text as it was).
+            let said = if t.description.trim().is_empty() { &t.subject } else { &t.description };
+            let said = self.callers_words("", said, t.customer_id)?;
+            problems.push(format!("- {}: {}", t.reference, said.trim()));
             let events = self.with_store(|s| Ok(s.list_events(t.id)?))?;
             if let Some(summary) = latest_resolution(&events).filter(|s| !s.trim().is_empty()) {
                 solutions.push(format!("- {}: {}", t.reference, summary.trim().replace('\n', "\n  ")));

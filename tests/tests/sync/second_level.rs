@@ -397,7 +397,7 @@ async fn a_missing_article_written_from_its_calls_closes_the_gap_and_keeps_their
     let mut first = solved_with(
         helpline_domain::KbArticleId::new_v7(),
         "Etikettendrucker druckt leere Etiketten",
-        "Der Zebra im Lager druckt nur leere Etiketten aus",
+        "Der Zebra im Lager druckt nur leere Etiketten aus, Rückruf 0151 1234567",
     );
     (first.suggested_kb, first.used_kb) = (vec![], vec![]);
     let solved = anna.submit_contact(first, calls::Outcome::Solved { summary: "Farbband neu eingelegt".into() })?;
@@ -430,6 +430,7 @@ async fn a_missing_article_written_from_its_calls_closes_the_gap_and_keeps_their
 
     let draft = jana.kb_draft_from_gap(&gap.tickets.iter().map(|t| t.id).collect::<Vec<_>>(), &german_headings())?;
     ensure!(draft.body.contains(&solved.reference) && draft.body.contains("Farbband neu eingelegt"), "{}", draft.body);
+    ensure!(!draft.body.contains("1234567"), "no caller's number in the article: {}", draft.body);
     let (saved, _) = tokio::join!(biased; jana.save_kb(draft, true), jana.sync_once());
     let KbSaveResult::Saved { article_id, published: true, .. } = saved? else { anyhow::bail!("not published") };
     settle(&[&anna, &jana, &ben], 10).await?;
