@@ -378,11 +378,9 @@ impl<H: HubApi> Desktop<H> {
         let published = publish && !matches!(delivery, Delivery::Refused { .. });
         if published {
             let revision = Some(draft.base_revision.map_or(1, |base| base + 1));
-            let first = self.is_draft(article_id)?;
+            let source = self.source_of_draft(article_id)?;
             self.submit(Mutation::PublishKbArticle { article_id, revision })?;
-            if first {
-                self.keep_source_ticket_words(article_id)?;
-            }
+            self.keep_source_ticket_words(article_id, source)?;
         }
         Ok(KbSaveResult::Saved { article_id, delivery, published })
     }
@@ -434,26 +432,25 @@ impl<H: HubApi> Desktop<H> {
     }
 
     pub fn publish_kb(&self, article_id: KbArticleId) -> Result<()> {
-        let first = self.is_draft(article_id)?;
+        let source = self.source_of_draft(article_id)?;
         self.submit(Mutation::PublishKbArticle { article_id, revision: None })?;
-        if first {
-            self.keep_source_ticket_words(article_id)?;
-        }
-        Ok(())
+        self.keep_source_ticket_words(article_id, source)
     }
 
-    fn is_draft(&self, article_id: KbArticleId) -> Result<bool> {
+    /// The ticket a draft was written from; `None` for an article already published once
+    /// (archived) or written from none.
+    fn source_of_draft(&self, article_id: KbArticleId) -> Result<Option<TicketId>> {
         let article = self.with_store(|s| Ok(s.get_kb_article(article_id)?))?;
-        Ok(article.is_some_and(|a| a.state == ArticleState::Draft))
+        Ok(article.filter(|a| a.state == ArticleState::Draft).and_then(|a| a.source_ticket))
     }
 
     /// An article's first publication from a ticket keeps that ticket's words as a
     /// customer phrasing, as "this solved it" does: the caller who next describes the
-    /// problem the same way finds the article. Only the first: a phrasing a KB writer
-    /// removed does not come back when an archived article is published again.
-    fn keep_source_ticket_words(&self, article_id: KbArticleId) -> Result<()> {
-        let Some(article) = self.with_store(|s| Ok(s.get_kb_article(article_id)?))? else { return Ok(()) };
-        let Some(ticket) = article.source_ticket.map(|id| self.get_ticket(id)).transpose()?.flatten() else {
+    /// problem the same way finds the article. Only the first (`source` comes from the
+    /// draft): a phrasing a KB writer removed does not come back when an archived article
+    /// is published again.
+    fn keep_source_ticket_words(&self, article_id: KbArticleId, source: Option<TicketId>) -> Result<()> {
+        let Some(ticket) = source.map(|id| self.get_ticket(id)).transpose()?.flatten() else {
             return Ok(());
         };
         let words = self.callers_words(&ticket.subject, &ticket.description, ticket.customer_id)?;
@@ -529,10 +526,8 @@ impl<H: HubApi> Desktop<H> {
     /// article was written from, and no article fits strongly today, grouped by category
     /// and by the words that recur. Covers the calls this desktop holds.
     pub fn knowledge_gaps(&self) -> Result<Vec<KnowledgeGapView>> {
-        let actor = self.actor()?;
-        if actor.role != Role::Supervisor {
-            permit_kb_action(&actor, None, KbAction::Edit).map_err(ClientError::from_domain)?;
-        }
+        // Leads (supervisors, admins) pass this check too.
+        permit_kb_action(&self.actor()?, None, KbAction::Edit).map_err(ClientError::from_domain)?;
         let since = self.now().plus_minutes(-GAP_DAYS * 24 * 60);
         let categories = self.category_names()?;
         self.with_store(|s| {
@@ -571,18 +566,12 @@ impl<H: HubApi> Desktop<H> {
         for id in ticket_ids.iter().take(DRAFT_CALLS_MAX) {
             tickets.push(self.ticket_for_draft(*id)?);
         }
-        if let [only] = tickets.as_slice() {
-            // One call: the same draft as from the ticket itself, resolved or not.
-            let events = self.with_store(|s| Ok(s.list_events(only.id)?))?;
-            let summary = latest_resolution(&events).unwrap_or_default();
-            return Ok(draft_for(only, &headings.problem, &[(headings.solution.as_str(), summary.trim().to_owned())]));
-        }
         let mut problems = Vec::new();
         let mut solutions = Vec::new();
         let mut answers = Vec::new();
         for t in &tickets {
-            // Several callers' words side by side: their numbers, addresses and names are
-            // not the article's business (one ticket's draft keeps its text as it was).
+            // The callers' words side by side: their numbers, addresses and names are not
+            // the article's business.
             let said = if t.description.trim().is_empty() { &t.subject } else { &t.description };
             let said = self.callers_words("", said, t.customer_id)?;
             problems.push(format!("- {}: {}", t.reference, said.trim()));

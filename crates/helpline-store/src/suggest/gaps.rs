@@ -107,7 +107,7 @@ fn capitalised(word: &str) -> String {
 
 /// Groups `gaps` (calls of `window`, newest first) by category and recurring words.
 /// `window` is every call of the same period, whose words say which ones are common.
-pub fn group_gaps(window: &[Ticket], gaps: &[&Ticket]) -> Vec<KnowledgeGap> {
+pub(crate) fn group_gaps(window: &[Ticket], gaps: &[&Ticket]) -> Vec<KnowledgeGap> {
     let mut spellings = Spellings::default();
     let mut df: HashMap<String, usize> = HashMap::new();
     let gap_ids: HashSet<TicketId> = gaps.iter().map(|t| t.id).collect();

@@ -15,7 +15,8 @@ pub mod dictionary;
 mod gaps;
 mod index;
 
-pub use gaps::{KnowledgeGap, group_gaps};
+pub use gaps::KnowledgeGap;
+pub(crate) use gaps::group_gaps;
 pub use index::KbIndex;
 
 use crate::error::Result;
