@@ -5,6 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::profile::Language;
 use crate::session::{AppState, Session};
 use helpline_client::calls::*;
+use helpline_client::dashboard::{AgentFigures, Dashboard, DashboardFilter};
 use helpline_client::kb::*;
 use helpline_client::markdown::render_markdown;
 use helpline_client::tickets::*;
@@ -385,4 +386,16 @@ pub async fn label_tray(app: AppHandle, labels: crate::shell::TrayLabels) -> App
 pub async fn show_notification(app: AppHandle, title: String, body: String) -> AppResult<()> {
     crate::shell::notify(&app, &title, &body);
     Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_dashboard(state: St<'_>, filter: DashboardFilter) -> AppResult<Dashboard> {
+    Ok(state.desktop()?.dashboard(&filter)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_agent_figures(state: St<'_>, filter: DashboardFilter) -> AppResult<Vec<AgentFigures>> {
+    Ok(state.desktop()?.agent_figures(&filter)?)
 }

@@ -73,6 +73,9 @@ pub struct ContactForm {
     pub suggested_kb: Vec<KbArticleId>,
     /// Articles the agent marked "this solved it".
     pub used_kb: Vec<KbArticleId>,
+    /// Articles the agent opened to read (the suggestion funnel's second step).
+    #[serde(default)]
+    pub opened_kb: Vec<KbArticleId>,
 }
 
 /// How the contact ends.
@@ -205,7 +208,7 @@ impl<H: HubApi> Desktop<H> {
     /// later, the logged call stays (a contact that happened is never undone) and the
     /// refusal is listed with the hub's reason.
     pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
-        let ContactForm { mut contact, suggested_kb, used_kb } = form;
+        let ContactForm { mut contact, suggested_kb, used_kb, opened_kb } = form;
         contact.caller = contact.caller.as_deref().and_then(caller_as_taken_down);
         let phrasing = self.callers_words(&contact.subject, &contact.description, contact.customer_id)?;
         let solved_with = used_kb.clone();
@@ -216,7 +219,11 @@ impl<H: HubApi> Desktop<H> {
             _ => vec![],
         };
         let (ticket_id, reference) = self.log_contact_then(contact, |ticket_id| {
-            let mut steps = form_steps(ticket_id, suggested_kb, used_kb, Some(outcome));
+            let mut steps = form_steps(
+                ticket_id,
+                KbSeen { suggested: suggested_kb, opened: opened_kb, used: used_kb },
+                Some(outcome),
+            );
             steps.extend(links);
             steps
         })?;
@@ -271,7 +278,7 @@ impl<H: HubApi> Desktop<H> {
         form: ContactForm,
         outcome: Option<Outcome>,
     ) -> Result<Logged> {
-        let ContactForm { contact, suggested_kb, used_kb } = form;
+        let ContactForm { contact, suggested_kb, used_kb, opened_kb } = form;
         let reference = self
             .with_store(|s| Ok(s.get_ticket(ticket_id)?))?
             .ok_or_else(|| {
@@ -292,7 +299,11 @@ impl<H: HubApi> Desktop<H> {
             repeat: true,
             caller: contact.caller.as_deref().and_then(caller_as_taken_down),
         }];
-        steps.extend(form_steps(ticket_id, suggested_kb, used_kb, outcome));
+        steps.extend(form_steps(
+            ticket_id,
+            KbSeen { suggested: suggested_kb, opened: opened_kb, used: used_kb },
+            outcome,
+        ));
         self.submit_all(steps)?;
         Ok(Logged { ticket_id, reference: reference.to_string() })
     }
@@ -309,19 +320,24 @@ impl<H: HubApi> Desktop<H> {
     }
 }
 
-/// The form's steps after the contact: the articles it showed and the ones used, then how
-/// it ended.
-fn form_steps(
-    ticket_id: TicketId,
+/// What the form did with the KB: the articles it showed, those opened, those used.
+struct KbSeen {
     suggested: Vec<KbArticleId>,
+    opened: Vec<KbArticleId>,
     used: Vec<KbArticleId>,
-    outcome: Option<Outcome>,
-) -> Vec<Mutation> {
+}
+
+/// The form's steps after the contact: the articles it showed, opened and used, then how
+/// it ended.
+fn form_steps(ticket_id: TicketId, kb: KbSeen, outcome: Option<Outcome>) -> Vec<Mutation> {
+    let KbSeen { suggested, mut opened, used } = kb;
     let mut steps = Vec::new();
     let mut shown = suggested;
     shown.extend(used.iter().filter(|u| !shown.contains(u)).copied().collect::<Vec<_>>());
-    if !shown.is_empty() {
-        steps.push(Mutation::RecordKbSuggestions { ticket_id, article_ids: shown });
+    // An article used was read first.
+    opened.extend(used.iter().filter(|u| !opened.contains(u)).copied().collect::<Vec<_>>());
+    if !shown.is_empty() || !opened.is_empty() {
+        steps.push(Mutation::RecordKbSuggestions { ticket_id, article_ids: shown, opened });
     }
     steps.extend(used.into_iter().map(|article_id| Mutation::UseKbArticle { ticket_id, article_id }));
     steps.extend(outcome.map(|outcome| match outcome {

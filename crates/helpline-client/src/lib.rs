@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod calls;
 pub mod clock;
+pub mod dashboard;
 pub mod demo;
 mod drafts;
 mod error;

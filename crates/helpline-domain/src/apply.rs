@@ -74,14 +74,23 @@ pub fn apply(
             let body = limits::required("body", body, limits::NOTE_MAX)?;
             out.event(t.id, EventKind::NoteAdded { body });
         }
-        Mutation::RecordKbSuggestions { ticket_id, article_ids } => {
+        Mutation::RecordKbSuggestions { ticket_id, article_ids, opened } => {
             let t = ticket(state, *ticket_id)?;
+            for id in article_ids.iter().chain(opened) {
+                kb_article(state, *id)?;
+            }
             let mut seen = t.kb_suggested.clone();
             for id in article_ids {
-                kb_article(state, *id)?;
                 if !seen.contains(id) {
                     seen.push(*id);
                     out.event(t.id, EventKind::KbSuggested { article_id: *id });
+                }
+            }
+            let mut seen = t.history.kb_opened.clone();
+            for id in opened {
+                if !seen.contains(id) {
+                    seen.push(*id);
+                    out.event(t.id, EventKind::KbOpened { article_id: *id });
                 }
             }
         }

@@ -58,6 +58,10 @@ pub enum EventKind {
     KbUsed {
         article_id: KbArticleId,
     },
+    /// The agent opened an article while working on the ticket (the suggestion funnel).
+    KbOpened {
+        article_id: KbArticleId,
+    },
     Escalated {
         reason: String,
         steps_tried: String,
@@ -121,6 +125,7 @@ impl EventKind {
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::KbSuggested { .. } => "kb_suggested",
             EventKind::KbUsed { .. } => "kb_used",
+            EventKind::KbOpened { .. } => "kb_opened",
             EventKind::Escalated { .. } => "escalated",
             EventKind::HandedBack { .. } => "handed_back",
             EventKind::HandedOverToExpert { .. } => "handed_over_to_expert",
@@ -199,6 +204,7 @@ impl Ticket {
             consults: Vec::new(),
             kb_suggested: Vec::new(),
             caller: caller.clone(),
+            history: TicketHistory::default(),
         })
     }
 
@@ -217,12 +223,15 @@ impl Ticket {
 
     pub fn evolve(&mut self, event: &TicketEvent) {
         self.updated_at = self.updated_at.max(event.at);
+        self.record_history(event);
         match &event.kind {
             EventKind::Created { .. } => {}
             EventKind::ContactLogged { .. } => self.contacts += 1,
             EventKind::CustomerLinked { customer_id } => self.customer_id = Some(*customer_id),
-            EventKind::NoteAdded { .. } | EventKind::KbUsed { .. } | EventKind::KbArticlePublishedFromTicket { .. } => {
-            }
+            EventKind::NoteAdded { .. }
+            | EventKind::KbUsed { .. }
+            | EventKind::KbOpened { .. }
+            | EventKind::KbArticlePublishedFromTicket { .. } => {}
             EventKind::KbSuggested { article_id } => {
                 if !self.kb_suggested.contains(article_id) {
                     self.kb_suggested.push(*article_id);
@@ -283,6 +292,63 @@ impl Ticket {
                 self.first_contact_resolution = false;
                 self.customer_informed_at = None;
             }
+        }
+    }
+}
+
+impl Ticket {
+    /// Folds `event` into [`TicketHistory`]; called by `evolve` before the fields change,
+    /// so it still sees the level and status the event starts from.
+    fn record_history(&mut self, event: &TicketEvent) {
+        let h = &mut self.history;
+        let at = event.at;
+        let answered = |h: &mut TicketHistory| {
+            h.first_response_at.get_or_insert(at);
+        };
+        match &event.kind {
+            EventKind::ContactLogged { direction, channel, duration_seconds, repeat, .. } => {
+                h.handling_seconds = h.handling_seconds.saturating_add(*duration_seconds);
+                h.repeat_contacts += u32::from(*repeat);
+                // A call or chat taken live is answered as it happens; an e-mail when
+                // support writes back.
+                let live = matches!(channel, Channel::Phone | Channel::Chat | Channel::WalkIn);
+                if *direction == Direction::Outbound || live {
+                    answered(h);
+                }
+            }
+            EventKind::CustomerInformed { .. } | EventKind::Resolved { .. } => answered(h),
+            EventKind::KbOpened { article_id } if !h.kb_opened.contains(article_id) => h.kb_opened.push(*article_id),
+            EventKind::KbUsed { article_id } if !h.kb_used.contains(article_id) => h.kb_used.push(*article_id),
+            EventKind::Escalated { .. } => {
+                h.escalated_at.get_or_insert(at);
+            }
+            EventKind::Claimed if h.escalated_at.is_some() => {
+                h.claimed_at.get_or_insert(at);
+            }
+            EventKind::HandedBack { .. } => h.hand_backs += 1,
+            EventKind::HandedOverToExpert { department_id, .. } => {
+                if !h.departments.contains(department_id) {
+                    h.departments.push(*department_id);
+                }
+                h.expert_handovers += 1;
+                h.expert_asked_at.get_or_insert(at);
+                h.handed_over_at = Some(at);
+            }
+            EventKind::ConsultRequested { department_id, .. } => {
+                if !h.departments.contains(department_id) {
+                    h.departments.push(*department_id);
+                }
+                h.expert_asked_at.get_or_insert(at);
+            }
+            EventKind::ReturnedFromExpert { .. } => {
+                h.expert_answered_at.get_or_insert(at);
+                h.handed_over_at = None;
+            }
+            EventKind::ConsultAnswered { consult_id, .. } if self.consults.iter().any(|c| c.id == *consult_id) => {
+                h.expert_answered_at.get_or_insert(at);
+            }
+            EventKind::Reopened { .. } => h.reopens += 1,
+            _ => {}
         }
     }
 }

@@ -33,4 +33,4 @@ pub use phone::{DEFAULT_REGION, PhoneNumber, normalise_phone};
 pub use reference::{DeviceCode, Reference};
 pub use sla::{BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours};
 pub use state::{Change, State, StateSource, load_reads};
-pub use time::Timestamp;
+pub use time::{Timestamp, local_day_starts};

@@ -185,6 +185,45 @@ pub struct Ticket {
     pub consults: Vec<Consult>,
     /// Articles already suggested on this ticket: a suggestion counts once per article.
     pub kb_suggested: Vec<KbArticleId>,
+    /// What the supervisor's figures read from the ticket's past, folded like the rest.
+    #[serde(default)]
+    pub history: TicketHistory,
+}
+
+/// The moments and counts of a ticket's past that its current fields forget (a reopened
+/// ticket was resolved once, a ticket back at level 2 was with an expert). A fold of the
+/// events like every other field, so the desktop and the hub agree on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketHistory {
+    /// When the customer first heard from support: at once for a call or chat taken
+    /// live, otherwise the first outbound contact, "customer informed" or resolution.
+    pub first_response_at: Option<Timestamp>,
+    /// The first escalation to second level.
+    pub escalated_at: Option<Timestamp>,
+    /// The first claim by second level after the first escalation.
+    pub claimed_at: Option<Timestamp>,
+    /// The first consult request or hand-over to an expert department.
+    pub expert_asked_at: Option<Timestamp>,
+    /// The first consult answer or return from an expert department.
+    pub expert_answered_at: Option<Timestamp>,
+    /// Since when the ticket is with an expert department (`None` when it is not).
+    pub handed_over_at: Option<Timestamp>,
+    pub expert_handovers: u32,
+    pub hand_backs: u32,
+    pub reopens: u32,
+    /// Contacts logged on the open ticket as the customer coming back about it.
+    pub repeat_contacts: u32,
+    /// The sum of the contacts' durations (the call timer).
+    pub handling_seconds: u32,
+    /// Articles the agent opened while working on this ticket, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kb_opened: Vec<KbArticleId>,
+    /// Articles marked "this solved it", each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kb_used: Vec<KbArticleId>,
+    /// Expert departments consulted or handed the ticket, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<DepartmentId>,
 }
 
 impl Ticket {

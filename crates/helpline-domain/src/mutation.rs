@@ -39,10 +39,13 @@ pub enum Mutation {
         ticket_id: TicketId,
         body: String,
     },
-    /// KB articles shown to the agent for this ticket; each counts once per ticket.
+    /// KB articles shown to the agent for this ticket, and those the agent opened; each
+    /// counts once per ticket.
     RecordKbSuggestions {
         ticket_id: TicketId,
         article_ids: Vec<KbArticleId>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        opened: Vec<KbArticleId>,
     },
     /// "This solved it": the agent used an article on this ticket.
     UseKbArticle {
@@ -314,7 +317,9 @@ impl Mutation {
         let mut t = Touches { tickets: self.ticket_id().into_iter().collect(), ..Touches::default() };
         match self {
             Mutation::LogContact(c) => t.customers.extend(c.contact.customer_id),
-            Mutation::RecordKbSuggestions { article_ids, .. } => t.kb_articles.extend(article_ids.iter().copied()),
+            Mutation::RecordKbSuggestions { article_ids, opened, .. } => {
+                t.kb_articles.extend(article_ids.iter().chain(opened).copied())
+            }
             Mutation::UseKbArticle { article_id, .. }
             | Mutation::PublishKbArticle { article_id, .. }
             | Mutation::ArchiveKbArticle { article_id }

@@ -278,6 +278,7 @@ pub fn role_ticket_actions(role: Role) -> Vec<TicketAction> {
         contacts: 1,
         consults: Vec::new(),
         kb_suggested: Vec::new(),
+        history: Default::default(),
     };
     let open_consult = Consult {
         id: crate::ConsultId(uuid::Uuid::nil()),

@@ -16,6 +16,7 @@ pub use tables::device::Device;
 pub use tables::events::KbUsage;
 pub use tables::kb_articles::KbFilter;
 pub use tables::outbox::{OutboxCounts, OutboxEntry, OutboxStatus, Verdict};
+pub use tables::ticket_facts::TicketFacts;
 pub use tables::tickets::Queue;
 
 use helpline_domain::{
@@ -69,6 +70,9 @@ impl Store {
         conn.pragma_update(None, "mmap_size", 268_435_456)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrations().to_latest(&mut conn)?;
+        let tx = conn.transaction()?;
+        tables::ticket_facts::backfill_ticket_facts(&tx)?;
+        tx.commit()?;
         Ok(Store { conn, kb_terms: search::DocFrequencies::default(), kb_index: suggest::SuggestIndex::default() })
     }
 
@@ -264,6 +268,7 @@ impl Store {
         }
         if !page.has_more() {
             tickets::evict_inactive_before(&tx, page.window_start, &keep)?;
+            sync_state::set_value(&tx, WINDOW_START_KEY, &page.window_start.as_millis().to_string())?;
         }
         let report = reapply_unconfirmed(&tx)?;
         tx.commit()?;
@@ -530,6 +535,18 @@ impl Store {
         suggest::suggest(&self.conn, &self.kb_index, form_text, limit)
     }
 
+    /// What the supervisor's figures read of every cached ticket (`tables/ticket_facts.rs`).
+    pub fn list_ticket_facts(&self) -> Result<Vec<TicketFacts>> {
+        tables::ticket_facts::list_ticket_facts(&self.conn)
+    }
+
+    /// The start of the hub's cache window at the last complete pull (`None` before one).
+    pub fn cache_window_start(&self) -> Result<Option<helpline_domain::Timestamp>> {
+        Ok(sync_state::get_value(&self.conn, WINDOW_START_KEY)?
+            .and_then(|v| v.parse().ok())
+            .map(helpline_domain::Timestamp::from_millis))
+    }
+
     /// The articles that should exist: calls created since `since` that were escalated or
     /// solved without any article, no article was written from, and that no article fits
     /// strongly today (one was written since from another call), grouped by category and
@@ -568,6 +585,9 @@ const GAP_CALLS_MAX: usize = 500;
 const BULK_INDEX_FROM: usize = 64;
 const CURSOR_KEY: &str = "pull_cursor";
 const CONFIRMED_SEQ_KEY: &str = "confirmed_seq";
+/// The start of the hub's cache window at the last complete pull: resolved tickets the hub
+/// last changed before it are not held here.
+const WINDOW_START_KEY: &str = "window_start";
 const SLA_KEY: &str = "sla_settings";
 
 fn confirmed_seq(conn: &Connection) -> Result<u64> {

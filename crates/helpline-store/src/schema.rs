@@ -3,7 +3,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6), M::up(V7)])
 }
 
 /// The hub's time of each ticket's last change, which the cache window is measured on;
@@ -73,6 +73,44 @@ CREATE TABLE drafts (
     updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tickets_due ON tickets (resolution_due);
+"#;
+
+/// The supervisor's figures: one narrow row per ticket (`tables/ticket_facts.rs`). Filled
+/// for tickets cached before this version by `Store::open`, which folds their events.
+const V7: &str = r#"
+CREATE TABLE ticket_facts (
+    ticket_id            BLOB PRIMARY KEY,
+    created_at           INTEGER NOT NULL,
+    created_by           BLOB NOT NULL,
+    channel              TEXT NOT NULL,
+    category_id          BLOB,
+    status               TEXT NOT NULL,
+    level                INTEGER NOT NULL,
+    department_id        BLOB,
+    assigned             INTEGER NOT NULL,
+    first_response_due   INTEGER,
+    resolution_due       INTEGER,
+    first_response_at    INTEGER,
+    escalated_at         INTEGER,
+    claimed_at           INTEGER,
+    expert_asked_at      INTEGER,
+    expert_answered_at   INTEGER,
+    waiting_expert_since INTEGER,
+    resolved_at          INTEGER,
+    resolved_level       INTEGER,
+    first_contact        INTEGER NOT NULL,
+    reopens              INTEGER NOT NULL,
+    hand_backs           INTEGER NOT NULL,
+    expert_handovers     INTEGER NOT NULL,
+    consults             INTEGER NOT NULL,
+    repeat_contacts      INTEGER NOT NULL,
+    handling_seconds     INTEGER NOT NULL,
+    kb_suggested         INTEGER NOT NULL,
+    kb_opened            INTEGER NOT NULL,
+    kb_used              INTEGER NOT NULL,
+    -- the ids of the expert departments involved, 16 bytes each
+    departments          BLOB
+) WITHOUT ROWID;
 "#;
 
 /// The hub's reason for a refusal as a code with parameters (JSON), which the window words

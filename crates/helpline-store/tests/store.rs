@@ -436,9 +436,10 @@ fn kb_usage_is_derived_from_events_once_per_ticket() {
     let (b, _) = d.call("Drucker 2", "", 60);
     let l1 = d.l1.clone();
     for _ in 0..3 {
-        d.record(&l1, Mutation::RecordKbSuggestions { ticket_id: a, article_ids: vec![article] }).unwrap();
+        d.record(&l1, Mutation::RecordKbSuggestions { ticket_id: a, article_ids: vec![article], opened: vec![] })
+            .unwrap();
     }
-    d.record(&l1, Mutation::RecordKbSuggestions { ticket_id: b, article_ids: vec![article] }).unwrap();
+    d.record(&l1, Mutation::RecordKbSuggestions { ticket_id: b, article_ids: vec![article], opened: vec![] }).unwrap();
     d.record(&l1, Mutation::UseKbArticle { ticket_id: a, article_id: article }).unwrap();
     d.record(&l1, Mutation::Resolve { ticket_id: a, summary: "Artikel half".into() }).unwrap();
     d.record(&l1, Mutation::UseKbArticle { ticket_id: b, article_id: article }).unwrap();

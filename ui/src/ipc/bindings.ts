@@ -63,6 +63,8 @@ export const commands = {
 	 *  alerts the backend reports as kinds and fields, said by the UI's messages.
 	 */
 	showNotification: (title: string, body: string) => typedError<null, AppError>(__TAURI_INVOKE("show_notification", { title, body })),
+	getDashboard: (filter: DashboardFilter) => typedError<Dashboard, AppError>(__TAURI_INVOKE("get_dashboard", { filter })),
+	getAgentFigures: (filter: DashboardFilter) => typedError<AgentFigures[], AppError>(__TAURI_INVOKE("get_agent_figures", { filter })),
 };
 
 /** Events */
@@ -78,6 +80,19 @@ export const events = {
 export const FIELD_LIMITS = {"subject":200,"description":20000,"note":20000,"kb_title":200,"kb_body":200000,"tag":40,"tags":20,"name":200,"email":254} as const;
 
 /* Types */
+/**  One agent's numbers over the period (shown only where the organisation allows it). */
+export type AgentFigures = {
+	agent_id: AgentId,
+	/**  Tickets the agent logged. */
+	calls: number,
+	first_contact: number,
+	first_contact_rate: number | null,
+	/**  Of the agent's tickets, those escalated. */
+	escalations: number,
+	/**  The call timer's mean over the agent's tickets (seconds). */
+	average_handling_seconds: number | null,
+};
+
 export type AgentId = string;
 
 export type AgentView = {
@@ -126,6 +141,14 @@ export type CallerLookup = {
 	 *  same unknown number), which a repeat call can be added to.
 	 */
 	open_tickets: TicketRow[],
+};
+
+export type CategoryFigures = {
+	/**  `None`: tickets logged without a category. */
+	category_id: CategoryId | null,
+	tickets: number,
+	escalated: number,
+	escalation_rate: number | null,
 };
 
 export type CategoryId = string;
@@ -189,6 +212,23 @@ export type ContactForm = {
 	suggested_kb: KbArticleId[],
 	/**  Articles the agent marked "this solved it". */
 	used_kb: KbArticleId[],
+	/**  Articles the agent opened to read (the suggestion funnel's second step). */
+	opened_kb?: KbArticleId[],
+};
+
+/**  What the figures are computed from. */
+export type Coverage = {
+	/**  Every ticket this desktop holds. */
+	cached_tickets: number,
+	/**  The oldest of them (ms). */
+	oldest_ticket: number | null,
+	/**
+	 *  The hub's cache window at the last complete sync: resolved tickets last changed
+	 *  before it are not held here, so older periods count only what was still open (ms).
+	 */
+	window_start: number | null,
+	/**  The time zone days are counted in. */
+	time_zone: string,
 };
 
 export type CustomerCard = {
@@ -211,6 +251,43 @@ export type CustomerInformed = {
 	informed_at: number,
 };
 
+export type Dashboard = {
+	/**  The period's bounds, `[from, to)` (ms). */
+	from: number,
+	to: number,
+	computed_at: number,
+	coverage: Coverage,
+	live: LiveFigures,
+	figures: Figure[],
+	days: DayFigures[],
+	/**  By volume, largest first. */
+	categories: CategoryFigures[],
+	funnel: Funnel,
+	resolution_times: TimeBucket[],
+};
+
+/**
+ *  What the dashboard shows: a period and optional narrowing by category, expert
+ *  department (consulted or handed the ticket) and channel.
+ */
+export type DashboardFilter = {
+	period: Period,
+	category_id: CategoryId | null,
+	department_id: DepartmentId | null,
+	channel: ContactChannel | null,
+};
+
+/**  One local day of the period. */
+export type DayFigures = {
+	/**  The day's start (ms). */
+	day: number,
+	new_tickets: number,
+	first_contact: number,
+	escalated: number,
+	/**  `first_contact / new_tickets`. */
+	first_contact_rate: number | null,
+};
+
 /**  What the hub said about a mutation the agent waits on. */
 export type Delivery = 
 /**  The hub accepted it. */
@@ -219,6 +296,11 @@ export type Delivery =
 { state: "refused"; reason: string; problem: Problem | null } | 
 /**  Saved here; the hub has not answered yet (offline, or slow). */
 { state: "pending" };
+
+export type DepartmentCount = {
+	department_id: DepartmentId,
+	open: number,
+};
 
 export type DepartmentId = string;
 
@@ -315,6 +397,31 @@ export type EventView = {
 	pending: boolean,
 };
 
+/**  One of the organisation's numbers. */
+export type Figure = {
+	key: FigureKey,
+	/**  For the times by level: which level's (1, 2 or 3). */
+	level: number | null,
+	unit: FigureUnit,
+	/**  `None` when there is nothing to count it over (no tickets, no resolved ones). */
+	value: number | null,
+	/**  The numerator of a share, the count of a count, the tickets a time is taken over. */
+	count: number,
+	/**  The denominator of a share. */
+	of: number,
+};
+
+/**  The figures' names: the window's catalogue has `figure_<name>` and `figure_<name>_help`. */
+export type FigureKey = "new_tickets" | "repeat_contacts" | "first_contact_resolution" | "escalation_rate" | "expert_involvement" | "consults" | "expert_handovers" | "hand_backs" | "reopen_rate" | "sla_compliance" | "kb_deflection" | "first_response_median" | "first_response_p90" | "resolution_median" | "resolution_p90";
+
+export type FigureUnit = 
+/**  `value` is `count / of`, between 0 and 1. */
+"share" | 
+/**  `value` is a number of minutes over `count` tickets. */
+"minutes" | 
+/**  `value` is `count`. */
+"count";
+
 /**  A further call, e-mail or chat about a ticket. */
 export type FollowUpContact = {
 	channel: ContactChannel,
@@ -325,6 +432,17 @@ export type FollowUpContact = {
 
 /**  A follow-up time the agent set has come. */
 export type FollowUpDue = DueFollowUp;
+
+/**
+ *  The suggestion funnel over the period's tickets: how many were shown an article,
+ *  opened one, used one, and of those used, were resolved.
+ */
+export type Funnel = {
+	suggested: number,
+	opened: number,
+	used: number,
+	resolved: number,
+};
 
 export type GapTicketView = {
 	id: TicketId,
@@ -491,6 +609,24 @@ export type KnowledgeGapView = {
 
 export type Language = "de" | "en";
 
+/**  What is open now (the filters apply, the period does not). */
+export type LiveFigures = {
+	/**  Open tickets at level 1, 2 and 3. */
+	open_by_level: number[],
+	/**  Open tickets with an expert department, per department. */
+	open_by_department: DepartmentCount[],
+	/**  Escalated tickets at level 2 nobody has claimed. */
+	unclaimed_escalations: number,
+	/**  Tickets waiting for an expert: handed over, or with an open consult. */
+	waiting_for_expert: number,
+	/**  Since when the longest of them waits (ms). */
+	longest_expert_wait_since: number | null,
+	/**  Open tickets whose resolution is due within `AT_RISK_MINUTES`. */
+	sla_at_risk: number,
+	/**  Open tickets whose resolution was due already. */
+	sla_breached: number,
+};
+
 export type Logged = {
 	ticket_id: TicketId,
 	reference: string,
@@ -522,6 +658,15 @@ export type Outcome =
 { type: "escalate"; reason: string; steps_tried: string; handover_summary: string } | 
 /**  Kept open with a follow-up time (ms since the epoch). */
 { type: "follow_up"; due: number; note: string };
+
+/**  Which period the figures count: tickets created in it. */
+export type Period = 
+/**  Since the start of today in the organisation's time zone (the SLA calendar's). */
+{ type: "today" } | 
+/**  The last 7 days, today included. */
+{ type: "days7" } | { type: "days30" } | 
+/**  From the start of the day of `from` to the end of the day of `to` (ms). */
+{ type: "custom"; from: number; to: number };
 
 export type Priority = "low" | "normal" | "high" | "urgent";
 
@@ -690,6 +835,15 @@ export type TicketView = {
 /**  A pull brought changes: lists and the open ticket should refresh. */
 export type TicketsChanged = {
 	count: number,
+};
+
+/**
+ *  Resolved tickets whose time to resolution is below `below_minutes` (and at or above
+ *  the bucket before); `None` is the open-ended last bucket.
+ */
+export type TimeBucket = {
+	below_minutes: number | null,
+	tickets: number,
 };
 
 /**  The tray menu's texts, from the window's message catalogue. */

@@ -19,7 +19,7 @@ fn edit(article_id: KbArticleId, base_revision: Option<u32>, title: &str, body: 
 }
 
 fn suggest(ticket_id: TicketId, article_ids: &[KbArticleId]) -> Mutation {
-    Mutation::RecordKbSuggestions { ticket_id, article_ids: article_ids.to_vec() }
+    Mutation::RecordKbSuggestions { ticket_id, article_ids: article_ids.to_vec(), opened: vec![] }
 }
 
 /// The `kb_article_published_from_ticket` events among the changes, as (ticket, article).

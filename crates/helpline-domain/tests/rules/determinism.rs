@@ -90,7 +90,14 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
             },
         ),
         (Who::L2, Mutation::AddNote { ticket_id: claimed, body: text("Logs angefordert") }),
-        (Who::L1, Mutation::RecordKbSuggestions { ticket_id: fresh, article_ids: vec![kb_vpn(), kb_printer_draft()] }),
+        (
+            Who::L1,
+            Mutation::RecordKbSuggestions {
+                ticket_id: fresh,
+                article_ids: vec![kb_vpn()],
+                opened: vec![kb_printer_draft()],
+            },
+        ),
         (Who::L1, Mutation::UseKbArticle { ticket_id: fresh, article_id: kb_vpn() }),
         (Who::L1, escalate(fresh)),
         (Who::L2b, Mutation::Claim { ticket_id: unclaimed }),

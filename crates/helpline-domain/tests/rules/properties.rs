@@ -262,6 +262,7 @@ fn concretise(s: &Step, w: &mut World, now: Timestamp) -> (Who, Mutation) {
             Mutation::RecordKbSuggestions {
                 ticket_id: t_id,
                 article_ids: s.list.iter().map(|i| article_id(*i % 4)).collect(),
+                opened: s.list.iter().take(1).map(|i| article_id(*i % 3)).collect(),
             },
         ),
         Kind::UseKbArticle => (first, Mutation::UseKbArticle { ticket_id: t_id, article_id: article_id(s.article) }),

@@ -10,4 +10,5 @@ pub mod outbox;
 pub mod reference_data;
 pub mod shadow;
 pub mod sync_state;
+pub mod ticket_facts;
 pub mod tickets;

@@ -50,12 +50,12 @@ pub fn upsert_ticket(conn: &Connection, t: &Ticket, notes: Option<&str>) -> Resu
         notes,
         serde_json::to_string(t)?,
     ])?;
-    Ok(())
+    super::ticket_facts::upsert_ticket_facts(conn, t)
 }
 
 pub fn delete_ticket(conn: &Connection, id: TicketId) -> Result<()> {
     conn.prepare_cached("DELETE FROM tickets WHERE id = ?1")?.execute([id.0])?;
-    Ok(())
+    super::ticket_facts::delete_ticket_facts(conn, id)
 }
 
 /// Drops a ticket and its timeline from the cache.
