@@ -4,14 +4,15 @@
 use crate::error::{AppError, AppResult};
 use crate::profile::Language;
 use crate::session::{AppState, Session};
+use helpline_client::admin::*;
 use helpline_client::calls::*;
-use helpline_client::dashboard::{AgentFigures, Dashboard, DashboardFilter};
+use helpline_client::dashboard::{AgentFigures, Dashboard, DashboardFilter, OrgSettingsView};
 use helpline_client::kb::*;
 use helpline_client::markdown::render_markdown;
 use helpline_client::tickets::*;
 use helpline_client::views::*;
 use helpline_client::work::*;
-use helpline_domain::{ConsultId, DepartmentId, KbArticleId, KbPhrasingId, Status, TicketId};
+use helpline_domain::{CategoryId, ConsultId, DepartmentId, KbArticleId, KbPhrasingId, Status, TicketId};
 use tauri::{AppHandle, Manager, State};
 
 type St<'a> = State<'a, AppState>;
@@ -397,5 +398,124 @@ pub async fn get_dashboard(state: St<'_>, filter: DashboardFilter) -> AppResult<
 #[tauri::command]
 #[specta::specta]
 pub async fn get_agent_figures(state: St<'_>, filter: DashboardFilter) -> AppResult<Vec<AgentFigures>> {
-    Ok(state.desktop()?.agent_figures(&filter)?)
+    Ok(state.desktop()?.agent_figures(&filter).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_org_settings(state: St<'_>) -> AppResult<OrgSettingsView> {
+    Ok(state.desktop()?.org_settings()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_get_settings(state: St<'_>) -> AppResult<OrgSettingsView> {
+    Ok(state.desktop()?.admin_get_settings().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_put_settings(state: St<'_>, settings: OrgSettingsView) -> AppResult<OrgSettingsView> {
+    Ok(state.desktop()?.admin_put_settings(settings).await?)
+}
+
+// ---- administration (admins, online: each goes to the hub, which checks the role) ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_list_agents(state: St<'_>) -> AppResult<Vec<AdminAgentView>> {
+    Ok(state.desktop()?.admin_list_agents().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_add_agent(state: St<'_>, form: NewAgentForm) -> AppResult<AdminAgentView> {
+    Ok(state.desktop()?.admin_add_agent(form).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_change_agent(state: St<'_>, login: String, form: AgentChangeForm) -> AppResult<AdminAgentView> {
+    Ok(state.desktop()?.admin_change_agent(&login, form).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_set_agent_active(state: St<'_>, login: String, active: bool) -> AppResult<AdminAgentView> {
+    Ok(state.desktop()?.admin_set_agent_active(&login, active).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_reset_password(state: St<'_>, login: String) -> AppResult<OneTimePasswordView> {
+    Ok(state.desktop()?.admin_reset_password(&login).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_list_departments(state: St<'_>) -> AppResult<Vec<Named<DepartmentId>>> {
+    Ok(state.desktop()?.admin_list_departments().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_add_department(state: St<'_>, name: String) -> AppResult<Named<DepartmentId>> {
+    Ok(state.desktop()?.admin_add_department(&name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_rename_department(state: St<'_>, id: DepartmentId, name: String) -> AppResult<Named<DepartmentId>> {
+    Ok(state.desktop()?.admin_rename_department(id, &name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_list_categories(state: St<'_>) -> AppResult<Vec<Named<CategoryId>>> {
+    Ok(state.desktop()?.admin_list_categories().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_add_category(state: St<'_>, name: String) -> AppResult<Named<CategoryId>> {
+    Ok(state.desktop()?.admin_add_category(&name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_rename_category(state: St<'_>, id: CategoryId, name: String) -> AppResult<Named<CategoryId>> {
+    Ok(state.desktop()?.admin_rename_category(id, &name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_get_sla(state: St<'_>) -> AppResult<SlaSettingsView> {
+    Ok(state.desktop()?.admin_get_sla().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_put_sla(state: St<'_>, settings: SlaSettingsView) -> AppResult<SlaSettingsView> {
+    Ok(state.desktop()?.admin_put_sla(&settings).await?)
+}
+
+/// "A ticket logged now is due at …" for settings not saved yet (no hub needed).
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_preview_sla(state: St<'_>, settings: SlaSettingsView) -> AppResult<Vec<SlaDuePreview>> {
+    Ok(state.desktop()?.admin_sla_preview(&settings)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_list_log(state: St<'_>, before: Option<u32>, limit: u32) -> AppResult<AdminLogPageView> {
+    Ok(state.desktop()?.admin_log(before.map(u64::from), limit).await?)
+}
+
+/// Every agent's own password (also the one-time password an admin set).
+#[tauri::command]
+#[specta::specta]
+pub async fn change_own_password(state: St<'_>, current: String, new: String) -> AppResult<Session> {
+    state.desktop()?.change_own_password(&current, &new).await?;
+    Ok(state.session())
 }

@@ -42,6 +42,9 @@ pub struct Session {
     pub keyring_missing: bool,
     /// Signed in automatically as the demo agent (debug builds with `--demo-login`).
     pub demo: bool,
+    /// Signed in with a one-time password an admin set: the hub takes nothing from this
+    /// session until the agent chose their own.
+    pub must_change_password: bool,
 }
 
 struct Running {
@@ -145,6 +148,7 @@ impl AppState {
             shortcut_note: shell.shortcut_note.clone(),
             keyring_missing: self.vault().is_missing(),
             demo: shell.demo,
+            must_change_password: desktop.as_ref().is_some_and(|d| d.must_change_password().unwrap_or(false)),
         }
     }
 

@@ -175,6 +175,21 @@ impl HubApi for FaultyHub {
         }
     }
 
+    /// Administration and account requests pass untouched (they are online-only and
+    /// never retried by the engine), but not through a cut network.
+    async fn request_json(
+        &self,
+        token: &str,
+        method: helpline_client::hub_api::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        if self.offline.load(Ordering::SeqCst) {
+            return Err(ClientError::Offline("network cut by the test".into()));
+        }
+        self.inner.request_json(token, method, path, body).await
+    }
+
     async fn open_stream(&self, token: &str) -> Result<PokeStream> {
         if self.offline.load(Ordering::SeqCst) {
             return Err(ClientError::Offline("network cut by the test".into()));

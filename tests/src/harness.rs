@@ -141,7 +141,7 @@ pub async fn seed<S: Storage>(storage: &S) -> Result<DepartmentId> {
                     languages: vec!["de".into()],
                     password: PASSWORD.into(),
                 };
-                helpline_hub::admin::add_agent(storage, new).await?;
+                helpline_hub::admin::add_agent(storage, new, None).await?;
                 let hash = helpline_hub::auth::hash_password(PASSWORD)?;
                 let _ = HASH.set(hash);
             }

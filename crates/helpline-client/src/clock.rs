@@ -29,3 +29,39 @@ impl Clock for SkewedClock {
         Timestamp::from_millis(SystemClock.now().as_millis() + self.offset_ms)
     }
 }
+
+/// A clock that stands where it is set: simulations (`helpline-sim replay`) move it from
+/// event to event, and every desktop sharing it sees the same time.
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    ms: std::sync::atomic::AtomicI64,
+}
+
+impl ManualClock {
+    pub fn at(t: Timestamp) -> ManualClock {
+        ManualClock { ms: std::sync::atomic::AtomicI64::new(t.as_millis()) }
+    }
+
+    pub fn set(&self, t: Timestamp) {
+        self.ms.store(t.as_millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_stands_where_it_is_set() {
+        let clock = ManualClock::at(Timestamp::from_millis(1_000));
+        assert_eq!(clock.now(), Timestamp::from_millis(1_000));
+        clock.set(Timestamp::from_millis(5_000));
+        assert_eq!(clock.now(), Timestamp::from_millis(5_000));
+    }
+}

@@ -10,6 +10,7 @@ use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
     AgentId, CategoryId, Channel, DepartmentId, DomainError, Level, Role, Timestamp, is_active, local_day_starts,
 };
+use helpline_protocol::{AgentFiguresView, OrgSettings};
 use helpline_store::TicketFacts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -216,6 +217,19 @@ pub struct AgentFigures {
     pub escalations: u32,
     /// The call timer's mean over the agent's tickets (seconds).
     pub average_handling_seconds: Option<f64>,
+}
+
+/// The organisation's settings as the window sees them (`helpline_protocol::OrgSettings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct OrgSettingsView {
+    /// Supervisors may see figures per agent (each view is recorded at the hub).
+    pub agent_figures: bool,
+}
+
+impl From<OrgSettings> for OrgSettingsView {
+    fn from(s: OrgSettings) -> Self {
+        OrgSettingsView { agent_figures: s.agent_figures }
+    }
 }
 
 /// The bucket bounds of the resolution-time chart (minutes).
@@ -479,6 +493,38 @@ pub fn compute_agents(facts: &[&TicketFacts]) -> Vec<AgentFigures> {
     out
 }
 
+/// The whole dashboard over `all` cached tickets' facts, at `now`.
+pub fn compute_dashboard(
+    all: &[TicketFacts],
+    filter: &DashboardFilter,
+    now: Timestamp,
+    time_zone: &str,
+    window_start: Option<Timestamp>,
+) -> Result<Dashboard> {
+    let (from, to) = period_bounds(&filter.period, now, time_zone)?;
+    let admitted: Vec<&TicketFacts> = all.iter().filter(|f| filter.admits(f)).collect();
+    let period: Vec<&TicketFacts> =
+        admitted.iter().copied().filter(|f| f.created_at >= from && f.created_at < to).collect();
+    let days = local_day_starts(from, to, time_zone);
+    Ok(Dashboard {
+        from: millis(from),
+        to: millis(to),
+        computed_at: millis(now),
+        coverage: Coverage {
+            cached_tickets: count(all.len()),
+            oldest_ticket: all.iter().map(|f| f.created_at).min().map(millis),
+            window_start: window_start.map(millis),
+            time_zone: time_zone.to_owned(),
+        },
+        live: compute_live(&admitted, now),
+        figures: compute_figures(&period),
+        days: compute_days(&period, &days),
+        categories: compute_categories(&period),
+        funnel: compute_funnel(&period),
+        resolution_times: compute_resolution_times(&period),
+    })
+}
+
 /// Who may see the dashboard: supervisors and admins.
 fn require_lead(role: Role) -> Result<()> {
     match role {
@@ -491,44 +537,55 @@ impl<H: HubApi> Desktop<H> {
     /// The dashboard over the tickets this desktop holds.
     pub fn dashboard(&self, filter: &DashboardFilter) -> Result<Dashboard> {
         require_lead(self.actor()?.role)?;
-        let now = self.now();
         let (all, time_zone, window_start) = self.with_store(|s| {
             let zone = s.sla_settings()?.unwrap_or_default().calendar.time_zone;
             Ok((s.list_ticket_facts()?, zone, s.cache_window_start()?))
         })?;
-        let (from, to) = period_bounds(&filter.period, now, &time_zone)?;
-        let admitted: Vec<&TicketFacts> = all.iter().filter(|f| filter.admits(f)).collect();
-        let period: Vec<&TicketFacts> =
-            admitted.iter().copied().filter(|f| f.created_at >= from && f.created_at < to).collect();
-        let days = local_day_starts(from, to, &time_zone);
-        Ok(Dashboard {
-            from: millis(from),
-            to: millis(to),
-            computed_at: millis(now),
-            coverage: Coverage {
-                cached_tickets: count(all.len()),
-                oldest_ticket: all.iter().map(|f| f.created_at).min().map(millis),
-                window_start: window_start.map(millis),
-                time_zone,
-            },
-            live: compute_live(&admitted, now),
-            figures: compute_figures(&period),
-            days: compute_days(&period, &days),
-            categories: compute_categories(&period),
-            funnel: compute_funnel(&period),
-            resolution_times: compute_resolution_times(&period),
-        })
+        compute_dashboard(&all, filter, self.now(), &time_zone, window_start)
     }
 
-    /// Each agent's numbers over the period.
-    pub fn agent_figures(&self, filter: &DashboardFilter) -> Result<Vec<AgentFigures>> {
+    /// The organisation's settings as this desktop last pulled them (leads only).
+    pub fn org_settings(&self) -> Result<OrgSettingsView> {
         require_lead(self.actor()?.role)?;
+        Ok(self.with_store(|s| Ok(s.org_settings()?))?.into())
+    }
+
+    /// Each agent's numbers over the period: for supervisors, only while the organisation
+    /// allows it, and only once the hub recorded the view (who, when, which period) — so
+    /// offline there are none.
+    pub async fn agent_figures(&self, filter: &DashboardFilter) -> Result<Vec<AgentFigures>> {
+        let role = self.actor()?.role;
+        if role != Role::Supervisor {
+            return Err(ClientError::from_domain(DomainError::Forbidden { role, action: "see figures per agent" }));
+        }
         let now = self.now();
-        let (all, time_zone) = self
-            .with_store(|s| Ok((s.list_ticket_facts()?, s.sla_settings()?.unwrap_or_default().calendar.time_zone)))?;
+        let (all, time_zone, allowed) = self.with_store(|s| {
+            let zone = s.sla_settings()?.unwrap_or_default().calendar.time_zone;
+            Ok((s.list_ticket_facts()?, zone, s.org_settings()?.agent_figures))
+        })?;
+        if !allowed {
+            return Err(ClientError::from_domain(DomainError::coded(
+                helpline_domain::ErrorCode::NotPossibleNow,
+                "agent_figures",
+                "figures per agent are switched off for this organisation",
+            )));
+        }
         let (from, to) = period_bounds(&filter.period, now, &time_zone)?;
+        let token = self.token()?;
+        self.hub().record_agent_figures_view(&token, &AgentFiguresView { from, to }).await?;
         let period: Vec<&TicketFacts> =
             all.iter().filter(|f| filter.admits(f) && f.created_at >= from && f.created_at < to).collect();
         Ok(compute_agents(&period))
+    }
+
+    /// The organisation's settings at the hub (admins).
+    pub async fn admin_get_settings(&self) -> Result<OrgSettingsView> {
+        Ok(self.hub().admin_get_settings(&self.token()?).await?.into())
+    }
+
+    /// Switches figures per agent on or off for every desktop (admins; recorded at the hub).
+    pub async fn admin_put_settings(&self, settings: OrgSettingsView) -> Result<OrgSettingsView> {
+        let settings = OrgSettings { agent_figures: settings.agent_figures };
+        Ok(self.hub().admin_put_settings(&self.token()?, &settings).await?.into())
     }
 }

@@ -3,11 +3,14 @@
 
 use crate::error::{ClientError, Result};
 use futures_util::{Stream, StreamExt as _};
-use helpline_domain::{ErrorCode, ErrorKind, Problem};
+use helpline_domain::{Agent, CategoryId, DepartmentId, ErrorCode, ErrorKind, Problem};
 use helpline_protocol::{
-    Capabilities, ErrorBody, LoginRequest, LoginResponse, Poke, PullResponse, PushRequest, PushResponse,
+    AdminLogPage, AgentChange, Capabilities, Category, ChangePassword, Department, ErrorBody, LoginRequest,
+    LoginResponse, NameRequest, NewAgent, OneTimePassword, Poke, PullResponse, PushRequest, PushResponse, SlaSettings,
 };
+pub use reqwest::Method;
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
@@ -28,6 +31,142 @@ pub trait HubApi: Send + Sync + 'static {
     fn pull(&self, token: &str, cursor: u64) -> impl Future<Output = Result<PullResponse>> + Send;
     /// Pokes whenever the hub has newer versions; ends when the connection does.
     fn open_stream(&self, token: &str) -> impl Future<Output = Result<PokeStream>> + Send;
+    /// One administration or account request: `method` on `/v1/{path}` (path and query)
+    /// with an optional JSON body, answered with JSON. The typed calls below go through it.
+    fn request_json(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> impl Future<Output = Result<serde_json::Value>> + Send;
+
+    // ---- administration (admins only) and the agent's own account ---------------------
+
+    fn admin_list_agents(&self, token: &str) -> impl Future<Output = Result<Vec<Agent>>> + Send {
+        call(self, token, Method::GET, "admin/agents".into(), None)
+    }
+    fn admin_add_agent(&self, token: &str, new: &NewAgent) -> impl Future<Output = Result<Agent>> + Send {
+        call(self, token, Method::POST, "admin/agents".into(), Some(to_json(new)))
+    }
+    fn admin_change_agent(
+        &self,
+        token: &str,
+        login: &str,
+        change: &AgentChange,
+    ) -> impl Future<Output = Result<Agent>> + Send {
+        call(self, token, Method::PATCH, format!("admin/agents/{}", segment(login)), Some(to_json(change)))
+    }
+    /// Enables (`true`) or disables (`false`) an agent; disabling ends their sessions.
+    fn admin_set_agent_active(
+        &self,
+        token: &str,
+        login: &str,
+        active: bool,
+    ) -> impl Future<Output = Result<Agent>> + Send {
+        let verb = if active { "enable" } else { "disable" };
+        call(self, token, Method::POST, format!("admin/agents/{}/{verb}", segment(login)), None)
+    }
+    fn admin_reset_password(&self, token: &str, login: &str) -> impl Future<Output = Result<OneTimePassword>> + Send {
+        call(self, token, Method::POST, format!("admin/agents/{}/reset-password", segment(login)), None)
+    }
+    fn admin_list_departments(&self, token: &str) -> impl Future<Output = Result<Vec<Department>>> + Send {
+        call(self, token, Method::GET, "admin/departments".into(), None)
+    }
+    fn admin_add_department(&self, token: &str, name: &str) -> impl Future<Output = Result<Department>> + Send {
+        call(self, token, Method::POST, "admin/departments".into(), Some(name_body(name)))
+    }
+    fn admin_rename_department(
+        &self,
+        token: &str,
+        id: DepartmentId,
+        name: &str,
+    ) -> impl Future<Output = Result<Department>> + Send {
+        call(self, token, Method::PATCH, format!("admin/departments/{}", id.0), Some(name_body(name)))
+    }
+    fn admin_list_categories(&self, token: &str) -> impl Future<Output = Result<Vec<Category>>> + Send {
+        call(self, token, Method::GET, "admin/categories".into(), None)
+    }
+    fn admin_add_category(&self, token: &str, name: &str) -> impl Future<Output = Result<Category>> + Send {
+        call(self, token, Method::POST, "admin/categories".into(), Some(name_body(name)))
+    }
+    fn admin_rename_category(
+        &self,
+        token: &str,
+        id: CategoryId,
+        name: &str,
+    ) -> impl Future<Output = Result<Category>> + Send {
+        call(self, token, Method::PATCH, format!("admin/categories/{}", id.0), Some(name_body(name)))
+    }
+    fn admin_get_settings(&self, token: &str) -> impl Future<Output = Result<helpline_protocol::OrgSettings>> + Send {
+        call(self, token, Method::GET, "admin/settings".into(), None)
+    }
+    fn admin_put_settings(
+        &self,
+        token: &str,
+        settings: &helpline_protocol::OrgSettings,
+    ) -> impl Future<Output = Result<helpline_protocol::OrgSettings>> + Send {
+        call(self, token, Method::PUT, "admin/settings".into(), Some(to_json(settings)))
+    }
+    /// Records at the hub that this supervisor looks at the figures per agent.
+    fn record_agent_figures_view(
+        &self,
+        token: &str,
+        period: &helpline_protocol::AgentFiguresView,
+    ) -> impl Future<Output = Result<serde_json::Value>> + Send {
+        call(self, token, Method::POST, "audit/agent-figures".into(), Some(to_json(period)))
+    }
+    fn admin_get_sla(&self, token: &str) -> impl Future<Output = Result<SlaSettings>> + Send {
+        call(self, token, Method::GET, "admin/sla".into(), None)
+    }
+    fn admin_put_sla(&self, token: &str, settings: &SlaSettings) -> impl Future<Output = Result<SlaSettings>> + Send {
+        call(self, token, Method::PUT, "admin/sla".into(), Some(to_json(settings)))
+    }
+    /// The newest admin log entries with an id below `before` (all when `None`).
+    fn admin_log(
+        &self,
+        token: &str,
+        before: Option<u64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<AdminLogPage>> + Send {
+        let before = before.map(|b| format!("&before={b}")).unwrap_or_default();
+        call(self, token, Method::GET, format!("admin/log?limit={limit}{before}"), None)
+    }
+    /// The signed-in agent replaces their own password.
+    fn change_password(&self, token: &str, request: &ChangePassword) -> impl Future<Output = Result<Agent>> + Send {
+        call(self, token, Method::POST, "account/password".into(), Some(to_json(request)))
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+fn name_body(name: &str) -> serde_json::Value {
+    to_json(&NameRequest { name: name.to_owned() })
+}
+
+/// A path segment with everything but unreserved characters percent-encoded.
+fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A typed request through [`HubApi::request_json`].
+async fn call<H: HubApi + ?Sized, T: DeserializeOwned>(
+    hub: &H,
+    token: &str,
+    method: Method,
+    path: String,
+    body: Option<serde_json::Value>,
+) -> Result<T> {
+    let answer = hub.request_json(token, method, &path, body).await?;
+    serde_json::from_value(answer)
+        .map_err(|e| ClientError::Internal(format!("the hub sent an answer this desktop cannot read: {e}")))
 }
 
 /// The real thing: JSON over HTTP (reqwest).
@@ -147,6 +286,20 @@ impl HubApi for HttpHub {
 
     async fn pull(&self, token: &str, cursor: u64) -> Result<PullResponse> {
         let r = self.http.get(format!("{}/v1/pull", self.base)).query(&[("cursor", cursor)]).bearer_auth(token);
+        decode(r.send().await.map_err(offline)?).await
+    }
+
+    async fn request_json(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        let mut r = self.http.request(method, format!("{}/v1/{path}", self.base)).bearer_auth(token);
+        if let Some(body) = body {
+            r = r.json(&body);
+        }
         decode(r.send().await.map_err(offline)?).await
     }
 

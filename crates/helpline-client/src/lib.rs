@@ -2,6 +2,7 @@
 //! store (offline first), and the sync engine that reconciles them with the hub. The
 //! Tauri app and the headless `helpline-sim` run exactly this code.
 
+pub mod admin;
 pub mod alerts;
 pub mod calls;
 pub mod clock;
@@ -19,7 +20,7 @@ pub mod tickets;
 pub mod views;
 pub mod work;
 
-pub use clock::{Clock, SkewedClock, SystemClock};
+pub use clock::{Clock, ManualClock, SkewedClock, SystemClock};
 pub use error::{ClientError, Result};
 pub use hub_api::{HttpHub, HubApi, PokeStream, StreamItem};
 pub use sync::{Connection, SyncReport, SyncStatus};

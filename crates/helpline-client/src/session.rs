@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) const AGENT_KEY: &str = "signed_in_agent";
+/// "1" while the signed-in agent holds a one-time password and must choose their own.
+pub(crate) const MUST_CHANGE_PASSWORD_KEY: &str = "must_change_password";
 const CLIENT_ID_KEY: &str = "client_id";
 /// How long a signed-out agent's unsent changes keep trying to reach the hub.
 pub const DRAIN_AT_MOST: Duration = Duration::from_secs(3600);
@@ -63,6 +65,7 @@ impl<H: HubApi> Desktop<H> {
         self.with_store(|s| {
             s.set_device(&Device { client_id, device_code })?;
             s.set_sync_value(AGENT_KEY, &serde_json::to_string(&response.agent).unwrap_or_default())?;
+            s.set_sync_value(MUST_CHANGE_PASSWORD_KEY, if response.must_change_password { "1" } else { "0" })?;
             Ok(())
         })?;
         *self.lock_token() = Some(response.token);

@@ -381,6 +381,7 @@ impl<H: HubApi> Desktop<H> {
                 match &e.kind {
                     EventKind::KbSuggested { article_id }
                     | EventKind::KbUsed { article_id }
+                    | EventKind::KbOpened { article_id }
                     | EventKind::KbArticlePublishedFromTicket { article_id } => {
                         if !articles.contains_key(article_id)
                             && let Some(a) = s.get_kb_article(*article_id)?
@@ -546,7 +547,9 @@ fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> S
             vec![d("customer", names.customers.get(customer_id).cloned().unwrap_or_default())]
         }
         EventKind::NoteAdded { body } => vec![d("body", body.clone())],
-        EventKind::KbSuggested { article_id } | EventKind::KbUsed { article_id } => {
+        EventKind::KbSuggested { article_id }
+        | EventKind::KbUsed { article_id }
+        | EventKind::KbOpened { article_id } => {
             vec![d("article", names.articles.get(article_id).cloned().unwrap_or_else(|| article_id.to_string()))]
         }
         EventKind::Escalated { reason, steps_tried, handover_summary } => vec![

@@ -14,6 +14,9 @@ pub enum ErrorKind {
     Forbidden,
     Offline,
     Unauthorized,
+    /// The agent signs in with a one-time password and must choose their own before
+    /// anything else (push, pull, administration) is accepted.
+    PasswordChangeRequired,
     Internal,
 }
 
@@ -62,6 +65,23 @@ pub enum ErrorCode {
     IncompatibleHub,
     /// Helpline is already running with this profile.
     ProfileInUse,
+    /// `field` is shorter than `min` characters (a password).
+    TooShort,
+    /// `field` is not a positive number (SLA minutes).
+    NotPositive,
+    /// `field` holds a date that does not exist or lies outside the years the calendar
+    /// covers (`value`: what was given).
+    InvalidDate,
+    /// `field` names no known IANA time zone (`value`).
+    UnknownTimeZone,
+    /// A period in `field` ends before (or when) it starts.
+    EndsBeforeStart,
+    /// The change would leave the hub without an active admin (`field`: role or active).
+    LastAdmin,
+    /// `field` (the current password) is not the agent's password.
+    WrongPassword,
+    /// Sign-in with a one-time password: the agent must set their own password first.
+    PasswordChangeRequired,
 }
 
 /// A failure as a code and the values its message names (`field`, `max`, `who`, ...).

@@ -2,7 +2,7 @@
 //! response and until resolution, counted on a business calendar (time zone, working
 //! hours, holidays). Due times are computed locally, offline too.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, ErrorCode};
 use crate::model::Priority;
 use crate::time::Timestamp;
 use jiff::civil::{Date, Time};
@@ -89,30 +89,95 @@ impl BusinessCalendar {
         }
     }
 
-    /// Checks the calendar so `compute_due` can always finish.
+    /// Checks the calendar so `compute_due` can always finish. A refusal names the
+    /// field (`time_zone`, `hours`, `holidays`) with a code of its own.
     pub fn validate(&self) -> Result<TimeZone, DomainError> {
         let tz = TimeZone::get(&self.time_zone).map_err(|_| {
-            DomainError::invalid("time zone", format!("{:?} is not a known IANA time zone", self.time_zone))
+            DomainError::coded(
+                ErrorCode::UnknownTimeZone,
+                "time_zone",
+                format!("{:?} is not a known IANA time zone", self.time_zone),
+            )
         })?;
         if self.hours.is_empty() {
-            return Err(DomainError::invalid("working hours", "at least one working period is required"));
+            return Err(DomainError::coded(ErrorCode::Required, "hours", "at least one working period is required"));
         }
         for h in &self.hours {
             if !(1..=7).contains(&h.weekday) {
+                return Err(DomainError::invalid("hours", format!("weekday {} is not 1 (Monday) to 7", h.weekday)));
+            }
+            if h.end_minute > 24 * 60 {
                 return Err(DomainError::invalid(
-                    "working hours",
-                    format!("weekday {} is not 1 (Monday) to 7", h.weekday),
+                    "hours",
+                    format!("{} lies beyond the end of the day (24:00)", hhmm(h.end_minute)),
                 ));
             }
-            if h.start_minute >= h.end_minute || h.end_minute > 24 * 60 {
-                return Err(DomainError::invalid(
-                    "working hours",
-                    format!("{}–{} is not a period within one day", hhmm(h.start_minute), hhmm(h.end_minute)),
+            if h.start_minute >= h.end_minute {
+                return Err(DomainError::coded(
+                    ErrorCode::EndsBeforeStart,
+                    "hours",
+                    format!("{}–{} ends before it starts", hhmm(h.start_minute), hhmm(h.end_minute)),
                 ));
             }
         }
+        if let Some(day) = self.holidays.iter().find(|d| !HOLIDAY_YEARS.contains(&d.year())) {
+            return Err(DomainError::coded(
+                ErrorCode::InvalidDate,
+                "holidays",
+                format!("{day} lies outside the years {} to {}", HOLIDAY_YEARS.start(), HOLIDAY_YEARS.end()),
+            ));
+        }
         Ok(tz)
     }
+}
+
+/// The years a holiday may lie in: a typo ("0226-12-24") is refused, not kept for ever.
+pub const HOLIDAY_YEARS: std::ops::RangeInclusive<i16> = 2000..=2200;
+/// The longest SLA target: a year of business minutes.
+pub const MAX_SLA_MINUTES: u32 = 366 * 24 * 60;
+/// The longest policy name.
+pub const MAX_POLICY_NAME_CHARS: usize = 100;
+
+/// Checks an SLA policy and its business calendar before they replace the ones in force:
+/// a name, every target a positive number of minutes (at most [`MAX_SLA_MINUTES`]), and a
+/// calendar [`BusinessCalendar::validate`] accepts. A refusal names the field.
+pub fn check_sla_settings(policy: &SlaPolicy, calendar: &BusinessCalendar) -> Result<(), DomainError> {
+    let name = policy.name.trim();
+    if name.is_empty() {
+        return Err(DomainError::coded(ErrorCode::Required, "policy_name", "the policy needs a name"));
+    }
+    if name.chars().count() > MAX_POLICY_NAME_CHARS {
+        return Err(DomainError::Invalid {
+            field: "policy_name",
+            problem: format!("at most {MAX_POLICY_NAME_CHARS} characters"),
+            code: ErrorCode::TooLong,
+            max: Some(MAX_POLICY_NAME_CHARS),
+        });
+    }
+    for priority in [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low] {
+        let target = policy.target(priority);
+        for (field, minutes) in [
+            ("first_response_minutes", target.first_response_minutes),
+            ("resolution_minutes", target.resolution_minutes),
+        ] {
+            if minutes == 0 {
+                return Err(DomainError::coded(
+                    ErrorCode::NotPositive,
+                    field,
+                    format!("the {} target must be at least one minute", priority.as_str()),
+                ));
+            }
+            if minutes > MAX_SLA_MINUTES {
+                return Err(DomainError::Invalid {
+                    field,
+                    problem: format!("the {} target is longer than a year", priority.as_str()),
+                    code: ErrorCode::TooLong,
+                    max: Some(MAX_SLA_MINUTES as usize),
+                });
+            }
+        }
+    }
+    calendar.validate().map(|_| ())
 }
 
 fn hhmm(m: u16) -> String {
@@ -279,5 +344,43 @@ mod tests {
         let mut cal = berlin();
         cal.hours[0].weekday = 8;
         assert!(compute_due(&cal, start, 10).is_err());
+    }
+    fn code_and_field(e: DomainError) -> (ErrorCode, String) {
+        let p = e.problem();
+        (p.code, p.params.get("field").cloned().unwrap_or_default())
+    }
+
+    #[test]
+    fn sla_settings_are_checked_field_by_field() {
+        let ok = (SlaPolicy::standard(), berlin());
+        assert!(check_sla_settings(&ok.0, &ok.1).is_ok());
+        let refused = |change: &dyn Fn(&mut SlaPolicy, &mut BusinessCalendar)| {
+            let (mut policy, mut calendar) = ok.clone();
+            change(&mut policy, &mut calendar);
+            code_and_field(check_sla_settings(&policy, &calendar).expect_err("refused"))
+        };
+        type Change = dyn Fn(&mut SlaPolicy, &mut BusinessCalendar);
+        let cases: &[(&Change, ErrorCode, &str)] = &[
+            (&|p, _| p.name = "  ".into(), ErrorCode::Required, "policy_name"),
+            (&|p, _| p.name = "x".repeat(101), ErrorCode::TooLong, "policy_name"),
+            (&|p, _| p.urgent.first_response_minutes = 0, ErrorCode::NotPositive, "first_response_minutes"),
+            (&|p, _| p.low.resolution_minutes = 0, ErrorCode::NotPositive, "resolution_minutes"),
+            (&|p, _| p.high.resolution_minutes = MAX_SLA_MINUTES + 1, ErrorCode::TooLong, "resolution_minutes"),
+            (&|_, c| c.time_zone = "Mars/Olympus".into(), ErrorCode::UnknownTimeZone, "time_zone"),
+            (&|_, c| c.hours.clear(), ErrorCode::Required, "hours"),
+            (&|_, c| c.hours[1].end_minute = 7 * 60, ErrorCode::EndsBeforeStart, "hours"),
+            (&|_, c| c.hours[1].end_minute = c.hours[1].start_minute, ErrorCode::EndsBeforeStart, "hours"),
+            (&|_, c| c.hours[0].end_minute = 25 * 60, ErrorCode::Invalid, "hours"),
+            (&|_, c| c.hours[0].weekday = 0, ErrorCode::Invalid, "hours"),
+            (&|_, c| c.holidays.push(date(226, 12, 24)), ErrorCode::InvalidDate, "holidays"),
+        ];
+        for (i, (change, code, field)) in cases.iter().enumerate() {
+            assert_eq!(refused(*change), (*code, (*field).to_owned()), "case {i}");
+        }
+        // A round-the-clock day ends at 24:00, and holidays in range are fine.
+        let (policy, mut calendar) = ok.clone();
+        calendar.hours[0] = WorkingHours { weekday: 1, start_minute: 0, end_minute: 1440 };
+        calendar.holidays = vec![date(2026, 12, 24), date(2200, 1, 1)];
+        assert!(check_sla_settings(&policy, &calendar).is_ok());
     }
 }

@@ -4,7 +4,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use helpline_domain::{DomainError, ErrorKind};
+use helpline_domain::{DomainError, ErrorCode, ErrorKind, Problem};
 use helpline_protocol::ErrorBody;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,12 @@ pub enum HubError {
     Conflict(String),
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// A refusal with its own code and parameters (a field the admin must correct).
+    #[error("{message}")]
+    Refused { kind: ErrorKind, message: String, problem: Problem },
+    /// The session's agent signed in with a one-time password and must set their own first.
+    #[error("choose a new password first (POST /v1/account/password): you signed in with a one-time password")]
+    PasswordChangeRequired,
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
     #[error("database: {0}")]
@@ -51,6 +57,8 @@ impl HubError {
             HubError::NotFound(_) => ErrorKind::NotFound,
             HubError::Conflict(_) => ErrorKind::Conflict,
             HubError::Domain(e) => e.kind(),
+            HubError::Refused { kind, .. } => *kind,
+            HubError::PasswordChangeRequired => ErrorKind::PasswordChangeRequired,
             HubError::Unavailable(_) => ErrorKind::Offline,
             HubError::Sqlite(_)
             | HubError::Migration(_)
@@ -69,11 +77,32 @@ impl HubError {
         match self.kind() {
             ErrorKind::Validation => StatusCode::BAD_REQUEST,
             ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden | ErrorKind::PasswordChangeRequired => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::Offline => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl HubError {
+    /// `field` is refused with `code` (a validation error the form marks).
+    pub fn field(code: ErrorCode, field: &str, message: impl Into<String>) -> HubError {
+        HubError::refused(ErrorKind::Validation, Problem::new(code).with("field", field), message)
+    }
+
+    pub fn refused(kind: ErrorKind, problem: Problem, message: impl Into<String>) -> HubError {
+        HubError::Refused { kind, message: message.into(), problem }
+    }
+
+    /// The code and parameters of a refusal, when it has them.
+    pub fn problem(&self) -> Option<Problem> {
+        match self {
+            HubError::Domain(e) => Some(e.problem()),
+            HubError::Refused { problem, .. } => Some(problem.clone()),
+            HubError::PasswordChangeRequired => Some(Problem::new(ErrorCode::PasswordChangeRequired)),
+            _ => None,
         }
     }
 }
@@ -89,10 +118,7 @@ impl IntoResponse for HubError {
             _ if self.kind() == ErrorKind::Internal => "the hub failed to process the request; see its log".to_owned(),
             _ => self.to_string(),
         };
-        let problem = match &self {
-            HubError::Domain(e) => Some(e.problem()),
-            _ => None,
-        };
+        let problem = self.problem();
         (status, axum::Json(ErrorBody { kind: self.kind(), message, problem })).into_response()
     }
 }

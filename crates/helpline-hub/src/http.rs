@@ -1,7 +1,8 @@
 //! The HTTP API (axum): thin handlers over [`Storage`]. Every error leaves as JSON with
 //! a kind; bodies are size-limited; tokens are checked on every authenticated request.
 
-use crate::admin;
+mod admin;
+
 use crate::auth::{hash_token, new_token, verify_password};
 use crate::config::Config;
 use crate::error::{HubError, Result};
@@ -15,10 +16,9 @@ use axum::response::{IntoResponse as _, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt as _};
-use helpline_domain::{Agent, Role, Timestamp};
+use helpline_domain::Timestamp;
 use helpline_protocol::{
-    API_VERSION, Capabilities, ErrorBody, LoginRequest, LoginResponse, NewAgent, Poke, PullResponse, PushRequest,
-    PushResponse,
+    API_VERSION, Capabilities, ErrorBody, LoginRequest, LoginResponse, Poke, PullResponse, PushRequest, PushResponse,
 };
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -47,8 +47,20 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/push", &[Method::POST]),
     ("/v1/pull", &[Method::GET]),
     ("/v1/stream", &[Method::GET]),
+    ("/v1/account/password", &[Method::POST]),
     ("/v1/admin/agents", &[Method::GET, Method::POST]),
+    ("/v1/admin/agents/{login}", &[Method::PATCH]),
     ("/v1/admin/agents/{login}/disable", &[Method::POST]),
+    ("/v1/admin/agents/{login}/enable", &[Method::POST]),
+    ("/v1/admin/agents/{login}/reset-password", &[Method::POST]),
+    ("/v1/admin/departments", &[Method::GET, Method::POST]),
+    ("/v1/admin/departments/{id}", &[Method::PATCH]),
+    ("/v1/admin/categories", &[Method::GET, Method::POST]),
+    ("/v1/admin/categories/{id}", &[Method::PATCH]),
+    ("/v1/admin/sla", &[Method::GET, Method::PUT]),
+    ("/v1/admin/log", &[Method::GET]),
+    ("/v1/admin/settings", &[Method::GET, Method::PUT]),
+    ("/v1/audit/agent-figures", &[Method::POST]),
 ];
 
 pub fn router<S: Storage>(hub: Arc<Hub<S>>) -> Router {
@@ -80,9 +92,25 @@ fn serve<S: Storage>(path: &str, method: &Method) -> MethodRouter<Arc<Hub<S>>> {
         ("/v1/push", "POST") => on(filter, push::<S>),
         ("/v1/pull", "GET") => on(filter, pull::<S>),
         ("/v1/stream", "GET") => on(filter, stream::<S>),
-        ("/v1/admin/agents", "GET") => on(filter, list_agents::<S>),
-        ("/v1/admin/agents", "POST") => on(filter, add_agent::<S>),
-        ("/v1/admin/agents/{login}/disable", "POST") => on(filter, disable_agent::<S>),
+        ("/v1/account/password", "POST") => on(filter, admin::change_password::<S>),
+        ("/v1/admin/agents", "GET") => on(filter, admin::list_agents::<S>),
+        ("/v1/admin/agents", "POST") => on(filter, admin::add_agent::<S>),
+        ("/v1/admin/agents/{login}", "PATCH") => on(filter, admin::change_agent::<S>),
+        ("/v1/admin/agents/{login}/disable", "POST") => on(filter, admin::disable_agent::<S>),
+        ("/v1/admin/agents/{login}/enable", "POST") => on(filter, admin::enable_agent::<S>),
+        ("/v1/admin/agents/{login}/reset-password", "POST") => on(filter, admin::reset_password::<S>),
+        ("/v1/admin/departments", "GET") => on(filter, admin::list_departments::<S>),
+        ("/v1/admin/departments", "POST") => on(filter, admin::add_department::<S>),
+        ("/v1/admin/departments/{id}", "PATCH") => on(filter, admin::rename_department::<S>),
+        ("/v1/admin/categories", "GET") => on(filter, admin::list_categories::<S>),
+        ("/v1/admin/categories", "POST") => on(filter, admin::add_category::<S>),
+        ("/v1/admin/categories/{id}", "PATCH") => on(filter, admin::rename_category::<S>),
+        ("/v1/admin/settings", "GET") => on(filter, admin::get_settings::<S>),
+        ("/v1/admin/settings", "PUT") => on(filter, admin::put_settings::<S>),
+        ("/v1/audit/agent-figures", "POST") => on(filter, admin::record_agent_figures_view::<S>),
+        ("/v1/admin/sla", "GET") => on(filter, admin::get_sla::<S>),
+        ("/v1/admin/sla", "PUT") => on(filter, admin::put_sla::<S>),
+        ("/v1/admin/log", "GET") => on(filter, admin::admin_log::<S>),
         _ => panic!("ROUTES lists {method} {path}, but no handler serves it"),
     }
 }
@@ -135,11 +163,13 @@ struct QueryParams<T>(T);
 #[from_request(via(axum::extract::Path), rejection(HubError))]
 struct PathParams<T>(T);
 
-/// The session behind the request's bearer token.
+/// The session behind the request's bearer token, and whether its agent must change
+/// their one-time password first. Only changing the password and the stream take it as
+/// it is; every other endpoint takes [`Authed`].
 #[derive(Debug)]
-struct Authed(Session);
+struct SignedIn(Session, bool);
 
-impl<S: Storage> FromRequestParts<Arc<Hub<S>>> for Authed {
+impl<S: Storage> FromRequestParts<Arc<Hub<S>>> for SignedIn {
     type Rejection = HubError;
 
     async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub<S>>) -> Result<Self> {
@@ -148,8 +178,24 @@ impl<S: Storage> FromRequestParts<Arc<Hub<S>>> for Authed {
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or_else(|| HubError::Unauthorized("sign in first: the request has no bearer token".into()))?;
         match hub.storage.find_session(hash_token(token.trim()), crate::now()).await? {
-            Some(session) => Ok(Authed(session)),
+            Some((session, must_change)) => Ok(SignedIn(session, must_change)),
             None => Err(HubError::Unauthorized("the session has expired or was revoked; sign in again".into())),
+        }
+    }
+}
+
+/// A session whose agent has a password of their own: one signed in with a one-time
+/// password is refused with kind `password_change_required`.
+#[derive(Debug)]
+struct Authed(Session);
+
+impl<S: Storage> FromRequestParts<Arc<Hub<S>>> for Authed {
+    type Rejection = HubError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<Hub<S>>) -> Result<Self> {
+        match SignedIn::from_request_parts(parts, hub).await? {
+            SignedIn(_, true) => Err(HubError::PasswordChangeRequired),
+            SignedIn(session, false) => Ok(Authed(session)),
         }
     }
 }
@@ -181,7 +227,7 @@ async fn login<S: Storage>(
     // An unknown login costs the same argon2 work as a known one, so response times do
     // not tell which logins exist.
     let hash = match &found {
-        Some((_, hash)) => hash.clone(),
+        Some(credentials) => credentials.password_hash.clone(),
         None => crate::auth::dummy_hash().to_owned(),
     };
     // Each verification takes ~19 MiB and a core for a while: a few at a time, so a
@@ -192,7 +238,8 @@ async fn login<S: Storage>(
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?;
-    let Some((agent, _)) = found.filter(|_| verified) else { return Err(wrong()) };
+    let Some(credentials) = found.filter(|_| verified) else { return Err(wrong()) };
+    let (agent, must_change_password) = (credentials.agent, credentials.must_change_password);
     if !agent.active {
         return Err(HubError::Unauthorized("this agent has been disabled; ask an admin".into()));
     }
@@ -203,7 +250,7 @@ async fn login<S: Storage>(
     let session = Session { agent: agent.clone(), client_id: req.client_id };
     hub.storage.insert_token(hash_token(&token), &session, expires_at).await?;
     tracing::info!(login = %agent.login, client = %req.client_id, %device_code, "signed in");
-    Ok(Json(LoginResponse { token, expires_at, agent, device_code }))
+    Ok(Json(LoginResponse { token, expires_at, agent, device_code, must_change_password }))
 }
 
 async fn push<S: Storage>(
@@ -254,7 +301,7 @@ async fn pull<S: Storage>(
 
 async fn stream<S: Storage>(
     State(hub): State<Arc<Hub<S>>>,
-    Authed(_): Authed,
+    SignedIn(..): SignedIn,
 ) -> Sse<impl Stream<Item = std::result::Result<Event, Infallible>>> {
     let mut closing = hub.closing.clone();
     let pokes = WatchStream::new(hub.storage.watch_head())
@@ -267,35 +314,4 @@ async fn stream<S: Storage>(
         });
     // The heartbeat lets a desktop tell a quiet hub from a connection that died silently.
     Sse::new(pokes).keep_alive(KeepAlive::new().interval(helpline_protocol::STREAM_HEARTBEAT).text("alive"))
-}
-
-fn require_admin(session: &Session) -> Result<()> {
-    if session.agent.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(HubError::Forbidden("only admins manage agents".into()))
-    }
-}
-
-async fn list_agents<S: Storage>(State(hub): State<Arc<Hub<S>>>, Authed(session): Authed) -> Result<Json<Vec<Agent>>> {
-    require_admin(&session)?;
-    Ok(Json(hub.storage.list_agents().await?))
-}
-
-async fn add_agent<S: Storage>(
-    State(hub): State<Arc<Hub<S>>>,
-    Authed(session): Authed,
-    JsonBody(new): JsonBody<NewAgent>,
-) -> Result<Json<Agent>> {
-    require_admin(&session)?;
-    Ok(Json(admin::add_agent(&hub.storage, new).await?))
-}
-
-async fn disable_agent<S: Storage>(
-    State(hub): State<Arc<Hub<S>>>,
-    Authed(session): Authed,
-    PathParams(login): PathParams<String>,
-) -> Result<Json<Agent>> {
-    require_admin(&session)?;
-    Ok(Json(hub.storage.disable_agent(&login).await?))
 }

@@ -3,10 +3,11 @@
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
-use helpline_domain::{CategoryId, DepartmentId, Role};
+use helpline_domain::{DepartmentId, Role};
+use helpline_hub::admin;
 use helpline_hub::storage::Storage;
 use helpline_hub::{Config, PostgresStorage, SqliteStorage};
-use helpline_protocol::{Category, Department, NewAgent, SlaSettings};
+use helpline_protocol::{AgentChange, NewAgent};
 use std::io::BufRead as _;
 use std::path::PathBuf;
 
@@ -43,6 +44,11 @@ enum Command {
     /// Show or replace the SLA policy and business calendar.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Show the newest entries of the admin log (who changed what, when).
+    Log {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Write a consistent copy of a (running) SQLite hub to a new file (PostgreSQL: use
     /// `pg_dump --format=custom <url>`).
     Backup { dest: PathBuf },
@@ -70,8 +76,32 @@ enum AgentCommand {
         languages: Vec<String>,
     },
     List,
+    /// Change an agent's name, role or department.
+    Change {
+        login: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// first_level, second_level, expert, supervisor or admin
+        #[arg(long)]
+        role: Option<String>,
+        /// Department name.
+        #[arg(long, conflicts_with = "no_department")]
+        department: Option<String>,
+        /// Remove the agent's department.
+        #[arg(long)]
+        no_department: bool,
+    },
     /// Disable an agent: their tokens stop working at once.
     Disable {
+        login: String,
+    },
+    /// Enable a disabled agent again.
+    Enable {
+        login: String,
+    },
+    /// Give an agent a one-time password (printed once); they must choose their own at
+    /// the next sign-in.
+    ResetPassword {
         login: String,
     },
 }
@@ -79,6 +109,7 @@ enum AgentCommand {
 #[derive(Debug, Subcommand)]
 enum NameCommand {
     Add { name: String },
+    Rename { name: String, new_name: String },
     List,
 }
 
@@ -136,12 +167,17 @@ async fn run(command: Command, mut config: Config) -> Result<()> {
     }
 }
 
+fn parse_role(role: &str) -> Result<Role> {
+    serde_json::from_value(serde_json::Value::String(role.to_owned()))
+        .with_context(|| format!("unknown role {role:?}: use first_level, second_level, expert, supervisor or admin"))
+}
+
+/// The command line administers through the same functions as the admin endpoints; the
+/// admin log names no agent for its changes (`by` is `None`).
 async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
     match command {
         Command::Agent(AgentCommand::Add { login, name, role, department, languages }) => {
-            let role: Role = serde_json::from_value(serde_json::Value::String(role.clone())).with_context(|| {
-                format!("unknown role {role:?}: use first_level, second_level, expert, supervisor or admin")
-            })?;
+            let role = parse_role(&role)?;
             let department_id = match department {
                 Some(name) => Some(find_department(storage, &name).await?),
                 None => None,
@@ -154,11 +190,8 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let agent = helpline_hub::admin::add_agent(
-                storage,
-                NewAgent { login, name, role, department_id, languages, password },
-            )
-            .await?;
+            let new = NewAgent { login, name, role, department_id, languages, password };
+            let agent = admin::add_agent(storage, new, None).await?;
             println!("added {} ({}) as {}", agent.login, agent.name, agent.role.as_person());
         }
         Command::Agent(AgentCommand::List) => {
@@ -167,14 +200,39 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
                 println!("{:<20} {:<30} {:<14} {state}", a.login, a.name, format!("{:?}", a.role));
             }
         }
+        Command::Agent(AgentCommand::Change { login, name, role, department, no_department }) => {
+            let department_id = match (department, no_department) {
+                (Some(name), _) => Some(Some(find_department(storage, &name).await?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let role = role.as_deref().map(parse_role).transpose()?;
+            let a = admin::change_agent(storage, &login, AgentChange { name, role, department_id }, None).await?;
+            println!("{} is now {} ({})", a.login, a.name, a.role.as_person());
+        }
         Command::Agent(AgentCommand::Disable { login }) => {
-            let a = storage.disable_agent(&login).await?;
+            let a = admin::set_active(storage, &login, false, None).await?;
             println!("disabled {}; their sessions ended", a.login);
         }
+        Command::Agent(AgentCommand::Enable { login }) => {
+            let a = admin::set_active(storage, &login, true, None).await?;
+            println!("enabled {}", a.login);
+        }
+        Command::Agent(AgentCommand::ResetPassword { login }) => {
+            let reset = admin::reset_password(storage, &login, None).await?;
+            println!(
+                "one-time password for {}: {}\n(shown only now; they choose their own at the next sign-in)",
+                reset.agent.login, reset.password
+            );
+        }
         Command::Department(NameCommand::Add { name }) => {
-            let name = checked_name(&name)?;
-            storage.upsert_department(Department { id: DepartmentId::new_v7(), name: name.clone() }).await?;
-            println!("added department {name}");
+            let d = admin::add_department(storage, &name, None).await?;
+            println!("added department {}", d.name);
+        }
+        Command::Department(NameCommand::Rename { name, new_name }) => {
+            let id = find_department(storage, &name).await?;
+            let d = admin::rename_department(storage, id, &new_name, None).await?;
+            println!("renamed department {name} to {}", d.name);
         }
         Command::Department(NameCommand::List) => {
             for d in storage.list_departments().await? {
@@ -182,9 +240,17 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
             }
         }
         Command::Category(NameCommand::Add { name }) => {
-            let name = checked_name(&name)?;
-            storage.upsert_category(Category { id: CategoryId::new_v7(), name: name.clone() }).await?;
-            println!("added category {name}");
+            let c = admin::add_category(storage, &name, None).await?;
+            println!("added category {}", c.name);
+        }
+        Command::Category(NameCommand::Rename { name, new_name }) => {
+            let all = storage.list_categories().await?;
+            let Some(c) = all.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) else {
+                let known: Vec<_> = all.iter().map(|c| c.name.as_str()).collect();
+                bail!("no category {name:?}; known: {}", known.join(", "))
+            };
+            let c = admin::rename_category(storage, c.id, &new_name, None).await?;
+            println!("renamed category {name} to {}", c.name);
         }
         Command::Category(NameCommand::List) => {
             for c in storage.list_categories().await? {
@@ -196,10 +262,20 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
         }
         Command::Sla(SlaCommand::Set { file }) => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let settings: SlaSettings =
-                serde_json::from_str(&text).with_context(|| format!("{} is not valid SLA settings", file.display()))?;
-            storage.set_sla(settings).await?;
-            println!("SLA settings replaced; desktops receive them at their next sync");
+            let json = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            let settings =
+                admin::parse_sla(json).with_context(|| format!("{} is not valid SLA settings", file.display()))?;
+            admin::set_sla(storage, settings, None).await?;
+            println!(
+                "SLA settings replaced; desktops receive them at their next sync (open tickets keep their due times)"
+            );
+        }
+        Command::Log { limit } => {
+            for e in storage.admin_log(None, limit.clamp(1, helpline_protocol::MAX_ADMIN_LOG_PAGE)).await? {
+                let by = e.actor.map_or_else(|| "cli".to_owned(), |a| a.to_string());
+                let details: Vec<_> = e.details.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!("{:>6} {} {by} {} {} {}", e.id, e.at, e.action, e.subject, details.join(" "));
+            }
         }
         Command::Backup { dest } => {
             storage.backup(&dest).await?;
@@ -208,14 +284,6 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
         Command::Serve { .. } | Command::Options => unreachable!("handled by run"),
     }
     Ok(())
-}
-
-fn checked_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        bail!("a name must be 1 to 100 characters");
-    }
-    Ok(name.to_owned())
 }
 
 async fn find_department<S: Storage>(storage: &S, name: &str) -> Result<DepartmentId> {

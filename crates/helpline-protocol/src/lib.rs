@@ -7,18 +7,42 @@
 //! - `POST push` [`PushRequest`] → [`PushResponse`]
 //! - `GET  pull?cursor=V` → [`PullResponse`]
 //! - `GET  stream` → server-sent events, each a [`Poke`]
+//! - `POST account/password` [`ChangePassword`] → [`Agent`] (every agent, their own)
+//!
+//! Administration (admins only; anyone else gets 403 `forbidden`; every change is
+//! written to the hub's admin log in the same transaction):
+//! - `GET  admin/agents` → `[Agent]`; `POST admin/agents` [`NewAgent`] → [`Agent`]
+//! - `PATCH admin/agents/{login}` [`AgentChange`] → [`Agent`]
+//! - `POST admin/agents/{login}/disable` | `/enable` → [`Agent`] (disabling ends the
+//!   agent's sessions)
+//! - `POST admin/agents/{login}/reset-password` → [`OneTimePassword`]
+//! - `GET  admin/departments` → `[Department]`; `POST admin/departments` [`NameRequest`]
+//!   → [`Department`]; `PATCH admin/departments/{id}` [`NameRequest`] → [`Department`]
+//! - the same for `admin/categories` ([`Category`])
+//! - `GET  admin/sla` → [`SlaSettings`]; `PUT admin/sla` [`SlaSettings`] → [`SlaSettings`]
+//! - `GET  admin/log?before=ID&limit=N` → [`AdminLogPage`] (newest first, `limit` ≤
+//!   [`MAX_ADMIN_LOG_PAGE`])
+//!
+//! While a session's agent signs in with a one-time password ([`LoginResponse::
+//! must_change_password`]), everything but `account/password` (and the stream) is
+//! refused with kind `password_change_required`.
 //!
 //! Every error is an HTTP 4xx/5xx status with an [`ErrorBody`].
 
 use helpline_domain::{
-    Agent, BusinessCalendar, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle, Mutation, MutationId,
-    Problem, Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,
+    Agent, AgentId, BusinessCalendar, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle, Mutation,
+    MutationId, Problem, Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The version of the hub API this crate describes; the hub reports it at
 /// `GET /v1/capabilities` and a desktop refuses a hub with another major version.
-pub const API_VERSION: &str = "1.0";
+///
+/// 1.1 added administration, `account/password` and `must_change_password`; a 1.0
+/// desktop still works with a 1.1 hub (it ignores the new field) and the other way round
+/// (the field defaults to false).
+pub const API_VERSION: &str = "1.1";
 
 /// How often the hub's event stream says it is alive when it has nothing else to say.
 pub const STREAM_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -110,6 +134,10 @@ pub struct LoginResponse {
     pub agent: Agent,
     /// This installation's unique short code, the prefix of its ticket references.
     pub device_code: String,
+    /// Signed in with a one-time password (an admin reset it): the agent must choose a
+    /// new one (`POST /v1/account/password`) before push and pull are accepted.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +191,24 @@ pub struct Category {
     pub name: String,
 }
 
+/// What the organisation decided for every desktop (admins change it, `/v1/admin/settings`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettings {
+    /// Whether supervisors may see figures per agent (off unless the works council agreed);
+    /// each view is recorded at the hub with who and when.
+    #[serde(default)]
+    pub agent_figures: bool,
+}
+
+/// Which period a supervisor looked at per agent (recorded at `/v1/audit/agent-figures`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentFiguresView {
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
 /// The service-level policy and the business calendar due times are counted on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaSettings {
@@ -185,6 +231,9 @@ pub struct PullResponse {
     pub departments: Vec<Department>,
     pub categories: Vec<Category>,
     pub sla: Option<SlaSettings>,
+    /// The organisation's settings, when they changed in this page's range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<OrgSettings>,
     pub customers: Vec<Customer>,
     pub kb_articles: Vec<KbArticle>,
     pub tickets: Vec<PulledTicket>,
@@ -215,6 +264,7 @@ impl PullResponse {
             && self.departments.is_empty()
             && self.categories.is_empty()
             && self.sla.is_none()
+            && self.settings.is_none()
             && self.customers.is_empty()
             && self.kb_articles.is_empty()
             && self.tickets.is_empty()
@@ -255,6 +305,75 @@ pub struct NewAgent {
     #[serde(default)]
     pub languages: Vec<String>,
     pub password: String,
+}
+
+/// What an admin changes about an agent (`PATCH /v1/admin/agents/{login}`); absent
+/// fields stay as they are. `department_id: null` removes the department.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Absent: unchanged; `null`: none; an id: that department.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub department_id: Option<Option<DepartmentId>>,
+}
+
+/// A field that is present (even as `null`) is `Some`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A password the hub made for an agent after an admin reset theirs. It is shown once,
+/// here, and the hub keeps only its hash; the agent must replace it at first sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneTimePassword {
+    pub agent: Agent,
+    pub password: String,
+}
+
+/// An agent replaces their own password (`POST /v1/account/password`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// A department or category to add or rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameRequest {
+    pub name: String,
+}
+
+/// Most admin log entries one page holds.
+pub const MAX_ADMIN_LOG_PAGE: u32 = 500;
+
+/// One change an admin (or the hub's command line) made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminLogEntry {
+    /// Increasing: a newer entry has a larger id.
+    pub id: u64,
+    pub at: Timestamp,
+    /// The admin; `None` for the hub's command line.
+    pub actor: Option<AgentId>,
+    /// What was done: `add_agent`, `change_agent`, `disable_agent`, `enable_agent`,
+    /// `reset_password`, `change_password`, `add_department`, `rename_department`,
+    /// `add_category`, `rename_category`, `set_sla`.
+    pub action: String,
+    /// Whom or what: a login, a department's or category's name, "sla".
+    pub subject: String,
+    /// What changed (never a password or its hash).
+    pub details: BTreeMap<String, String>,
+}
+
+/// The newest admin log entries before a point (`GET /v1/admin/log`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminLogPage {
+    /// Newest first.
+    pub entries: Vec<AdminLogEntry>,
+    /// Pass as `before` for the next (older) page; `None` when this is the last.
+    pub next_before: Option<u64>,
 }
 
 /// A ticket as the hub holds it, with the hub's time of its last change: the cache
@@ -349,6 +468,32 @@ mod tests {
         assert_eq!(json["problem"]["code"], "already_claimed");
         assert_eq!(json["problem"]["params"]["who"], "Jana");
         assert_eq!(serde_json::from_value::<MutationResult>(json).unwrap(), r);
+    }
+
+    #[test]
+    fn an_agent_change_tells_absent_from_null() {
+        let none: AgentChange = serde_json::from_str("{}").unwrap();
+        assert_eq!(none, AgentChange::default());
+        let cleared: AgentChange = serde_json::from_str(r#"{"department_id": null}"#).unwrap();
+        assert_eq!(cleared.department_id, Some(None));
+        let back: AgentChange = serde_json::from_value(serde_json::to_value(&cleared).unwrap()).unwrap();
+        assert_eq!(back.department_id, Some(None), "null survives the round trip");
+        assert_eq!(serde_json::to_string(&AgentChange::default()).unwrap(), "{}");
+    }
+
+    #[test]
+    fn a_login_response_without_the_flag_means_no_change_required() {
+        let agent = Agent {
+            id: AgentId::new_v7(),
+            name: "Anna".into(),
+            login: "anna".into(),
+            role: Role::FirstLevel,
+            department_id: None,
+            languages: vec![],
+            active: true,
+        };
+        let json = serde_json::json!({"token": "t", "expires_at": 1, "agent": agent, "device_code": "AA"});
+        assert!(!serde_json::from_value::<LoginResponse>(json).unwrap().must_change_password);
     }
 
     #[test]

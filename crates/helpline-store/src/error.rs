@@ -17,6 +17,9 @@ pub enum StoreError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// A compact binary row (the supervisor's ticket facts) is unreadable.
+    #[error("stored data is unreadable: {0}")]
+    Undecodable(String),
 }
 
 impl StoreError {
@@ -26,7 +29,9 @@ impl StoreError {
             StoreError::NotRegistered => ErrorKind::Unauthorized,
             StoreError::NotFound { .. } => ErrorKind::NotFound,
             StoreError::StalePage { .. } => ErrorKind::Conflict,
-            StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) => ErrorKind::Internal,
+            StoreError::Sqlite(_) | StoreError::Migration(_) | StoreError::Corrupt(_) | StoreError::Undecodable(_) => {
+                ErrorKind::Internal
+            }
         }
     }
 }

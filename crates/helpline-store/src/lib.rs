@@ -212,6 +212,9 @@ impl Store {
         for c in &page.categories {
             reference_data::upsert_category(&tx, c.id, &c.name)?;
         }
+        if let Some(settings) = &page.settings {
+            sync_state::set_value(&tx, ORG_SETTINGS_KEY, &serde_json::to_string(settings)?)?;
+        }
         if let Some(sla) = &page.sla {
             sync_state::set_value(&tx, SLA_KEY, &serde_json::to_string(sla)?)?;
         }
@@ -535,6 +538,14 @@ impl Store {
         suggest::suggest(&self.conn, &self.kb_index, form_text, limit)
     }
 
+    /// The organisation's settings as last pulled (the defaults before a pull brought any).
+    pub fn org_settings(&self) -> Result<helpline_protocol::OrgSettings> {
+        Ok(sync_state::get_value(&self.conn, ORG_SETTINGS_KEY)?
+            .map(|v| serde_json::from_str(&v))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
     /// What the supervisor's figures read of every cached ticket (`tables/ticket_facts.rs`).
     pub fn list_ticket_facts(&self) -> Result<Vec<TicketFacts>> {
         tables::ticket_facts::list_ticket_facts(&self.conn)
@@ -589,6 +600,7 @@ const CONFIRMED_SEQ_KEY: &str = "confirmed_seq";
 /// last changed before it are not held here.
 const WINDOW_START_KEY: &str = "window_start";
 const SLA_KEY: &str = "sla_settings";
+const ORG_SETTINGS_KEY: &str = "org_settings";
 
 fn confirmed_seq(conn: &Connection) -> Result<u64> {
     Ok(sync_state::get_value(conn, CONFIRMED_SEQ_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0))

@@ -79,37 +79,9 @@ CREATE INDEX tickets_due ON tickets (resolution_due);
 /// for tickets cached before this version by `Store::open`, which folds their events.
 const V7: &str = r#"
 CREATE TABLE ticket_facts (
-    ticket_id            BLOB PRIMARY KEY,
-    created_at           INTEGER NOT NULL,
-    created_by           BLOB NOT NULL,
-    channel              TEXT NOT NULL,
-    category_id          BLOB,
-    status               TEXT NOT NULL,
-    level                INTEGER NOT NULL,
-    department_id        BLOB,
-    assigned             INTEGER NOT NULL,
-    first_response_due   INTEGER,
-    resolution_due       INTEGER,
-    first_response_at    INTEGER,
-    escalated_at         INTEGER,
-    claimed_at           INTEGER,
-    expert_asked_at      INTEGER,
-    expert_answered_at   INTEGER,
-    waiting_expert_since INTEGER,
-    resolved_at          INTEGER,
-    resolved_level       INTEGER,
-    first_contact        INTEGER NOT NULL,
-    reopens              INTEGER NOT NULL,
-    hand_backs           INTEGER NOT NULL,
-    expert_handovers     INTEGER NOT NULL,
-    consults             INTEGER NOT NULL,
-    repeat_contacts      INTEGER NOT NULL,
-    handling_seconds     INTEGER NOT NULL,
-    kb_suggested         INTEGER NOT NULL,
-    kb_opened            INTEGER NOT NULL,
-    kb_used              INTEGER NOT NULL,
-    -- the ids of the expert departments involved, 16 bytes each
-    departments          BLOB
+    ticket_id BLOB PRIMARY KEY,
+    -- a format byte, then the facts in postcard (read 100k at a time: one column per row)
+    facts     BLOB NOT NULL
 ) WITHOUT ROWID;
 "#;
 

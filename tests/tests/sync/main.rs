@@ -5,10 +5,12 @@
 // A test's unwrap is its assertion (clippy allows it in #[test] functions, not in their helpers).
 #![allow(clippy::unwrap_used)]
 
+mod administration;
 mod bad_input;
 mod common;
 mod connections;
 mod convergence;
+mod dashboard;
 mod liveness;
 mod logging;
 mod processes;

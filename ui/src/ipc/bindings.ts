@@ -65,6 +65,24 @@ export const commands = {
 	showNotification: (title: string, body: string) => typedError<null, AppError>(__TAURI_INVOKE("show_notification", { title, body })),
 	getDashboard: (filter: DashboardFilter) => typedError<Dashboard, AppError>(__TAURI_INVOKE("get_dashboard", { filter })),
 	getAgentFigures: (filter: DashboardFilter) => typedError<AgentFigures[], AppError>(__TAURI_INVOKE("get_agent_figures", { filter })),
+	adminListAgents: () => typedError<AdminAgentView[], AppError>(__TAURI_INVOKE("admin_list_agents")),
+	adminAddAgent: (form: NewAgentForm) => typedError<AdminAgentView, AppError>(__TAURI_INVOKE("admin_add_agent", { form })),
+	adminChangeAgent: (login: string, form: AgentChangeForm) => typedError<AdminAgentView, AppError>(__TAURI_INVOKE("admin_change_agent", { login, form })),
+	adminSetAgentActive: (login: string, active: boolean) => typedError<AdminAgentView, AppError>(__TAURI_INVOKE("admin_set_agent_active", { login, active })),
+	adminResetPassword: (login: string) => typedError<OneTimePasswordView, AppError>(__TAURI_INVOKE("admin_reset_password", { login })),
+	adminListDepartments: () => typedError<Named<DepartmentId>[], AppError>(__TAURI_INVOKE("admin_list_departments")),
+	adminAddDepartment: (name: string) => typedError<Named<DepartmentId>, AppError>(__TAURI_INVOKE("admin_add_department", { name })),
+	adminRenameDepartment: (id: DepartmentId, name: string) => typedError<Named<DepartmentId>, AppError>(__TAURI_INVOKE("admin_rename_department", { id, name })),
+	adminListCategories: () => typedError<Named<CategoryId>[], AppError>(__TAURI_INVOKE("admin_list_categories")),
+	adminAddCategory: (name: string) => typedError<Named<CategoryId>, AppError>(__TAURI_INVOKE("admin_add_category", { name })),
+	adminRenameCategory: (id: CategoryId, name: string) => typedError<Named<CategoryId>, AppError>(__TAURI_INVOKE("admin_rename_category", { id, name })),
+	adminGetSla: () => typedError<SlaSettingsView, AppError>(__TAURI_INVOKE("admin_get_sla")),
+	adminPutSla: (settings: SlaSettingsView) => typedError<SlaSettingsView, AppError>(__TAURI_INVOKE("admin_put_sla", { settings })),
+	/**  "A ticket logged now is due at …" for settings not saved yet (no hub needed). */
+	adminPreviewSla: (settings: SlaSettingsView) => typedError<SlaDuePreview[], AppError>(__TAURI_INVOKE("admin_preview_sla", { settings })),
+	adminListLog: (before: number | null, limit: number) => typedError<AdminLogPageView, AppError>(__TAURI_INVOKE("admin_list_log", { before, limit })),
+	/**  Every agent's own password (also the one-time password an admin set). */
+	changeOwnPassword: (current: string, new: string) => typedError<Session, AppError>(__TAURI_INVOKE("change_own_password", { current, new })),
 };
 
 /** Events */
@@ -80,6 +98,47 @@ export const events = {
 export const FIELD_LIMITS = {"subject":200,"description":20000,"note":20000,"kb_title":200,"kb_body":200000,"tag":40,"tags":20,"name":200,"email":254} as const;
 
 /* Types */
+/**  An agent as the admin screen lists them. */
+export type AdminAgentView = {
+	id: AgentId,
+	name: string,
+	login: string,
+	role: Role,
+	department_id: DepartmentId | null,
+	languages: string[],
+	active: boolean,
+};
+
+/**  One entry of the hub's admin log. */
+export type AdminLogEntryView = {
+	id: number,
+	at: number,
+	/**  `None`: the hub's command line. */
+	actor: AgentId | null,
+	/**  The admin's name, when the hub still knows them. */
+	actor_name: string | null,
+	action: string,
+	subject: string,
+	details: { [key in string]: string },
+};
+
+/**  A page of the admin log, newest first. */
+export type AdminLogPageView = {
+	entries: AdminLogEntryView[],
+	/**  Pass as `before` for the next (older) page. */
+	next_before: number | null,
+};
+
+/**
+ *  What the admin changes about an agent; `None` leaves a field as it is.
+ *  `department_id: Some(None)` removes the department.
+ */
+export type AgentChangeForm = {
+	name: string | null,
+	role: Role | null,
+	department_id: DepartmentId | null,
+};
+
 /**  One agent's numbers over the period (shown only where the organisation allows it). */
 export type AgentFigures = {
 	agent_id: AgentId,
@@ -365,13 +424,37 @@ export type ErrorCode =
 /**  The hub speaks another API version (`hub`, `ours`): update the older one. */
 "incompatible_hub" | 
 /**  Helpline is already running with this profile. */
-"profile_in_use";
+"profile_in_use" | 
+/**  `field` is shorter than `min` characters (a password). */
+"too_short" | 
+/**  `field` is not a positive number (SLA minutes). */
+"not_positive" | 
+/**
+ *  `field` holds a date that does not exist or lies outside the years the calendar
+ *  covers (`value`: what was given).
+ */
+"invalid_date" | 
+/**  `field` names no known IANA time zone (`value`). */
+"unknown_time_zone" | 
+/**  A period in `field` ends before (or when) it starts. */
+"ends_before_start" | 
+/**  The change would leave the hub without an active admin (`field`: role or active). */
+"last_admin" | 
+/**  `field` (the current password) is not the agent's password. */
+"wrong_password" | 
+/**  Sign-in with a one-time password: the agent must set their own password first. */
+"password_change_required";
 
 /**
  *  The few kinds of failure the UI and the hub branch on. The wire and the UI use the
  *  snake_case names.
  */
-export type ErrorKind = "validation" | "not_found" | "conflict" | "forbidden" | "offline" | "unauthorized" | "internal";
+export type ErrorKind = "validation" | "not_found" | "conflict" | "forbidden" | "offline" | "unauthorized" | 
+/**
+ *  The agent signs in with a one-time password and must choose their own before
+ *  anything else (push, pull, administration) is accepted.
+ */
+"password_change_required" | "internal";
 
 export type Escalation = {
 	reason: string,
@@ -637,11 +720,27 @@ export type Named<Id> = {
 	name: string,
 };
 
+/**  An agent the admin adds (the password is the agent's first one). */
+export type NewAgentForm = {
+	login: string,
+	name: string,
+	role: Role,
+	department_id: DepartmentId | null,
+	languages: string[],
+	password: string,
+};
+
 export type NewCustomer = {
 	name: string,
 	company: string | null,
 	phone: string | null,
 	email: string | null,
+};
+
+/**  The one-time password the hub made: shown to the admin once, to pass on. */
+export type OneTimePasswordView = {
+	agent: AdminAgentView,
+	password: string,
 };
 
 /**  Open a new call form, from the global shortcut, the tray or a `helpline://call` link. */
@@ -730,6 +829,11 @@ export type Session = {
 	keyring_missing: boolean,
 	/**  Signed in automatically as the demo agent (debug builds with `--demo-login`). */
 	demo: boolean,
+	/**
+	 *  Signed in with a one-time password an admin set: the hub takes nothing from this
+	 *  session until the agent chose their own.
+	 */
+	must_change_password: boolean,
 };
 
 /**  Why the global shortcut does not work; the window says it in the agent's language. */
@@ -738,6 +842,32 @@ export type ShortcutNote =
 { kind: "wayland" } | 
 /**  The system refused it (another program holds it, or it is not a valid chord). */
 { kind: "not_registered"; accelerator: string };
+
+/**  When a ticket of one priority logged at the preview's moment would be due. */
+export type SlaDuePreview = {
+	priority: Priority,
+	first_response_due: number,
+	resolution_due: number,
+};
+
+/**  The SLA policy and business calendar as the admin screen edits them. */
+export type SlaSettingsView = {
+	policy_name: string,
+	/**  Urgent, high, normal, low. */
+	targets: SlaTargetView[],
+	/**  IANA name, e.g. "Europe/Berlin". */
+	time_zone: string,
+	hours: WorkingHoursView[],
+	/**  Dates as `YYYY-MM-DD`. */
+	holidays: string[],
+};
+
+/**  One priority's targets, in business minutes. */
+export type SlaTargetView = {
+	priority: Priority,
+	first_response_minutes: number,
+	resolution_minutes: number,
+};
 
 export type Status = "open" | "waiting_customer" | "waiting_expert" | "resolved" | "closed";
 
@@ -867,6 +997,13 @@ export type WorkAlert = {
  *  from breaking, an answer to my consult.
  */
 export type WorkArrived = WorkAlert;
+
+/**  Working hours on one ISO weekday (1 Monday … 7 Sunday), minutes after midnight. */
+export type WorkingHoursView = {
+	weekday: number,
+	start_minute: number,
+	end_minute: number,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

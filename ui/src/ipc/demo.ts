@@ -1,11 +1,13 @@
 // An in-memory backend for `npm run dev` in a plain browser (no Tauri): a 100k-ticket
 // queue computed on the fly, a few customers and KB articles, drafts in localStorage.
 // Loaded only in dev builds outside Tauri (see main.ts); never part of the app bundle.
+import { demoAgentFigures, demoDashboard } from './demoDashboard';
 import { appError, emitEvent, fakeBackend } from './fake';
 import type {
   CallerLookup,
   ContactForm,
   CustomerCard,
+  DashboardFilter,
   EventView,
   KbArticleView,
   KbSuggestion,
@@ -94,6 +96,7 @@ let session: Session = {
   shortcut_note: null,
   keyring_missing: false,
   demo: true,
+  must_change_password: false,
 };
 let sync: SyncView = { connection: 'signed_out', pending: 0, last_sync: null, last_error: null, progress: null, rejected: [] };
 
@@ -166,7 +169,9 @@ export function installDemoBackend(): void {
     get_session: () => session,
     sign_in: ({ hubUrl, login }) => {
       if (!login) appError('validation', 'Enter your login', 'login');
-      session = { ...session, hub_url: String(hubUrl), agent: { id: 'a1', name: 'Anna Agent', login: String(login), role: 'first_level', department_id: null } };
+      // Sign in as "lead" (or "admin") to see the supervisor's dashboard.
+      const role = login === 'lead' ? 'supervisor' : login === 'admin' ? 'admin' : 'first_level';
+      session = { ...session, hub_url: String(hubUrl), agent: { id: 'a1', name: 'Anna Agent', login: String(login), role, department_id: null } };
       setSync({ connection: 'syncing', progress: { done: 0, total: TOTAL } });
       setTimeout(() => setSync({ connection: 'online', progress: null, last_sync: Date.now() }), 1500);
       return session;
@@ -189,8 +194,14 @@ export function installDemoBackend(): void {
         { id: 'cat-bill', name: 'Billing' },
       ],
       departments: [{ id: 'd-it', name: 'IT' }],
-      agents: [{ id: 'a1', name: 'Anna Agent' }],
+      agents: [
+        { id: 'a1', name: 'Anna Agent' },
+        { id: 'a2', name: 'Ben Becker' },
+        { id: 'a3', name: 'Cem Yilmaz' },
+      ],
     }),
+    get_dashboard: ({ filter }) => demoDashboard(filter as DashboardFilter),
+    get_agent_figures: ({ filter }) => demoAgentFigures(filter as DashboardFilter),
     preview_reference: () => `K7-${String(counter + 1).padStart(4, '0')}`,
     lookup_caller: ({ text }): CallerLookup => {
       const value = String(text).trim();

@@ -24,6 +24,7 @@ export const SESSION: Session = {
   shortcut_note: null,
   keyring_missing: false,
   demo: false,
+  must_change_password: false,
 };
 
 export const SYNC: SyncView = {

@@ -58,6 +58,7 @@ const ERROR_KINDS: readonly ErrorKind[] = [
   'forbidden',
   'offline',
   'unauthorized',
+  'password_change_required',
   'internal',
 ];
 

@@ -1,6 +1,6 @@
 // Shared app state: the session, the screen shown, sync status, reference data.
 // Components read it directly; the backend is only reached through ../ipc.
-import type { KbArticleView, KbEdit, QueueName, ReferenceData, Role, Session, SyncView } from '../ipc';
+import type { KbArticleView, KbEdit, OrgSettings, QueueName, ReferenceData, Role, Session, SyncView } from '../ipc';
 
 export type Route =
   | { name: 'call' }
@@ -13,6 +13,10 @@ export type Route =
   | { name: 'kb_edit'; edit: KbEdit; theirs?: KbArticleView }
   /** Missing articles: calls no article answered, grouped, for those who write the KB. */
   | { name: 'kb_gaps' }
+  /** The supervisor's dashboard: live queues and the organisation's numbers (leads only). */
+  | { name: 'dashboard' }
+  /** Administration: agents, departments, categories, SLA, settings, the log (admins, online). */
+  | { name: 'admin' }
   | { name: 'settings' };
 
 export const EMPTY_SYNC: SyncView = {
@@ -40,6 +44,8 @@ class AppState {
   wantsFilterFocus = $state(false);
   /** Set by Alt+N: the call form focuses its first field once showing, and clears the flag. */
   wantsCallFocus = $state(false);
+  /** The organisation's settings as this desktop last pulled them (loaded by the dashboard). */
+  orgSettings = $state<OrgSettings | null>(null);
 
   get signedIn(): boolean {
     return this.session?.agent != null;
@@ -76,6 +82,22 @@ class AppState {
   get answersConsults(): boolean {
     const role = this.session?.agent?.role;
     return role === 'expert' || role === 'supervisor' || role === 'admin';
+  }
+
+  /** Whether the signed-in agent sees the supervisor's dashboard (supervisors, admins). */
+  get seesDashboard(): boolean {
+    const role = this.session?.agent?.role;
+    return role === 'supervisor' || role === 'admin';
+  }
+
+  /** Whether the signed-in agent administers the hub (admins only). */
+  get administers(): boolean {
+    return this.session?.agent?.role === 'admin';
+  }
+
+  /** Signed in with a one-time password: nothing but choosing a password until it is changed. */
+  get mustChangePassword(): boolean {
+    return this.signedIn && this.session?.must_change_password === true;
   }
 
   openTicket(id: string): void {
@@ -125,6 +147,14 @@ export function homeRoute(role: Role): Route {
     default:
       return { name: 'queue' };
   }
+}
+
+/**
+ * Whether the dashboard shows each agent's numbers: only to supervisors, and only where the
+ * organisation switched them on (the works council decides; the hub records each view).
+ */
+export function agentFiguresAllowed(): boolean {
+  return app.session?.agent?.role === 'supervisor' && app.orgSettings?.agent_figures === true;
 }
 
 export const app = new AppState();

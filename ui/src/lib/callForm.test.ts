@@ -61,6 +61,11 @@ describe('call form model', () => {
       customer: null,
       suggested_kb: ['a', 'b'],
       used_kb: ['b'],
+      opened_kb: [
+        { id: 'b', title: 'B' },
+        { id: 'a', title: 'A' },
+        { id: 'b', title: 'B again' },
+      ],
       running_since: 0,
     };
     expect(toContactForm(form, 42_500)).toEqual({
@@ -77,6 +82,7 @@ describe('call form model', () => {
       },
       suggested_kb: ['a', 'b'],
       used_kb: ['b'],
+      opened_kb: ['b', 'a'],
     });
   });
 

@@ -27,7 +27,7 @@ export interface CallFormState {
   /** Every suggestion id shown to the agent, in first-seen order. */
   suggested_kb: string[];
   used_kb: string[];
-  /** Articles the agent opened, for the escalation's "steps tried". */
+  /** Articles the agent opened: for the escalation's "steps tried", and sent as `opened_kb`. */
   opened_kb: OpenedArticle[];
   /** Call time counted before the current stretch (e.g. before a restart), in ms. */
   elapsed_ms: number;
@@ -98,6 +98,8 @@ export function toContactForm(form: CallFormState, now: number): ContactForm {
     },
     suggested_kb: [...form.suggested_kb],
     used_kb: [...form.used_kb],
+    // Every article the agent opened to read, once each (the suggestion funnel's second step).
+    opened_kb: addUnique([], form.opened_kb.map((article) => article.id)),
   };
 }
 

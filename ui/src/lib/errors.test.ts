@@ -27,6 +27,14 @@ const SAMPLES: Record<ErrorCode, Record<string, string>> = {
   already_linked: {},
   incompatible_hub: { hub: '2.0', ours: '1.4' },
   profile_in_use: {},
+  too_short: { field: 'new_password', min: '10' },
+  not_positive: { field: 'first_response_minutes' },
+  invalid_date: { field: 'holidays', value: '2026-02-30' },
+  unknown_time_zone: { field: 'time_zone', value: 'Mars/Olympus' },
+  ends_before_start: { field: 'hours' },
+  last_admin: { field: 'role' },
+  wrong_password: { field: 'current_password' },
+  password_change_required: {},
 };
 
 describe('problem texts', () => {
@@ -51,6 +59,12 @@ describe('problem texts', () => {
     expect(problemText({ code: 'already_claimed', params: { who: 'Karl' } })).toBe('Karl hat das Ticket bereits übernommen.');
     expect(problemText({ code: 'invalid_transition', params: { from: 'open', to: 'closed' } })).toContain('„Offen“');
     expect(fieldLabel('no_such_field')).toBe('Eingabe');
+    expect(problemText({ code: 'too_short', params: { field: 'new_password', min: '10' } })).toBe(
+      'Neues Passwort: zu kurz, mindestens 10 Zeichen.',
+    );
+    expect(problemText({ code: 'unknown_time_zone', params: { field: 'time_zone', value: 'Mars/Olympus' } })).toBe(
+      'Zeitzone: Diese Zeitzone ist unbekannt.',
+    );
   });
 
   it('never show the backend’s English message', () => {
@@ -62,5 +76,6 @@ describe('problem texts', () => {
       'Betreff: Pflichtfeld.',
     );
     expect(refusalText(null)).toBe('Vom Hub abgelehnt.');
+    expect(failureText(new AppError('password_change_required', 'x'))).toContain('Einmalpasswort');
   });
 });

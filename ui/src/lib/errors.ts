@@ -80,6 +80,22 @@ export function problemText(problem: Problem): string {
       return t.problem_incompatible_hub({ hub: p.hub ?? '', ours: p.ours ?? '' });
     case 'profile_in_use':
       return t.problem_profile_in_use();
+    case 'too_short':
+      return t.problem_too_short({ field, min: p.min ?? '' });
+    case 'not_positive':
+      return t.problem_not_positive({ field });
+    case 'invalid_date':
+      return t.problem_invalid_date({ field });
+    case 'unknown_time_zone':
+      return t.problem_unknown_time_zone({ field });
+    case 'ends_before_start':
+      return t.problem_ends_before_start({ field });
+    case 'last_admin':
+      return t.problem_last_admin();
+    case 'wrong_password':
+      return t.problem_wrong_password();
+    case 'password_change_required':
+      return t.problem_password_change_required();
   }
 }
 
@@ -103,6 +119,8 @@ export function failureText(e: unknown): string {
       return t.error_conflict();
     case 'not_found':
       return t.error_not_found();
+    case 'password_change_required':
+      return t.error_password_change_required();
     case 'internal':
       return t.error_unexpected();
   }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatDate,
   formatDateTimeInput,
+  formatMinutes,
+  formatPercent,
+  parseDateInput,
   formatDuration,
   formatRelative,
   fromDateTimeLocal,
@@ -92,5 +96,27 @@ describe('format', () => {
     expect(parseDuration('5:30')).toBe(330);
     expect(parseDuration('five')).toBeNull();
     expect(parseDuration('5:75')).toBeNull();
+  });
+
+  it('writes the dashboard\'s shares and times in the locale', () => {
+    expect(formatPercent(0.62, 'de-DE')).toBe('62\u00a0%');
+    expect(formatPercent(0.055, 'en-GB')).toBe('5.5%');
+    expect(formatMinutes(0.4, 'de-DE')).toBe('< 1 Min.');
+    expect(formatMinutes(12.4, 'de-DE')).toBe('12 Min.');
+    expect(formatMinutes(150, 'de-DE')).toBe('2,5 Std.');
+    expect(formatMinutes(4_320, 'en-GB')).toBe('3 days');
+  });
+
+  it('reads a typed date as noon of that local day', () => {
+    const noon = new Date(2026, 10, 30, 12).getTime();
+    expect(parseDateInput('30.11.2026', 'de-DE')).toBe(noon);
+    expect(parseDateInput('30/11/26', 'en-GB')).toBe(noon);
+    expect(parseDateInput('2026-11-30', 'de-DE')).toBe(noon);
+    expect(parseDateInput('30.11.', 'de-DE', noon)).toBe(noon);
+    expect(parseDateInput('', 'de-DE')).toBeNull();
+    expect(parseDateInput('31.11.2026', 'de-DE')).toBeNaN();
+    expect(parseDateInput('gestern', 'de-DE')).toBeNaN();
+    expect(formatDate(noon, 'de-DE')).toBe('30.11.2026');
+    expect(formatDate(Date.UTC(2026, 10, 30, 23, 30), 'de-DE', 'Europe/Berlin', true)).toBe('01.12.');
   });
 });

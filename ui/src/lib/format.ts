@@ -158,3 +158,91 @@ export function parseDuration(input: string): number | null {
   if (!match) return null;
   return Number(match[1]) * 60 + Number(match[2] ?? 0);
 }
+
+// ---- the dashboard's numbers -------------------------------------------------------------
+
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, options);
+    numberFormats.set(key, format);
+  }
+  return format;
+}
+
+/** A share between 0 and 1 as a percentage: "42 %" (de-DE), "42%" (en-GB); one decimal under 10 %. */
+export function formatPercent(share: number, locale: string): string {
+  const digits = share > 0 && share < 0.1 ? 1 : 0;
+  return numberFormat(locale, { style: 'percent', maximumFractionDigits: digits }).format(share);
+}
+
+/**
+ * A span of minutes as the unit that reads best: "12 Min." under an hour, "3,5 Std." under
+ * two days, "2,3 Tg." beyond (Intl's own unit words, so both languages say it their way).
+ */
+export function formatMinutes(minutes: number, locale: string): string {
+  const unit = (value: number, name: 'minute' | 'hour' | 'day', digits: number) =>
+    numberFormat(locale, { style: 'unit', unit: name, unitDisplay: 'short', maximumFractionDigits: digits }).format(value);
+  if (minutes < 1) return `< ${unit(1, 'minute', 0)}`;
+  if (minutes < 60) return unit(Math.round(minutes), 'minute', 0);
+  if (minutes < 48 * 60) return unit(minutes / 60, 'hour', 1);
+  return unit(minutes / (24 * 60), 'day', 1);
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A day as a date, in `timeZone` when given (the dashboard counts days in the
+ * organisation's zone): "03.12.2026" (de-DE) or, `short`, "03.12." for chart axes.
+ */
+export function formatDate(ms: number, locale: string, timeZone?: string, short = false): string {
+  const key = `${locale}|${timeZone ?? ''}|${short}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions = short
+      ? { day: '2-digit', month: '2-digit' }
+      : { year: 'numeric', month: '2-digit', day: '2-digit' };
+    try {
+      format = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    } catch {
+      // An unknown zone name: the desktop's own zone is the best guess left.
+      format = new Intl.DateTimeFormat(locale, options);
+    }
+    dateFormats.set(key, format);
+  }
+  return format.format(new Date(ms));
+}
+
+/** The date field's text for a day: "03.12.2026" (de-DE), "03/12/2026" (en-GB). */
+export function formatDateInput(ms: number, locale: string): string {
+  return formatDate(ms, locale);
+}
+
+/**
+ * Reads a typed date (day, month, optional year, in the locale's order, `.` `/` or `-`
+ * between) as noon of that local day, so the day stays the same in any time zone within
+ * twelve hours of this one. null when empty, NaN when it is no date.
+ */
+export function parseDateInput(text: string, locale: string, now: number = Date.now()): number | null {
+  const value = text.trim();
+  if (value === '') return null;
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(value);
+  const local = iso ? null : /^(\d{1,2})\s*[./-]\s*(\d{1,2})\s*(?:[./-]\s*(\d{4}|\d{2})?)?$/.exec(value);
+  let year: number, month: number, day: number;
+  if (iso) {
+    [year, month, day] = iso.slice(1).map(Number);
+  } else if (local) {
+    const [, first, second, y] = local;
+    [day, month] = monthFirst(locale) ? [Number(second), Number(first)] : [Number(first), Number(second)];
+    year = y === undefined ? new Date(now).getFullYear() : y.length === 2 ? 2000 + Number(y) : Number(y);
+  } else {
+    return NaN;
+  }
+  if (month < 1 || month > 12 || day < 1) return NaN;
+  const date = new Date(year, month - 1, day, 12, 0);
+  if (date.getFullYear() !== year || date.getMonth() !== month - 1 || date.getDate() !== day) return NaN;
+  return date.getTime();
+}

@@ -24,6 +24,7 @@ describe('shortcutFor', () => {
     expect(shortcutFor(key({ key: 's', code: 'KeyS', altKey: true }))).toBe('solved');
     expect(shortcutFor(key({ key: 'e', code: 'KeyE', altKey: true }))).toBe('escalate');
     expect(shortcutFor(key({ key: 'f', code: 'KeyF', altKey: true }))).toBe('follow_up');
+    expect(shortcutFor(key({ key: 'd', code: 'KeyD', altKey: true }))).toBe('dashboard');
     expect(shortcutFor(key({ key: 'x', code: 'KeyX', altKey: true }))).toBeNull();
   });
 

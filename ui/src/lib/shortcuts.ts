@@ -7,6 +7,7 @@ export type ShortcutAction =
   | 'new_contact'
   | 'queue'
   | 'knowledge_base'
+  | 'dashboard'
   | 'focus_filter'
   | 'solved'
   | 'escalate'
@@ -27,6 +28,7 @@ export const SHORTCUTS: { action: ShortcutAction; keys: string[] }[] = [
   { action: 'new_contact', keys: ['Alt+N'] },
   { action: 'queue', keys: ['Alt+Q'] },
   { action: 'knowledge_base', keys: ['Alt+K'] },
+  { action: 'dashboard', keys: ['Alt+D'] },
   { action: 'focus_filter', keys: ['/', 'Alt+/'] },
   { action: 'solved', keys: ['Alt+S'] },
   { action: 'escalate', keys: ['Alt+E'] },
@@ -42,6 +44,7 @@ const ALT_LETTERS: Record<string, ShortcutAction> = {
   KeyN: 'new_contact',
   KeyQ: 'queue',
   KeyK: 'knowledge_base',
+  KeyD: 'dashboard',
   KeyS: 'solved',
   KeyE: 'escalate',
   KeyF: 'follow_up',

@@ -137,7 +137,7 @@ describe('CallForm', () => {
     await user.click(screen.getByTestId('solve-submit'));
     await screen.findByTestId('saved-banner');
     const [call] = backend.callsTo('submit_contact');
-    expect(call.form).toMatchObject({ suggested_kb: ['kb1'], used_kb: ['kb1'] });
+    expect(call.form).toMatchObject({ suggested_kb: ['kb1'], used_kb: ['kb1'], opened_kb: ['kb1'] });
     expect(call.outcome).toEqual({ type: 'solved', summary: 'Reconnect the VPN' });
   });
 

@@ -12,6 +12,11 @@
 //! single store instead of a profile (lock and session beside it). The password comes
 //! from HELPLINE_SIM_PASSWORD; it is needed for the first sign-in and, when the hub
 //! refuses the stored session, to sign in again.
+//!
+//! `helpline-sim --hub URL replay --seed 42 --days 28 --out bench/results` is of another
+//! kind: a whole office of desktops in this process replaying a month (`replay/`).
+
+mod replay;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
@@ -34,8 +39,9 @@ struct Cli {
     #[arg(long)]
     hub: String,
     /// The profile directory, as the app's `--profile`: its lock, the stored session and
-    /// one store per agent under `agents/<login>/`.
-    #[arg(long, required_unless_present = "db", conflicts_with = "db")]
+    /// one store per agent under `agents/<login>/`. Every command but `replay` needs it or
+    /// `--db`.
+    #[arg(long, conflicts_with = "db")]
     profile: Option<PathBuf>,
     /// A single store file instead of a profile (its lock and session sit beside it).
     #[arg(long)]
@@ -109,6 +115,10 @@ enum Command {
         #[arg(long)]
         summary: String,
     },
+    /// Replay a seeded month of a helpdesk with its own desktops (one per agent of
+    /// bench/replay/problems.toml, password in HELPLINE_SIM_PASSWORD) and report the
+    /// supervisor's figures per week; no profile needed.
+    Replay(replay::ReplayArgs),
 }
 
 /// The sim's stored session. The app keeps its token in the OS keyring and never writes
@@ -331,6 +341,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Replay(args) = &cli.command {
+        return replay::run(&cli.hub, args).await;
+    }
     let sim = Sim::start(&cli).await?;
     let desktop = &sim.desktop;
     match cli.command {
@@ -406,6 +419,7 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await;
         }
+        Command::Replay(_) => unreachable!("replay runs without a profile"),
     }
     print_state(desktop)
 }

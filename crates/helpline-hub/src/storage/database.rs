@@ -13,10 +13,11 @@
 //! client; both are synchronous, so the algorithms are plain functions and both backends
 //! run them on threads of their own, off the async runtime.
 
+use super::admin::{AdminChange, Administered};
 use super::db::{Backend, ClientRow, Db, Named};
 use super::pull::{parse_all, pull_page};
 use super::push::{PushJob, push_group};
-use super::{PullScope, Session, Storage, device_code};
+use super::{Credentials, PullScope, Session, Storage, device_code};
 use crate::error::{HubError, Result};
 use helpline_domain::{Agent, AgentId, ClientId, Timestamp};
 use helpline_protocol::{Category, Department, MutationEnvelope, PullResponse, PushResponse, SlaSettings};
@@ -373,11 +374,18 @@ impl<B: Backend> Storage for Database<B> {
         self.inner.head.subscribe()
     }
 
-    async fn find_login(&self, login: &str) -> Result<Option<(Agent, String)>> {
+    async fn find_login(&self, login: &str) -> Result<Option<Credentials>> {
         let login = login.to_owned();
         self.read(move |db| match db.find_login(&login)? {
-            Some((data, Some(hash))) => Ok(Some((serde_json::from_str(&data)?, hash))),
-            _ => Ok(None),
+            Some(row) => match row.password_hash {
+                Some(password_hash) => Ok(Some(Credentials {
+                    agent: serde_json::from_str(&row.data)?,
+                    password_hash,
+                    must_change_password: row.must_change_password,
+                })),
+                None => Ok(None),
+            },
+            None => Ok(None),
         })
         .await
     }
@@ -403,11 +411,13 @@ impl<B: Backend> Storage for Database<B> {
         self.write(move |db| db.insert_token(&token_hash, agent, client, expires_at.as_millis())).await
     }
 
-    async fn find_session(&self, token_hash: String, now: Timestamp) -> Result<Option<Session>> {
+    async fn find_session(&self, token_hash: String, now: Timestamp) -> Result<Option<(Session, bool)>> {
         self.read(move |db| {
-            let Some((data, client_id)) = db.find_session(&token_hash, now.as_millis())? else { return Ok(None) };
+            let Some((data, client_id, must_change)) = db.find_session(&token_hash, now.as_millis())? else {
+                return Ok(None);
+            };
             let agent: Agent = serde_json::from_str(&data)?;
-            Ok(agent.active.then_some(Session { agent, client_id }))
+            Ok(agent.active.then_some((Session { agent, client_id }, must_change)))
         })
         .await
     }
@@ -437,10 +447,10 @@ impl<B: Backend> Storage for Database<B> {
     async fn disable_agent(&self, login: &str) -> Result<Agent> {
         let login = login.to_owned();
         self.write(move |db| {
-            let Some((data, _)) = db.find_login(&login)? else {
+            let Some(row) = db.find_login(&login)? else {
                 return Err(HubError::NotFound(format!("no agent has the login {login:?}")));
             };
-            let mut agent: Agent = serde_json::from_str(&data)?;
+            let mut agent: Agent = serde_json::from_str(&row.data)?;
             agent.active = false;
             let v = next_version(db)?;
             db.upsert_agent(agent.id, &agent.login, &serde_json::to_string(&agent)?, None, v)?;
@@ -491,6 +501,18 @@ impl<B: Backend> Storage for Database<B> {
             None => Ok(SlaSettings::default()),
         })
         .await
+    }
+
+    async fn get_org_settings(&self) -> Result<helpline_protocol::OrgSettings> {
+        self.read(super::admin::read_org_settings).await
+    }
+
+    async fn administer(&self, change: AdminChange, actor: Option<AgentId>, at: Timestamp) -> Result<Administered> {
+        self.write(move |db| super::admin::administer(db, change, actor, at)).await
+    }
+
+    async fn admin_log(&self, before: Option<u64>, limit: u32) -> Result<Vec<helpline_protocol::AdminLogEntry>> {
+        self.read(move |db| super::admin::read_log(db, before, limit)).await
     }
 
     async fn backup(&self, dest: &Path) -> Result<()> {

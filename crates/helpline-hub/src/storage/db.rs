@@ -69,6 +69,27 @@ pub struct ClientRow {
     pub last_seq: u64,
 }
 
+/// An agent as sign-in reads them.
+#[derive(Debug, Clone)]
+pub struct LoginRow {
+    /// The agent's document.
+    pub data: String,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+}
+
+/// One entry of the admin log. `details` is a JSON object of strings.
+#[derive(Debug, Clone)]
+pub struct AdminLogRow {
+    /// Taken by the database on insert (ignored there).
+    pub id: u64,
+    pub at: i64,
+    pub actor: Option<AgentId>,
+    pub action: String,
+    pub subject: String,
+    pub details: String,
+}
+
 /// A ticket row as a pull reads it.
 #[derive(Debug, Clone)]
 pub struct TicketRow {
@@ -178,8 +199,14 @@ pub trait Db: Send + std::fmt::Debug + 'static {
     fn put_setting(&mut self, key: &str, value: &str, version: u64) -> Result<()>;
 
     // ---- agents, installations, sessions --------------------------------------------
-    /// An agent's document and password hash, by login.
-    fn find_login(&mut self, login: &str) -> Result<Option<(String, Option<String>)>>;
+    /// An agent's document, password hash and one-time-password flag, by login.
+    fn find_login(&mut self, login: &str) -> Result<Option<LoginRow>>;
+    /// Replaces an agent's password hash and sets whether they must change it.
+    fn set_password(&mut self, agent: AgentId, password_hash: &str, must_change: bool) -> Result<()>;
+    /// Appends to the admin log (the id is the database's).
+    fn insert_admin_log(&mut self, row: &AdminLogRow) -> Result<()>;
+    /// The newest `limit` entries with an id below `before` (all when `None`), newest first.
+    fn list_admin_log(&mut self, before: Option<u64>, limit: u32) -> Result<Vec<AdminLogRow>>;
     /// Inserts or updates by id; `password_hash: None` keeps the stored one. A login
     /// another agent has is `HubError::Conflict`.
     fn upsert_agent(
@@ -194,8 +221,9 @@ pub trait Db: Send + std::fmt::Debug + 'static {
     fn load_clients(&mut self, ids: &[ClientId]) -> Result<Vec<ClientRow>>;
     fn insert_client(&mut self, client: &ClientRow, created_at: i64) -> Result<()>;
     fn insert_token(&mut self, hash: &str, agent: AgentId, client: ClientId, expires_at: i64) -> Result<()>;
-    /// The agent's document and the client of an unexpired token.
-    fn find_session(&mut self, hash: &str, now: i64) -> Result<Option<(String, ClientId)>>;
+    /// The agent's document, the client of an unexpired token, and whether the agent
+    /// must change their password first.
+    fn find_session(&mut self, hash: &str, now: i64) -> Result<Option<(String, ClientId, bool)>>;
 
     // ---- push -----------------------------------------------------------------------------
     /// Stored results of processed seqs.

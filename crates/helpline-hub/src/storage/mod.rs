@@ -4,6 +4,7 @@
 //! backend modules contain SQL. What the algorithms share (the rules a mutation goes
 //! through, device codes, duplicate keys) lives here.
 
+pub mod admin;
 pub mod database;
 pub mod db;
 pub mod postgres;
@@ -42,6 +43,15 @@ impl Session {
     }
 }
 
+/// What sign-in checks a password against.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub agent: Agent,
+    pub password_hash: String,
+    /// The password is a one-time one an admin had the hub make.
+    pub must_change_password: bool,
+}
+
 /// What a pull may send, besides the cursor.
 #[derive(Debug, Clone, Copy)]
 pub struct PullScope {
@@ -67,7 +77,7 @@ pub trait Storage: Send + Sync + 'static {
     fn watch_head(&self) -> watch::Receiver<u64>;
 
     // ---- agents and sessions ----------------------------------------------------
-    fn find_login(&self, login: &str) -> impl Future<Output = Result<Option<(Agent, String)>>> + Send;
+    fn find_login(&self, login: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send;
     /// Registers `client` to `agent` on its first login and returns its device code.
     /// A client id registered to another agent is refused.
     fn register_client(&self, client: ClientId, agent: AgentId) -> impl Future<Output = Result<String>> + Send;
@@ -77,8 +87,13 @@ pub trait Storage: Send + Sync + 'static {
         session: &Session,
         expires_at: Timestamp,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// The session of an unexpired token of an active agent.
-    fn find_session(&self, token_hash: String, now: Timestamp) -> impl Future<Output = Result<Option<Session>>> + Send;
+    /// The session of an unexpired token of an active agent, and whether that agent must
+    /// change their (one-time) password before anything else.
+    fn find_session(
+        &self,
+        token_hash: String,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<(Session, bool)>>> + Send;
 
     // ---- sync -----------------------------------------------------------------------
     /// Processes mutations in seq order (see DESIGN §3): a seen seq returns its stored
@@ -104,6 +119,21 @@ pub trait Storage: Send + Sync + 'static {
     fn list_categories(&self) -> impl Future<Output = Result<Vec<Category>>> + Send;
     fn set_sla(&self, settings: SlaSettings) -> impl Future<Output = Result<()>> + Send;
     fn get_sla(&self) -> impl Future<Output = Result<SlaSettings>> + Send;
+    fn get_org_settings(&self) -> impl Future<Output = Result<helpline_protocol::OrgSettings>> + Send;
+    /// One administrative change, checked against the stored state and written with its
+    /// admin log entry (by `actor`; `None` is the command line) in one transaction.
+    fn administer(
+        &self,
+        change: admin::AdminChange,
+        actor: Option<AgentId>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<admin::Administered>> + Send;
+    /// The newest admin log entries with an id below `before`, newest first.
+    fn admin_log(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<helpline_protocol::AdminLogEntry>>> + Send;
     /// A consistent copy of the whole database at `dest`, taken while serving.
     fn backup(&self, dest: &Path) -> impl Future<Output = Result<()>> + Send;
 }

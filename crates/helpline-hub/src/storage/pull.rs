@@ -55,6 +55,7 @@ pub fn pull_page<D: Db>(db: &mut D, cursor: u64, scope: PullScope) -> Result<Pul
             .map(|(id, name)| Category { id: CategoryId(id), name })
             .collect(),
         sla: db.get_setting_between("sla", cursor, upper)?.map(|s| serde_json::from_str(&s)).transpose()?,
+        settings: db.get_setting_between("org", cursor, upper)?.map(|s| serde_json::from_str(&s)).transpose()?,
         customers: parse_all(db.list_docs_between(Doc::Customers, cursor, upper)?)?,
         kb_articles: parse_all(db.list_articles_between(cursor, upper, scope.with_kb_drafts)?)?,
         tickets,

@@ -8,7 +8,7 @@
 //! multi-row statement would.
 
 use super::database::{Database, insert_default_sla};
-use super::db::{ArticleRow, Backend, ClientRow, Db, Doc, DocRow, GroupRows, Named, TicketRow};
+use super::db::{AdminLogRow, ArticleRow, Backend, ClientRow, Db, Doc, DocRow, GroupRows, LoginRow, Named, TicketRow};
 use crate::error::{HubError, Result};
 use helpline_domain::{AgentId, ClientId, CustomerId, MutationId, TicketId};
 use helpline_protocol::MutationResult;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 const SCHEMA_V1: &str = include_str!("sqlite_schema.sql");
 const SCHEMA_V2: &str = include_str!("sqlite_schema_v2.sql");
+const SCHEMA_V3: &str = include_str!("sqlite_schema_v3.sql");
 
 /// The SQLite file a hub serves from.
 #[derive(Debug)]
@@ -31,7 +32,7 @@ impl Database<Sqlite> {
     pub fn open(path: impl AsRef<Path>) -> Result<Database<Sqlite>> {
         let backend = Sqlite { path: path.as_ref().to_path_buf() };
         let mut db = backend.connect()?;
-        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2)]).to_latest(&mut db.conn)?;
+        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3)]).to_latest(&mut db.conn)?;
         db.begin_write()?;
         match insert_default_sla(&mut db).and_then(|_| db.commit(None)) {
             Ok(()) => {}
@@ -254,12 +255,46 @@ impl Db for SqliteDb {
         Ok(())
     }
 
-    fn find_login(&mut self, login: &str) -> Result<Option<(String, Option<String>)>> {
+    fn find_login(&mut self, login: &str) -> Result<Option<LoginRow>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT data, password_hash FROM agents WHERE login = ?1")?
-            .query_row([login], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT data, password_hash, must_change_password FROM agents WHERE login = ?1")?
+            .query_row([login], |r| {
+                Ok(LoginRow { data: r.get(0)?, password_hash: r.get(1)?, must_change_password: r.get(2)? })
+            })
             .optional()?)
+    }
+
+    fn set_password(&mut self, agent: AgentId, password_hash: &str, must_change: bool) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE agents SET password_hash = ?2, must_change_password = ?3 WHERE id = ?1")?
+            .execute(params![agent.0, password_hash, must_change])?;
+        Ok(())
+    }
+
+    fn insert_admin_log(&mut self, row: &AdminLogRow) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO admin_log (at, actor, action, subject, details) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![row.at, row.actor.map(|a| a.0), row.action, row.subject, row.details])?;
+        Ok(())
+    }
+
+    fn list_admin_log(&mut self, before: Option<u64>, limit: u32) -> Result<Vec<AdminLogRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, at, actor, action, subject, details FROM admin_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(params![before, limit], |r| {
+            Ok(AdminLogRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get::<_, Option<Uuid>>(2)?.map(AgentId),
+                action: r.get(3)?,
+                subject: r.get(4)?,
+                details: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn upsert_agent(
@@ -320,14 +355,14 @@ impl Db for SqliteDb {
         Ok(())
     }
 
-    fn find_session(&mut self, hash: &str, now: i64) -> Result<Option<(String, ClientId)>> {
+    fn find_session(&mut self, hash: &str, now: i64) -> Result<Option<(String, ClientId, bool)>> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT a.data, t.client_id FROM tokens t JOIN agents a ON a.id = t.agent_id
+                "SELECT a.data, t.client_id, a.must_change_password FROM tokens t JOIN agents a ON a.id = t.agent_id
                  WHERE t.hash = ?1 AND t.expires_at > ?2",
             )?
-            .query_row(params![hash, now], |r| Ok((r.get(0)?, ClientId(r.get(1)?))))
+            .query_row(params![hash, now], |r| Ok((r.get(0)?, ClientId(r.get(1)?), r.get(2)?)))
             .optional()?)
     }
 

@@ -80,6 +80,8 @@ const ALLOWED_IN_GERMAN = new Set([
   // Key names: "Enter" is what German keyboards and manuals say too ("Strg+Enter"); the
   // accelerator syntax the shortcut field expects is English (CommandOrControl+Shift+H).
   'enter', 'commandorcontrol', 'shift',
+  // The dashboard: "Median" is the German statistical term too, "CSV" the file format's name.
+  'median', 'csv',
 ]);
 
 /** Every word of the English catalogue (placeholders and one-letter words aside), plus the common list. */
@@ -123,6 +125,9 @@ const GLOSSARY_RULES: { term: RegExp; use: string; allowedIn?: (key: string) => 
   { term: wholeWord('Nummer'), use: 'Vorgangsnummer' },
   { term: /ticketliste/iu, use: 'Warteschlange' },
   { term: wholeWord('genutzt'), use: 'verwendet' },
+  { term: wholeWord('Dashboard'), use: 'Kennzahlen' },
+  { term: wholeWord('Übersicht'), use: 'Kennzahlen' },
+  { term: /desktop/iu, use: 'Rechner ("auf diesem Rechner")' },
   { term: /ausstehend/iu, use: 'what is pending, e.g. "Nicht synchronisierte Änderungen"' },
   // "Übernehmen" is claiming a ticket and nothing else (a generic button says "Anwenden").
   {

@@ -1,6 +1,7 @@
 // Localized labels for the backend's enums and keys.
 import { t, translateKey } from './index.svelte';
-import type { Channel, Connection, Direction, DraftHeadings, Priority, QueueName, Role, Status } from '../../ipc';
+import type { Channel, Connection, Direction, DraftHeadings, FigureKey, Priority, QueueName, Role, Status } from '../../ipc';
+import type { Weekday } from '../admin';
 
 export const CHANNELS: Channel[] = ['phone', 'email', 'chat', 'walk_in'];
 export const DIRECTIONS: Direction[] = ['inbound', 'outbound'];
@@ -80,4 +81,66 @@ export function draftHeadings(): DraftHeadings {
     question: t.kb_draft_question(),
     answer: t.kb_draft_answer(),
   };
+}
+
+/** A figure's name and the formula it is computed by (crates/helpline-client/src/dashboard.rs). */
+const FIGURES: Record<FigureKey, { label: () => string; help: () => string }> = {
+  new_tickets: { label: t.figure_new_tickets, help: t.figure_new_tickets_help },
+  repeat_contacts: { label: t.figure_repeat_contacts, help: t.figure_repeat_contacts_help },
+  first_contact_resolution: { label: t.figure_first_contact_resolution, help: t.figure_first_contact_resolution_help },
+  escalation_rate: { label: t.figure_escalation_rate, help: t.figure_escalation_rate_help },
+  expert_involvement: { label: t.figure_expert_involvement, help: t.figure_expert_involvement_help },
+  consults: { label: t.figure_consults, help: t.figure_consults_help },
+  expert_handovers: { label: t.figure_expert_handovers, help: t.figure_expert_handovers_help },
+  hand_backs: { label: t.figure_hand_backs, help: t.figure_hand_backs_help },
+  reopen_rate: { label: t.figure_reopen_rate, help: t.figure_reopen_rate_help },
+  sla_compliance: { label: t.figure_sla_compliance, help: t.figure_sla_compliance_help },
+  kb_deflection: { label: t.figure_kb_deflection, help: t.figure_kb_deflection_help },
+  first_response_median: { label: t.figure_first_response_median, help: t.figure_first_response_median_help },
+  first_response_p90: { label: t.figure_first_response_p90, help: t.figure_first_response_p90_help },
+  resolution_median: { label: t.figure_resolution_median, help: t.figure_resolution_median_help },
+  resolution_p90: { label: t.figure_resolution_p90, help: t.figure_resolution_p90_help },
+};
+
+export function figureLabel(key: FigureKey): string {
+  return FIGURES[key].label();
+}
+
+export function figureHelp(key: FigureKey): string {
+  return FIGURES[key].help();
+}
+
+export const ROLES: Role[] = ['first_level', 'second_level', 'expert', 'supervisor', 'admin'];
+
+/** The admin screen's tabs, in order. */
+export type AdminTab = 'agents' | 'departments' | 'categories' | 'sla' | 'settings' | 'log';
+export const ADMIN_TABS: AdminTab[] = ['agents', 'departments', 'categories', 'sla', 'settings', 'log'];
+
+export function adminTabLabel(tab: AdminTab): string {
+  return {
+    agents: t.admin_tab_agents,
+    departments: t.admin_tab_departments,
+    categories: t.admin_tab_categories,
+    sla: t.admin_tab_sla,
+    settings: t.admin_tab_settings,
+    log: t.admin_tab_log,
+  }[tab]();
+}
+
+/** ISO weekdays (1 Monday … 7 Sunday), as the SLA calendar counts them. */
+export function weekdayLabel(day: Weekday): string {
+  return {
+    1: t.weekday_1,
+    2: t.weekday_2,
+    3: t.weekday_3,
+    4: t.weekday_4,
+    5: t.weekday_5,
+    6: t.weekday_6,
+    7: t.weekday_7,
+  }[day]();
+}
+
+/** What the hub's admin log names an action (storage/admin.rs); unknown ones show as they are. */
+export function adminActionLabel(action: string): string {
+  return translateKey(`admin_action_${action}`, action.replaceAll('_', ' '));
 }

@@ -44,7 +44,8 @@ use listen::{open_listener, run_listener};
 pub use statements::PostgresDb;
 
 /// The schema migrations, in order: entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];
 /// Serialises schema set-up across hub processes (any schema, any database user).
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('helpline-hub schema migrations'))";
 /// LISTEN channel of the default schema; other schemas append `_<schema>`.

@@ -2,7 +2,7 @@
 //! `pull.rs` and `database.rs`.
 
 use crate::error::{HubError, Result};
-use crate::storage::db::{ClientRow, Db, Doc, GroupRows, Named, TicketRow};
+use crate::storage::db::{AdminLogRow, ClientRow, Db, Doc, GroupRows, LoginRow, Named, TicketRow};
 use helpline_domain::{AgentId, ClientId, CustomerId, MutationId, TicketId};
 use helpline_protocol::MutationResult;
 use postgres::types::ToSql;
@@ -211,9 +211,45 @@ impl Db for PostgresDb {
         Ok(())
     }
 
-    fn find_login(&mut self, login: &str) -> Result<Option<(String, Option<String>)>> {
-        let row = self.query_opt("SELECT data, password_hash FROM agents WHERE login = $1", &[&login])?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
+    fn find_login(&mut self, login: &str) -> Result<Option<LoginRow>> {
+        let row =
+            self.query_opt("SELECT data, password_hash, must_change_password FROM agents WHERE login = $1", &[&login])?;
+        Ok(row.map(|r| LoginRow { data: r.get(0), password_hash: r.get(1), must_change_password: r.get(2) }))
+    }
+
+    fn set_password(&mut self, agent: AgentId, password_hash: &str, must_change: bool) -> Result<()> {
+        self.execute(
+            "UPDATE agents SET password_hash = $2, must_change_password = $3 WHERE id = $1",
+            &[&agent.0, &password_hash, &must_change],
+        )?;
+        Ok(())
+    }
+
+    fn insert_admin_log(&mut self, row: &AdminLogRow) -> Result<()> {
+        self.execute(
+            "INSERT INTO admin_log (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)",
+            &[&row.at, &row.actor.map(|a| a.0), &row.action, &row.subject, &row.details],
+        )?;
+        Ok(())
+    }
+
+    fn list_admin_log(&mut self, before: Option<u64>, limit: u32) -> Result<Vec<AdminLogRow>> {
+        let before = before.map_or(Ok(i64::MAX), to_i64)?;
+        let rows = self.query(
+            "SELECT id, at, actor, action, subject, details FROM admin_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            &[&before, &i64::from(limit)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| AdminLogRow {
+                id: to_u64(r.get(0)),
+                at: r.get(1),
+                actor: r.get::<_, Option<Uuid>>(2).map(AgentId),
+                action: r.get(3),
+                subject: r.get(4),
+                details: r.get(5),
+            })
+            .collect())
     }
 
     fn upsert_agent(
@@ -271,13 +307,13 @@ impl Db for PostgresDb {
         Ok(())
     }
 
-    fn find_session(&mut self, hash: &str, now: i64) -> Result<Option<(String, ClientId)>> {
+    fn find_session(&mut self, hash: &str, now: i64) -> Result<Option<(String, ClientId, bool)>> {
         let row = self.query_opt(
-            "SELECT a.data, t.client_id FROM tokens t JOIN agents a ON a.id = t.agent_id
+            "SELECT a.data, t.client_id, a.must_change_password FROM tokens t JOIN agents a ON a.id = t.agent_id
              WHERE t.hash = $1 AND t.expires_at > $2",
             &[&hash, &now],
         )?;
-        Ok(row.map(|r| (r.get(0), ClientId(r.get(1)))))
+        Ok(row.map(|r| (r.get(0), ClientId(r.get(1)), r.get(2))))
     }
 
     fn load_results(&mut self, keys: &[(ClientId, u64)]) -> Result<Vec<(ClientId, MutationResult)>> {
