@@ -8,6 +8,8 @@
 //! - `GET  pull?cursor=V` → [`PullResponse`]
 //! - `GET  stream` → server-sent events, each a [`Poke`]
 //! - `POST account/password` [`ChangePassword`] → [`Agent`] (every agent, their own)
+//! - `POST audit/agent-figures` [`AgentFiguresView`] → `{}` (supervisors, while
+//!   [`OrgSettings::agent_figures`] is on: recorded in the admin log before the figures show)
 //!
 //! Administration (admins only; anyone else gets 403 `forbidden`; every change is
 //! written to the hub's admin log in the same transaction):
@@ -20,6 +22,7 @@
 //!   → [`Department`]; `PATCH admin/departments/{id}` [`NameRequest`] → [`Department`]
 //! - the same for `admin/categories` ([`Category`])
 //! - `GET  admin/sla` → [`SlaSettings`]; `PUT admin/sla` [`SlaSettings`] → [`SlaSettings`]
+//! - `GET  admin/settings` → [`OrgSettings`]; `PUT admin/settings` [`OrgSettings`] → [`OrgSettings`]
 //! - `GET  admin/log?before=ID&limit=N` → [`AdminLogPage`] (newest first, `limit` ≤
 //!   [`MAX_ADMIN_LOG_PAGE`])
 //!

@@ -65,6 +65,9 @@ export const commands = {
 	showNotification: (title: string, body: string) => typedError<null, AppError>(__TAURI_INVOKE("show_notification", { title, body })),
 	getDashboard: (filter: DashboardFilter) => typedError<Dashboard, AppError>(__TAURI_INVOKE("get_dashboard", { filter })),
 	getAgentFigures: (filter: DashboardFilter) => typedError<AgentFigures[], AppError>(__TAURI_INVOKE("get_agent_figures", { filter })),
+	getOrgSettings: () => typedError<OrgSettingsView, AppError>(__TAURI_INVOKE("get_org_settings")),
+	adminGetSettings: () => typedError<OrgSettingsView, AppError>(__TAURI_INVOKE("admin_get_settings")),
+	adminPutSettings: (settings: OrgSettingsView) => typedError<OrgSettingsView, AppError>(__TAURI_INVOKE("admin_put_settings", { settings })),
 	adminListAgents: () => typedError<AdminAgentView[], AppError>(__TAURI_INVOKE("admin_list_agents")),
 	adminAddAgent: (form: NewAgentForm) => typedError<AdminAgentView, AppError>(__TAURI_INVOKE("admin_add_agent", { form })),
 	adminChangeAgent: (login: string, form: AgentChangeForm) => typedError<AdminAgentView, AppError>(__TAURI_INVOKE("admin_change_agent", { login, form })),
@@ -747,6 +750,12 @@ export type OneTimePasswordView = {
 export type OpenCallForm = {
 	/**  The caller's number or address to look up. */
 	from: string | null,
+};
+
+/**  The organisation's settings as the window sees them (`helpline_protocol::OrgSettings`). */
+export type OrgSettingsView = {
+	/**  Supervisors may see figures per agent (each view is recorded at the hub). */
+	agent_figures: boolean,
 };
 
 /**  How the contact ends. */
