@@ -515,7 +515,7 @@ pub async fn admin_list_log(state: St<'_>, before: Option<u32>, limit: u32) -> A
 /// Every agent's own password (also the one-time password an admin set).
 #[tauri::command]
 #[specta::specta]
-pub async fn change_own_password(state: St<'_>, current: String, new: String) -> AppResult<Session> {
-    state.desktop()?.change_own_password(&current, &new).await?;
+pub async fn change_own_password(state: St<'_>, current_password: String, new_password: String) -> AppResult<Session> {
+    state.desktop()?.change_own_password(&current_password, &new_password).await?;
     Ok(state.session())
 }

@@ -4,4 +4,5 @@ pub mod dataset;
 pub mod faults;
 pub mod harness;
 pub mod logs;
+pub mod replay;
 pub mod webdriver;

@@ -4,6 +4,7 @@ mod app;
 mod bench;
 mod cmd;
 mod dictionary;
+mod replay;
 mod setup;
 mod test;
 mod tidy;
@@ -27,11 +28,17 @@ commands:
                           checked as code (test runs it first)
   bench [NAME] [ARGS...]  run a benchmark program in release mode, or all of them without NAME;
                           ARGS go to the program (for all of them: bench -- ARGS...)
+  replay [--days N] [--seed S]
+                          the knowledge loop: a seeded month (default 28 days, seed 42) of
+                          scripted agents against a private hub; prints FCR, escalation, L3
+                          involvement and KB deflection per week from the supervisor's
+                          dashboard, writes bench/results/loop.json and loop.svg (copied to
+                          docs/screenshots/loop.svg)
   run [ARGS...]           build the UI and the app and start it; without HELPLINE_HUB_URL it
                           also starts a local hub (target/helpline-run/) with demo agents and
                           data and signs in as the first-level agent anna (password
                           helpline-demo); ARGS go to the app
-  e2e                     the end-to-end tests of the real app (tauri-driver, WebKitWebDriver,
+  e2e [FILTER]            the end-to-end tests of the real app (tauri-driver, WebKitWebDriver,
                           Xvfb, D-Bus, gnome-keyring); screenshots in target/e2e/screenshots
   bundle                  the release app as a .deb in target/release/bundle/deb
   kb-dictionary           rebuild the German-English word mapping of the KB suggestions
@@ -97,10 +104,13 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
             }
         },
         "run" => app::run(rest)?,
-        "e2e" => {
-            no_more(command, rest)?;
-            test::e2e()?;
-        }
+        "replay" if wants_help => println!("{USAGE}"),
+        "replay" => replay::run(rest)?,
+        "e2e" => match rest {
+            [] => test::e2e(None)?,
+            [filter] => test::e2e(Some(filter))?,
+            _ => bail!("`cargo xtask e2e` takes at most one test name filter\n\n{USAGE}"),
+        },
         "bundle" => {
             no_more(command, rest)?;
             app::bundle()?;

@@ -28,7 +28,7 @@ pub fn run() -> Result<()> {
     suites.push(if nextest_available() { run_nextest()? } else { run_cargo_test()? });
     suites.push(run_doc_tests()?);
     suites.push(run_ui_tests()?);
-    suites.push(run_e2e()?);
+    suites.push(run_e2e(None)?);
 
     println!("\n{}\ntest summary", "─".repeat(72));
     for suite in &suites {
@@ -42,12 +42,13 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask e2e`: the end-to-end tests of the real app alone.
-pub fn e2e() -> Result<()> {
+/// `cargo xtask e2e [FILTER]`: the end-to-end tests of the real app alone (those whose
+/// name contains FILTER).
+pub fn e2e(filter: Option<&str>) -> Result<()> {
     crate::setup::run()?;
     crate::app::build_ui()?;
     build_binaries()?;
-    let suite = run_e2e()?;
+    let suite = run_e2e(filter)?;
     println!("\n{suite}");
     if !suite.ok() {
         bail!("the end-to-end tests failed");
@@ -76,13 +77,17 @@ fn run_ui_tests() -> Result<Suite> {
 /// The end-to-end tests, one at a time (each starts the app and a hub), under Xvfb with a
 /// D-Bus session and an unlocked keyring. They are `#[ignore]`d in plain test runs, which
 /// have no display. Bounded in time: a hung WebDriver session must not hold CI.
-fn run_e2e() -> Result<Suite> {
+fn run_e2e(filter: Option<&str>) -> Result<Suite> {
     const NAME: &str = "end-to-end tests (real app)";
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let timeout = ["--signal=TERM", "--kill-after=30", "900"];
     // nextest over the workspace selects the same features as the main run, so the test
     // binary is already built; `cargo test -p` alone would rebuild shared crates.
     let nextest = nextest_available();
+    let selection = match filter {
+        Some(f) => format!("binary(e2e) and test(/{f}/)"),
+        None => "binary(e2e)".to_owned(),
+    };
     let runner: Vec<&str> = if nextest {
         vec![
             &cargo,
@@ -92,14 +97,17 @@ fn run_e2e() -> Result<Suite> {
             "--run-ignored",
             "only",
             "-E",
-            "binary(e2e)",
+            &selection,
             "--test-threads",
             "1",
             "--status-level",
             "pass",
         ]
     } else {
-        vec![&cargo, "test", "-p", "helpline-tests", "--test", "e2e", "--", "--ignored", "--test-threads=1"]
+        let mut v =
+            vec![&*cargo, "test", "-p", "helpline-tests", "--test", "e2e", "--", "--ignored", "--test-threads=1"];
+        v.extend(filter);
+        v
     };
     let args: Vec<&str> = timeout.iter().copied().chain(runner).collect();
     let mut c = crate::app::headless(Path::new("timeout"), &args);

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agent_day;
+mod dashboard;
 mod knowledge_loop;
 
 use anyhow::{Context, Result, bail};

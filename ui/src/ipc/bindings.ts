@@ -85,7 +85,7 @@ export const commands = {
 	adminPreviewSla: (settings: SlaSettingsView) => typedError<SlaDuePreview[], AppError>(__TAURI_INVOKE("admin_preview_sla", { settings })),
 	adminListLog: (before: number | null, limit: number) => typedError<AdminLogPageView, AppError>(__TAURI_INVOKE("admin_list_log", { before, limit })),
 	/**  Every agent's own password (also the one-time password an admin set). */
-	changeOwnPassword: (current: string, new: string) => typedError<Session, AppError>(__TAURI_INVOKE("change_own_password", { current, new })),
+	changeOwnPassword: (currentPassword: string, newPassword: string) => typedError<Session, AppError>(__TAURI_INVOKE("change_own_password", { currentPassword, newPassword })),
 };
 
 /** Events */
