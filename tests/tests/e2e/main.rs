@@ -9,6 +9,7 @@
 // A test's unwrap is its assertion (clippy allows it in #[test] functions, not in their helpers).
 #![allow(clippy::unwrap_used)]
 
+mod admin;
 mod agent_day;
 mod dashboard;
 mod knowledge_loop;

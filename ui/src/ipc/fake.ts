@@ -48,6 +48,7 @@ const DEFAULTS: Record<string, Handler> = {
   lookup_caller: () => ({ normalized: null, problem: null, customers: [], open_tickets: [] }),
   show_notification: () => null,
   label_tray: () => null,
+  get_org_settings: () => ({ agent_figures: false }),
 };
 
 /** Rejects like a Rust command returning Err(AppError). */

@@ -128,3 +128,15 @@ export function refusalOf(e: unknown, fields: readonly string[]): Refusal {
   const text = error.problem ? problemText(error.problem) : failureText(error);
   return { field: field !== null && fields.includes(field) ? field : null, text };
 }
+
+/** A local day (as parseDateInput gives it: noon of that day) as YYYY-MM-DD. */
+export function isoDay(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** A YYYY-MM-DD day as noon of that local day (for showing it with formatDate). */
+export function dayMs(iso: string): number {
+  const [y, m, d] = iso.split('-').map(Number);
+  return new Date(y, m - 1, d, 12, 0).getTime();
+}

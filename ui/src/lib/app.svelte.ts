@@ -1,6 +1,6 @@
 // Shared app state: the session, the screen shown, sync status, reference data.
 // Components read it directly; the backend is only reached through ../ipc.
-import type { KbArticleView, KbEdit, OrgSettings, QueueName, ReferenceData, Role, Session, SyncView } from '../ipc';
+import type { KbArticleView, KbEdit, OrgSettingsView, QueueName, ReferenceData, Role, Session, SyncView } from '../ipc';
 
 export type Route =
   | { name: 'call' }
@@ -45,7 +45,7 @@ class AppState {
   /** Set by Alt+N: the call form focuses its first field once showing, and clears the flag. */
   wantsCallFocus = $state(false);
   /** The organisation's settings as this desktop last pulled them (loaded by the dashboard). */
-  orgSettings = $state<OrgSettings | null>(null);
+  orgSettings = $state<OrgSettingsView | null>(null);
 
   get signedIn(): boolean {
     return this.session?.agent != null;

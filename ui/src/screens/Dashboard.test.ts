@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Dashboard from './Dashboard.svelte';
 import { app } from '../lib/app.svelte';
-import { SESSION, fakeBackend } from '../ipc/fake';
+import { SESSION, appError, fakeBackend } from '../ipc/fake';
 import { demoAgentFigures, demoDashboard } from '../ipc/demoDashboard';
 import { setLocale } from '../lib/i18n/index.svelte';
 import type { Dashboard as DashboardData, DashboardFilter, Figure } from '../ipc';
@@ -56,6 +56,7 @@ describe('Dashboard', () => {
     app.session = { ...SESSION, language: 'de', agent: { ...SESSION.agent!, role: 'supervisor' } };
     app.route = { name: 'dashboard' };
     app.queue = 'mine';
+    app.orgSettings = null;
     app.referenceData = {
       categories: [
         { id: 'cat-net', name: 'Netzwerk' },
@@ -288,6 +289,32 @@ describe('Dashboard', () => {
     await screen.findAllByTestId('dash-figure');
     expect(screen.queryByTestId('dash-agents')).toBeNull();
     expect(fake.callsTo('get_agent_figures')).toEqual([]);
+  });
+
+  it('shows supervisors the per-agent table when the organisation switched it on', async () => {
+    const fake = backend();
+    fake.on({ get_org_settings: () => ({ agent_figures: true }) });
+    render(Dashboard);
+    expect(await screen.findByTestId('dash-agents-table')).toBeVisible();
+    expect(fake.callsTo('get_org_settings')).not.toHaveLength(0);
+  });
+
+  it('never shows admins the per-agent table (supervisors only)', async () => {
+    app.session = { ...SESSION, language: 'de', agent: { ...SESSION.agent!, role: 'admin' } };
+    app.orgSettings = { agent_figures: true };
+    const fake = backend();
+    render(Dashboard);
+    await screen.findAllByTestId('dash-figure');
+    expect(screen.queryByTestId('dash-agents')).toBeNull();
+    expect(fake.callsTo('get_agent_figures')).toEqual([]);
+  });
+
+  it('says that the per-agent figures need the hub when offline, not an error', async () => {
+    const fake = backend();
+    fake.on({ get_agent_figures: () => appError('offline', 'hub unreachable') });
+    render(Dashboard, { showAgents: true });
+    expect(await screen.findByTestId('dash-agents-offline')).toHaveTextContent('brauchen den Hub');
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('shows the per-agent table where allowed', async () => {

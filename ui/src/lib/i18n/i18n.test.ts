@@ -37,7 +37,7 @@ describe('message catalogs', () => {
   });
 
   it('labels every timeline event kind and detail key the backend sends', () => {
-    const kinds = ['created', 'contact_logged', 'note_added', 'kb_suggested', 'kb_used', 'escalated', 'handed_back',
+    const kinds = ['created', 'contact_logged', 'note_added', 'kb_suggested', 'kb_used', 'kb_opened', 'escalated', 'handed_back',
       'handed_over_to_expert', 'returned_from_expert', 'claimed', 'assigned', 'consult_requested', 'consult_answered',
       'status_changed', 'follow_up_set', 'resolved', 'customer_informed', 'reopened', 'kb_article_published_from_ticket'];
     const details = ['reason', 'steps_tried', 'handover_summary', 'instructions', 'summary', 'body', 'notes', 'channel',
