@@ -190,30 +190,46 @@ pub struct Ticket {
     pub history: TicketHistory,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// The moments and counts of a ticket's past that its current fields forget (a reopened
 /// ticket was resolved once, a ticket back at level 2 was with an expert). A fold of the
 /// events like every other field, so the desktop and the hub agree on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TicketHistory {
     /// When the customer first heard from support: at once for a call or chat taken
     /// live, otherwise the first outbound contact, "customer informed" or resolution.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_response_at: Option<Timestamp>,
     /// The first escalation to second level.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub escalated_at: Option<Timestamp>,
     /// The first claim by second level after the first escalation.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub claimed_at: Option<Timestamp>,
     /// The first consult request or hand-over to an expert department.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expert_asked_at: Option<Timestamp>,
     /// The first consult answer or return from an expert department.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expert_answered_at: Option<Timestamp>,
     /// Since when the ticket is with an expert department (`None` when it is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub handed_over_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub expert_handovers: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub hand_backs: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub reopens: u32,
     /// Contacts logged on the open ticket as the customer coming back about it.
+    #[serde(skip_serializing_if = "is_zero")]
     pub repeat_contacts: u32,
     /// The sum of the contacts' durations (the call timer).
+    #[serde(skip_serializing_if = "is_zero")]
     pub handling_seconds: u32,
     /// Articles the agent opened while working on this ticket, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
