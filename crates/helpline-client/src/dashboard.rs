@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 
 /// A ticket is "at risk" this long before its resolution is due.
 pub const AT_RISK_MINUTES: i64 = 15;
+/// The same view of the figures per agent (same filter) is recorded at the hub again
+/// after this long; refreshes in between (as tickets sync) are not.
+pub const RECORD_AGAIN_AFTER_MINUTES: i64 = 30;
 /// The longest custom period, so a typo in a year cannot ask for a century of days.
 pub const PERIOD_MAX_DAYS: i64 = 400;
 
@@ -552,7 +555,8 @@ impl<H: HubApi> Desktop<H> {
 
     /// Each agent's numbers over the period: for supervisors, only while the organisation
     /// allows it, and only once the hub recorded the view (who, when, which period) — so
-    /// offline there are none.
+    /// offline there are none. The same filter again within `RECORD_AGAIN_AFTER_MINUTES`
+    /// (the table refreshing as tickets sync) is the same view and not recorded again.
     pub async fn agent_figures(&self, filter: &DashboardFilter) -> Result<Vec<AgentFigures>> {
         let role = self.actor()?.role;
         if role != Role::Supervisor {
@@ -571,8 +575,18 @@ impl<H: HubApi> Desktop<H> {
             )));
         }
         let (from, to) = period_bounds(&filter.period, now, &time_zone)?;
-        let token = self.token()?;
-        self.hub().record_agent_figures_view(&token, &AgentFiguresView { from, to }).await?;
+        let recorded = |d: &Self| {
+            d.agent_figures_recorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .is_some_and(|(f, at)| f == *filter && now < at.plus_minutes(RECORD_AGAIN_AFTER_MINUTES))
+        };
+        if !recorded(self) {
+            let token = self.token()?;
+            self.hub().record_agent_figures_view(&token, &AgentFiguresView { from, to }).await?;
+            *self.agent_figures_recorded.lock().unwrap_or_else(|e| e.into_inner()) = Some((filter.clone(), now));
+        }
         let period: Vec<&TicketFacts> =
             all.iter().filter(|f| filter.admits(f) && f.created_at >= from && f.created_at < to).collect();
         Ok(compute_agents(&period))

@@ -45,6 +45,9 @@ pub struct Desktop<H> {
     push_limits: Mutex<(usize, usize)>,
     /// Woken by local changes and pokes; the sync loop waits on it.
     wake: Notify,
+    /// The figures per agent the hub last recorded a view of (filter, when): the same
+    /// view refreshed as tickets sync is not recorded again (`dashboard::RECORD_AGAIN_AFTER`).
+    agent_figures_recorded: Mutex<Option<(dashboard::DashboardFilter, helpline_domain::Timestamp)>>,
 }
 
 impl<H: HubApi> Desktop<H> {
@@ -67,6 +70,7 @@ impl<H: HubApi> Desktop<H> {
             status: watch::Sender::new(SyncStatus::default()),
             push_limits: Mutex::new((sync::PUSH_BATCH, 1024 * 1024)),
             wake: Notify::new(),
+            agent_figures_recorded: Mutex::new(None),
         };
         let pending = desktop.count_pending()?;
         desktop.update_status(|s| s.pending = pending);

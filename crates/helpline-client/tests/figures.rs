@@ -426,9 +426,16 @@ fn facts_of_tickets_cached_before_the_table_existed_are_folded_from_their_events
         let store = Store::open(&path).unwrap();
         store.connection().execute("DELETE FROM ticket_facts WHERE ticket_id = ?1", [id.0]).unwrap();
         store.connection().execute("UPDATE ticket_facts SET facts = X'00' WHERE ticket_id = ?1", [mail.0]).unwrap();
+        // And ticket rows as they were stored before tickets had a history.
+        store.connection().execute("UPDATE tickets SET data = json_remove(data, '$.history')", []).unwrap();
         assert!(store.list_ticket_facts().is_err(), "an unreadable row is an error, not a wrong figure");
     }
-    let mut after = Store::open(&path).unwrap().list_ticket_facts().unwrap();
+    let reopened = Store::open(&path).unwrap();
+    let mut after = reopened.list_ticket_facts().unwrap();
+    for f in &after {
+        let ticket = reopened.get_ticket(f.ticket_id).unwrap().unwrap();
+        assert_eq!(TicketFacts::of(&ticket), *f, "the ticket row got its history back too");
+    }
     before.sort_by_key(|f| f.ticket_id);
     after.sort_by_key(|f| f.ticket_id);
     assert_eq!(before.len(), 2);

@@ -316,13 +316,19 @@ impl Ticket {
                     answered(h);
                 }
             }
-            EventKind::CustomerInformed { .. } | EventKind::Resolved { .. } => answered(h),
+            // When the customer was told, as the agent entered it (it may be earlier).
+            EventKind::CustomerInformed { informed_at, .. } => {
+                h.first_response_at.get_or_insert(*informed_at);
+            }
+            EventKind::Resolved { .. } => answered(h),
             EventKind::KbOpened { article_id } if !h.kb_opened.contains(article_id) => h.kb_opened.push(*article_id),
             EventKind::KbUsed { article_id } if !h.kb_used.contains(article_id) => h.kb_used.push(*article_id),
             EventKind::Escalated { .. } => {
                 h.escalated_at.get_or_insert(at);
             }
-            EventKind::Claimed if h.escalated_at.is_some() => {
+            // Second level picking the ticket up: a claim at level 2 (an expert's claim
+            // at level 3 is not second level's answer).
+            EventKind::Claimed if h.escalated_at.is_some() && self.level == Level::Second => {
                 h.claimed_at.get_or_insert(at);
             }
             EventKind::HandedBack { .. } => h.hand_backs += 1,

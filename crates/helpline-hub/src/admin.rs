@@ -89,6 +89,7 @@ pub fn check_password(field: &str, password: &str) -> Result<()> {
 }
 
 async fn hash(password: String) -> Result<String> {
+    let _slot = crate::auth::ARGON2_SLOTS.acquire().await.map_err(|e| HubError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?
@@ -175,9 +176,11 @@ pub async fn change_own_password<S: Storage>(storage: &S, agent: &Agent, current
         return Err(HubError::Unauthorized("the session's agent is gone; sign in again".into()));
     };
     let (current, stored_hash) = (current.to_owned(), stored.password_hash);
+    let slot = crate::auth::ARGON2_SLOTS.acquire().await.map_err(|e| HubError::Internal(e.to_string()))?;
     let verified = tokio::task::spawn_blocking(move || verify_password(&current, &stored_hash))
         .await
         .map_err(|e| HubError::Internal(e.to_string()))?;
+    drop(slot);
     if !verified {
         return Err(HubError::field(ErrorCode::WrongPassword, "current_password", "the current password is wrong"));
     }

@@ -230,10 +230,7 @@ async fn login<S: Storage>(
         Some(credentials) => credentials.password_hash.clone(),
         None => crate::auth::dummy_hash().to_owned(),
     };
-    // Each verification takes ~19 MiB and a core for a while: a few at a time, so a
-    // flood of logins queues instead of exhausting the hub.
-    static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-    let _slot = VERIFYING.acquire().await.map_err(|e| HubError::Internal(e.to_string()))?;
+    let _slot = crate::auth::ARGON2_SLOTS.acquire().await.map_err(|e| HubError::Internal(e.to_string()))?;
     let password = req.password.clone();
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await

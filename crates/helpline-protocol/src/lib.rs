@@ -42,10 +42,10 @@ use std::collections::BTreeMap;
 /// The version of the hub API this crate describes; the hub reports it at
 /// `GET /v1/capabilities` and a desktop refuses a hub with another major version.
 ///
-/// 1.1 added administration, `account/password` and `must_change_password`; a 1.0
-/// desktop still works with a 1.1 hub (it ignores the new field) and the other way round
-/// (the field defaults to false).
-pub const API_VERSION: &str = "1.1";
+/// 2.0: administration, `account/password`, `must_change_password`, the organisation's
+/// settings in pulls, and the `kb_opened` ticket event, which a 1.0 desktop cannot read
+/// (events are a closed enum), hence a new major version: both sides update together.
+pub const API_VERSION: &str = "2.0";
 
 /// How often the hub's event stream says it is alive when it has nothing else to say.
 pub const STREAM_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -195,8 +195,9 @@ pub struct Category {
 }
 
 /// What the organisation decided for every desktop (admins change it, `/v1/admin/settings`).
+/// Unknown fields are ignored (no `deny_unknown_fields`): it travels in every pull, and a
+/// newer hub's settings must not break an older desktop's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct OrgSettings {
     /// Whether supervisors may see figures per agent (off unless the works council agreed);
     /// each view is recorded at the hub with who and when.
@@ -501,9 +502,10 @@ mod tests {
 
     #[test]
     fn only_the_same_major_version_is_compatible() {
-        assert!(is_compatible("1.0"));
-        assert!(is_compatible("1.7"));
-        assert!(!is_compatible("2.0"));
+        assert!(is_compatible("2.0"));
+        assert!(is_compatible("2.7"));
+        assert!(!is_compatible("1.1"), "a 1.x desktop cannot read the kb_opened event");
+        assert!(!is_compatible("3.0"));
         assert!(!is_compatible(""));
     }
 }

@@ -74,10 +74,15 @@ async fn a_supervisor_sees_first_levels_calls_and_figures_per_agent_only_when_al
     ensure!(sven.org_settings()?.agent_figures, "the setting arrives by pull");
     let agents = sven.agent_figures(&TODAY).await?;
     ensure!(agents.len() == 1 && agents[0].calls == 2 && agents[0].first_contact == 1, "{agents:?}");
+    sven.agent_figures(&TODAY).await?; // a refresh as tickets sync: the same view
+    let week = DashboardFilter { period: Period::Days7, ..TODAY };
+    sven.agent_figures(&week).await?;
     let log = admin.admin_log(None, 10).await?;
-    let viewed = log.entries.iter().find(|e| e.action == "view_agent_figures").expect("the view is in the log");
+    let views: Vec<_> = log.entries.iter().filter(|e| e.action == "view_agent_figures").collect();
+    ensure!(views.len() == 2, "one entry per view, not per refresh: {views:?}");
+    let viewed = views[0];
     ensure!(viewed.actor_name.as_deref() == Some("Sven"), "{viewed:?}");
-    ensure!(log.entries[1].action == "set_settings", "{:?}", log.entries);
+    ensure!(log.entries[2].action == "set_settings", "{:?}", log.entries);
     hub.stop().await;
     Ok(())
 }

@@ -136,8 +136,8 @@ fn decode(blob: &[u8]) -> Result<TicketFacts> {
     }
 }
 
-/// Fills the facts of tickets cached before the table existed, from their events (the
-/// stored ticket JSON of that time has no history to read them from). Returns how many.
+/// Fills the facts of tickets cached before the table existed, and their rows, from their
+/// events (the stored ticket JSON of that time has no history). Returns how many.
 pub fn backfill_ticket_facts(conn: &Connection) -> Result<usize> {
     let mut stmt = conn.prepare(
         "SELECT t.id FROM tickets t WHERE NOT EXISTS
@@ -147,7 +147,10 @@ pub fn backfill_ticket_facts(conn: &Connection) -> Result<usize> {
     for id in &ids {
         let folded = super::events::list_events(conn, TicketId(*id))?.iter().fold(None, Ticket::after_event);
         if let Some(t) = folded {
-            upsert_ticket_facts(conn, &t)?;
+            // The ticket row too: its JSON from before has no history, and the next change
+            // to the ticket starts from that JSON.
+            let notes = super::events::get_notes_text(conn, t.id)?;
+            super::tickets::upsert_ticket(conn, &t, Some(&notes))?;
         }
     }
     Ok(ids.len())
