@@ -46,6 +46,11 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Each argon2 hash or verification takes ~19 MiB and a core for a while: a few at a time
+/// across login, password changes and admin resets, so a flood queues instead of
+/// exhausting the hub.
+pub static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,8 +72,3 @@ mod tests {
         assert_ne!(hash_token(&a), a);
     }
 }
-
-/// Each argon2 hash or verification takes ~19 MiB and a core for a while: a few at a time
-/// across login, password changes and admin resets, so a flood queues instead of
-/// exhausting the hub.
-pub static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);

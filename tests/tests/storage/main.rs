@@ -28,6 +28,8 @@ trait Place: Send + Sync + 'static {
     async fn storage(&self) -> Self::Storage;
     /// The first column of `sql`'s rows, as integers.
     async fn column(&self, sql: &str) -> Vec<i64>;
+    /// Makes the stored tickets look as a hub from before ticket history stored them.
+    async fn forget_ticket_history(&self);
 }
 
 struct SqliteFile {
@@ -54,6 +56,15 @@ impl Place for SqliteFile {
         let conn = rusqlite::Connection::open(&self.path).expect("open");
         let mut stmt = conn.prepare(sql).expect(sql);
         stmt.query_map([], |r| r.get(0)).expect(sql).collect::<Result<_, _>>().expect(sql)
+    }
+
+    async fn forget_ticket_history(&self) {
+        let conn = rusqlite::Connection::open(&self.path).expect("open");
+        conn.execute_batch(
+            "UPDATE tickets SET data = json_remove(data, '$.history');
+             DELETE FROM settings WHERE key = 'ticket_history_folded';",
+        )
+        .expect("forget the history");
     }
 }
 
@@ -82,6 +93,7 @@ both_backends!(
     administration_and_its_conflicts,
     versions_stay_gap_free_and_commit_ordered_under_concurrent_pushes,
     concurrent_pushes_are_decided_in_order_and_a_refusal_stays_alone,
+    tickets_stored_before_their_history_are_folded_again_once_when_the_hub_opens,
 );
 
 /// A fresh schema for one test (created by the first storage that connects to it).
@@ -113,6 +125,17 @@ impl Place for TestSchema {
 
     async fn column(&self, sql: &str) -> Vec<i64> {
         self.sql().await.query(sql, &[]).await.expect(sql).iter().map(|r| r.get(0)).collect()
+    }
+
+    async fn forget_ticket_history(&self) {
+        self.sql()
+            .await
+            .batch_execute(
+                "UPDATE tickets SET data = (data::jsonb - 'history')::text;
+                 DELETE FROM settings WHERE key = 'ticket_history_folded';",
+            )
+            .await
+            .expect("forget the history");
     }
 }
 
@@ -276,6 +299,28 @@ async fn push_pull_round_trip_and_idempotent_repush<P: Place>(db: Arc<P>) {
         let err = hub.pull(head + 10, scope(&lena, 5000)).await.expect_err("ahead");
         assert!(matches!(err, HubError::Conflict(_)), "{err}");
     }
+}
+
+async fn tickets_stored_before_their_history_are_folded_again_once_when_the_hub_opens<P: Place>(db: Arc<P>) {
+    let (lena, ticket, head) = {
+        let hub = db.storage().await;
+        let (lena, code) = agent_with_desktop(&hub, "lena").await;
+        let call = envelope(&lena, 1, log_contact(&code, 1));
+        hub.push(&lena, vec![call.clone()], now()).await.expect("push");
+        let page = hub.pull(0, scope(&lena, 5000)).await.expect("pull");
+        assert!(page.tickets[0].history.first_response_at.is_some(), "a call is answered as it is taken");
+        (lena, ticket_of(&call), *hub.watch_head().borrow())
+    };
+    db.forget_ticket_history().await;
+    let hub = db.storage().await;
+    let page = hub.pull(head, scope(&lena, 5000)).await.expect("pull");
+    assert_eq!(page.tickets.iter().map(|t| t.id).collect::<Vec<_>>(), [ticket], "the refolded ticket comes again");
+    assert!(page.tickets[0].history.first_response_at.is_some(), "with its history, from its events");
+    let head_after = *hub.watch_head().borrow();
+    assert_eq!(head_after, head + 1, "one version for the refold");
+    drop(hub);
+    let again = db.storage().await;
+    assert_eq!(*again.watch_head().borrow(), head_after, "once: the next start changes nothing");
 }
 
 async fn a_seq_gap_stops_processing<P: Place>(db: Arc<P>) {

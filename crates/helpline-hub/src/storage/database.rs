@@ -533,3 +533,59 @@ pub(crate) fn insert_default_sla<D: Db>(db: &mut D) -> Result<Option<u64>> {
     db.put_setting("sla", &serde_json::to_string(&SlaSettings::default())?, v)?;
     Ok(Some(v))
 }
+
+/// The setting that says the tickets were folded with their history (`TicketHistory`).
+const HISTORY_FOLDED: &str = "ticket_history_folded";
+
+/// Tickets stored before tickets had a history (their JSON has no `history`) are folded
+/// again from their events, once, with a new version, so desktops pull the whole ticket:
+/// the figures read the history, and every later change starts from the stored ticket.
+/// Runs inside the opening write transaction; returns the new version if it wrote one.
+pub(crate) fn refold_tickets_without_history<D: Db>(db: &mut D) -> Result<Option<u64>> {
+    if db.get_setting(HISTORY_FOLDED)?.is_some() {
+        return Ok(None);
+    }
+    let head = db.head()?;
+    let mut old = Vec::new();
+    for row in db.list_tickets_between(0, head)? {
+        let value: serde_json::Value = serde_json::from_str(&row.data)?;
+        if value.get("history").is_none() {
+            old.push(row);
+        }
+    }
+    if old.is_empty() {
+        // Nothing to pull: the marker needs no version of its own.
+        db.put_setting(HISTORY_FOLDED, "1", head)?;
+        return Ok(None);
+    }
+    let v = next_version(db)?;
+    let mut tickets = Vec::with_capacity(old.len());
+    for chunk in old.chunks(500) {
+        let ids: Vec<helpline_domain::TicketId> = chunk.iter().map(|t| helpline_domain::TicketId(t.id)).collect();
+        let mut folded: std::collections::HashMap<helpline_domain::TicketId, helpline_domain::Ticket> =
+            std::collections::HashMap::new();
+        for data in db.list_events_of(&ids, head)? {
+            let event: helpline_domain::TicketEvent = serde_json::from_str(&data)?;
+            let current = folded.remove(&event.ticket_id);
+            if let Some(t) = helpline_domain::Ticket::after_event(current, &event) {
+                folded.insert(event.ticket_id, t);
+            }
+        }
+        for row in chunk {
+            if let Some(t) = folded.remove(&helpline_domain::TicketId(row.id)) {
+                tickets.push(super::db::TicketRow { version: v, data: serde_json::to_string(&t)?, ..row.clone() });
+            }
+        }
+    }
+    tracing::info!(tickets = tickets.len(), "folded stored tickets again with their history");
+    db.write_group(&super::db::GroupRows {
+        events: vec![],
+        tickets,
+        customers: vec![],
+        kb_articles: vec![],
+        mutations: vec![],
+        client_seqs: vec![],
+    })?;
+    db.put_setting(HISTORY_FOLDED, "1", v)?;
+    Ok(Some(v))
+}

@@ -7,7 +7,7 @@
 //! written by running a cached statement per row, which in-process costs what a
 //! multi-row statement would.
 
-use super::database::{Database, insert_default_sla};
+use super::database::{Database, insert_default_sla, refold_tickets_without_history};
 use super::db::{AdminLogRow, ArticleRow, Backend, ClientRow, Db, Doc, DocRow, GroupRows, LoginRow, Named, TicketRow};
 use crate::error::{HubError, Result};
 use helpline_domain::{AgentId, ClientId, CustomerId, MutationId, TicketId};
@@ -34,7 +34,10 @@ impl Database<Sqlite> {
         let mut db = backend.connect()?;
         Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3)]).to_latest(&mut db.conn)?;
         db.begin_write()?;
-        match insert_default_sla(&mut db).and_then(|_| db.commit(None)) {
+        match insert_default_sla(&mut db)
+            .and_then(|_| refold_tickets_without_history(&mut db))
+            .and_then(|_| db.commit(None))
+        {
             Ok(()) => {}
             Err(e) => {
                 db.rollback();

@@ -28,7 +28,7 @@
 //! functions as on SQLite. Connections are plain TCP (`NoTls`): run the hub next to its
 //! database or through a TLS tunnel.
 
-use super::database::{Database, insert_default_sla};
+use super::database::{Database, insert_default_sla, refold_tickets_without_history};
 use super::db::{Backend, Db};
 use crate::error::{HubError, Result};
 use postgres::NoTls;
@@ -243,7 +243,7 @@ fn migrate(db: &mut PostgresDb, schema: Option<&str>) -> Result<String> {
     tx.commit()?;
     db.channel = channel.clone();
     let start = db.begin_write()?;
-    match insert_default_sla(db) {
+    match insert_default_sla(db).and_then(|sla| Ok(refold_tickets_without_history(db)?.or(sla))) {
         Ok(v) => db.commit(v.filter(|v| *v != start))?,
         Err(e) => {
             db.rollback();
