@@ -22,6 +22,23 @@ const DEMO_CATEGORIES: &[&str] = &["Drucker", "Netzwerk & VPN", "Rechnung", "Zug
 pub const DEMO_PASSWORD: &str = "helpline-demo";
 const DEMO_PORT: u16 = 7878;
 
+/// One of the hub's administration commands (`department add …`, `agent add …`) on the
+/// database `db`, with `password` for agents it adds.
+pub fn run_hub_admin(db: &Path, password: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(cmd::target_dir().join("debug/helpline-hub"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env("HELPLINE_HUB_AGENT_PASSWORD", password)
+        .env_remove("HELPLINE_HUB_CONFIG")
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        bail!("helpline-hub {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
 fn ui_dir() -> PathBuf {
     cmd::workspace_root().join("ui")
 }
@@ -170,20 +187,7 @@ impl DemoHub {
         let db = dir.join("hub.db");
         let fresh = !db.exists();
         let hub_bin = cmd::target_dir().join("debug/helpline-hub");
-        let admin = |args: &[&str]| -> Result<()> {
-            let out = Command::new(&hub_bin)
-                .arg("--database")
-                .arg(&db)
-                .args(args)
-                .env("HELPLINE_HUB_AGENT_PASSWORD", DEMO_PASSWORD)
-                .env_remove("HELPLINE_HUB_CONFIG")
-                .stdin(Stdio::null())
-                .output()?;
-            if !out.status.success() {
-                bail!("helpline-hub {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-            }
-            Ok(())
-        };
+        let admin = |args: &[&str]| run_hub_admin(&db, DEMO_PASSWORD, args);
         if fresh {
             for d in DEMO_DEPARTMENTS {
                 admin(&["department", "add", d])?;

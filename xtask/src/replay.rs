@@ -97,20 +97,7 @@ impl ReplayHub {
             .with_context(|| format!("{} is not valid TOML", world_path.display()))?;
         let db = dir.join("hub.db");
         let hub_bin = cmd::target_dir().join("debug/helpline-hub");
-        let admin = |args: &[&str]| -> Result<()> {
-            let out = Command::new(&hub_bin)
-                .arg("--database")
-                .arg(&db)
-                .args(args)
-                .env("HELPLINE_HUB_AGENT_PASSWORD", PASSWORD)
-                .env_remove("HELPLINE_HUB_CONFIG")
-                .stdin(Stdio::null())
-                .output()?;
-            if !out.status.success() {
-                bail!("helpline-hub {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-            }
-            Ok(())
-        };
+        let admin = |args: &[&str]| crate::app::run_hub_admin(&db, PASSWORD, args);
         let names = |key: &str| -> Vec<String> {
             world
                 .get(key)
