@@ -8,7 +8,7 @@ use crate::auth::{MIN_PASSWORD_CHARS, hash_password, verify_password};
 use crate::error::{HubError, Result};
 use crate::storage::Storage;
 use crate::storage::admin::{AdminChange, Administered};
-use helpline_domain::{Agent, AgentId, CategoryId, DepartmentId, ErrorCode, Role};
+use helpline_domain::{Agent, AgentId, CategoryId, ClientId, DepartmentId, ErrorCode, Role};
 use helpline_protocol::{
     AgentChange, AgentFiguresView, Category, Department, NewAgent, OneTimePassword, OrgSettings, SlaSettings,
 };
@@ -153,14 +153,22 @@ pub async fn reset_password<S: Storage>(storage: &S, login: &str, by: By) -> Res
     let login = login.trim().to_lowercase();
     let password = one_time_password();
     let password_hash = hash(password.clone()).await?;
-    let change = AdminChange::SetPassword { login, password_hash, one_time: true };
+    let change = AdminChange::SetPassword { login, password_hash, one_time: true, keep: None };
     let agent = agent_of(storage.administer(change, by, crate::now()).await?)?;
     Ok(OneTimePassword { agent, password })
 }
 
 /// An agent replaces their own password: the current one must match, the new one follow
 /// the password rules and differ from it. Clears the one-time flag.
-pub async fn change_own_password<S: Storage>(storage: &S, agent: &Agent, current: &str, new: &str) -> Result<Agent> {
+/// `keep`: the installation the change comes from keeps its session; the agent's other
+/// sessions end (a password changed for fear of a leak locks the leak out).
+pub async fn change_own_password<S: Storage>(
+    storage: &S,
+    agent: &Agent,
+    keep: Option<ClientId>,
+    current: &str,
+    new: &str,
+) -> Result<Agent> {
     if current.chars().count() > MAX_PASSWORD_CHARS {
         return Err(too_long("current_password", MAX_PASSWORD_CHARS));
     }
@@ -185,7 +193,7 @@ pub async fn change_own_password<S: Storage>(storage: &S, agent: &Agent, current
         return Err(HubError::field(ErrorCode::WrongPassword, "current_password", "the current password is wrong"));
     }
     let password_hash = hash(new.to_owned()).await?;
-    let change = AdminChange::SetPassword { login: agent.login.clone(), password_hash, one_time: false };
+    let change = AdminChange::SetPassword { login: agent.login.clone(), password_hash, one_time: false, keep };
     agent_of(storage.administer(change, Some(agent.id), crate::now()).await?)
 }
 

@@ -385,8 +385,12 @@ async fn a_reset_password_signs_in_once_and_blocks_sync_until_the_agent_chose_a_
     let err = desk.change_own_password(&reset.password, "kurz").await.expect_err("too short");
     ensure!(err.kind() == ErrorKind::Validation, "{err}");
     ensure!(desk.sync_once().await.is_err() && desk.must_change_password()?);
-    // Then a good one: the same session syncs, and the new password signs in.
+    // Ben is signed in on a second installation too (with the one-time password).
+    let elsewhere = sign_in(&http, &url, "ben", &reset.password).await?;
+    // Then a good one: the same session syncs, the other one ends, the new password signs in.
     desk.change_own_password(&reset.password, "ein neues passwort").await?;
+    let r = send(&http, &url, &elsewhere.token, Method::GET, "/v1/pull?cursor=0", None).await?;
+    ensure!(r.status() == StatusCode::UNAUTHORIZED, "the other session ended: {}", r.status());
     ensure!(!desk.must_change_password()?);
     desk.sync_once().await?;
     ensure!(desk.status().pending == 0, "the call went out");

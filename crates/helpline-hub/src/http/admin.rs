@@ -217,5 +217,14 @@ pub(super) async fn change_password<S: Storage>(
     SignedIn(session, _): SignedIn,
     JsonBody(req): JsonBody<ChangePassword>,
 ) -> Result<Json<Agent>> {
-    Ok(Json(admin::change_own_password(&hub.storage, &session.agent, &req.current_password, &req.new_password).await?))
+    Ok(Json(
+        admin::change_own_password(
+            &hub.storage,
+            &session.agent,
+            Some(session.client_id),
+            &req.current_password,
+            &req.new_password,
+        )
+        .await?,
+    ))
 }

@@ -8,7 +8,7 @@
 
 use super::db::{AdminLogRow, Db, LoginRow, Named};
 use crate::error::{HubError, Result};
-use helpline_domain::{Agent, AgentId, ErrorCode, ErrorKind, Problem, Role, Timestamp};
+use helpline_domain::{Agent, AgentId, ClientId, ErrorCode, ErrorKind, Problem, Role, Timestamp};
 use helpline_protocol::{AdminLogEntry, AgentChange, AgentFiguresView, Category, Department, OrgSettings, SlaSettings};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -34,6 +34,8 @@ pub enum AdminChange {
         login: String,
         password_hash: String,
         one_time: bool,
+        /// The installation whose session stays (the agent's own change).
+        keep: Option<ClientId>,
     },
     AddDepartment(Department),
     RenameDepartment(Department),
@@ -220,17 +222,16 @@ pub(crate) fn administer<D: Db>(
             }
             if !active {
                 // Every session of a disabled agent ends at once.
-                db.delete_tokens(agent.id)?;
+                db.delete_tokens(agent.id, None)?;
             }
             (if active { "enable_agent" } else { "disable_agent" }, login, Administered::Agent(agent))
         }
-        AdminChange::SetPassword { login, password_hash, one_time } => {
+        AdminChange::SetPassword { login, password_hash, one_time, keep } => {
             let (agent, _) = load_agent(db, &login)?;
             db.set_password(agent.id, &password_hash, one_time)?;
-            if one_time {
-                // Whoever holds a session with the old password loses it.
-                db.delete_tokens(agent.id)?;
-            }
+            // Whoever holds a session with the old password loses it; an agent changing
+            // their own keeps the session they changed it from.
+            db.delete_tokens(agent.id, if one_time { None } else { keep })?;
             (if one_time { "reset_password" } else { "change_password" }, login, Administered::Agent(agent))
         }
         AdminChange::AddDepartment(d) => {

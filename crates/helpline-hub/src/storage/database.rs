@@ -454,7 +454,7 @@ impl<B: Backend> Storage for Database<B> {
             agent.active = false;
             let v = next_version(db)?;
             db.upsert_agent(agent.id, &agent.login, &serde_json::to_string(&agent)?, None, v)?;
-            db.delete_tokens(agent.id)?;
+            db.delete_tokens(agent.id, None)?;
             Ok(agent)
         })
         .await

@@ -217,7 +217,8 @@ pub trait Db: Send + std::fmt::Debug + 'static {
         password_hash: Option<&str>,
         version: u64,
     ) -> Result<()>;
-    fn delete_tokens(&mut self, agent: AgentId) -> Result<()>;
+    /// Ends the agent's sessions, except those of the installation `keep`.
+    fn delete_tokens(&mut self, agent: AgentId, keep: Option<ClientId>) -> Result<()>;
     fn load_clients(&mut self, ids: &[ClientId]) -> Result<Vec<ClientRow>>;
     fn insert_client(&mut self, client: &ClientRow, created_at: i64) -> Result<()>;
     fn insert_token(&mut self, hash: &str, agent: AgentId, client: ClientId, expires_at: i64) -> Result<()>;

@@ -269,8 +269,11 @@ impl Db for PostgresDb {
         conflict_on_unique(done, || format!("the login {login:?} is already taken"))
     }
 
-    fn delete_tokens(&mut self, agent: AgentId) -> Result<()> {
-        self.execute("DELETE FROM tokens WHERE agent_id = $1", &[&agent.0])?;
+    fn delete_tokens(&mut self, agent: AgentId, keep: Option<ClientId>) -> Result<()> {
+        self.execute(
+            "DELETE FROM tokens WHERE agent_id = $1 AND client_id IS DISTINCT FROM $2",
+            &[&agent.0, &keep.map(|c| c.0)],
+        )?;
         Ok(())
     }
 
