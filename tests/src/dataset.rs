@@ -285,6 +285,7 @@ impl Generator {
                     priority,
                     duration_seconds: self.rng.random_range(30..900),
                     caller: None,
+                    call_id: None,
                 },
                 first_response_due: Some(created.plus_minutes(30)),
                 resolution_due: Some(due),
@@ -346,6 +347,8 @@ impl Agents {
                 department_id: None,
                 languages: vec!["de".into(), "en".into()],
                 active: true,
+                phone_identities: Vec::new(),
+                phone_queues: Vec::new(),
             };
             all.push(a.clone());
             Actor { agent_id: a.id, role, department_id: None }

@@ -129,6 +129,8 @@ pub async fn seed<S: Storage>(storage: &S) -> Result<DepartmentId> {
                     department_id,
                     languages: vec!["de".into()],
                     active: true,
+                    phone_identities: Vec::new(),
+                    phone_queues: Vec::new(),
                 };
                 storage.upsert_agent(agent, Some(hash.clone())).await?;
             }
@@ -140,6 +142,8 @@ pub async fn seed<S: Storage>(storage: &S) -> Result<DepartmentId> {
                     department_id,
                     languages: vec!["de".into()],
                     password: PASSWORD.into(),
+                    phone_identities: Vec::new(),
+                    phone_queues: Vec::new(),
                 };
                 helpline_hub::admin::add_agent(storage, new, None).await?;
                 let hash = helpline_hub::auth::hash_password(PASSWORD)?;

@@ -250,12 +250,20 @@ impl<H: HubApi> Desktop<H> {
             department_id: form.department_id,
             languages: form.languages,
             password: form.password,
+            phone_identities: Vec::new(),
+            phone_queues: Vec::new(),
         };
         Ok(self.hub().admin_add_agent(&self.token()?, &new).await?.into())
     }
 
     pub async fn admin_change_agent(&self, login: &str, form: AgentChangeForm) -> Result<AdminAgentView> {
-        let change = AgentChange { name: form.name, role: form.role, department_id: form.department_id };
+        let change = AgentChange {
+            name: form.name,
+            role: form.role,
+            department_id: form.department_id,
+            phone_identities: None,
+            phone_queues: None,
+        };
         Ok(self.hub().admin_change_agent(&self.token()?, login, &change).await?.into())
     }
 

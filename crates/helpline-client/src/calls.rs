@@ -298,6 +298,7 @@ impl<H: HubApi> Desktop<H> {
             notes,
             repeat: true,
             caller: contact.caller.as_deref().and_then(caller_as_taken_down),
+            call_id: contact.call_id.clone(),
         }];
         steps.extend(form_steps(
             ticket_id,

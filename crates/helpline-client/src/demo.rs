@@ -112,6 +112,7 @@ pub fn seed_demo<H: HubApi>(desktop: &Desktop<H>) -> Result<Vec<KbArticleId>> {
             priority: *priority,
             duration_seconds: 180 + 40 * i as u32,
             caller: None,
+            call_id: None,
         })?;
     }
     Ok(articles)

@@ -40,6 +40,7 @@ impl<H: HubApi> Desktop<H> {
             notes: contact.notes,
             repeat: false,
             caller: None,
+            call_id: None,
         })
     }
 

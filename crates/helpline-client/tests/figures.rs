@@ -35,6 +35,8 @@ fn actor(store: &mut Store, name: &str, role: Role, department_id: Option<Depart
         department_id,
         languages: vec!["de".into()],
         active: true,
+        phone_identities: Vec::new(),
+        phone_queues: Vec::new(),
     };
     store.upsert_agent(&a).unwrap();
     Actor { agent_id: a.id, role, department_id }
@@ -78,6 +80,7 @@ impl Desk {
                         priority: Priority::Normal,
                         duration_seconds: 300,
                         caller: None,
+                        call_id: None,
                     },
                     first_response_due: Some(t(at + due / 2)),
                     resolution_due: Some(t(at + due)),
@@ -310,6 +313,7 @@ fn sla_compliance_repeat_contacts_and_resolution_buckets() {
             notes: "ruft wieder an".into(),
             repeat: true,
             caller: None,
+            call_id: None,
         },
     );
     d.resolve(&l2, 2000, late);

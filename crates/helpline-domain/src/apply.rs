@@ -30,7 +30,16 @@ pub fn apply(
     let mut out = Emitter { mutation_id, author: actor.agent_id, now, changes: Vec::new(), next_event: 0 };
     match mutation {
         Mutation::LogContact(c) => log_contact(state, actor, c, &mut out)?,
-        Mutation::LogFollowUpContact { ticket_id, direction, channel, duration_seconds, notes, repeat, caller } => {
+        Mutation::LogFollowUpContact {
+            ticket_id,
+            direction,
+            channel,
+            duration_seconds,
+            notes,
+            repeat,
+            caller,
+            call_id,
+        } => {
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::LogContact)?;
             check_duration(*duration_seconds)?;
@@ -40,6 +49,7 @@ pub fn apply(
                 require_active(t)?;
             }
             let caller = checked_caller(caller.as_deref())?;
+            let call_id = checked_call_id(call_id.as_deref())?;
             out.event(
                 t.id,
                 EventKind::ContactLogged {
@@ -49,8 +59,19 @@ pub fn apply(
                     notes,
                     repeat: *repeat,
                     caller,
+                    call_id,
                 },
             );
+        }
+        Mutation::LinkCall { ticket_id, call_id } => {
+            let t = ticket(state, *ticket_id)?;
+            permit_ticket_action(actor, t, TicketAction::LogContact)?;
+            let call_id = checked_call_id(Some(call_id))?
+                .ok_or_else(|| DomainError::coded(ErrorCode::Required, "call_id", "is empty"))?;
+            // Linked already (the form logged it, or a repeated link): nothing to do.
+            if !t.calls.contains(&call_id) {
+                out.event(t.id, EventKind::CallLinked { call_id });
+            }
         }
         Mutation::LinkCustomer { ticket_id, customer_id } => {
             require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "link a customer to a ticket")?;
@@ -456,9 +477,18 @@ fn log_contact(state: &State, actor: &Actor, c: &NewContact, out: &mut Emitter) 
             notes: String::new(),
             repeat: false,
             caller: None,
+            call_id: checked_call_id(c.contact.call_id.as_deref())?,
         },
     );
     Ok(())
+}
+
+/// A call id within its limit; blank is none.
+fn checked_call_id(call_id: Option<&str>) -> Result<Option<String>, DomainError> {
+    match call_id {
+        Some(id) => Ok(Some(limits::optional("call_id", id, crate::call::MAX_CALL_TEXT)?).filter(|c| !c.is_empty())),
+        None => Ok(None),
+    }
 }
 
 /// The caller as taken down, within its limit; blank is none.

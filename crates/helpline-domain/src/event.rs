@@ -44,6 +44,14 @@ pub enum EventKind {
         repeat: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         caller: Option<String>,
+        /// The phone system's call this contact was (see `CallRecord`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+    },
+    /// A call the phone system reported (an outbound call the agent made from this
+    /// ticket) belongs to the ticket.
+    CallLinked {
+        call_id: String,
     },
     /// The ticket, logged without a customer, now names one.
     CustomerLinked {
@@ -122,6 +130,7 @@ impl EventKind {
             EventKind::Created { .. } => "created",
             EventKind::ContactLogged { .. } => "contact_logged",
             EventKind::CustomerLinked { .. } => "customer_linked",
+            EventKind::CallLinked { .. } => "call_linked",
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::KbSuggested { .. } => "kb_suggested",
             EventKind::KbUsed { .. } => "kb_used",
@@ -204,6 +213,7 @@ impl Ticket {
             consults: Vec::new(),
             kb_suggested: Vec::new(),
             caller: caller.clone(),
+            calls: Vec::new(),
             history: TicketHistory::default(),
         })
     }
@@ -221,12 +231,27 @@ impl Ticket {
         }
     }
 
+    /// Most calls a ticket keeps links to (a ticket called about all year stays bounded).
+    pub const MAX_CALLS: usize = 50;
+
+    fn link_call(&mut self, call_id: &str) {
+        if self.calls.len() < Ticket::MAX_CALLS && !self.calls.iter().any(|c| c == call_id) {
+            self.calls.push(call_id.to_owned());
+        }
+    }
+
     pub fn evolve(&mut self, event: &TicketEvent) {
         self.updated_at = self.updated_at.max(event.at);
         self.record_history(event);
         match &event.kind {
             EventKind::Created { .. } => {}
-            EventKind::ContactLogged { .. } => self.contacts += 1,
+            EventKind::ContactLogged { call_id, .. } => {
+                self.contacts += 1;
+                if let Some(call_id) = call_id {
+                    self.link_call(call_id);
+                }
+            }
+            EventKind::CallLinked { call_id } => self.link_call(call_id),
             EventKind::CustomerLinked { customer_id } => self.customer_id = Some(*customer_id),
             EventKind::NoteAdded { .. }
             | EventKind::KbUsed { .. }

@@ -62,6 +62,8 @@ typed_id!(
     /// One customer phrasing kept with a KB article.
     KbPhrasingId,
     MutationId,
+    /// A phone system allowed to report calls (CTI).
+    CtiIntegrationId,
     /// One desktop installation.
     ClientId,
 );

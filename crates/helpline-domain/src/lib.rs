@@ -3,6 +3,7 @@
 //! mutation. No IO, no clock, no randomness inside `apply`.
 
 mod apply;
+pub mod call;
 mod error;
 mod event;
 mod ids;
@@ -19,6 +20,7 @@ mod state;
 mod time;
 
 pub use apply::apply;
+pub use call::{CallDirection, CallEvent, CallEventKind, CallNumber, CallRecord};
 pub use error::{DomainError, ErrorCode, ErrorKind, Problem};
 pub use event::{EventKind, TicketEvent};
 pub use ids::*;

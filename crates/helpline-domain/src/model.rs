@@ -138,6 +138,33 @@ pub struct Agent {
     pub department_id: Option<DepartmentId>,
     pub languages: Vec<String>,
     pub active: bool,
+    /// How the phone system names this agent (extension, SIP user, e-mail, the name it
+    /// sends in `user[]` / `answeringNumber`); admins keep them. Besides these the agent's
+    /// login and name match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_identities: Vec<String>,
+    /// The phone system's queues (hunt groups) this agent works: their missed calls are
+    /// this agent's to call back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_queues: Vec<String>,
+}
+
+impl Agent {
+    /// Whether the phone system's `identity` names this agent (see `call::fold_identity`).
+    pub fn answers_to(&self, identity: &str) -> bool {
+        let wanted = crate::call::fold_identity(identity);
+        !wanted.is_empty()
+            && std::iter::once(self.login.as_str())
+                .chain(std::iter::once(self.name.as_str()))
+                .chain(self.phone_identities.iter().map(String::as_str))
+                .any(|own| crate::call::fold_identity(own) == wanted)
+    }
+
+    /// Whether this agent works the phone system's `queue`.
+    pub fn works_queue(&self, queue: &str) -> bool {
+        let wanted = crate::call::fold_identity(queue);
+        self.phone_queues.iter().any(|q| crate::call::fold_identity(q) == wanted)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +212,9 @@ pub struct Ticket {
     pub consults: Vec<Consult>,
     /// Articles already suggested on this ticket: a suggestion counts once per article.
     pub kb_suggested: Vec<KbArticleId>,
+    /// The phone system's calls about this ticket (call ids of `CallRecord`s), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<String>,
     /// What the supervisor's figures read from the ticket's past, folded like the rest.
     #[serde(default)]
     pub history: TicketHistory,

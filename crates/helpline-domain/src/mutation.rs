@@ -28,6 +28,15 @@ pub enum Mutation {
         /// Who called or wrote, as taken down (see `Contact::caller`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         caller: Option<String>,
+        /// The phone system's call this contact was (see `Contact::call_id`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+    },
+    /// A call the phone system reported belongs to this ticket (an outbound call the agent
+    /// started from it).
+    LinkCall {
+        ticket_id: TicketId,
+        call_id: String,
     },
     /// Names the customer of a ticket logged without one (an unknown caller whose customer
     /// was created or found later). A ticket that already has a customer keeps it.
@@ -166,6 +175,10 @@ pub struct Contact {
     /// agent typed is lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
+    /// The phone system's call this contact was (a `CallRecord`'s call id), when the call
+    /// form was opened by one: the call log shows the ticket logged for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
 }
 
 /// A contact as logged: what was taken down, with the ids, reference and due times the
@@ -256,6 +269,7 @@ impl Mutation {
             Mutation::LogContact(_) => "log_contact",
             Mutation::LogFollowUpContact { .. } => "log_follow_up_contact",
             Mutation::LinkCustomer { .. } => "link_customer",
+            Mutation::LinkCall { .. } => "link_call",
             Mutation::AddNote { .. } => "add_note",
             Mutation::RecordKbSuggestions { .. } => "record_kb_suggestions",
             Mutation::UseKbArticle { .. } => "use_kb_article",
@@ -289,6 +303,7 @@ impl Mutation {
             Mutation::LogContact(c) => Some(c.ticket_id),
             Mutation::LogFollowUpContact { ticket_id, .. }
             | Mutation::LinkCustomer { ticket_id, .. }
+            | Mutation::LinkCall { ticket_id, .. }
             | Mutation::AddNote { ticket_id, .. }
             | Mutation::RecordKbSuggestions { ticket_id, .. }
             | Mutation::UseKbArticle { ticket_id, .. }

@@ -274,6 +274,7 @@ pub fn role_ticket_actions(role: Role) -> Vec<TicketAction> {
         follow_up_at: None,
         customer_informed_at: None,
         caller: None,
+        calls: Vec::new(),
         escalated: false,
         contacts: 1,
         consults: Vec::new(),

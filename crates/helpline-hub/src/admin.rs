@@ -119,6 +119,8 @@ pub async fn add_agent<S: Storage>(storage: &S, new: NewAgent, by: By) -> Result
         department_id: new.department_id,
         languages: new.languages,
         active: true,
+        phone_identities: new.phone_identities,
+        phone_queues: new.phone_queues,
     };
     agent_of(storage.administer(AdminChange::AddAgent { agent, password_hash }, by, crate::now()).await?)
 }

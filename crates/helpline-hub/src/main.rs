@@ -190,7 +190,16 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let new = NewAgent { login, name, role, department_id, languages, password };
+            let new = NewAgent {
+                login,
+                name,
+                role,
+                department_id,
+                languages,
+                password,
+                phone_identities: Vec::new(),
+                phone_queues: Vec::new(),
+            };
             let agent = admin::add_agent(storage, new, None).await?;
             println!("added {} ({}) as {}", agent.login, agent.name, agent.role.as_person());
         }
@@ -207,7 +216,13 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
                 (None, false) => None,
             };
             let role = role.as_deref().map(parse_role).transpose()?;
-            let a = admin::change_agent(storage, &login, AgentChange { name, role, department_id }, None).await?;
+            let a = admin::change_agent(
+                storage,
+                &login,
+                AgentChange { name, role, department_id, phone_identities: None, phone_queues: None },
+                None,
+            )
+            .await?;
             println!("{} is now {} ({})", a.login, a.name, a.role.as_person());
         }
         Command::Agent(AgentCommand::Disable { login }) => {

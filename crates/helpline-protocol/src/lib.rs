@@ -6,7 +6,11 @@
 //! - `POST login` [`LoginRequest`] → [`LoginResponse`]
 //! - `POST push` [`PushRequest`] → [`PushResponse`]
 //! - `GET  pull?cursor=V` → [`PullResponse`]
-//! - `GET  stream` → server-sent events, each a [`Poke`]
+//! - `GET  stream` → server-sent events: `poke` ([`Poke`]) whenever the hub has a newer
+//!   version, and `call` ([`CallNotice`]) to the agents a call concerns (rung, answered)
+//!   at each of its events, so a ringing phone reaches the desktop without a pull
+//! - `POST cti/{token}` the phone system's events (Zammad's generic CTI format, JSON or
+//!   form-encoded; no bearer token: the integration's secret is the path) → [`CtiAnswer`]
 //! - `POST account/password` [`ChangePassword`] → [`Agent`] (every agent, their own)
 //! - `POST audit/agent-figures` [`AgentFiguresView`] → `{}` (supervisors, while
 //!   [`OrgSettings::agent_figures`] is on: recorded in the admin log before the figures show)
@@ -25,6 +29,10 @@
 //! - `GET  admin/settings` → [`OrgSettings`]; `PUT admin/settings` [`OrgSettings`] → [`OrgSettings`]
 //! - `GET  admin/log?before=ID&limit=N` → [`AdminLogPage`] (newest first, `limit` ≤
 //!   [`MAX_ADMIN_LOG_PAGE`])
+//! - `GET  admin/cti` → `[CtiIntegration]`; `POST admin/cti` [`NewCtiIntegration`] →
+//!   [`CtiToken`]; `PATCH admin/cti/{id}` [`CtiIntegrationChange`] → [`CtiIntegration`];
+//!   `POST admin/cti/{id}/rotate` → [`CtiToken`] (the old token stops at once);
+//!   `DELETE admin/cti/{id}` → `{}`
 //!
 //! While a session's agent signs in with a one-time password ([`LoginResponse::
 //! must_change_password`]), everything but `account/password` (and the stream) is
@@ -33,8 +41,8 @@
 //! Every error is an HTTP 4xx/5xx status with an [`ErrorBody`].
 
 use helpline_domain::{
-    Agent, AgentId, BusinessCalendar, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle, Mutation,
-    MutationId, Problem, Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,
+    Agent, AgentId, BusinessCalendar, CallRecord, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle,
+    Mutation, MutationId, Problem, Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,10 +50,13 @@ use std::collections::BTreeMap;
 /// The version of the hub API this crate describes; the hub reports it at
 /// `GET /v1/capabilities` and a desktop refuses a hub with another major version.
 ///
+/// 3.0: calls from the phone system (`calls` in pulls, `call` on the stream, the
+/// `call_linked` ticket event a 2.0 desktop cannot read).
+///
 /// 2.0: administration, `account/password`, `must_change_password`, the organisation's
 /// settings in pulls, and the `kb_opened` ticket event, which a 1.0 desktop cannot read
 /// (events are a closed enum), hence a new major version: both sides update together.
-pub const API_VERSION: &str = "2.0";
+pub const API_VERSION: &str = "3.0";
 
 /// How often the hub's event stream says it is alive when it has nothing else to say.
 pub const STREAM_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -248,6 +259,11 @@ pub struct PullResponse {
     /// and not touched since `window_start`): a desktop that holds them drops them.
     #[serde(default)]
     pub evict: Vec<TicketId>,
+    /// Calls that changed in this page's range and concern this agent (rung, answered, or
+    /// in one of their phone queues; every call for supervisors and admins), started
+    /// after `window_start`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<PulledCall>,
     /// The cursor this page was asked for: it holds what changed after it.
     pub from: u64,
     /// Everything up to this version is included; pass it as the next cursor.
@@ -274,6 +290,7 @@ impl PullResponse {
             && self.tickets.is_empty()
             && self.events.is_empty()
             && self.evict.is_empty()
+            && self.calls.is_empty()
     }
 
     pub fn has_more(&self) -> bool {
@@ -290,6 +307,7 @@ impl PullResponse {
             + self.kb_articles.len()
             + self.tickets.len()
             + self.events.len()
+            + self.calls.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -309,6 +327,12 @@ pub struct NewAgent {
     #[serde(default)]
     pub languages: Vec<String>,
     pub password: String,
+    /// See `Agent::phone_identities`.
+    #[serde(default)]
+    pub phone_identities: Vec<String>,
+    /// See `Agent::phone_queues`.
+    #[serde(default)]
+    pub phone_queues: Vec<String>,
 }
 
 /// What an admin changes about an agent (`PATCH /v1/admin/agents/{login}`); absent
@@ -322,6 +346,12 @@ pub struct AgentChange {
     /// Absent: unchanged; `null`: none; an id: that department.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub department_id: Option<Option<DepartmentId>>,
+    /// Replaces the agent's phone identities (see `Agent::phone_identities`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_identities: Option<Vec<String>>,
+    /// Replaces the agent's phone queues (see `Agent::phone_queues`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_queues: Option<Vec<String>>,
 }
 
 /// A field that is present (even as `null`) is `Some`.
@@ -394,6 +424,73 @@ impl std::ops::Deref for PulledTicket {
     fn deref(&self) -> &Ticket {
         &self.ticket
     }
+}
+
+/// Sent on the stream (event `call`) to each agent a call concerns, at each of its
+/// events: the record as the hub holds it after that event. The record also comes by the
+/// normal pull; this only makes the ring reach the desktop at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallNotice {
+    pub call: CallRecord,
+    /// The version that wrote this state of the record: a desktop keeps the newest of
+    /// what the stream and pulls bring.
+    pub version: u64,
+}
+
+/// A call record at the version that last wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledCall {
+    #[serde(flatten)]
+    pub call: CallRecord,
+    pub version: u64,
+}
+
+/// What the hub answers the phone system for an event it took in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CtiAnswer {
+    pub call_id: String,
+    /// Whether the event changed the call's record (false for a repeat).
+    pub changed: bool,
+}
+
+/// A phone system allowed to report calls (`/v1/cti/{token}`). Its token is kept only as a
+/// hash; `allowed_sources` (IP addresses or CIDR networks) limits where events may come
+/// from, empty for anywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CtiIntegration {
+    pub id: helpline_domain::CtiIntegrationId,
+    pub name: String,
+    #[serde(default)]
+    pub allowed_sources: Vec<String>,
+    pub created_at: Timestamp,
+    /// When its token was last made (at creation or rotation).
+    pub token_made_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCtiIntegration {
+    pub name: String,
+    #[serde(default)]
+    pub allowed_sources: Vec<String>,
+}
+
+/// Absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CtiIntegrationChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_sources: Option<Vec<String>>,
+}
+
+/// An integration's new secret token, shown once: the PBX's URL is
+/// `{hub}/v1/cti/{token}`. The hub keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CtiToken {
+    pub integration: CtiIntegration,
+    pub token: String,
 }
 
 /// Sent on the stream whenever the hub has a newer version than before.
@@ -495,6 +592,8 @@ mod tests {
             department_id: None,
             languages: vec![],
             active: true,
+            phone_identities: Vec::new(),
+            phone_queues: Vec::new(),
         };
         let json = serde_json::json!({"token": "t", "expires_at": 1, "agent": agent, "device_code": "AA"});
         assert!(!serde_json::from_value::<LoginResponse>(json).unwrap().must_change_password);
@@ -502,10 +601,11 @@ mod tests {
 
     #[test]
     fn only_the_same_major_version_is_compatible() {
-        assert!(is_compatible("2.0"));
-        assert!(is_compatible("2.7"));
+        assert!(is_compatible("3.0"));
+        assert!(is_compatible("3.7"));
+        assert!(!is_compatible("2.0"), "a 2.x desktop cannot read the call_linked event");
         assert!(!is_compatible("1.1"), "a 1.x desktop cannot read the kb_opened event");
-        assert!(!is_compatible("3.0"));
+        assert!(!is_compatible("4.0"));
         assert!(!is_compatible(""));
     }
 }

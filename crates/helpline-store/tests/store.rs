@@ -32,6 +32,8 @@ fn agent(store: &mut Store, name: &str, role: Role, department_id: Option<Depart
         department_id,
         languages: vec!["de".into()],
         active: true,
+        phone_identities: Vec::new(),
+        phone_queues: Vec::new(),
     };
     store.upsert_agent(&a).unwrap();
     Actor { agent_id: a.id, role, department_id }
@@ -75,6 +77,7 @@ impl Desk {
                         priority: Priority::Normal,
                         duration_seconds: 180,
                         caller: None,
+                        call_id: None,
                     },
                     first_response_due: Some(t(due_minutes / 2)),
                     resolution_due: Some(t(due_minutes)),
@@ -171,6 +174,7 @@ fn without_a_device_code_no_ticket_can_be_created() {
                     priority: Priority::Low,
                     duration_seconds: 0,
                     caller: None,
+                    call_id: None,
                 },
                 first_response_due: None,
                 resolution_due: None,
@@ -518,6 +522,8 @@ fn rebase_reapplies_pending_mutations_on_confirmed_state() {
             department_id: None,
             languages: vec![],
             active: true,
+            phone_identities: Vec::new(),
+            phone_queues: Vec::new(),
         },
     );
     hub.categories.insert(d.printers);
@@ -660,6 +666,7 @@ fn merged_customers_keep_their_tickets_together() {
                         priority: Priority::Normal,
                         duration_seconds: 60,
                         caller: None,
+                        call_id: None,
                     },
                     first_response_due: None,
                     resolution_due: None,
@@ -705,6 +712,7 @@ fn big_pulled_pages_are_indexed_in_bulk_and_stay_searchable() {
                 priority: Priority::Normal,
                 duration_seconds: 60,
                 caller: None,
+                call_id: None,
             },
             first_response_due: None,
             resolution_due: None,

@@ -159,6 +159,7 @@ fn main() -> Result<()> {
                     priority: Priority::Normal,
                     duration_seconds: 120,
                     caller: None,
+                    call_id: None,
                 },
                 first_response_due: None,
                 resolution_due: None,

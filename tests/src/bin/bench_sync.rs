@@ -221,6 +221,7 @@ fn contact(generator: &mut Generator, reference: Reference, now: Timestamp) -> N
             priority: Priority::Normal,
             duration_seconds: generator.rng().random_range(30..900),
             caller: None,
+            call_id: None,
         },
         first_response_due: Some(now.plus_minutes(30)),
         resolution_due: Some(now.plus_minutes(8 * 60)),
@@ -799,6 +800,7 @@ fn measure_latency(args: &Args, hub_rt: &Runtime, rows: &mut Vec<Row>) -> Result
                 priority: Priority::Normal,
                 duration_seconds: 120,
                 caller: None,
+                call_id: None,
             })?;
             tickets.push(ticket);
         }

@@ -296,6 +296,7 @@ async fn run_loop(a: &App, b: &App, karl: &Desktop<HttpHub>, hub_url: &str) -> R
             priority: helpline_domain::Priority::Normal,
             duration_seconds: 240,
             caller: None,
+            call_id: None,
         })?;
         karl.resolve(ticket, "Zielordner im Scanner-Profil neu eingetragen")?;
     }

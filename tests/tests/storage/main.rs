@@ -181,6 +181,8 @@ async fn agent_with_desktop<S: Storage>(storage: &S, login: &str) -> (Session, S
         department_id: None,
         languages: vec!["de".into()],
         active: true,
+        phone_identities: Vec::new(),
+        phone_queues: Vec::new(),
     };
     storage.upsert_agent(agent.clone(), Some("not a real hash".into())).await.expect("add agent");
     let session = Session { agent, client_id: ClientId(Uuid::now_v7()) };
@@ -202,6 +204,7 @@ fn log_contact(device: &str, counter: u32) -> Mutation {
             priority: Priority::Normal,
             duration_seconds: 240,
             caller: None,
+            call_id: None,
         },
         first_response_due: None,
         resolution_due: None,

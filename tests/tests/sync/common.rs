@@ -61,6 +61,7 @@ pub fn call(subject: &str) -> Contact {
         priority: Priority::Normal,
         duration_seconds: 90,
         caller: None,
+        call_id: None,
     }
 }
 

@@ -470,6 +470,7 @@ fn solved_with(article: helpline_domain::KbArticleId, subject: &str, description
             description: description.into(),
             duration_seconds: 120,
             caller: None,
+            call_id: None,
         },
         suggested_kb: vec![article],
         used_kb: vec![article],

@@ -359,6 +359,7 @@ async fn run(cli: Cli) -> Result<()> {
                     priority: Priority::Normal,
                     duration_seconds: 120,
                     caller: None,
+                    call_id: None,
                 })?;
                 if sync_each {
                     let _ = desktop.sync_once().await;

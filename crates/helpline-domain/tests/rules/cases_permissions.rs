@@ -18,6 +18,7 @@ fn mutation_for(w: &mut World, action: TicketAction, t: TicketId) -> Option<Muta
             notes: "Rückruf".into(),
             repeat: false,
             caller: None,
+            call_id: None,
         },
         TicketAction::ChangeStatus => {
             let to = Status::ALL.iter().copied().find(|to| check_transition(ticket.status, *to, Via::Agent).is_ok());

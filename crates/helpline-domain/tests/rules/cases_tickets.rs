@@ -143,6 +143,7 @@ fn role_checks() {
                 notes: note("Rückruf"),
                 repeat: false,
                 caller: None,
+                call_id: None,
             },
             Expect::Err(ErrorKind::Forbidden, &["may not log a contact on this ticket"]),
         ),
@@ -934,6 +935,7 @@ fn reopen_and_first_contact_resolution() {
                         notes: note("Kundin schickt Foto"),
                         repeat: false,
                         caller: None,
+                        call_id: None,
                     },
                 );
                 Ctx::ticket(t)
@@ -1132,6 +1134,7 @@ fn unknown_ids_and_field_limits() {
                 notes: note(""),
                 repeat: false,
                 caller: None,
+                call_id: None,
             },
             Expect::Err(ErrorKind::Validation, &["duration: "]),
         ),
@@ -1158,6 +1161,7 @@ fn repeat_call(ticket_id: TicketId) -> Mutation {
         notes: note("Ruft wieder an: Drucker steht noch"),
         repeat: true,
         caller: Some("+491511234567".into()),
+        call_id: None,
     }
 }
 
@@ -1209,6 +1213,7 @@ fn repeat_contacts_and_late_customer_links() {
                 notes: note("Lösung durchgegeben"),
                 repeat: false,
                 caller: None,
+                call_id: None,
             },
             Expect::Ok(|k| assert_eq!(k.names(), ["contact_logged"])),
         ),
@@ -1224,6 +1229,7 @@ fn repeat_contacts_and_late_customer_links() {
                 notes: note(""),
                 repeat: true,
                 caller: Some("1".repeat(limits::NAME_MAX + 1)),
+                call_id: None,
             },
             Expect::Err(ErrorKind::Validation, &["caller"]),
         ),

@@ -87,6 +87,7 @@ fn every_kind_of_mutation() -> (World, Vec<(Who, Mutation)>) {
                 notes: text("Anleitung geschickt"),
                 repeat: false,
                 caller: None,
+                call_id: None,
             },
         ),
         (Who::L2, Mutation::AddNote { ticket_id: claimed, body: text("Logs angefordert") }),

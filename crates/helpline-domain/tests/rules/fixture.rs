@@ -146,6 +146,8 @@ impl Who {
             department_id: self.department(),
             languages: vec!["de".into(), "en".into()],
             active: true,
+            phone_identities: Vec::new(),
+            phone_queues: Vec::new(),
         }
     }
 
@@ -192,6 +194,8 @@ impl World {
                 department_id: None,
                 languages: vec!["de".into()],
                 active: false,
+                phone_identities: Vec::new(),
+                phone_queues: Vec::new(),
             },
         );
         state.departments.extend([dept_it(), dept_accounting()]);
@@ -325,6 +329,7 @@ impl World {
                 priority: Priority::Normal,
                 duration_seconds: 240,
                 caller: None,
+                call_id: None,
             },
             first_response_due: Some(T0.plus_minutes(60)),
             resolution_due: Some(T0.plus_minutes(8 * 60)),

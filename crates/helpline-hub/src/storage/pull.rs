@@ -61,6 +61,7 @@ pub fn pull_page<D: Db>(db: &mut D, cursor: u64, scope: PullScope) -> Result<Pul
         tickets,
         events,
         evict,
+        calls: Vec::new(),
         from: cursor,
         cursor: upper,
         head,

@@ -228,6 +228,7 @@ impl Replay<'_> {
             priority: Priority::Normal,
             duration_seconds: call.duration_seconds,
             caller: None,
+            call_id: None,
         };
         let (form, outcome) = match found {
             Some(a) => (
