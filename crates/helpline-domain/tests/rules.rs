@@ -13,6 +13,7 @@ mod rules {
     pub mod fixture;
     pub mod table;
 
+    mod cases_calls;
     mod cases_customers;
     mod cases_kb;
     mod cases_permissions;
