@@ -24,6 +24,11 @@ pub struct TauriDriver {
 
 impl TauriDriver {
     pub fn start() -> Result<TauriDriver> {
+        TauriDriver::start_with_env(&[])
+    }
+
+    /// With `env` set for tauri-driver, WebKitWebDriver and the program they start.
+    pub fn start_with_env(env: &[(String, String)]) -> Result<TauriDriver> {
         let port = free_port()?;
         let native_port = free_port()?;
         let webkit = which("WebKitWebDriver").context("WebKitWebDriver is not installed (cargo xtask setup)")?;
@@ -31,6 +36,7 @@ impl TauriDriver {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .arg("--native-driver")
             .arg(webkit)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -85,12 +91,22 @@ pub struct App {
 impl App {
     /// Starts `program` with `args`; screenshots go to `screenshots`.
     pub async fn start(program: &Path, args: &[String], screenshots: &Path) -> Result<App> {
+        App::start_with_env(program, args, screenshots, &[]).await
+    }
+
+    /// Starts `program` with `env` in its environment (e.g. XDG directories of its own).
+    pub async fn start_with_env(
+        program: &Path,
+        args: &[String],
+        screenshots: &Path,
+        env: &[(String, String)],
+    ) -> Result<App> {
         let _ = std::fs::create_dir_all(screenshots);
         // Now and then (a few runs in ten, here) WebKitWebDriver never answers the first
         // new-session request of a run although the app started; a second session works.
         // So a session that does not open within a minute is abandoned and tried once more.
         for attempt in 1..=2 {
-            let tauri_driver = TauriDriver::start()?;
+            let tauri_driver = TauriDriver::start_with_env(env)?;
             let mut caps = thirtyfour::Capabilities::new();
             caps.insert("browserName".into(), "wry".into());
             caps.insert("tauri:options".into(), serde_json::json!({ "application": program, "args": args }));
