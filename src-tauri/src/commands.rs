@@ -9,10 +9,13 @@ use helpline_client::calls::*;
 use helpline_client::dashboard::{AgentFigures, Dashboard, DashboardFilter, OrgSettingsView};
 use helpline_client::kb::*;
 use helpline_client::markdown::render_markdown;
+use helpline_client::phone::{CallLog, DialTarget, IncomingCall, Millis, check_dial_template};
 use helpline_client::tickets::*;
 use helpline_client::views::*;
 use helpline_client::work::*;
-use helpline_domain::{CategoryId, ConsultId, DepartmentId, KbArticleId, KbPhrasingId, Status, TicketId};
+use helpline_domain::{
+    CategoryId, ConsultId, CtiIntegrationId, DepartmentId, KbArticleId, KbPhrasingId, Status, TicketId,
+};
 use tauri::{AppHandle, Manager, State};
 
 type St<'a> = State<'a, AppState>;
@@ -518,4 +521,89 @@ pub async fn admin_list_log(state: St<'_>, before: Option<u32>, limit: u32) -> A
 pub async fn change_own_password(state: St<'_>, current_password: String, new_password: String) -> AppResult<Session> {
     state.desktop()?.change_own_password(&current_password, &new_password).await?;
     Ok(state.session())
+}
+
+// ---- the phone ---------------------------------------------------------------------------
+
+/// The calls that started in `[from, to)` (ms): the call log.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_calls(state: St<'_>, from: Millis, to: Millis) -> AppResult<CallLog> {
+    Ok(state.desktop()?.call_log(from.0, to.0)?)
+}
+
+/// The agent's calls going on now (ringing, or answered by them and not ended): what a
+/// window shows when it opens, before the next `call-changed`.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_active_calls(state: St<'_>) -> AppResult<Vec<IncomingCall>> {
+    Ok(state.desktop()?.active_calls()?)
+}
+
+/// Dials through the OS: the settings' template (`tel:{number}` or a softphone's
+/// `sip:`) opened by the opener, for phone URLs only. With a ticket, the outbound call
+/// the phone system then reports is linked to it.
+#[tauri::command]
+#[specta::specta]
+pub async fn dial_number(app: AppHandle, state: St<'_>, number: String, ticket_id: Option<TicketId>) -> AppResult<()> {
+    use tauri_plugin_opener::OpenerExt as _;
+    let template = state.settings().dial_template;
+    let DialTarget { url } = state.desktop()?.dial(&number, ticket_id, &template)?;
+    // The client builds only tel:/sip: URLs; checked once more where the URL leaves the app.
+    let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    if !crate::DIAL_URL_SCOPE.iter().any(|s| s.trim_end_matches(":*") == scheme) {
+        return Err(AppError::validation("dial_template", format!("{scheme}: URLs are not opened")));
+    }
+    tracing::info!(scheme, "dialling through the system's handler");
+    app.opener().open_url(url, None::<&str>).map_err(|e| AppError::validation("dial_template", e.to_string()))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_dial_template(state: St<'_>) -> AppResult<String> {
+    Ok(state.settings().dial_template)
+}
+
+/// `tel:{number}`, `sip:{number}@pbx.example`, …: refused unless it starts with tel:,
+/// sip: or sips: and holds `{number}` (field `dial_template`).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_dial_template(state: St<'_>, template: String) -> AppResult<()> {
+    let template = check_dial_template(&template)?;
+    state.update_settings(|s| s.dial_template = template)?;
+    Ok(())
+}
+
+// ---- phone system integrations (admins, online) --------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_list_cti(state: St<'_>) -> AppResult<Vec<CtiIntegration>> {
+    Ok(state.desktop()?.admin_list_cti().await?)
+}
+
+/// A new integration; its token is shown once (the phone system's URL holds it).
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_add_cti(state: St<'_>, name: String, allowed_sources: Vec<String>) -> AppResult<CtiToken> {
+    Ok(state.desktop()?.admin_add_cti(&name, allowed_sources).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_change_cti(state: St<'_>, id: CtiIntegrationId, change: CtiChangeForm) -> AppResult<CtiIntegration> {
+    Ok(state.desktop()?.admin_change_cti(id, change).await?)
+}
+
+/// A new token; the old one stops at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_rotate_cti(state: St<'_>, id: CtiIntegrationId) -> AppResult<CtiToken> {
+    Ok(state.desktop()?.admin_rotate_cti(id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_remove_cti(state: St<'_>, id: CtiIntegrationId) -> AppResult<()> {
+    Ok(state.desktop()?.admin_remove_cti(id).await?)
 }

@@ -1,6 +1,7 @@
 //! Events the backend sends the window (typed in the generated bindings).
 
 use helpline_client::alerts::{self, WorkAlert};
+use helpline_client::phone::IncomingCall;
 use helpline_client::views::SyncView;
 use serde::{Deserialize, Serialize};
 
@@ -29,3 +30,8 @@ pub struct FollowUpDue(pub alerts::DueFollowUp);
 /// from breaking, an answer to my consult.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct WorkArrived(pub WorkAlert);
+
+/// A call of the signed-in agent changed: it rings (the banner), they or someone else
+/// answered it, it ended (with the phone system's duration).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct CallChanged(pub IncomingCall);

@@ -34,6 +34,9 @@ pub struct Settings {
     pub shortcut: String,
     /// The agent signed in last, resumed at start.
     pub last_login: Option<String>,
+    /// What dialling a number opens: `tel:{number}` (the system's phone handler) or a
+    /// softphone's `sip:{number}@…` (checked by `helpline_client::phone::check_dial_template`).
+    pub dial_template: String,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             language: if german { Language::De } else { Language::En },
             shortcut: DEFAULT_SHORTCUT.into(),
             last_login: None,
+            dial_template: helpline_client::phone::DEFAULT_DIAL_TEMPLATE.into(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! agent's desktop with its background sync.
 
 use crate::error::{AppError, AppResult};
-use crate::events::{FollowUpDue, SyncStatusChanged, TicketsChanged, WorkArrived};
+use crate::events::{CallChanged, FollowUpDue, SyncStatusChanged, TicketsChanged, WorkArrived};
 use crate::profile::{Language, Profile, Settings};
 use crate::vault::TokenVault;
 use helpline_client::alerts::{Alert, watch_alerts};
@@ -219,6 +219,7 @@ impl AppState {
         let (stop, stop_rx) = watch::channel(false);
         tauri::async_runtime::spawn(desktop.clone().run_sync(stop_rx.clone()));
         tauri::async_runtime::spawn(forward_status(app.clone(), desktop.clone(), stop_rx.clone()));
+        tauri::async_runtime::spawn(forward_calls(app.clone(), desktop.clone(), stop_rx.clone()));
         let alerts_to = app.clone();
         tauri::async_runtime::spawn(watch_alerts(desktop.clone(), stop_rx, move |alert| match alert {
             Alert::FollowUp(due) => drop(FollowUpDue(due).emit(&alerts_to)),
@@ -245,6 +246,25 @@ impl AppState {
     pub fn set_language(&self, language: Language) -> AppResult<Session> {
         self.update_settings(|s| s.language = language)?;
         Ok(self.session())
+    }
+}
+
+/// Sends the window each change of the agent's calls (`call-changed`): the banner, the
+/// call form's answer and hang-up.
+async fn forward_calls<R: Runtime>(app: AppHandle<R>, desktop: Arc<AgentDesktop>, mut stop: watch::Receiver<bool>) {
+    let mut calls = desktop.watch_calls();
+    loop {
+        tokio::select! {
+            call = calls.recv() => match call {
+                Ok(call) => drop(CallChanged(call).emit(&app)),
+                // A window that fell behind gets the next changes; the call log has them all.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "call changes were dropped for a slow window");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            _ = stop.changed() => return,
+        }
     }
 }
 

@@ -334,3 +334,55 @@ impl Drop for HubProcess {
         let _ = self.child.wait();
     }
 }
+
+// ---- the phone system (CTI) -------------------------------------------------------------
+
+/// An admin's session on `hub_url` over HTTP (the way the admin screen talks to it).
+pub async fn admin_session(hub_url: &str) -> Result<(HttpHub, String)> {
+    use helpline_client::HubApi as _;
+    let api = HttpHub::new(hub_url)?;
+    let request = helpline_protocol::LoginRequest {
+        login: "admin".into(),
+        password: PASSWORD.into(),
+        client_id: helpline_domain::ClientId::new_v7(),
+    };
+    let login = api.login(&request).await.context("admin signs in")?;
+    Ok((api, login.token))
+}
+
+/// A CTI integration ("Telefonanlage", from anywhere) created through the admin endpoint
+/// `POST /v1/admin/cti`; its secret token, the last part of the PBX's URL.
+pub async fn create_cti_integration(hub: &TestHub) -> Result<String> {
+    create_cti_integration_at(&hub.url, "Telefonanlage", &[]).await
+}
+
+/// The same on any hub URL, with a name and an allow-list of sources.
+pub async fn create_cti_integration_at(hub_url: &str, name: &str, allowed_sources: &[&str]) -> Result<String> {
+    use helpline_client::HubApi as _;
+    let (api, token) = admin_session(hub_url).await?;
+    let new = helpline_protocol::NewCtiIntegration {
+        name: name.into(),
+        allowed_sources: allowed_sources.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let answer = api
+        .request_json(&token, helpline_client::hub_api::Method::POST, "admin/cti", Some(serde_json::to_value(&new)?))
+        .await
+        .context("POST /v1/admin/cti")?;
+    let made: helpline_protocol::CtiToken =
+        serde_json::from_value(answer.clone()).with_context(|| format!("POST /v1/admin/cti answered {answer}"))?;
+    Ok(made.token)
+}
+
+/// Gives `login` the phone identities the PBX names them by and the queues they work,
+/// through the admin endpoint `PATCH /v1/admin/agents/{login}`.
+pub async fn set_phone_identities(hub_url: &str, login: &str, identities: &[&str], queues: &[&str]) -> Result<()> {
+    use helpline_client::HubApi as _;
+    let (api, token) = admin_session(hub_url).await?;
+    let change = helpline_protocol::AgentChange {
+        phone_identities: Some(identities.iter().map(|s| (*s).to_owned()).collect()),
+        phone_queues: Some(queues.iter().map(|s| (*s).to_owned()).collect()),
+        ..Default::default()
+    };
+    api.admin_change_agent(&token, login, &change).await.with_context(|| format!("{login}'s phone identities"))?;
+    Ok(())
+}

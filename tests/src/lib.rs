@@ -4,5 +4,6 @@ pub mod dataset;
 pub mod faults;
 pub mod harness;
 pub mod logs;
+pub mod pbx;
 pub mod replay;
 pub mod webdriver;

@@ -52,6 +52,15 @@ pub const BENCHES: &[Bench] = &[
         app: false,
     },
     Bench {
+        name: "cti",
+        package: "helpline-tests",
+        bin: "bench-cti",
+        about: "phone system events on a SQLite hub: PBX POST → the rung agent's stream (50 agents), sustained events/s while tickets sync",
+        programs: &[],
+        postgres: false,
+        app: false,
+    },
+    Bench {
         name: "app",
         package: "helpline-tests",
         bin: "bench-app",

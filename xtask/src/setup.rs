@@ -53,7 +53,11 @@ const SYSTEM_PACKAGES: &[SystemPackage] = &[
     ),
     // The opener hands tel: and sip: links to the desktop's handler through xdg-open (the
     // end-to-end test registers a capturing handler for them).
-    SystemPackage::new("xdg-utils", "xdg-open, through which the app opens tel: and sip: links", Probe::Exe(&["xdg-open"])),
+    SystemPackage::new(
+        "xdg-utils",
+        "xdg-open, through which the app opens tel: and sip: links",
+        Probe::Exe(&["xdg-open"]),
+    ),
     SystemPackage::new(
         "webkit2gtk-driver",
         "WebKitWebDriver (end-to-end tests of the app)",

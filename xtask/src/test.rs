@@ -227,8 +227,12 @@ fn nextest_available() -> bool {
 }
 
 /// The programs the tests start as real processes (and kill).
-const TEST_BINARIES: &[(&str, &str)] =
-    &[("helpline-hub", "HELPLINE_HUB_BIN"), ("helpline-sim", "HELPLINE_SIM_BIN"), ("helpline", "HELPLINE_APP_BIN")];
+const TEST_BINARIES: &[(&str, &str)] = &[
+    ("helpline-hub", "HELPLINE_HUB_BIN"),
+    ("helpline-sim", "HELPLINE_SIM_BIN"),
+    ("helpline", "HELPLINE_APP_BIN"),
+    ("pbx_sim", "HELPLINE_PBX_SIM_BIN"),
+];
 
 /// Builds the workspace's programs with the same features the test run uses, so the tests
 /// can start them; their paths go to the tests in `HELPLINE_*_BIN`.

@@ -6,12 +6,15 @@
 
 use crate::views::Named;
 use crate::{ClientError, Desktop, HubApi, Result};
+use helpline_domain::CtiIntegrationId;
 use helpline_domain::sla::compute_due;
 use helpline_domain::{
     Agent, AgentId, BusinessCalendar, CategoryId, DepartmentId, DomainError, ErrorCode, Priority, Role, SlaPolicy,
     SlaTarget, Timestamp, WorkingHours,
 };
-use helpline_protocol::{AdminLogPage, AgentChange, ChangePassword, NewAgent, SlaSettings};
+use helpline_protocol::{
+    AdminLogPage, AgentChange, ChangePassword, CtiIntegrationChange, NewAgent, NewCtiIntegration, SlaSettings,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -25,6 +28,10 @@ pub struct AdminAgentView {
     pub department_id: Option<DepartmentId>,
     pub languages: Vec<String>,
     pub active: bool,
+    /// How the phone system names the agent (extension, SIP user, e-mail, name).
+    pub phone_identities: Vec<String>,
+    /// The phone system's queues (hunt groups) the agent works.
+    pub phone_queues: Vec<String>,
 }
 
 impl From<Agent> for AdminAgentView {
@@ -37,6 +44,8 @@ impl From<Agent> for AdminAgentView {
             department_id: a.department_id,
             languages: a.languages,
             active: a.active,
+            phone_identities: a.phone_identities,
+            phone_queues: a.phone_queues,
         }
     }
 }
@@ -50,6 +59,10 @@ pub struct NewAgentForm {
     pub department_id: Option<DepartmentId>,
     pub languages: Vec<String>,
     pub password: String,
+    #[serde(default)]
+    pub phone_identities: Vec<String>,
+    #[serde(default)]
+    pub phone_queues: Vec<String>,
 }
 
 /// What the admin changes about an agent; `None` leaves a field as it is.
@@ -59,6 +72,59 @@ pub struct AgentChangeForm {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub department_id: Option<Option<DepartmentId>>,
+    /// Replaces the agent's phone identities.
+    #[serde(default)]
+    pub phone_identities: Option<Vec<String>>,
+    /// Replaces the agent's phone queues.
+    #[serde(default)]
+    pub phone_queues: Option<Vec<String>>,
+}
+
+/// A phone system allowed to report calls to the hub (`/v1/cti/{token}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct CtiIntegration {
+    pub id: CtiIntegrationId,
+    pub name: String,
+    /// IP addresses or networks (CIDR) events may come from; empty for anywhere.
+    pub allowed_sources: Vec<String>,
+    #[specta(type = i32)]
+    pub created_at: i64,
+    /// When its token was made (at creation or the last rotation).
+    #[specta(type = i32)]
+    pub token_made_at: i64,
+}
+
+impl From<helpline_protocol::CtiIntegration> for CtiIntegration {
+    fn from(c: helpline_protocol::CtiIntegration) -> Self {
+        CtiIntegration {
+            id: c.id,
+            name: c.name,
+            allowed_sources: c.allowed_sources,
+            created_at: c.created_at.as_millis(),
+            token_made_at: c.token_made_at.as_millis(),
+        }
+    }
+}
+
+/// An integration's new secret, shown to the admin once: the phone system posts to
+/// `{hub}/v1/cti/{token}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct CtiToken {
+    pub integration: CtiIntegration,
+    pub token: String,
+}
+
+impl From<helpline_protocol::CtiToken> for CtiToken {
+    fn from(t: helpline_protocol::CtiToken) -> Self {
+        CtiToken { integration: t.integration.into(), token: t.token }
+    }
+}
+
+/// What the admin changes about an integration; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct CtiChangeForm {
+    pub name: Option<String>,
+    pub allowed_sources: Option<Vec<String>>,
 }
 
 /// The one-time password the hub made: shown to the admin once, to pass on.
@@ -250,8 +316,8 @@ impl<H: HubApi> Desktop<H> {
             department_id: form.department_id,
             languages: form.languages,
             password: form.password,
-            phone_identities: Vec::new(),
-            phone_queues: Vec::new(),
+            phone_identities: clean_list(form.phone_identities),
+            phone_queues: clean_list(form.phone_queues),
         };
         Ok(self.hub().admin_add_agent(&self.token()?, &new).await?.into())
     }
@@ -261,10 +327,38 @@ impl<H: HubApi> Desktop<H> {
             name: form.name,
             role: form.role,
             department_id: form.department_id,
-            phone_identities: None,
-            phone_queues: None,
+            phone_identities: form.phone_identities.map(clean_list),
+            phone_queues: form.phone_queues.map(clean_list),
         };
         Ok(self.hub().admin_change_agent(&self.token()?, login, &change).await?.into())
+    }
+
+    pub async fn admin_list_cti(&self) -> Result<Vec<CtiIntegration>> {
+        Ok(self.hub().admin_list_cti(&self.token()?).await?.into_iter().map(CtiIntegration::from).collect())
+    }
+
+    /// A new integration and its token (shown once).
+    pub async fn admin_add_cti(&self, name: &str, allowed_sources: Vec<String>) -> Result<CtiToken> {
+        let new = NewCtiIntegration { name: name.trim().to_owned(), allowed_sources: clean_list(allowed_sources) };
+        Ok(self.hub().admin_add_cti(&self.token()?, &new).await?.into())
+    }
+
+    pub async fn admin_change_cti(&self, id: CtiIntegrationId, form: CtiChangeForm) -> Result<CtiIntegration> {
+        let change = CtiIntegrationChange {
+            name: form.name.map(|n| n.trim().to_owned()),
+            allowed_sources: form.allowed_sources.map(clean_list),
+        };
+        Ok(self.hub().admin_change_cti(&self.token()?, id, &change).await?.into())
+    }
+
+    /// A new token; the old one stops working at once.
+    pub async fn admin_rotate_cti(&self, id: CtiIntegrationId) -> Result<CtiToken> {
+        Ok(self.hub().admin_rotate_cti(&self.token()?, id).await?.into())
+    }
+
+    pub async fn admin_remove_cti(&self, id: CtiIntegrationId) -> Result<()> {
+        self.hub().admin_remove_cti(&self.token()?, id).await?;
+        Ok(())
     }
 
     /// Disabling ends the agent's sessions at once; the last active admin stays.
@@ -360,6 +454,11 @@ impl<H: HubApi> Desktop<H> {
         self.wake.notify_one();
         Ok(agent.into())
     }
+}
+
+/// A list as an admin typed it: entries trimmed, blank ones dropped (the hub checks the rest).
+fn clean_list(items: Vec<String>) -> Vec<String> {
+    items.into_iter().map(|i| i.trim().to_owned()).filter(|i| !i.is_empty()).collect()
 }
 
 #[cfg(test)]

@@ -76,6 +76,21 @@ pub struct ContactForm {
     /// Articles the agent opened to read (the suggestion funnel's second step).
     #[serde(default)]
     pub opened_kb: Vec<KbArticleId>,
+    /// The phone system's call the form was opened for (the banner's "answer"): the
+    /// contact links to its call record. Taken over `contact.call_id` when both are set.
+    #[serde(default)]
+    pub call_id: Option<String>,
+}
+
+impl ContactForm {
+    /// The form's parts, with the call id carried into the contact.
+    fn into_parts(self) -> (Contact, Vec<KbArticleId>, Vec<KbArticleId>, Vec<KbArticleId>) {
+        let ContactForm { mut contact, suggested_kb, used_kb, opened_kb, call_id } = self;
+        if let Some(call_id) = call_id.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()) {
+            contact.call_id = Some(call_id);
+        }
+        (contact, suggested_kb, used_kb, opened_kb)
+    }
 }
 
 /// How the contact ends.
@@ -208,7 +223,7 @@ impl<H: HubApi> Desktop<H> {
     /// later, the logged call stays (a contact that happened is never undone) and the
     /// refusal is listed with the hub's reason.
     pub fn submit_contact(&self, form: ContactForm, outcome: Outcome) -> Result<Logged> {
-        let ContactForm { mut contact, suggested_kb, used_kb, opened_kb } = form;
+        let (mut contact, suggested_kb, used_kb, opened_kb) = form.into_parts();
         contact.caller = contact.caller.as_deref().and_then(caller_as_taken_down);
         let phrasing = self.callers_words(&contact.subject, &contact.description, contact.customer_id)?;
         let solved_with = used_kb.clone();
@@ -278,7 +293,7 @@ impl<H: HubApi> Desktop<H> {
         form: ContactForm,
         outcome: Option<Outcome>,
     ) -> Result<Logged> {
-        let ContactForm { contact, suggested_kb, used_kb, opened_kb } = form;
+        let (contact, suggested_kb, used_kb, opened_kb) = form.into_parts();
         let reference = self
             .with_store(|s| Ok(s.get_ticket(ticket_id)?))?
             .ok_or_else(|| {

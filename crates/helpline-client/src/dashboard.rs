@@ -5,6 +5,7 @@
 //! formula from the catalogue (`figure_<key>` and `figure_<key>_help`). The facts come from
 //! one narrow table (`helpline_store::TicketFacts`), read in one scan and counted here.
 
+pub use crate::dashboard_calls::{CallFigures, CallHour, add_agent_call_figures, compute_call_figures};
 use crate::views::millis;
 use crate::{ClientError, Desktop, HubApi, Result};
 use helpline_domain::{
@@ -206,6 +207,8 @@ pub struct Dashboard {
     pub categories: Vec<CategoryFigures>,
     pub funnel: Funnel,
     pub resolution_times: Vec<TimeBucket>,
+    /// The phone system's calls in the period (`dashboard_calls.rs`).
+    pub calls: CallFigures,
 }
 
 /// One agent's numbers over the period (shown only where the organisation allows it).
@@ -220,6 +223,29 @@ pub struct AgentFigures {
     pub escalations: u32,
     /// The call timer's mean over the agent's tickets (seconds).
     pub average_handling_seconds: Option<f64>,
+    /// Phone calls the agent answered (from the phone system's records).
+    pub calls_answered: u32,
+    /// Calls that rang the agent and that nobody answered.
+    pub calls_missed: u32,
+    /// The phone system's talk time, averaged over the calls the agent answered (seconds).
+    pub average_talk_seconds: Option<f64>,
+}
+
+impl AgentFigures {
+    /// An agent with nothing counted yet.
+    pub fn empty(agent_id: AgentId) -> Self {
+        AgentFigures {
+            agent_id,
+            calls: 0,
+            first_contact: 0,
+            first_contact_rate: None,
+            escalations: 0,
+            average_handling_seconds: None,
+            calls_answered: 0,
+            calls_missed: 0,
+            average_talk_seconds: None,
+        }
+    }
 }
 
 /// The organisation's settings as the window sees them (`helpline_protocol::OrgSettings`).
@@ -490,6 +516,7 @@ pub fn compute_agents(facts: &[&TicketFacts]) -> Vec<AgentFigures> {
             first_contact_rate: share(first_contact, calls),
             escalations,
             average_handling_seconds: (calls > 0).then(|| seconds as f64 / f64::from(calls)),
+            ..AgentFigures::empty(agent_id)
         })
         .collect();
     out.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.agent_id.cmp(&b.agent_id)));
@@ -525,6 +552,7 @@ pub fn compute_dashboard(
         categories: compute_categories(&period),
         funnel: compute_funnel(&period),
         resolution_times: compute_resolution_times(&period),
+        calls: CallFigures::default(),
     })
 }
 
@@ -540,11 +568,20 @@ impl<H: HubApi> Desktop<H> {
     /// The dashboard over the tickets this desktop holds.
     pub fn dashboard(&self, filter: &DashboardFilter) -> Result<Dashboard> {
         require_lead(self.actor()?.role)?;
+        let now = self.now();
         let (all, time_zone, window_start) = self.with_store(|s| {
             let zone = s.sla_settings()?.unwrap_or_default().calendar.time_zone;
             Ok((s.list_ticket_facts()?, zone, s.cache_window_start()?))
         })?;
-        compute_dashboard(&all, filter, self.now(), &time_zone, window_start)
+        let mut dashboard = compute_dashboard(&all, filter, now, &time_zone, window_start)?;
+        let (from, to) = (Timestamp::from_millis(dashboard.from), Timestamp::from_millis(dashboard.to));
+        let calls = self.calls_between(from, to)?;
+        dashboard.calls = compute_call_figures(&calls, from, to);
+        Ok(dashboard)
+    }
+
+    fn calls_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<helpline_domain::CallRecord>> {
+        Ok(self.with_store(|s| Ok(s.list_calls_between(from, to)?))?.into_iter().map(|c| c.call).collect())
     }
 
     /// The organisation's settings as this desktop last pulled them (leads only).
@@ -589,7 +626,10 @@ impl<H: HubApi> Desktop<H> {
         }
         let period: Vec<&TicketFacts> =
             all.iter().filter(|f| filter.admits(f) && f.created_at >= from && f.created_at < to).collect();
-        Ok(compute_agents(&period))
+        let mut rows = compute_agents(&period);
+        let calls = self.calls_between(from, to)?;
+        add_agent_call_figures(&mut rows, &calls.iter().collect::<Vec<_>>());
+        Ok(rows)
     }
 
     /// The organisation's settings at the hub (admins).

@@ -5,8 +5,9 @@ use crate::error::{ClientError, Result};
 use futures_util::{Stream, StreamExt as _};
 use helpline_domain::{Agent, CategoryId, DepartmentId, ErrorCode, ErrorKind, Problem};
 use helpline_protocol::{
-    AdminLogPage, AgentChange, Capabilities, Category, ChangePassword, Department, ErrorBody, LoginRequest,
-    LoginResponse, NameRequest, NewAgent, OneTimePassword, Poke, PullResponse, PushRequest, PushResponse, SlaSettings,
+    AdminLogPage, AgentChange, CallNotice, Capabilities, Category, ChangePassword, CtiIntegration,
+    CtiIntegrationChange, CtiToken, Department, ErrorBody, LoginRequest, LoginResponse, NameRequest, NewAgent,
+    NewCtiIntegration, OneTimePassword, Poke, PullResponse, PushRequest, PushResponse, SlaSettings,
 };
 pub use reqwest::Method;
 use reqwest::StatusCode;
@@ -17,10 +18,13 @@ use std::time::{Duration, SystemTime};
 
 pub type PokeStream = Pin<Box<dyn Stream<Item = Result<StreamItem>> + Send>>;
 
-/// What the hub's event stream says: it has a newer version, or only that it is alive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the hub's event stream says: it has a newer version, a call rings (or changed)
+/// for this agent, or only that it is alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamItem {
     Poke(Poke),
+    /// SSE event `call`: the record as the hub holds it after one of its events.
+    Call(Box<CallNotice>),
     Alive,
 }
 
@@ -131,6 +135,35 @@ pub trait HubApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<AdminLogPage>> + Send {
         let before = before.map(|b| format!("&before={b}")).unwrap_or_default();
         call(self, token, Method::GET, format!("admin/log?limit={limit}{before}"), None)
+    }
+    fn admin_list_cti(&self, token: &str) -> impl Future<Output = Result<Vec<CtiIntegration>>> + Send {
+        call(self, token, Method::GET, "admin/cti".into(), None)
+    }
+    fn admin_add_cti(&self, token: &str, new: &NewCtiIntegration) -> impl Future<Output = Result<CtiToken>> + Send {
+        call(self, token, Method::POST, "admin/cti".into(), Some(to_json(new)))
+    }
+    fn admin_change_cti(
+        &self,
+        token: &str,
+        id: helpline_domain::CtiIntegrationId,
+        change: &CtiIntegrationChange,
+    ) -> impl Future<Output = Result<CtiIntegration>> + Send {
+        call(self, token, Method::PATCH, format!("admin/cti/{}", id.0), Some(to_json(change)))
+    }
+    /// A new token for the integration; the old one stops at once.
+    fn admin_rotate_cti(
+        &self,
+        token: &str,
+        id: helpline_domain::CtiIntegrationId,
+    ) -> impl Future<Output = Result<CtiToken>> + Send {
+        call(self, token, Method::POST, format!("admin/cti/{}/rotate", id.0), None)
+    }
+    fn admin_remove_cti(
+        &self,
+        token: &str,
+        id: helpline_domain::CtiIntegrationId,
+    ) -> impl Future<Output = Result<serde_json::Value>> + Send {
+        call(self, token, Method::DELETE, format!("admin/cti/{}", id.0), None)
     }
     /// The signed-in agent replaces their own password.
     fn change_password(&self, token: &str, request: &ChangePassword) -> impl Future<Output = Result<Agent>> + Send {
@@ -319,32 +352,60 @@ impl HubApi for HttpHub {
     }
 }
 
-/// Turns a server-sent-events byte stream into pokes (`data:` lines) and signs of life
-/// (the heartbeat's comment lines).
+/// Turns a server-sent-events byte stream into pokes and call notices (`data:` lines, read
+/// by the name of the `event:` line before them) and signs of life (the heartbeat's
+/// comment lines).
 fn parse_sse(
     bytes: impl Stream<Item = reqwest::Result<bytes::Bytes>> + Send + 'static,
 ) -> impl Stream<Item = Result<StreamItem>> + Send {
-    let mut buffer = String::new();
+    let mut reader = SseReader::default();
     bytes.flat_map(move |chunk| {
-        let mut pokes = Vec::new();
-        match chunk {
-            Ok(chunk) => {
-                buffer.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buffer.find('\n') {
-                    let line: String = buffer.drain(..=end).collect();
-                    if let Some(data) = line.trim_end().strip_prefix("data:")
-                        && let Ok(poke) = serde_json::from_str::<Poke>(data.trim())
-                    {
-                        pokes.push(Ok(StreamItem::Poke(poke)));
-                    } else if line.starts_with(':') {
-                        pokes.push(Ok(StreamItem::Alive));
-                    }
-                }
-            }
-            Err(e) => pokes.push(Err(offline(e))),
-        }
-        futures_util::stream::iter(pokes)
+        let items = match chunk {
+            Ok(chunk) => reader.read(&chunk).into_iter().map(Ok).collect(),
+            Err(e) => vec![Err(offline(e))],
+        };
+        futures_util::stream::iter(items)
     })
+}
+
+/// Reads SSE lines as they arrive, in chunks cut anywhere (inside a UTF-8 character too:
+/// lines are decoded whole).
+#[derive(Debug, Default)]
+struct SseReader {
+    buffer: Vec<u8>,
+    /// The current event's name (`event:`), until the blank line that ends it.
+    event: Option<String>,
+}
+
+impl SseReader {
+    fn read(&mut self, chunk: &[u8]) -> Vec<StreamItem> {
+        self.buffer.extend_from_slice(chunk);
+        let mut items = Vec::new();
+        while let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+            let bytes: Vec<u8> = self.buffer.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&bytes);
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                self.event = None;
+            } else if line.starts_with(':') {
+                items.push(StreamItem::Alive);
+            } else if let Some(name) = line.strip_prefix("event:") {
+                self.event = Some(name.trim().to_owned());
+            } else if let Some(data) = line.strip_prefix("data:") {
+                let data = data.trim();
+                // A notice this desktop cannot read is skipped: the record still comes by
+                // the next pull.
+                let item = match self.event.as_deref() {
+                    Some("call") => {
+                        serde_json::from_str::<CallNotice>(data).ok().map(|n| StreamItem::Call(Box::new(n)))
+                    }
+                    _ => serde_json::from_str::<Poke>(data).ok().map(StreamItem::Poke),
+                };
+                items.extend(item);
+            }
+        }
+        items
+    }
 }
 
 #[cfg(test)]
@@ -419,6 +480,26 @@ mod tests {
         assert_eq!(parse_retry_after("86400", now), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn the_stream_reads_pokes_call_notices_and_heartbeats_in_any_chunks() {
+        let call = r#"{"call":{"call_id":"c1","direction":"in","from":{"raw":"anonymous"},"to":{"raw":"4930999"},"queue":"Störung","started_at":1000,"basis":{"rank":0,"at":1000,"tie":""}},"version":7}"#;
+        let text = format!(
+            "event: poke\ndata: {{\"head\":5}}\n\n: alive\n\nevent: call\ndata: {call}\n\nevent: call\ndata: {{broken\n\ndata: {{\"head\":6}}\n\n"
+        );
+        for cut in [1, 7, 64, text.len()] {
+            let mut reader = SseReader::default();
+            let items: Vec<StreamItem> = text.as_bytes().chunks(cut).flat_map(|chunk| reader.read(chunk)).collect();
+            assert_eq!(items.len(), 4, "cut {cut}: {items:?}");
+            assert_eq!(items[0], StreamItem::Poke(Poke { head: 5 }));
+            assert_eq!(items[1], StreamItem::Alive);
+            let StreamItem::Call(notice) = &items[2] else { panic!("a call notice: {items:?}") };
+            assert_eq!((notice.call.call_id.as_str(), notice.version), ("c1", 7));
+            assert_eq!(notice.call.from.e164, None, "not a number: kept as sent");
+            assert_eq!(notice.call.queue.as_deref(), Some("Störung"), "cut {cut} inside a character");
+            assert_eq!(items[3], StreamItem::Poke(Poke { head: 6 }));
+        }
     }
 
     #[test]

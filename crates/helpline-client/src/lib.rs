@@ -7,12 +7,14 @@ pub mod alerts;
 pub mod calls;
 pub mod clock;
 pub mod dashboard;
+mod dashboard_calls;
 pub mod demo;
 mod drafts;
 mod error;
 pub mod hub_api;
 pub mod kb;
 pub mod markdown;
+pub mod phone;
 pub mod profile;
 pub mod session;
 pub mod sync;
@@ -48,6 +50,8 @@ pub struct Desktop<H> {
     /// The figures per agent the hub last recorded a view of (filter, when): the same
     /// view refreshed as tickets sync is not recorded again (`dashboard::RECORD_AGAIN_AFTER`).
     agent_figures_recorded: Mutex<Option<(dashboard::DashboardFilter, helpline_domain::Timestamp)>>,
+    /// The signed-in agent's calls as they change (`phone::Desktop::watch_calls`).
+    calls: tokio::sync::broadcast::Sender<phone::IncomingCall>,
 }
 
 impl<H: HubApi> Desktop<H> {
@@ -71,6 +75,7 @@ impl<H: HubApi> Desktop<H> {
             push_limits: Mutex::new((sync::PUSH_BATCH, 1024 * 1024)),
             wake: Notify::new(),
             agent_figures_recorded: Mutex::new(None),
+            calls: Self::new_call_channel(),
         };
         let pending = desktop.count_pending()?;
         desktop.update_status(|s| s.pending = pending);

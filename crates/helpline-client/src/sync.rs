@@ -212,14 +212,17 @@ impl<H: HubApi> Desktop<H> {
             // While this page is written, the next one is already asked for: the hub
             // reads and encodes it meanwhile.
             let apply = async { self.with_store(|s| Ok(s.apply_pull(cursor, &page)?)) };
-            let following = if more {
+            let (following, applied) = if more {
                 let (fetched, applied) = tokio::join!(self.hub.pull(token, next), apply);
-                applied?;
-                Some(fetched)
+                (Some(fetched), applied?)
             } else {
-                apply.await?;
-                None
+                (None, apply.await?)
             };
+            if !applied.changed_calls.is_empty()
+                && let Err(e) = self.after_pulled_calls(&applied.changed_calls)
+            {
+                tracing::warn!("pulled calls could not be announced: {e}");
+            }
             report.pages += 1;
             cursor = next;
             report.cursor = cursor;
@@ -299,6 +302,13 @@ async fn listen_for_pokes<H: HubApi>(desktop: Arc<Desktop<H>>, stop: tokio::sync
                             let cursor = desktop.with_store(|s| Ok(s.pull_cursor()?)).unwrap_or(0);
                             if poke.head > cursor {
                                 desktop.wake.notify_one();
+                            }
+                        }
+                        Ok(Some(Ok(StreamItem::Call(notice)))) => {
+                            // The ring travels on the stream so the banner shows at once;
+                            // the record also comes with the next pull.
+                            if let Err(e) = desktop.take_call_notice(&notice) {
+                                tracing::warn!(call_id = %notice.call.call_id, "a call notice was not kept: {e}");
                             }
                         }
                         Ok(Some(Ok(StreamItem::Alive))) => {}

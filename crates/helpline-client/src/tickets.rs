@@ -15,6 +15,9 @@ pub struct FollowUpContact {
     pub direction: Direction,
     pub duration_seconds: u32,
     pub notes: String,
+    /// The phone system's call this contact was, when it came from the call log or banner.
+    #[serde(default)]
+    pub call_id: Option<String>,
 }
 
 /// When and how the customer was told the solution.
@@ -40,7 +43,7 @@ impl<H: HubApi> Desktop<H> {
             notes: contact.notes,
             repeat: false,
             caller: None,
-            call_id: None,
+            call_id: contact.call_id.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
         })
     }
 

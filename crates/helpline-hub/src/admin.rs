@@ -72,6 +72,31 @@ pub fn check_name(field: &str, name: &str, max: usize) -> Result<String> {
     Ok(name.to_owned())
 }
 
+/// Most phone identities or queues one agent has.
+pub const MAX_PHONE_ENTRIES: usize = 20;
+
+/// An agent's phone identities or queues (`field`): each trimmed, 1 to
+/// `MAX_CALL_TEXT` characters without control characters, at most
+/// [`MAX_PHONE_ENTRIES`]; the same one twice (as the PBX's names compare) is kept once.
+pub fn check_phone_list(field: &str, entries: &[String]) -> Result<Vec<String>> {
+    if entries.len() > MAX_PHONE_ENTRIES {
+        return Err(HubError::refused(
+            helpline_domain::ErrorKind::Validation,
+            helpline_domain::Problem::new(ErrorCode::TooMany).with("field", field).with("max", MAX_PHONE_ENTRIES),
+            format!("{field} holds at most {MAX_PHONE_ENTRIES} entries"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let entry = check_name(field, entry, helpline_domain::call::MAX_CALL_TEXT)?;
+        let folded = helpline_domain::call::fold_identity(&entry);
+        if !out.iter().any(|e| helpline_domain::call::fold_identity(e) == folded) {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
 /// A password of [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`] characters.
 pub fn check_password(field: &str, password: &str) -> Result<()> {
     let n = password.chars().count();
@@ -109,6 +134,8 @@ pub async fn add_agent<S: Storage>(storage: &S, new: NewAgent, by: By) -> Result
     if new.role == Role::Expert && new.department_id.is_none() {
         return Err(HubError::field(ErrorCode::Required, "department_id", "an expert needs a department"));
     }
+    let phone_identities = check_phone_list("phone_identities", &new.phone_identities)?;
+    let phone_queues = check_phone_list("phone_queues", &new.phone_queues)?;
     check_password("password", &new.password)?;
     let password_hash = hash(new.password).await?;
     let agent = Agent {
@@ -119,17 +146,24 @@ pub async fn add_agent<S: Storage>(storage: &S, new: NewAgent, by: By) -> Result
         department_id: new.department_id,
         languages: new.languages,
         active: true,
-        phone_identities: new.phone_identities,
-        phone_queues: new.phone_queues,
+        phone_identities,
+        phone_queues,
     };
     agent_of(storage.administer(AdminChange::AddAgent { agent, password_hash }, by, crate::now()).await?)
 }
 
-/// Changes an agent's name, role or department (absent fields stay). Demoting the last
+/// Changes an agent's name, role, department, phone identities or queues (absent fields
+/// stay); a phone identity another active agent has is refused. Demoting the last
 /// active admin, an expert without a department and an unknown department are refused.
 pub async fn change_agent<S: Storage>(storage: &S, login: &str, mut change: AgentChange, by: By) -> Result<Agent> {
     if let Some(name) = &change.name {
         change.name = Some(check_name("name", name, MAX_AGENT_NAME_CHARS)?);
+    }
+    if let Some(identities) = &change.phone_identities {
+        change.phone_identities = Some(check_phone_list("phone_identities", identities)?);
+    }
+    if let Some(queues) = &change.phone_queues {
+        change.phone_queues = Some(check_phone_list("phone_queues", queues)?);
     }
     let login = login.trim().to_lowercase();
     agent_of(storage.administer(AdminChange::ChangeAgent { login, change }, by, crate::now()).await?)

@@ -66,6 +66,12 @@ options! {
     /// digits and '_'). Empty: the URL's search_path or the server's default ("public").
     /// Hubs sharing a database must use the same schema.
     postgres_schema: String = String::new(), env "HELPLINE_HUB_POSTGRES_SCHEMA";
+    /// Region for phone numbers without a country code in CTI events (ISO 3166 code), so
+    /// "030 1234567" reads as +49 30 1234567.
+    phone_region: String = "DE".to_owned(), env "HELPLINE_HUB_PHONE_REGION";
+    /// Most CTI requests (`POST /v1/cti/{token}`) in progress at once; beyond, the phone
+    /// system gets 429 with Retry-After, so a flood cannot crowd out the agents.
+    cti_max_concurrent: usize = 64, env "HELPLINE_HUB_CTI_MAX_CONCURRENT";
     /// Log filter (tracing's EnvFilter syntax), e.g. "info" or "helpline_hub=debug".
     log_filter: String = "info".to_owned(), env "HELPLINE_HUB_LOG";
     /// "text" for people, "json" for log collectors.

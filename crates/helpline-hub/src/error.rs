@@ -34,6 +34,9 @@ pub enum HubError {
     PasswordChangeRequired,
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
+    /// Too many requests of this kind at once: try again after `retry_after_secs`.
+    #[error("{message}")]
+    Busy { message: String, retry_after_secs: u32 },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration: {0}")]
@@ -59,7 +62,7 @@ impl HubError {
             HubError::Domain(e) => e.kind(),
             HubError::Refused { kind, .. } => *kind,
             HubError::PasswordChangeRequired => ErrorKind::PasswordChangeRequired,
-            HubError::Unavailable(_) => ErrorKind::Offline,
+            HubError::Unavailable(_) | HubError::Busy { .. } => ErrorKind::Offline,
             HubError::Sqlite(_)
             | HubError::Migration(_)
             | HubError::Postgres(_)
@@ -72,6 +75,7 @@ impl HubError {
         match self {
             HubError::TooLarge => return StatusCode::PAYLOAD_TOO_LARGE,
             HubError::MethodNotAllowed(_) => return StatusCode::METHOD_NOT_ALLOWED,
+            HubError::Busy { .. } => return StatusCode::TOO_MANY_REQUESTS,
             _ => {}
         }
         match self.kind() {
@@ -119,7 +123,13 @@ impl IntoResponse for HubError {
             _ => self.to_string(),
         };
         let problem = self.problem();
-        (status, axum::Json(ErrorBody { kind: self.kind(), message, problem })).into_response()
+        let mut response = (status, axum::Json(ErrorBody { kind: self.kind(), message, problem })).into_response();
+        if let HubError::Busy { retry_after_secs, .. } = &self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
+        }
+        response
     }
 }
 

@@ -2,11 +2,12 @@
 //! a kind; bodies are size-limited; tokens are checked on every authenticated request.
 
 mod admin;
+mod cti;
 
 use crate::auth::{hash_token, new_token, verify_password};
 use crate::config::Config;
 use crate::error::{HubError, Result};
-use crate::storage::{PullScope, Session, Storage};
+use crate::storage::{CallAudience, PullScope, Session, Storage};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{Method, Uri, header};
@@ -23,7 +24,7 @@ use helpline_protocol::{
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tokio_stream::wrappers::WatchStream;
+use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tower_http::trace::TraceLayer;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -36,6 +37,8 @@ pub struct Hub<S> {
     pub config: Config,
     /// Turns true when the hub stops, so open streams end and shutdown can finish.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Who may post call events, and how many at once.
+    pub cti: crate::cti::CtiGate,
 }
 
 /// Every endpoint and the methods it serves. The router is built from this table (see
@@ -61,6 +64,12 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/log", &[Method::GET]),
     ("/v1/admin/settings", &[Method::GET, Method::PUT]),
     ("/v1/audit/agent-figures", &[Method::POST]),
+    // Without a token: answered 401 like a wrong one.
+    ("/v1/cti", &[Method::POST]),
+    ("/v1/cti/{token}", &[Method::POST]),
+    ("/v1/admin/cti", &[Method::GET, Method::POST]),
+    ("/v1/admin/cti/{id}", &[Method::PATCH, Method::DELETE]),
+    ("/v1/admin/cti/{id}/rotate", &[Method::POST]),
 ];
 
 pub fn router<S: Storage>(hub: Arc<Hub<S>>) -> Router {
@@ -77,7 +86,15 @@ pub fn router<S: Storage>(hub: Arc<Hub<S>>) -> Router {
         .method_not_allowed_fallback(refuse_method)
         .layer(middleware::map_response(ensure_json_error))
         .layer(DefaultBodyLimit::max(limit))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            // As tower-http's default span, but a CTI token in the path never reaches a log.
+            tracing::debug_span!(
+                "request",
+                method = %request.method(),
+                uri = %redact(request.uri()),
+                version = ?request.version(),
+            )
+        }))
         .with_state(hub)
 }
 
@@ -111,13 +128,29 @@ fn serve<S: Storage>(path: &str, method: &Method) -> MethodRouter<Arc<Hub<S>>> {
         ("/v1/admin/sla", "GET") => on(filter, admin::get_sla::<S>),
         ("/v1/admin/sla", "PUT") => on(filter, admin::put_sla::<S>),
         ("/v1/admin/log", "GET") => on(filter, admin::admin_log::<S>),
+        ("/v1/cti" | "/v1/cti/{token}", "POST") => on(filter, cti::post_event::<S>),
+        ("/v1/admin/cti", "GET") => on(filter, cti::list_integrations::<S>),
+        ("/v1/admin/cti", "POST") => on(filter, cti::add_integration::<S>),
+        ("/v1/admin/cti/{id}", "PATCH") => on(filter, cti::change_integration::<S>),
+        ("/v1/admin/cti/{id}", "DELETE") => on(filter, cti::remove_integration::<S>),
+        ("/v1/admin/cti/{id}/rotate", "POST") => on(filter, cti::rotate_integration::<S>),
         _ => panic!("ROUTES lists {method} {path}, but no handler serves it"),
     }
 }
 
 /// A known endpoint called with a method it does not serve; axum adds the `Allow` header.
 async fn refuse_method(method: Method, uri: Uri) -> HubError {
-    HubError::MethodNotAllowed(format!("{} does not take {method}; its Allow header lists what it does", uri.path()))
+    HubError::MethodNotAllowed(format!("{} does not take {method}; its Allow header lists what it does", redact(&uri)))
+}
+
+/// A request's path as logs and error messages may show it: the secret token of a CTI
+/// integration's URL (`/v1/cti/{token}`) replaced, the query left out.
+pub fn redact(uri: &Uri) -> String {
+    let path = uri.path();
+    match path.strip_prefix(cti::CTI_PREFIX) {
+        Some(_) => format!("{}[redacted]", cti::CTI_PREFIX),
+        None => path.to_owned(),
+    }
 }
 
 /// Any error response that is not JSON yet (a rejection no extractor of ours wraps, a
@@ -292,23 +325,40 @@ async fn pull<S: Storage>(
         with_kb_drafts: PullScope::for_role(session.agent.role),
         window_start: Timestamp::from_millis(crate::now().as_millis() - window),
         max_versions: hub.config.pull_page_versions,
+        calls: CallAudience::of(&session.agent),
     };
     Ok(Json(hub.storage.pull(params.cursor, scope).await?))
 }
 
 async fn stream<S: Storage>(
     State(hub): State<Arc<Hub<S>>>,
-    SignedIn(..): SignedIn,
+    SignedIn(session, _): SignedIn,
 ) -> Sse<impl Stream<Item = std::result::Result<Event, Infallible>>> {
     let mut closing = hub.closing.clone();
-    let pokes = WatchStream::new(hub.storage.watch_head())
-        .map(|head| {
-            let data = serde_json::to_string(&Poke { head }).unwrap_or_default();
-            Ok(Event::default().event("poke").data(data))
-        })
-        .take_until(async move {
-            let _ = closing.wait_for(|c| *c).await;
-        });
+    // Subscribed before the first poke goes out, so no call after it is missed.
+    let agent = session.agent.id;
+    let calls = BroadcastStream::new(hub.storage.watch_calls()).filter_map(move |notice| {
+        // Only the agents a call rang or who answered it; a stream that fell behind skips
+        // what it missed (the records come by the next pull).
+        let event = match notice {
+            Ok(notice) if notice.call.concerns(agent) => serde_json::to_string(&notice)
+                .ok()
+                .map(|data| Ok::<_, Infallible>(Event::default().event("call").data(data))),
+            Ok(_) => None,
+            Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(skipped)) => {
+                tracing::debug!(skipped, "a stream fell behind the call notices");
+                None
+            }
+        };
+        std::future::ready(event)
+    });
+    let pokes = WatchStream::new(hub.storage.watch_head()).map(|head| {
+        let data = serde_json::to_string(&Poke { head }).unwrap_or_default();
+        Ok(Event::default().event("poke").data(data))
+    });
+    let events = futures_util::stream::select(calls, pokes).take_until(async move {
+        let _ = closing.wait_for(|c| *c).await;
+    });
     // The heartbeat lets a desktop tell a quiet hub from a connection that died silently.
-    Sse::new(pokes).keep_alive(KeepAlive::new().interval(helpline_protocol::STREAM_HEARTBEAT).text("alive"))
+    Sse::new(events).keep_alive(KeepAlive::new().interval(helpline_protocol::STREAM_HEARTBEAT).text("alive"))
 }

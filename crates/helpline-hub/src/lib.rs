@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod cti;
 pub mod error;
 pub mod http;
 pub mod storage;
@@ -69,9 +70,11 @@ pub async fn start_with<S: Storage>(storage: S, config: Config) -> Result<Runnin
     let addr = listener.local_addr().map_err(|e| HubError::Internal(e.to_string()))?;
     let (closing, closed) = tokio::sync::watch::channel(false);
     let mut stopped = closed.clone();
-    let app = http::router(Arc::new(http::Hub { storage, config, closing: closed }));
+    let cti = cti::CtiGate::new(config.cti_max_concurrent);
+    let app = http::router(Arc::new(http::Hub { storage, config, closing: closed, cti }));
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        // The peer's address, for the CTI integrations' source allow-lists.
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|c| *c).await;
             })

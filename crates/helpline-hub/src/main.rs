@@ -44,6 +44,9 @@ enum Command {
     /// Show or replace the SLA policy and business calendar.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Manage the phone systems allowed to post call events (CTI).
+    #[command(subcommand)]
+    Cti(CtiCommand),
     /// Show the newest entries of the admin log (who changed what, when).
     Log {
         #[arg(long, default_value_t = 50)]
@@ -103,6 +106,27 @@ enum AgentCommand {
     /// the next sign-in.
     ResetPassword {
         login: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CtiCommand {
+    /// Add a phone system; its token is printed once (the PBX posts to
+    /// `<hub>/v1/cti/<token>`).
+    Add {
+        name: String,
+        /// An IP address or CIDR network it may post from (repeat for more; none: anywhere).
+        #[arg(long = "allow")]
+        allow: Vec<String>,
+    },
+    List,
+    /// Give a phone system a new token (printed once); the old one stops.
+    Rotate {
+        id: String,
+    },
+    /// Remove a phone system: its token stops.
+    Remove {
+        id: String,
     },
 }
 
@@ -285,6 +309,26 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
                 "SLA settings replaced; desktops receive them at their next sync (open tickets keep their due times)"
             );
         }
+        Command::Cti(CtiCommand::Add { name, allow }) => {
+            let new = helpline_protocol::NewCtiIntegration { name, allowed_sources: allow };
+            let made = helpline_hub::cti::add_integration(storage, new, None).await?;
+            print_token(&made);
+        }
+        Command::Cti(CtiCommand::List) => {
+            for i in helpline_hub::cti::list_integrations(storage).await? {
+                let sources =
+                    if i.allowed_sources.is_empty() { "anywhere".into() } else { i.allowed_sources.join(",") };
+                println!("{} {:<30} from {sources} (token made {})", i.id, i.name, i.token_made_at);
+            }
+        }
+        Command::Cti(CtiCommand::Rotate { id }) => {
+            let made = helpline_hub::cti::rotate_integration(storage, parse_cti_id(&id)?, None).await?;
+            print_token(&made);
+        }
+        Command::Cti(CtiCommand::Remove { id }) => {
+            helpline_hub::cti::remove_integration(storage, parse_cti_id(&id)?, None).await?;
+            println!("removed; its token stops within a second on running hubs");
+        }
         Command::Log { limit } => {
             for e in storage.admin_log(None, limit.clamp(1, helpline_protocol::MAX_ADMIN_LOG_PAGE)).await? {
                 let by = e.actor.map_or_else(|| "cli".to_owned(), |a| a.to_string());
@@ -299,6 +343,19 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
         Command::Serve { .. } | Command::Options => unreachable!("handled by run"),
     }
     Ok(())
+}
+
+fn parse_cti_id(id: &str) -> Result<helpline_domain::CtiIntegrationId> {
+    let uuid = uuid::Uuid::parse_str(id.trim())
+        .with_context(|| format!("{id:?} is not an integration id (see `helpline-hub cti list`)"))?;
+    Ok(helpline_domain::CtiIntegrationId(uuid))
+}
+
+fn print_token(made: &helpline_protocol::CtiToken) {
+    println!(
+        "{} ({}): the phone system posts to <hub>/v1/cti/{}\n(the token is shown only now; running hubs take it within a second)",
+        made.integration.name, made.integration.id, made.token
+    );
 }
 
 async fn find_department<S: Storage>(storage: &S, name: &str) -> Result<DepartmentId> {

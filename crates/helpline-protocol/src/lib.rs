@@ -10,7 +10,11 @@
 //!   version, and `call` ([`CallNotice`]) to the agents a call concerns (rung, answered)
 //!   at each of its events, so a ringing phone reaches the desktop without a pull
 //! - `POST cti/{token}` the phone system's events (Zammad's generic CTI format, JSON or
-//!   form-encoded; no bearer token: the integration's secret is the path) → [`CtiAnswer`]
+//!   form-encoded; no bearer token: the integration's secret is the path) → [`CtiAnswer`].
+//!   A missing (`POST cti`) or wrong token is 401, a source outside the integration's
+//!   allow-list 403, a body over 16 KiB 413, a bad field 400 naming it (`event`, `callId`,
+//!   `direction`, `user`, `body`, …), a call past its 1000 events 409, and more requests at
+//!   once than the hub takes 429 with `Retry-After`
 //! - `POST account/password` [`ChangePassword`] → [`Agent`] (every agent, their own)
 //! - `POST audit/agent-figures` [`AgentFiguresView`] → `{}` (supervisors, while
 //!   [`OrgSettings::agent_figures`] is on: recorded in the admin log before the figures show)

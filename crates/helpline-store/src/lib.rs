@@ -2,6 +2,7 @@
 //! agent's view (confirmed state with pending mutations applied on top), the outbox,
 //! and full-text indexes. Only this crate (and the hub's storage) contains SQL.
 
+mod calls;
 mod error;
 mod schema;
 pub mod search;
@@ -12,6 +13,7 @@ mod tokenizer;
 
 pub use error::{Result, StoreError};
 pub use search::{HIGHLIGHT_END, HIGHLIGHT_START, KbHit, TicketHit};
+pub use tables::calls::{CallTicket, StoredCall};
 pub use tables::device::Device;
 pub use tables::events::KbUsage;
 pub use tables::kb_articles::KbFilter;
@@ -55,6 +57,8 @@ pub struct RebaseReport {
     pub failing: usize,
     /// Whether re-applying changed a KB article (the suggestions' index is then stale).
     pub changed_kb: bool,
+    /// Calls of a pulled page whose stored record changed (newer than what was kept).
+    pub changed_calls: Vec<String>,
 }
 
 impl Store {
@@ -255,6 +259,12 @@ impl Store {
         if bulk {
             fts_bulk::finish_bulk_index(&tx)?;
         }
+        let mut changed_calls = Vec::new();
+        for c in &page.calls {
+            if tables::calls::upsert_call(&tx, &c.call, c.version)? {
+                changed_calls.push(c.call.call_id.clone());
+            }
+        }
         sync_state::set_value(&tx, CURSOR_KEY, &page.cursor.to_string())?;
         // Between the pages of one pull the state is a mix of old and new rows (a row
         // changed after this page's range comes later). Only the last page makes it
@@ -271,9 +281,10 @@ impl Store {
         }
         if !page.has_more() {
             tickets::evict_inactive_before(&tx, page.window_start, &keep)?;
+            tables::calls::evict_calls_before(&tx, page.window_start)?;
             sync_state::set_value(&tx, WINDOW_START_KEY, &page.window_start.as_millis().to_string())?;
         }
-        let report = reapply_unconfirmed(&tx)?;
+        let report = RebaseReport { changed_calls, ..reapply_unconfirmed(&tx)? };
         tx.commit()?;
         self.kb_terms.invalidate();
         // The suggestions' index is costly to rebuild: only when articles came or a

@@ -3,7 +3,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6), M::up(V7)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8)])
 }
 
 /// The hub's time of each ticket's last change, which the cache window is measured on;
@@ -73,6 +73,28 @@ CREATE TABLE drafts (
     updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tickets_due ON tickets (resolution_due);
+"#;
+
+/// Calls as the phone system reported them (`tables/calls.rs`): the record at the newest
+/// version the stream or a pull brought, and which tickets were logged for each call
+/// (kept from `Ticket.calls` by `upsert_ticket`; tickets stored before this version get
+/// theirs here, from their JSON).
+const V8: &str = r#"
+CREATE TABLE calls (
+    call_id    TEXT PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    data       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX calls_started ON calls (started_at);
+CREATE TABLE call_links (
+    call_id   TEXT NOT NULL,
+    ticket_id BLOB NOT NULL,
+    PRIMARY KEY (call_id, ticket_id)
+) WITHOUT ROWID;
+CREATE INDEX call_links_ticket ON call_links (ticket_id);
+INSERT OR IGNORE INTO call_links (call_id, ticket_id)
+    SELECT j.value, t.id FROM tickets t, json_each(t.data, '$.calls') j WHERE json_valid(t.data);
 "#;
 
 /// The supervisor's figures: one narrow row per ticket (`tables/ticket_facts.rs`). Filled

@@ -570,12 +570,13 @@ fn measure_pull(args: &Args, hub_rt: &Runtime, desk_rt: &Runtime, rows: &mut Vec
                 helpline_hub::now().as_millis() - (window_days * DAY_MS as f64) as i64,
             ),
             max_versions: page_versions,
+            calls: helpline_hub::storage::CallAudience::All,
         };
         let (read, encode) = hub_rt.block_on(async {
             let (mut read, mut encode, mut cursor) = (Duration::ZERO, Duration::ZERO, 0);
             loop {
                 let t0 = Instant::now();
-                let page = storage.pull(cursor, scope).await?;
+                let page = storage.pull(cursor, scope.clone()).await?;
                 read += t0.elapsed();
                 let t0 = Instant::now();
                 let bytes = serde_json::to_vec(&page)?;

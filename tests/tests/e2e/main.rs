@@ -11,6 +11,7 @@
 
 mod admin;
 mod agent_day;
+mod cti;
 mod dashboard;
 mod knowledge_loop;
 
@@ -29,8 +30,13 @@ fn screenshot_dir() -> PathBuf {
 }
 
 async fn start_app(profile: &std::path::Path, hub_url: &str) -> Result<App> {
+    start_app_with_env(profile, hub_url, &[]).await
+}
+
+/// The app with `env` in its environment (the CTI test's own XDG directories).
+async fn start_app_with_env(profile: &std::path::Path, hub_url: &str, env: &[(String, String)]) -> Result<App> {
     let args = ["--profile".to_owned(), profile.display().to_string(), "--hub".to_owned(), hub_url.to_owned()];
-    App::start(&binary("helpline")?, &args, &screenshot_dir()).await
+    App::start_with_env(&binary("helpline")?, &args, &screenshot_dir(), env).await
 }
 
 /// The call form, filled and saved the way an agent does it.

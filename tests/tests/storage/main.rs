@@ -235,6 +235,7 @@ fn scope(session: &Session, max_versions: u64) -> PullScope {
         with_kb_drafts: false,
         window_start: Timestamp::from_millis(now().as_millis() - 90 * DAY_MS),
         max_versions,
+        calls: helpline_hub::storage::CallAudience::of(&session.agent),
     }
 }
 
@@ -514,7 +515,7 @@ async fn versions_stay_gap_free_and_commit_ordered_under_concurrent_pushes<P: Pl
                 let (mut cursor, mut seen) = (start, BTreeMap::new());
                 loop {
                     let finished = done.load(Ordering::SeqCst);
-                    let page = hub.pull(cursor, scope).await.expect("pull");
+                    let page = hub.pull(cursor, scope.clone()).await.expect("pull");
                     assert_eq!(page.from, cursor);
                     for t in &page.tickets {
                         *seen.entry(t.id).or_insert(0) += 1;

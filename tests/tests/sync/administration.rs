@@ -446,6 +446,8 @@ async fn admin_changes_reach_desktops_by_pull_and_the_log_says_who_did_what_when
         department_id: Some(it.id),
         languages: vec!["de".into()],
         password: "kim kann alles".into(),
+        phone_identities: Vec::new(),
+        phone_queues: Vec::new(),
     };
     admin.admin_add_agent(kim).await?;
     admin.admin_change_agent("jana", AgentChangeForm { name: Some("Jana Berg".into()), ..Default::default() }).await?;

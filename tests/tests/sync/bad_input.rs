@@ -258,6 +258,7 @@ async fn a_call_form_that_fails_validation_writes_nothing(backend: Backend) -> R
         suggested_kb: vec![],
         used_kb: vec![],
         opened_kb: vec![],
+        call_id: None,
     };
     let escalate = |reason: &str, steps: &str, summary: &str| FormOutcome::Escalate {
         reason: reason.into(),

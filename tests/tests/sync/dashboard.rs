@@ -15,7 +15,7 @@ use helpline_tests::harness::{Backend, PASSWORD, TestHub};
 crate::both_backends!(a_supervisor_sees_first_levels_calls_and_figures_per_agent_only_when_allowed_and_recorded);
 
 fn form(subject: &str) -> ContactForm {
-    ContactForm { contact: call(subject), suggested_kb: vec![], used_kb: vec![], opened_kb: vec![] }
+    ContactForm { contact: call(subject), suggested_kb: vec![], used_kb: vec![], opened_kb: vec![], call_id: None }
 }
 
 const TODAY: DashboardFilter =
@@ -33,6 +33,8 @@ async fn a_supervisor_sees_first_levels_calls_and_figures_per_agent_only_when_al
         department_id: None,
         languages: vec!["de".into()],
         password: PASSWORD.into(),
+        phone_identities: Vec::new(),
+        phone_queues: Vec::new(),
     };
     admin.admin_add_agent(sven).await?;
     let anna = hub.desktop("anna", FaultPlan::none()).await?;

@@ -10,6 +10,8 @@ mod bad_input;
 mod common;
 mod connections;
 mod convergence;
+mod cti;
+mod cti_scenarios;
 mod dashboard;
 mod liveness;
 mod logging;

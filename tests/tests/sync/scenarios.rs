@@ -396,6 +396,7 @@ async fn an_unknown_callers_number_is_kept_on_the_ticket_everywhere(backend: Bac
         suggested_kb: vec![],
         used_kb: vec![],
         opened_kb: vec![],
+        call_id: None,
     };
     let solved = || Outcome::Solved { summary: "erledigt".into() };
     let known = anna.submit_contact(form(" 0151 7654321 "), solved())?;
@@ -419,6 +420,7 @@ async fn an_unknown_callers_tickets_join_the_customer_created_later_on_another_d
         suggested_kb: vec![],
         used_kb: vec![],
         opened_kb: vec![],
+        call_id: None,
     };
     let later = || Outcome::FollowUp { due: anna.now().plus_minutes(24 * 60).as_millis(), note: String::new() };
     // Two calls from the same unknown number, typed two ways; one from another number.
@@ -471,6 +473,7 @@ async fn a_repeat_call_lands_on_the_open_ticket_marked_as_a_repeat(backend: Back
         suggested_kb: vec![],
         used_kb: vec![],
         opened_kb: vec![],
+        call_id: None,
     };
     let escalate = Outcome::Escalate {
         reason: "Treiber fehlt".into(),

@@ -475,6 +475,7 @@ fn solved_with(article: helpline_domain::KbArticleId, subject: &str, description
         suggested_kb: vec![article],
         used_kb: vec![article],
         opened_kb: vec![],
+        call_id: None,
     }
 }
 

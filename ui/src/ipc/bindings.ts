@@ -86,10 +86,37 @@ export const commands = {
 	adminListLog: (before: number | null, limit: number) => typedError<AdminLogPageView, AppError>(__TAURI_INVOKE("admin_list_log", { before, limit })),
 	/**  Every agent's own password (also the one-time password an admin set). */
 	changeOwnPassword: (currentPassword: string, newPassword: string) => typedError<Session, AppError>(__TAURI_INVOKE("change_own_password", { currentPassword, newPassword })),
+	/**  The calls that started in `[from, to)` (ms): the call log. */
+	listCalls: (from: Millis, to: Millis) => typedError<CallLog, AppError>(__TAURI_INVOKE("list_calls", { from, to })),
+	/**
+	 *  The agent's calls going on now (ringing, or answered by them and not ended): what a
+	 *  window shows when it opens, before the next `call-changed`.
+	 */
+	listActiveCalls: () => typedError<IncomingCall[], AppError>(__TAURI_INVOKE("list_active_calls")),
+	/**
+	 *  Dials through the OS: the settings' template (`tel:{number}` or a softphone's
+	 *  `sip:`) opened by the opener, for phone URLs only. With a ticket, the outbound call
+	 *  the phone system then reports is linked to it.
+	 */
+	dialNumber: (number: string, ticketId: TicketId | null) => typedError<null, AppError>(__TAURI_INVOKE("dial_number", { number, ticketId })),
+	getDialTemplate: () => typedError<string, AppError>(__TAURI_INVOKE("get_dial_template")),
+	/**
+	 *  `tel:{number}`, `sip:{number}@pbx.example`, …: refused unless it starts with tel:,
+	 *  sip: or sips: and holds `{number}` (field `dial_template`).
+	 */
+	setDialTemplate: (template: string) => typedError<null, AppError>(__TAURI_INVOKE("set_dial_template", { template })),
+	adminListCti: () => typedError<CtiIntegration[], AppError>(__TAURI_INVOKE("admin_list_cti")),
+	/**  A new integration; its token is shown once (the phone system's URL holds it). */
+	adminAddCti: (name: string, allowedSources: string[]) => typedError<CtiToken, AppError>(__TAURI_INVOKE("admin_add_cti", { name, allowedSources })),
+	adminChangeCti: (id: CtiIntegrationId, change: CtiChangeForm) => typedError<CtiIntegration, AppError>(__TAURI_INVOKE("admin_change_cti", { id, change })),
+	/**  A new token; the old one stops at once. */
+	adminRotateCti: (id: CtiIntegrationId) => typedError<CtiToken, AppError>(__TAURI_INVOKE("admin_rotate_cti", { id })),
+	adminRemoveCti: (id: CtiIntegrationId) => typedError<null, AppError>(__TAURI_INVOKE("admin_remove_cti", { id })),
 };
 
 /** Events */
 export const events = {
+	callChanged: makeEvent<CallChanged, CallChanged>("call-changed"),
 	followUpDue: makeEvent<FollowUpDue, FollowUpDue>("follow-up-due"),
 	openCallForm: makeEvent<OpenCallForm, OpenCallForm>("open-call-form"),
 	syncStatusChanged: makeEvent<SyncStatusChanged, SyncStatusChanged>("sync-status-changed"),
@@ -98,7 +125,7 @@ export const events = {
 };
 
 /* Constants */
-export const FIELD_LIMITS = {"subject":200,"description":20000,"note":20000,"kb_title":200,"kb_body":200000,"tag":40,"tags":20,"name":200,"email":254} as const;
+export const FIELD_LIMITS = {"description":20000,"email":254,"kb_body":200000,"kb_title":200,"name":200,"note":20000,"subject":200,"tag":40,"tags":20} as const;
 
 /* Types */
 /**  An agent as the admin screen lists them. */
@@ -110,6 +137,10 @@ export type AdminAgentView = {
 	department_id: DepartmentId | null,
 	languages: string[],
 	active: boolean,
+	/**  How the phone system names the agent (extension, SIP user, e-mail, name). */
+	phone_identities: string[],
+	/**  The phone system's queues (hunt groups) the agent works. */
+	phone_queues: string[],
 };
 
 /**  One entry of the hub's admin log. */
@@ -140,6 +171,10 @@ export type AgentChangeForm = {
 	name: string | null,
 	role: Role | null,
 	department_id: DepartmentId | null,
+	/**  Replaces the agent's phone identities. */
+	phone_identities?: string[] | null,
+	/**  Replaces the agent's phone queues. */
+	phone_queues?: string[] | null,
 };
 
 /**  One agent's numbers over the period (shown only where the organisation allows it). */
@@ -153,6 +188,12 @@ export type AgentFigures = {
 	escalations: number,
 	/**  The call timer's mean over the agent's tickets (seconds). */
 	average_handling_seconds: number | null,
+	/**  Phone calls the agent answered (from the phone system's records). */
+	calls_answered: number,
+	/**  Calls that rang the agent and that nobody answered. */
+	calls_missed: number,
+	/**  The phone system's talk time, averaged over the calls the agent answered (seconds). */
+	average_talk_seconds: number | null,
 };
 
 export type AgentId = string;
@@ -191,6 +232,70 @@ export type AppError = {
 
 export type ArticleState = "draft" | "published" | "archived";
 
+/**
+ *  A call of the signed-in agent changed: it rings (the banner), they or someone else
+ *  answered it, it ended (with the phone system's duration).
+ */
+export type CallChanged = IncomingCall;
+
+export type CallDirection = "in" | "out";
+
+/**  The calls that started in the period. */
+export type CallFigures = {
+	/**  Every hour from the period's start to its end (or now). */
+	per_hour: CallHour[],
+	inbound: number,
+	outbound: number,
+	/**  Answered by anyone. */
+	answered: number,
+	/**  Inbound calls that ended without anyone answering. */
+	missed: number,
+	/**  From answer to hang-up, over the answered calls that ended. */
+	average_talk_seconds: number | null,
+};
+
+/**  One hour of the period (from the period's start, which is a local day's start). */
+export type CallHour = {
+	hour_start: number,
+	answered: number,
+	missed: number,
+};
+
+export type CallLog = {
+	/**  Newest first. */
+	rows: CallLogRow[],
+};
+
+/**  One call of the call log. */
+export type CallLogRow = {
+	call_id: string,
+	direction: CallDirection,
+	/**  The other party: the caller of an inbound call, the number called of an outbound one. */
+	number: string,
+	number_e164: string | null,
+	caller_name: string | null,
+	customer_id: CustomerId | null,
+	queue: string | null,
+	answered_by_name: string | null,
+	answered_by_me: boolean,
+	started_at: number,
+	answered_at: number | null,
+	ended_at: number | null,
+	talk_seconds: number | null,
+	missed: boolean,
+	/**  It rang me or came in on one of my phone queues (missed ones are highlighted). */
+	mine: boolean,
+	/**  The ticket logged for it, if this desktop holds one. */
+	ticket: LinkedTicket | null,
+};
+
+/**  Where a call stands for the signed-in agent. */
+export type CallState = 
+/**  It rings (not answered, not ended). */
+"ringing" | "answered_by_me" | 
+/**  Someone else took it: the banner closes. */
+"answered_elsewhere" | "ended";
+
 /**  Who is calling: the customers matching the typed phone number or e-mail address. */
 export type CallerLookup = {
 	/**  The number in E.164 or the e-mail address as it is matched. */
@@ -202,6 +307,17 @@ export type CallerLookup = {
 	 *  Open tickets logged for this caller without a customer (an earlier call from the
 	 *  same unknown number), which a repeat call can be added to.
 	 */
+	open_tickets: TicketRow[],
+};
+
+/**  Who is calling, looked up by the number (as the call form looks a caller up). */
+export type CallerMatch = {
+	/**  `None` when no customer has the number, but tickets were logged for it. */
+	customer_id: CustomerId | null,
+	name: string | null,
+	company: string | null,
+	/**  Other customers with the same number (the form offers the choice). */
+	more_customers: number,
 	open_tickets: TicketRow[],
 };
 
@@ -261,6 +377,11 @@ export type Contact = {
 	 *  agent typed is lost.
 	 */
 	caller?: string | null,
+	/**
+	 *  The phone system's call this contact was (a `CallRecord`'s call id), when the call
+	 *  form was opened by one: the call log shows the ticket logged for it.
+	 */
+	call_id?: string | null,
 };
 
 /**  "ContactChannel" in the UI's bindings, where Tauri's IPC `Channel` has the name. */
@@ -276,6 +397,11 @@ export type ContactForm = {
 	used_kb: KbArticleId[],
 	/**  Articles the agent opened to read (the suggestion funnel's second step). */
 	opened_kb?: KbArticleId[],
+	/**
+	 *  The phone system's call the form was opened for (the banner's "answer"): the
+	 *  contact links to its call record. Taken over `contact.call_id` when both are set.
+	 */
+	call_id?: string | null,
 };
 
 /**  What the figures are computed from. */
@@ -291,6 +417,35 @@ export type Coverage = {
 	window_start: number | null,
 	/**  The time zone days are counted in. */
 	time_zone: string,
+};
+
+/**  What the admin changes about an integration; `None` leaves a field as it is. */
+export type CtiChangeForm = {
+	name: string | null,
+	allowed_sources: string[] | null,
+};
+
+/**  A phone system allowed to report calls to the hub (`/v1/cti/{token}`). */
+export type CtiIntegration = {
+	id: CtiIntegrationId,
+	name: string,
+	/**  IP addresses or networks (CIDR) events may come from; empty for anywhere. */
+	allowed_sources: string[],
+	created_at: number,
+	/**  When its token was made (at creation or the last rotation). */
+	token_made_at: number,
+};
+
+/**  A phone system allowed to report calls (CTI). */
+export type CtiIntegrationId = string;
+
+/**
+ *  An integration's new secret, shown to the admin once: the phone system posts to
+ *  `{hub}/v1/cti/{token}`.
+ */
+export type CtiToken = {
+	integration: CtiIntegration,
+	token: string,
 };
 
 export type CustomerCard = {
@@ -326,6 +481,8 @@ export type Dashboard = {
 	categories: CategoryFigures[],
 	funnel: Funnel,
 	resolution_times: TimeBucket[],
+	/**  The phone system's calls in the period (`dashboard_calls.rs`). */
+	calls: CallFigures,
 };
 
 /**
@@ -514,6 +671,8 @@ export type FollowUpContact = {
 	direction: Direction,
 	duration_seconds: number,
 	notes: string,
+	/**  The phone system's call this contact was, when it came from the call log or banner. */
+	call_id?: string | null,
 };
 
 /**  A follow-up time the agent set has come. */
@@ -537,6 +696,31 @@ export type GapTicketView = {
 	status: Status,
 	escalated: boolean,
 	created_at: number,
+};
+
+/**
+ *  A call of the signed-in agent as the banner and the call form show it (the
+ *  `call-changed` event's payload).
+ */
+export type IncomingCall = {
+	call_id: string,
+	direction: CallDirection,
+	/**  The other party's number as the phone system sent it (may be `anonymous` or empty). */
+	number: string,
+	/**  In E.164 where it is a phone number; `None` is an unknown number. */
+	number_e164: string | null,
+	/**  `None`: nobody known has this number (or it is no number). */
+	caller: CallerMatch | null,
+	state: CallState,
+	/**  Whether this agent answered it (also once it ended). */
+	answered_by_me: boolean,
+	started_at: number,
+	answered_at: number | null,
+	ended_at: number | null,
+	/**  From answer to hang-up, as the phone system timed it. */
+	talk_seconds: number | null,
+	queue: string | null,
+	missed: boolean,
 };
 
 /**  What an agent can do to a KB article. */
@@ -695,6 +879,12 @@ export type KnowledgeGapView = {
 
 export type Language = "de" | "en";
 
+/**  A ticket logged for a call. */
+export type LinkedTicket = {
+	id: TicketId,
+	reference: string,
+};
+
 /**  What is open now (the filters apply, the period does not). */
 export type LiveFigures = {
 	/**  Open tickets at level 1, 2 and 3. */
@@ -718,6 +908,12 @@ export type Logged = {
 	reference: string,
 };
 
+/**
+ *  A time in milliseconds since the epoch as a command argument: a plain JS number (below
+ *  2^53), where a float would let NaN (`null`) through.
+ */
+export type Millis = number;
+
 export type Named<Id> = {
 	id: Id,
 	name: string,
@@ -731,6 +927,8 @@ export type NewAgentForm = {
 	department_id: DepartmentId | null,
 	languages: string[],
 	password: string,
+	phone_identities?: string[],
+	phone_queues?: string[],
 };
 
 export type NewCustomer = {

@@ -2,6 +2,7 @@
 // queue computed on the fly, a few customers and KB articles, drafts in localStorage.
 // Loaded only in dev builds outside Tauri (see main.ts); never part of the app bundle.
 import { demoAgentFigures, demoDashboard } from './demoDashboard';
+import { demoPhone } from './demoPhone';
 import { appError, emitEvent, fakeBackend } from './fake';
 import type {
   CallerLookup,
@@ -396,5 +397,6 @@ export function installDemoBackend(): void {
       localStorage.removeItem(drafts(String(key)));
       return null;
     },
+    ...demoPhone(customers),
   });
 }

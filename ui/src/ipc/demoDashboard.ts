@@ -1,6 +1,6 @@
 // The demo backend's dashboard (`npm run dev`): plausible numbers for a team of a dozen
 // agents, the same for the same filter, so the screen can be looked at without a hub.
-import type { AgentFigures, Dashboard, DashboardFilter, DayFigures, Figure, FigureKey } from './bindings';
+import type { AgentFigures, CallFigures, Dashboard, DashboardFilter, DayFigures, Figure, FigureKey } from './bindings';
 
 const DAY = 86_400_000;
 
@@ -132,7 +132,27 @@ export function demoDashboard(filter: DashboardFilter, now: number = Date.now())
       below_minutes: below,
       tickets: Math.round(resolved * [0.52, 0.14, 0.1, 0.06, 0.1, 0.05, 0.03][i]),
     })),
+    calls: demoCalls(from, to, scale),
   };
+}
+
+/** The phone system's calls over the period: office hours, a lunch dip, some missed. */
+function demoCalls(from: number, to: number, scale: number): CallFigures {
+  const per_hour: CallFigures['per_hour'] = [];
+  const lastDay = Math.max(from, to - 1);
+  for (let hour = 7; hour <= 18; hour++) {
+    const start = new Date(lastDay);
+    start.setHours(hour, 0, 0, 0);
+    if (start.getTime() >= to) break;
+    const base = hour === 12 ? 9 : 14 + Math.round(10 * noise(hour));
+    const calls = Math.round(base * scale * Math.max(1, (to - from) / DAY));
+    const missed = Math.round(calls * (0.05 + 0.1 * noise(hour + 50)));
+    per_hour.push({ hour_start: start.getTime(), answered: calls - missed, missed });
+  }
+  const answered = per_hour.reduce((sum, h) => sum + h.answered, 0);
+  const missed = per_hour.reduce((sum, h) => sum + h.missed, 0);
+  const outbound = Math.round((answered + missed) * 0.3);
+  return { per_hour, inbound: answered + missed - outbound, outbound, answered, missed, average_talk_seconds: answered > 0 ? 271 : null };
 }
 
 export function demoAgentFigures(filter: DashboardFilter): AgentFigures[] {
@@ -151,6 +171,9 @@ export function demoAgentFigures(filter: DashboardFilter): AgentFigures[] {
       first_contact_rate: calls > 0 ? firstContact / calls : null,
       escalations: Math.round(calls * a.esc),
       average_handling_seconds: calls > 0 ? a.seconds : null,
+      calls_answered: Math.round(calls * 0.9),
+      calls_missed: Math.round(calls * 0.05),
+      average_talk_seconds: calls > 0 ? a.seconds - 40 : null,
     };
   });
 }

@@ -4,7 +4,7 @@
 // Lives in ipc/ because only ipc/ may touch @tauri-apps/api.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
-import type { AppError, Problem, Session, SyncView } from './bindings';
+import type { AppError, IncomingCall, Problem, Session, SyncView } from './bindings';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
@@ -49,6 +49,10 @@ const DEFAULTS: Record<string, Handler> = {
   show_notification: () => null,
   label_tray: () => null,
   get_org_settings: () => ({ agent_figures: false }),
+  list_calls: () => ({ rows: [] }),
+  get_dial_template: () => 'tel:{number}',
+  set_dial_template: () => null,
+  dial_number: () => null,
 };
 
 /** Rejects like a Rust command returning Err(AppError). */
@@ -89,6 +93,31 @@ export function fakeBackend(handlers: Record<string, Handler> = {}): FakeBackend
 /** Emits a backend event by its wire name, e.g. `emitEvent('tickets-changed', { count: 1 })`. */
 export function emitEvent(name: string, payload: unknown): Promise<void> {
   return emit(name, payload);
+}
+
+/** A call as the backend's `call-changed` event reports it: ringing for this agent, from a known number. */
+export function incomingCall(overrides: Partial<IncomingCall> = {}): IncomingCall {
+  return {
+    call_id: 'call-1',
+    direction: 'in',
+    number: '030 1234567',
+    number_e164: '+49301234567',
+    caller: null,
+    state: 'ringing',
+    answered_by_me: false,
+    started_at: Date.now(),
+    answered_at: null,
+    ended_at: null,
+    talk_seconds: null,
+    queue: null,
+    missed: false,
+    ...overrides,
+  };
+}
+
+/** Pushes a `call-changed` event, as the backend does when the phone system reports a call. */
+export function emitCallChanged(call: IncomingCall): Promise<void> {
+  return emit('call-changed', call);
 }
 
 export { clearMocks };

@@ -115,6 +115,7 @@ export const on: On = {
   openCallForm: (handler) => events.openCallForm.listen((e) => handler(e.payload)),
   followUpDue: (handler) => events.followUpDue.listen((e) => handler(e.payload)),
   workArrived: (handler) => events.workArrived.listen((e) => handler(e.payload)),
+  callChanged: (handler) => events.callChanged.listen((e) => handler(e.payload)),
 };
 
 /** Listens to an event from a component's $effect: returns a cleanup that unlistens even if listen() is still pending. */

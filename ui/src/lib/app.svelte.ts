@@ -7,6 +7,8 @@ export type Route =
   | { name: 'queue' }
   | { name: 'ticket'; id: string }
   | { name: 'consults' }
+  /** Today's calls: inbound and outbound, missed ones to call back. */
+  | { name: 'calls' }
   /** The knowledge base, with one article open. */
   | { name: 'kb'; articleId?: string }
   /** The KB editor: a new article, an edit, or (with `theirs`) merging a stale edit. */

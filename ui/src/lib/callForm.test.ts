@@ -83,7 +83,19 @@ describe('call form model', () => {
       suggested_kb: ['a', 'b'],
       used_kb: ['b'],
       opened_kb: ['b', 'a'],
+      call_id: null,
     });
+  });
+
+  it("sends the phone system's call id, and its talk time once the call ended", () => {
+    const form = { ...emptyCallForm(), subject: 'VPN', call_id: 'c-1', running_since: 1_000 };
+    expect(toContactForm(form, 61_000)).toMatchObject({ call_id: 'c-1', contact: { duration_seconds: 60 } });
+    const ended = { ...form, phone_seconds: 125, running_since: null };
+    expect(elapsedSeconds(ended, 999_000)).toBe(125);
+    // A draft keeps both; the timer does not start again after a restart.
+    const restored = parseDraft(serializeDraft(ended, 999_000), 2_000_000);
+    expect(restored).toMatchObject({ call_id: 'c-1', phone_seconds: 125, running_since: null });
+    expect(elapsedSeconds(restored!, 3_000_000)).toBe(125);
   });
 
   it('keeps suggested ids unique in first-seen order', () => {

@@ -33,6 +33,10 @@ export interface CallFormState {
   elapsed_ms: number;
   /** When the current stretch of the call timer started; null before the first input. */
   running_since: number | null;
+  /** The phone system's call this contact is about (a screen pop, the call log), sent with the contact. */
+  call_id: string | null;
+  /** The phone system's talk time once the call ended: the duration, instead of the timer. */
+  phone_seconds: number | null;
   dialog: OutcomeDialog | null;
   solve: { summary: string };
   escalation: { reason: string; steps_tried: string; handover_summary: string };
@@ -54,6 +58,8 @@ export function emptyCallForm(): CallFormState {
     opened_kb: [],
     elapsed_ms: 0,
     running_since: null,
+    call_id: null,
+    phone_seconds: null,
     dialog: null,
     solve: { summary: '' },
     escalation: { reason: '', steps_tried: '', handover_summary: '' },
@@ -78,6 +84,7 @@ export function hasContent(form: CallFormState): boolean {
 }
 
 export function elapsedSeconds(form: CallFormState, now: number): number {
+  if (form.phone_seconds !== null) return form.phone_seconds;
   const running = form.running_since === null ? 0 : Math.max(0, now - form.running_since);
   return Math.floor((form.elapsed_ms + running) / 1000);
 }
@@ -100,6 +107,7 @@ export function toContactForm(form: CallFormState, now: number): ContactForm {
     used_kb: [...form.used_kb],
     // Every article the agent opened to read, once each (the suggestion funnel's second step).
     opened_kb: addUnique([], form.opened_kb.map((article) => article.id)),
+    call_id: form.call_id,
   };
 }
 
@@ -150,7 +158,7 @@ export function parseDraft(body: string | null, now: number): CallFormState | nu
       escalation: { ...empty.escalation, ...parsed.form.escalation },
       follow_up: { ...empty.follow_up, ...parsed.form.follow_up },
     };
-    form.running_since = form.elapsed_ms > 0 ? now : null;
+    form.running_since = form.phone_seconds === null && form.elapsed_ms > 0 ? now : null;
     return form;
   } catch {
     return null;

@@ -112,6 +112,9 @@ export function agentsCsvRows(rows: AgentFigures[], agents: { id: string; name: 
     `${t.figure_first_contact_resolution()} (${t.dash_unit_percent()})`,
     t.dash_col_escalations(),
     `${t.dash_col_handling()} (${t.dash_unit_seconds()})`,
+    t.dash_col_calls_answered(),
+    t.dash_col_calls_missed(),
+    `${t.dash_col_talk()} (${t.dash_unit_seconds()})`,
   ];
   return [
     header,
@@ -121,6 +124,9 @@ export function agentsCsvRows(rows: AgentFigures[], agents: { id: string; name: 
       row.first_contact_rate === null ? null : round1(row.first_contact_rate * 100),
       row.escalations,
       row.average_handling_seconds === null ? null : Math.round(row.average_handling_seconds),
+      row.calls_answered,
+      row.calls_missed,
+      row.average_talk_seconds === null ? null : Math.round(row.average_talk_seconds),
     ]),
   ];
 }

@@ -8,6 +8,7 @@ export type ShortcutAction =
   | 'queue'
   | 'knowledge_base'
   | 'dashboard'
+  | 'call_log'
   | 'focus_filter'
   | 'solved'
   | 'escalate'
@@ -29,6 +30,7 @@ export const SHORTCUTS: { action: ShortcutAction; keys: string[] }[] = [
   { action: 'queue', keys: ['Alt+Q'] },
   { action: 'knowledge_base', keys: ['Alt+K'] },
   { action: 'dashboard', keys: ['Alt+D'] },
+  { action: 'call_log', keys: ['Alt+L'] },
   { action: 'focus_filter', keys: ['/', 'Alt+/'] },
   { action: 'solved', keys: ['Alt+S'] },
   { action: 'escalate', keys: ['Alt+E'] },
@@ -45,6 +47,7 @@ const ALT_LETTERS: Record<string, ShortcutAction> = {
   KeyQ: 'queue',
   KeyK: 'knowledge_base',
   KeyD: 'dashboard',
+  KeyL: 'call_log',
   KeyS: 'solved',
   KeyE: 'escalate',
   KeyF: 'follow_up',

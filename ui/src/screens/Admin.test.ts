@@ -15,6 +15,8 @@ const ANNA: AdminAgentView = {
   department_id: null,
   languages: [],
   active: true,
+  phone_identities: ['201', 'anna@example.org'],
+  phone_queues: [],
 };
 const ADMIN: AdminAgentView = { ...ANNA, id: 'a9', name: 'Ada Admin', login: 'admin', role: 'admin' };
 const SLA: SlaSettingsView = {
@@ -90,6 +92,8 @@ describe('Admin', () => {
           department_id: 'd-net',
           languages: [],
           password: 'lang genug 123',
+          phone_identities: [],
+          phone_queues: [],
         },
       },
     ]);

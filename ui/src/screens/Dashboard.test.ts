@@ -327,4 +327,45 @@ describe('Dashboard', () => {
     expect(rows[2]).toHaveTextContent('Unbekannter Agent');
     expect(fake.callsTo('get_agent_figures')).toEqual([{ filter: TODAY }]);
   });
+
+  it("shows the phone system's calls: answered, missed, talk time and calls per hour", async () => {
+    const hour = (h: number) => new Date(2026, 11, 3, h).getTime();
+    backend(
+      dashboard({
+        calls: {
+          per_hour: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((h) => ({
+            hour_start: hour(h),
+            answered: h === 8 ? 5 : h === 10 ? 2 : 0,
+            missed: h === 8 ? 1 : 0,
+          })),
+          inbound: 6,
+          outbound: 2,
+          answered: 7,
+          missed: 1,
+          average_talk_seconds: 185,
+        },
+        coverage: { ...dashboard().coverage, time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone },
+      }),
+    );
+    render(Dashboard);
+    const panel = await screen.findByTestId('dash-calls');
+    expect(within(panel).getByTestId('dash-calls-answered')).toHaveTextContent('7');
+    expect(within(panel).getByTestId('dash-calls-missed')).toHaveTextContent('1');
+    expect(within(panel).getByTestId('dash-calls-talk')).toHaveTextContent('03:05');
+    const table = within(panel).getByTestId('dash-chart-calls-table');
+    // The hours from the first call to the last, answered and missed in the table.
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.textContent)).toEqual(['08:0051', '09:0000', '10:0020']);
+  });
+
+  it("adds each agent's answered and missed calls and talk time to the per-agent table", async () => {
+    backend();
+    render(Dashboard, { showAgents: true });
+    const table = await screen.findByTestId('dash-agents-table');
+    expect(within(table).getByRole('columnheader', { name: 'Verpasste Anrufe' })).toBeVisible();
+    const [anna] = within(table).getAllByTestId('dash-agent-row');
+    const expected = demoAgentFigures(TODAY)[0];
+    expect(within(anna).getByTestId('dash-agent-calls-answered')).toHaveTextContent(String(expected.calls_answered));
+    expect(within(anna).getByTestId('dash-agent-calls-missed')).toHaveTextContent(String(expected.calls_missed));
+  });
 });

@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// The session of an admin (with a password of their own). Anyone else is refused with
 /// kind `forbidden` and their role, before the path or the body is looked at.
 #[derive(Debug)]
-pub(super) struct Admin(Session);
+pub(super) struct Admin(pub(super) Session);
 
 impl<S: Storage> FromRequestParts<Arc<Hub<S>>> for Admin {
     type Rejection = HubError;

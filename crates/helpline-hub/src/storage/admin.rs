@@ -6,10 +6,13 @@
 //!
 //! The inputs arrive checked field by field and with passwords hashed (`crate::admin`).
 
-use super::db::{AdminLogRow, Db, LoginRow, Named};
+use super::db::{AdminLogRow, CtiRow, Db, LoginRow, Named};
 use crate::error::{HubError, Result};
-use helpline_domain::{Agent, AgentId, ClientId, ErrorCode, ErrorKind, Problem, Role, Timestamp};
-use helpline_protocol::{AdminLogEntry, AgentChange, AgentFiguresView, Category, Department, OrgSettings, SlaSettings};
+use helpline_domain::{Agent, AgentId, ClientId, CtiIntegrationId, ErrorCode, ErrorKind, Problem, Role, Timestamp};
+use helpline_protocol::{
+    AdminLogEntry, AgentChange, AgentFiguresView, Category, CtiIntegration, CtiIntegrationChange, Department,
+    OrgSettings, SlaSettings,
+};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -46,6 +49,23 @@ pub enum AdminChange {
     /// Not a change: a supervisor looked at the figures per agent, which the log keeps
     /// (who, when, which period). Refused while the organisation's setting is off.
     ViewAgentFigures(AgentFiguresView),
+    /// A phone system's integration, with the hash of its new token.
+    AddCti {
+        integration: CtiIntegration,
+        token_hash: String,
+    },
+    ChangeCti {
+        id: CtiIntegrationId,
+        change: CtiIntegrationChange,
+    },
+    /// A new token for the integration; the old one stops at once.
+    RotateCti {
+        id: CtiIntegrationId,
+        token_hash: String,
+    },
+    RemoveCti {
+        id: CtiIntegrationId,
+    },
 }
 
 /// What a change left in place.
@@ -57,6 +77,8 @@ pub enum Administered {
     Sla(SlaSettings),
     Org(OrgSettings),
     Viewed,
+    Cti(CtiIntegration),
+    Removed,
 }
 
 fn not_found(what: &str, field: &str, message: String) -> HubError {
@@ -169,10 +191,17 @@ pub(crate) fn administer<D: Db>(
             }
             check_expert(agent.role, agent.department_id)?;
             let department = department_name(db, agent.department_id)?;
+            check_identities_free(db, &agent)?;
             write_agent(db, &agent, Some(&password_hash))?;
             details.insert("name".into(), agent.name.clone());
             details.insert("role".into(), role_name(agent.role));
             details.insert("department".into(), department);
+            if !agent.phone_identities.is_empty() {
+                details.insert("phone_identities".into(), agent.phone_identities.join(", "));
+            }
+            if !agent.phone_queues.is_empty() {
+                details.insert("phone_queues".into(), agent.phone_queues.join(", "));
+            }
             ("add_agent", agent.login.clone(), Administered::Agent(agent))
         }
         AdminChange::ChangeAgent { login, change } => {
@@ -187,7 +216,16 @@ pub(crate) fn administer<D: Db>(
             if let Some(department) = change.department_id {
                 agent.department_id = department;
             }
+            if let Some(identities) = change.phone_identities {
+                agent.phone_identities = identities;
+            }
+            if let Some(queues) = change.phone_queues {
+                agent.phone_queues = queues;
+            }
             check_expert(agent.role, agent.department_id)?;
+            if agent.active {
+                check_identities_free(db, &agent)?;
+            }
             let department = department_name(db, agent.department_id)?;
             if before.active
                 && before.role == Role::Admin
@@ -206,6 +244,14 @@ pub(crate) fn administer<D: Db>(
                 let was = department_name(db, before.department_id).unwrap_or_default();
                 details.insert("department".into(), format!("{was} → {department}"));
             }
+            if agent.phone_identities != before.phone_identities {
+                let (was, now) = (before.phone_identities.join(", "), agent.phone_identities.join(", "));
+                details.insert("phone_identities".into(), format!("{was} → {now}"));
+            }
+            if agent.phone_queues != before.phone_queues {
+                let (was, now) = (before.phone_queues.join(", "), agent.phone_queues.join(", "));
+                details.insert("phone_queues".into(), format!("{was} → {now}"));
+            }
             if agent != before {
                 write_agent(db, &agent, None)?;
             }
@@ -218,6 +264,10 @@ pub(crate) fn administer<D: Db>(
             }
             if agent.active != active {
                 agent.active = active;
+                if active {
+                    // Another agent may have taken one of their phone identities meanwhile.
+                    check_identities_free(db, &agent)?;
+                }
                 write_agent(db, &agent, None)?;
             }
             if !active {
@@ -277,6 +327,43 @@ pub(crate) fn administer<D: Db>(
             details.insert("to".into(), period.to.as_millis().to_string());
             ("view_agent_figures", "agent_figures".to_owned(), Administered::Viewed)
         }
+        AdminChange::AddCti { integration, token_hash } => {
+            cti_name_free(db, &integration.name, integration.id)?;
+            db.upsert_cti(&cti_row(&integration, token_hash)?)?;
+            details.insert("allowed_sources".into(), integration.allowed_sources.join(", "));
+            ("add_cti", integration.name.clone(), Administered::Cti(integration))
+        }
+        AdminChange::ChangeCti { id, change } => {
+            let (mut integration, token_hash) = load_cti(db, id)?;
+            let before = integration.clone();
+            if let Some(name) = change.name {
+                cti_name_free(db, &name, id)?;
+                integration.name = name;
+            }
+            if let Some(sources) = change.allowed_sources {
+                integration.allowed_sources = sources;
+            }
+            if integration.name != before.name {
+                details.insert("name".into(), format!("{} → {}", before.name, integration.name));
+            }
+            if integration.allowed_sources != before.allowed_sources {
+                let (was, now) = (before.allowed_sources.join(", "), integration.allowed_sources.join(", "));
+                details.insert("allowed_sources".into(), format!("{was} → {now}"));
+            }
+            db.upsert_cti(&cti_row(&integration, token_hash)?)?;
+            ("change_cti", integration.name.clone(), Administered::Cti(integration))
+        }
+        AdminChange::RotateCti { id, token_hash } => {
+            let (mut integration, _) = load_cti(db, id)?;
+            integration.token_made_at = at;
+            db.upsert_cti(&cti_row(&integration, token_hash)?)?;
+            ("rotate_cti", integration.name.clone(), Administered::Cti(integration))
+        }
+        AdminChange::RemoveCti { id } => {
+            let (integration, _) = load_cti(db, id)?;
+            db.delete_cti(id.0)?;
+            ("remove_cti", integration.name, Administered::Removed)
+        }
     };
     db.insert_admin_log(&AdminLogRow {
         id: 0,
@@ -287,6 +374,73 @@ pub(crate) fn administer<D: Db>(
         details: serde_json::to_string(&details)?,
     })?;
     Ok(done)
+}
+
+/// Refuses a phone identity another active agent already has: the PBX's `user[]` would
+/// name two agents, and the call form would pop on both.
+fn check_identities_free<D: Db>(db: &mut D, agent: &Agent) -> Result<()> {
+    if agent.phone_identities.is_empty() {
+        return Ok(());
+    }
+    for data in db.list_agent_docs()? {
+        let other: Agent = serde_json::from_str(&data)?;
+        if other.id == agent.id || !other.active {
+            continue;
+        }
+        let shared = agent.phone_identities.iter().find(|mine| {
+            let mine = helpline_domain::call::fold_identity(mine);
+            other.phone_identities.iter().any(|theirs| helpline_domain::call::fold_identity(theirs) == mine)
+        });
+        if let Some(identity) = shared {
+            return Err(taken(
+                "phone_identities",
+                format!("the phone identity {identity:?} belongs to {} already", other.login),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every integration with its token's hash.
+pub(crate) fn read_cti<D: Db>(db: &mut D) -> Result<Vec<(CtiIntegration, String)>> {
+    db.list_cti()?.into_iter().map(cti_of_row).collect()
+}
+
+fn cti_of_row(row: CtiRow) -> Result<(CtiIntegration, String)> {
+    let integration = CtiIntegration {
+        id: CtiIntegrationId(row.id),
+        name: row.name,
+        allowed_sources: serde_json::from_str(&row.allowed_sources)?,
+        created_at: Timestamp::from_millis(row.created_at),
+        token_made_at: Timestamp::from_millis(row.token_made_at),
+    };
+    Ok((integration, row.token_hash))
+}
+
+fn cti_row(integration: &CtiIntegration, token_hash: String) -> Result<CtiRow> {
+    Ok(CtiRow {
+        id: integration.id.0,
+        name: integration.name.clone(),
+        token_hash,
+        allowed_sources: serde_json::to_string(&integration.allowed_sources)?,
+        created_at: integration.created_at.as_millis(),
+        token_made_at: integration.token_made_at.as_millis(),
+    })
+}
+
+fn load_cti<D: Db>(db: &mut D, id: CtiIntegrationId) -> Result<(CtiIntegration, String)> {
+    match db.list_cti()?.into_iter().find(|r| r.id == id.0) {
+        Some(row) => cti_of_row(row),
+        None => Err(not_found("cti_integration", "id", format!("no phone system integration has the id {id}"))),
+    }
+}
+
+fn cti_name_free<D: Db>(db: &mut D, name: &str, except: CtiIntegrationId) -> Result<()> {
+    let lower = name.to_lowercase();
+    if db.list_cti()?.iter().any(|r| r.id != except.0 && r.name.to_lowercase() == lower) {
+        return Err(taken("name", format!("another phone system integration is called {name:?} already")));
+    }
+    Ok(())
 }
 
 /// The organisation's settings; a hub nobody changed them on has the defaults.

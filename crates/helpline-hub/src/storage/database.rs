@@ -14,20 +14,26 @@
 //! run them on threads of their own, off the async runtime.
 
 use super::admin::{AdminChange, Administered};
+use super::calls::{CallJob, CallOutcome, record_call_group};
 use super::db::{Backend, ClientRow, Db, Named};
 use super::pull::{parse_all, pull_page};
 use super::push::{PushJob, push_group};
 use super::{Credentials, PullScope, Session, Storage, device_code};
 use crate::error::{HubError, Result};
-use helpline_domain::{Agent, AgentId, ClientId, Timestamp};
-use helpline_protocol::{Category, Department, MutationEnvelope, PullResponse, PushResponse, SlaSettings};
+use helpline_domain::{Agent, AgentId, CallEvent, ClientId, Timestamp};
+use helpline_protocol::{
+    CallNotice, Category, CtiIntegration, Department, MutationEnvelope, PullResponse, PushResponse, SlaSettings,
+};
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{Semaphore, broadcast, oneshot, watch};
 
 /// Most jobs one transaction takes.
 const MAX_GROUP: usize = 256;
+/// Call notices a stream may fall behind by before it skips some (it then gets the
+/// records by its next pull).
+const CALL_NOTICES_KEPT: usize = 1024;
 
 /// A hub storage on backend `B` (see [`super::SqliteStorage`], [`super::PostgresStorage`]).
 #[derive(Debug)]
@@ -49,10 +55,12 @@ struct Inner<B: Backend> {
     readers: Mutex<Vec<(B::Db, Instant)>>,
     reading: Arc<Semaphore>,
     head: watch::Sender<u64>,
+    calls: broadcast::Sender<CallNotice>,
 }
 
 enum Job<D> {
     Push(PushJob, oneshot::Sender<Result<PushResponse>>),
+    Call(CallJob, oneshot::Sender<Result<CallOutcome>>),
     Write(Box<dyn WriteJob<D>>),
 }
 
@@ -60,6 +68,7 @@ impl<D> std::fmt::Debug for Job<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Job::Push(..) => "Job::Push",
+            Job::Call(..) => "Job::Call",
             Job::Write(_) => "Job::Write",
         })
     }
@@ -108,8 +117,10 @@ impl<B: Backend> Database<B> {
     pub(crate) fn start(backend: B, writer: B::Db, head: u64) -> Result<Database<B>> {
         let backend = Arc::new(backend);
         let head = watch::Sender::new(head);
+        let (calls, _) = broadcast::channel(CALL_NOTICES_KEPT);
         let (jobs, receiver) = mpsc::channel::<Job<B::Db>>();
         let head_for_writer = head.clone();
+        let calls_for_writer = calls.clone();
         let backend_for_writer = backend.clone();
         // The writer logs where the code that opened the storage logs (a test's capture).
         let dispatch = tracing::dispatcher::get_default(Clone::clone);
@@ -117,13 +128,20 @@ impl<B: Backend> Database<B> {
             .name(format!("hub-{}-writer", B::KIND))
             .spawn(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
-                    run_writer(&*backend_for_writer, writer, receiver, head_for_writer)
+                    run_writer(&*backend_for_writer, writer, receiver, head_for_writer, calls_for_writer)
                 })
             })
             .map_err(|e| HubError::Internal(format!("cannot start the writer thread: {e}")))?;
         let reading = Arc::new(Semaphore::new(backend.max_readers().max(1)));
         Ok(Database {
-            inner: Arc::new(Inner { backend, jobs: Mutex::new(jobs), readers: Mutex::new(Vec::new()), reading, head }),
+            inner: Arc::new(Inner {
+                backend,
+                jobs: Mutex::new(jobs),
+                readers: Mutex::new(Vec::new()),
+                reading,
+                head,
+                calls,
+            }),
         })
     }
 
@@ -134,6 +152,11 @@ impl<B: Backend> Database<B> {
     /// The head watch, for a backend that learns of other processes' commits.
     pub(crate) fn head_sender(&self) -> &watch::Sender<u64> {
         &self.inner.head
+    }
+
+    /// The call notices' sender, for a backend that learns of other processes' calls.
+    pub(crate) fn call_sender(&self) -> &broadcast::Sender<CallNotice> {
+        &self.inner.calls
     }
 
     fn send(&self, job: Job<B::Db>) -> Result<()> {
@@ -218,7 +241,13 @@ fn usable_after_idle<B: Backend>(backend: &B, mut db: B::Db, last_used: Instant)
     Ok(db)
 }
 
-fn run_writer<B: Backend>(backend: &B, mut db: B::Db, jobs: mpsc::Receiver<Job<B::Db>>, head: watch::Sender<u64>) {
+fn run_writer<B: Backend>(
+    backend: &B,
+    mut db: B::Db,
+    jobs: mpsc::Receiver<Job<B::Db>>,
+    head: watch::Sender<u64>,
+    notices: broadcast::Sender<CallNotice>,
+) {
     let mut last_used = Instant::now();
     while let Ok(first) = jobs.recv() {
         // A server that went away and came back, or a connection closed while idle: the
@@ -230,24 +259,78 @@ fn run_writer<B: Backend>(backend: &B, mut db: B::Db, jobs: mpsc::Receiver<Job<B
             }
         }
         let mut pushes = Vec::new();
+        let mut calls = Vec::new();
         let mut writes = Vec::new();
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
                 Job::Push(job, reply) => pushes.push((job, reply)),
+                Job::Call(job, reply) => calls.push((job, reply)),
                 Job::Write(job) => writes.push(job),
             }
-            if pushes.len() + writes.len() < MAX_GROUP {
+            // Call events are small and many (a PBX under load): they do not count
+            // against the group of pushes, up to a bound of their own.
+            if pushes.len() + writes.len() < MAX_GROUP && calls.len() < MAX_CALL_GROUP {
                 next = jobs.try_recv().ok();
             }
         }
         if !pushes.is_empty() {
             run_pushes(&mut db, pushes, &head);
         }
+        if !calls.is_empty() {
+            run_calls(&mut db, calls, &head, &notices);
+        }
         for job in writes {
             run_write(&mut db, job, &head);
         }
         last_used = Instant::now();
+    }
+}
+
+/// Most call events one transaction takes.
+const MAX_CALL_GROUP: usize = 2048;
+
+/// Folds a round's call events in one transaction with one version; the replies and the
+/// notices leave after commit. A failure fails the round's events alike (nothing in one
+/// event can fail alone: the fold is total), and the PBX sends them again.
+fn run_calls<D: Db>(
+    db: &mut D,
+    calls: Vec<(CallJob, oneshot::Sender<Result<CallOutcome>>)>,
+    head: &watch::Sender<u64>,
+    notices: &broadcast::Sender<CallNotice>,
+) {
+    let (jobs, replies): (Vec<CallJob>, Vec<_>) = calls.into_iter().unzip();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
+        let start = db.begin_write()?;
+        let (answers, changed, end) = record_call_group(db, start, jobs)?;
+        if end != start {
+            db.set_head(end)?;
+            db.announce_calls(&changed)?;
+        }
+        db.commit((end != start).then_some(end))?;
+        Ok((answers, changed, end))
+    }))
+    .unwrap_or_else(|_| Err(HubError::Internal("recording call events panicked".into())));
+    match outcome {
+        Ok((answers, changed, end)) => {
+            raise_head(head, end);
+            for notice in changed {
+                // No stream listening is no error.
+                let _ = notices.send(notice);
+            }
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                let _ = reply.send(answer);
+            }
+        }
+        Err(error) => {
+            db.rollback();
+            tracing::warn!(%error, events = replies.len(), "recording call events failed");
+            let message = error.to_string();
+            let mut first = Some(error);
+            for reply in replies {
+                let _ = reply.send(Err(first.take().unwrap_or_else(|| HubError::Unavailable(message.clone()))));
+            }
+        }
     }
 }
 
@@ -426,6 +509,20 @@ impl<B: Backend> Storage for Database<B> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Push(PushJob { session: session.clone(), mutations, now }, reply))?;
         answer.await.map_err(|_| HubError::Unavailable("the database writer has stopped".into()))?
+    }
+
+    async fn record_call_event(&self, event: CallEvent, region: &str) -> Result<CallOutcome> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Call(CallJob { event, region: region.to_owned() }, reply))?;
+        answer.await.map_err(|_| HubError::Unavailable("the database writer has stopped".into()))?
+    }
+
+    fn watch_calls(&self) -> broadcast::Receiver<CallNotice> {
+        self.inner.calls.subscribe()
+    }
+
+    async fn list_cti_integrations(&self) -> Result<Vec<(CtiIntegration, String)>> {
+        self.read(super::admin::read_cti).await
     }
 
     async fn pull(&self, cursor: u64, scope: PullScope) -> Result<PullResponse> {

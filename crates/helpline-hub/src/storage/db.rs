@@ -159,6 +159,31 @@ pub struct GroupRows {
     pub client_seqs: Vec<(ClientId, u64)>,
 }
 
+/// A call's record as stored: the fold of its events so far (JSON), and how many it took.
+#[derive(Debug, Clone)]
+pub struct CallRow {
+    pub call_id: String,
+    /// The version that last changed the record.
+    pub version: u64,
+    /// Hub time the call started (ms): pulls send calls started in the cache window.
+    pub started_at: i64,
+    /// Events taken in for this call (repeats too).
+    pub events: u64,
+    pub data: String,
+}
+
+/// A phone system's integration as stored: its token only as a hash.
+#[derive(Debug, Clone)]
+pub struct CtiRow {
+    pub id: Uuid,
+    pub name: String,
+    pub token_hash: String,
+    /// JSON array of IP addresses or CIDR networks.
+    pub allowed_sources: String,
+    pub created_at: i64,
+    pub token_made_at: i64,
+}
+
 /// One connection's statements. A write transaction holds the change log's lock from
 /// `begin_write` to `commit`/`rollback` (SQLite: one writer; PostgreSQL: the meta row),
 /// so versions are gap-free and commit-ordered.
@@ -249,4 +274,20 @@ pub trait Db: Send + std::fmt::Debug + 'static {
     fn list_events_of(&mut self, tickets: &[TicketId], upto: u64) -> Result<Vec<String>>;
     /// The client's highest processed seq whose result is in versions up to `hi`.
     fn last_seq_upto(&mut self, client: ClientId, hi: u64) -> Result<u64>;
+
+    // ---- calls and CTI integrations ---------------------------------------------------
+    /// The stored rows of those of `call_ids` that exist, in any order.
+    fn load_calls(&mut self, call_ids: &[String]) -> Result<Vec<CallRow>>;
+    /// Inserts or replaces each call's row.
+    fn write_calls(&mut self, rows: &[CallRow]) -> Result<()>;
+    /// Calls written in versions (lo, hi] that started at or after `started_since`.
+    fn list_calls_between(&mut self, lo: u64, hi: u64, started_since: i64) -> Result<Vec<CallRow>>;
+    /// Every integration, ordered by name (byte order).
+    fn list_cti(&mut self) -> Result<Vec<CtiRow>>;
+    /// Inserts or updates by id; a name or token hash another row has is `HubError::Conflict`.
+    fn upsert_cti(&mut self, row: &CtiRow) -> Result<()>;
+    fn delete_cti(&mut self, id: Uuid) -> Result<()>;
+    /// Tells the other hub processes on this database of these call notices when the
+    /// transaction commits (PostgreSQL: NOTIFY; SQLite has no other processes).
+    fn announce_calls(&mut self, notices: &[helpline_protocol::CallNotice]) -> Result<()>;
 }

@@ -5,6 +5,7 @@
 //! through, device codes, duplicate keys) lives here.
 
 pub mod admin;
+pub mod calls;
 pub mod database;
 pub mod db;
 pub mod postgres;
@@ -17,16 +18,20 @@ pub type SqliteStorage = database::Database<sqlite::Sqlite>;
 /// The scale backend's storage.
 pub type PostgresStorage = database::Database<postgres::Postgres>;
 
+pub use calls::{CallAudience, CallOutcome, MAX_CALL_EVENTS};
+
 use crate::error::Result;
 use helpline_domain::{
-    Actor, Agent, AgentId, Change, ClientId, Customer, DomainError, Mutation, MutationId, Role, State, Timestamp, apply,
+    Actor, Agent, AgentId, CallEvent, Change, ClientId, Customer, DomainError, Mutation, MutationId, Role, State,
+    Timestamp, apply,
 };
 use helpline_protocol::{
-    Category, Department, MutationEnvelope, MutationResult, Outcome, PullResponse, PushResponse, SlaSettings,
+    CallNotice, Category, CtiIntegration, Department, MutationEnvelope, MutationResult, Outcome, PullResponse,
+    PushResponse, SlaSettings,
 };
 use std::future::Future;
 use std::path::Path;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 /// Who a valid token belongs to.
 #[derive(Debug, Clone)]
@@ -53,13 +58,15 @@ pub struct Credentials {
 }
 
 /// What a pull may send, besides the cursor.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PullScope {
     pub client_id: ClientId,
     /// Drafts go only to roles that write KB articles.
     pub with_kb_drafts: bool,
     pub window_start: Timestamp,
     pub max_versions: u64,
+    /// Whose calls the page carries (see [`CallAudience::of`]).
+    pub calls: CallAudience,
 }
 
 impl PullScope {
@@ -106,6 +113,19 @@ pub trait Storage: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<PushResponse>> + Send;
     fn pull(&self, cursor: u64, scope: PullScope) -> impl Future<Output = Result<PullResponse>> + Send;
+
+    // ---- calls from the phone system (CTI) --------------------------------------------
+    /// Folds one call event into its call's record (an unknown call id is created). The
+    /// event's `agents` are resolved here from the active agents' phone identities; its
+    /// numbers are read in `region`. Every event waiting when the writer starts a round
+    /// joins one transaction with one new version; the answer comes after commit. A call
+    /// that took [`MAX_CALL_EVENTS`] events is refused (conflict) and nothing is written.
+    fn record_call_event(&self, event: CallEvent, region: &str) -> impl Future<Output = Result<CallOutcome>> + Send;
+    /// The notices of calls that changed, after each commit (on PostgreSQL also those of
+    /// other hub processes). A stream subscribes and sends each to the agents it concerns.
+    fn watch_calls(&self) -> broadcast::Receiver<CallNotice>;
+    /// Every phone system integration with its token's hash, ordered by name.
+    fn list_cti_integrations(&self) -> impl Future<Output = Result<Vec<(CtiIntegration, String)>>> + Send;
 
     // ---- administration -----------------------------------------------------------
     /// Creates or updates an agent (by id); `password_hash: None` keeps the password.

@@ -4,8 +4,9 @@
 use super::PullScope;
 use super::db::{Db, Doc, Named};
 use crate::error::{HubError, Result};
+use helpline_domain::CallRecord;
 use helpline_domain::{CategoryId, DepartmentId, TicketEvent, TicketId, Timestamp};
-use helpline_protocol::{Category, Department, PullResponse, PulledTicket};
+use helpline_protocol::{Category, Department, PullResponse, PulledCall, PulledTicket};
 
 pub fn pull_page<D: Db>(db: &mut D, cursor: u64, scope: PullScope) -> Result<PullResponse> {
     let head = db.head()?;
@@ -61,13 +62,25 @@ pub fn pull_page<D: Db>(db: &mut D, cursor: u64, scope: PullScope) -> Result<Pul
         tickets,
         events,
         evict,
-        calls: Vec::new(),
+        calls: pull_calls(db, cursor, upper, &scope)?,
         from: cursor,
         cursor: upper,
         head,
         last_seq: db.last_seq_upto(scope.client_id, upper)?,
         window_start: scope.window_start,
     })
+}
+
+/// Calls changed in (lo, hi] that started in the window and concern the pulling agent.
+fn pull_calls<D: Db>(db: &mut D, lo: u64, hi: u64, scope: &PullScope) -> Result<Vec<PulledCall>> {
+    let mut calls = Vec::new();
+    for row in db.list_calls_between(lo, hi, scope.window_start.as_millis())? {
+        let call: CallRecord = serde_json::from_str(&row.data)?;
+        if scope.calls.wants(&call) {
+            calls.push(PulledCall { call, version: row.version });
+        }
+    }
+    Ok(calls)
 }
 
 pub fn parse_all<T: serde::de::DeserializeOwned>(docs: Vec<String>) -> Result<Vec<T>> {

@@ -8,7 +8,10 @@
 //! multi-row statement would.
 
 use super::database::{Database, insert_default_sla, refold_tickets_without_history};
-use super::db::{AdminLogRow, ArticleRow, Backend, ClientRow, Db, Doc, DocRow, GroupRows, LoginRow, Named, TicketRow};
+use super::db::{
+    AdminLogRow, ArticleRow, Backend, CallRow, ClientRow, CtiRow, Db, Doc, DocRow, GroupRows, LoginRow, Named,
+    TicketRow,
+};
 use crate::error::{HubError, Result};
 use helpline_domain::{AgentId, ClientId, CustomerId, MutationId, TicketId};
 use helpline_protocol::MutationResult;
@@ -20,6 +23,7 @@ use uuid::Uuid;
 const SCHEMA_V1: &str = include_str!("sqlite_schema.sql");
 const SCHEMA_V2: &str = include_str!("sqlite_schema_v2.sql");
 const SCHEMA_V3: &str = include_str!("sqlite_schema_v3.sql");
+const SCHEMA_V4: &str = include_str!("sqlite_schema_v4.sql");
 
 /// The SQLite file a hub serves from.
 #[derive(Debug)]
@@ -32,7 +36,8 @@ impl Database<Sqlite> {
     pub fn open(path: impl AsRef<Path>) -> Result<Database<Sqlite>> {
         let backend = Sqlite { path: path.as_ref().to_path_buf() };
         let mut db = backend.connect()?;
-        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3)]).to_latest(&mut db.conn)?;
+        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3), M::up(SCHEMA_V4)])
+            .to_latest(&mut db.conn)?;
         db.begin_write()?;
         match insert_default_sla(&mut db)
             .and_then(|_| refold_tickets_without_history(&mut db))
@@ -535,4 +540,79 @@ impl Db for SqliteDb {
             .prepare_cached("SELECT coalesce(max(seq), 0) FROM mutations WHERE client_id = ?1 AND version <= ?2")?
             .query_row(params![client.0, hi], |r| r.get(0))?)
     }
+
+    fn load_calls(&mut self, call_ids: &[String]) -> Result<Vec<CallRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT call_id, version, started_at, events, data FROM calls WHERE call_id = ?1")?;
+        let mut out = Vec::with_capacity(call_ids.len());
+        for id in call_ids {
+            out.extend(stmt.query_row([id], call_row).optional()?);
+        }
+        Ok(out)
+    }
+
+    fn write_calls(&mut self, rows: &[CallRow]) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO calls (call_id, version, started_at, events, data) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (call_id) DO UPDATE SET version = excluded.version, started_at = excluded.started_at,
+                events = excluded.events, data = excluded.data",
+        )?;
+        for c in rows {
+            stmt.execute(params![c.call_id, c.version, c.started_at, c.events, c.data])?;
+        }
+        Ok(())
+    }
+
+    fn list_calls_between(&mut self, lo: u64, hi: u64, started_since: i64) -> Result<Vec<CallRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT call_id, version, started_at, events, data FROM calls
+             WHERE version > ?1 AND version <= ?2 AND started_at >= ?3 ORDER BY version, call_id",
+        )?;
+        let rows = stmt.query_map(params![lo, hi, started_since], call_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn list_cti(&mut self) -> Result<Vec<CtiRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, token_hash, allowed_sources, created_at, token_made_at FROM cti_integrations
+             ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CtiRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                token_hash: r.get(2)?,
+                allowed_sources: r.get(3)?,
+                created_at: r.get(4)?,
+                token_made_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn upsert_cti(&mut self, row: &CtiRow) -> Result<()> {
+        let done = self.conn.execute(
+            "INSERT INTO cti_integrations (id, name, token_hash, allowed_sources, created_at, token_made_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash,
+                allowed_sources = excluded.allowed_sources, token_made_at = excluded.token_made_at",
+            params![row.id, row.name, row.token_hash, row.allowed_sources, row.created_at, row.token_made_at],
+        );
+        conflict_on_unique(done, || format!("the name {:?} is already taken", row.name))
+    }
+
+    fn delete_cti(&mut self, id: Uuid) -> Result<()> {
+        self.conn.prepare_cached("DELETE FROM cti_integrations WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
+    fn announce_calls(&mut self, _notices: &[helpline_protocol::CallNotice]) -> Result<()> {
+        // One process holds the file: its own streams hear of calls from the writer.
+        Ok(())
+    }
+}
+
+fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
+    Ok(CallRow { call_id: r.get(0)?, version: r.get(1)?, started_at: r.get(2)?, events: r.get(3)?, data: r.get(4)? })
 }

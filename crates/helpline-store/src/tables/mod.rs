@@ -1,5 +1,6 @@
 //! One module per table, with verb-named queries. Only this crate writes SQL.
 
+pub mod calls;
 pub mod customers;
 pub mod device;
 pub mod drafts;

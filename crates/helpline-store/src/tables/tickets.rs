@@ -50,11 +50,13 @@ pub fn upsert_ticket(conn: &Connection, t: &Ticket, notes: Option<&str>) -> Resu
         notes,
         serde_json::to_string(t)?,
     ])?;
+    super::calls::set_call_links(conn, t)?;
     super::ticket_facts::upsert_ticket_facts(conn, t)
 }
 
 pub fn delete_ticket(conn: &Connection, id: TicketId) -> Result<()> {
     conn.prepare_cached("DELETE FROM tickets WHERE id = ?1")?.execute([id.0])?;
+    super::calls::delete_call_links(conn, id)?;
     super::ticket_facts::delete_ticket_facts(conn, id)
 }
 

@@ -82,6 +82,9 @@ const ALLOWED_IN_GERMAN = new Set([
   'enter', 'commandorcontrol', 'shift',
   // The dashboard: "Median" is the German statistical term too, "CSV" the file format's name.
   'median', 'csv',
+  // The phone system's settings: the URL schemes an agent types (tel:, sip:), and the
+  // technical names German IT uses as they are (CTI, IP address, URL, token, JSON).
+  'tel', 'sip', 'cti', 'ip', 'url', 'token', 'json',
 ]);
 
 /** Every word of the English catalogue (placeholders and one-letter words aside), plus the common list. */
@@ -122,7 +125,9 @@ const GLOSSARY_RULES: { term: RegExp; use: string; allowedIn?: (key: string) => 
   { term: wholeWord('Anfragen'), use: 'Expertenanfragen' },
   { term: /referenz/iu, use: 'Vorgangsnummer' },
   { term: /ticketnummer/iu, use: 'Vorgangsnummer' },
-  { term: wholeWord('Nummer'), use: 'Vorgangsnummer' },
+  // Except "Unbekannte Nummer", what phones show for a caller without a number (a phone
+  // number elsewhere is a "Rufnummer").
+  { term: wholeWord('Nummer'), use: 'Vorgangsnummer', allowedIn: (key) => key === 'call_unknown_number' },
   { term: /ticketliste/iu, use: 'Warteschlange' },
   { term: wholeWord('genutzt'), use: 'verwendet' },
   { term: wholeWord('Dashboard'), use: 'Kennzahlen' },

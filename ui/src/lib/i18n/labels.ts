@@ -113,8 +113,8 @@ export function figureHelp(key: FigureKey): string {
 export const ROLES: Role[] = ['first_level', 'second_level', 'expert', 'supervisor', 'admin'];
 
 /** The admin screen's tabs, in order. */
-export type AdminTab = 'agents' | 'departments' | 'categories' | 'sla' | 'settings' | 'log';
-export const ADMIN_TABS: AdminTab[] = ['agents', 'departments', 'categories', 'sla', 'settings', 'log'];
+export type AdminTab = 'agents' | 'departments' | 'categories' | 'sla' | 'cti' | 'settings' | 'log';
+export const ADMIN_TABS: AdminTab[] = ['agents', 'departments', 'categories', 'sla', 'cti', 'settings', 'log'];
 
 export function adminTabLabel(tab: AdminTab): string {
   return {
@@ -122,6 +122,7 @@ export function adminTabLabel(tab: AdminTab): string {
     departments: t.admin_tab_departments,
     categories: t.admin_tab_categories,
     sla: t.admin_tab_sla,
+    cti: t.admin_tab_cti,
     settings: t.admin_tab_settings,
     log: t.admin_tab_log,
   }[tab]();

@@ -232,11 +232,11 @@ impl Replay<'_> {
         };
         let (form, outcome) = match found {
             Some(a) => (
-                ContactForm { contact, suggested_kb: shown, used_kb: vec![a], opened_kb: vec![a] },
+                ContactForm { contact, suggested_kb: shown, used_kb: vec![a], opened_kb: vec![a], call_id: None },
                 Outcome::Solved { summary: "Mit dem Anrufer nach dem KB-Artikel gelöst.".into() },
             ),
             None => (
-                ContactForm { contact, suggested_kb: shown, used_kb: vec![], opened_kb: vec![] },
+                ContactForm { contact, suggested_kb: shown, used_kb: vec![], opened_kb: vec![], call_id: None },
                 Outcome::Escalate {
                     reason: "Am Telefon nicht lösbar, kein passender Artikel.".into(),
                     steps_tried: "KB-Vorschläge geprüft, Neustart empfohlen.".into(),

@@ -40,16 +40,22 @@ use tokio::sync::watch;
 mod listen;
 mod statements;
 
-use listen::{open_listener, run_listener};
+use listen::{Channels, open_listener, run_listener};
 pub use statements::PostgresDb;
 
 /// The schema migrations, in order: entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] =
-    &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+    include_str!("schema_v4.sql"),
+];
 /// Serialises schema set-up across hub processes (any schema, any database user).
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('helpline-hub schema migrations'))";
 /// LISTEN channel of the default schema; other schemas append `_<schema>`.
 const POKE_CHANNEL: &str = "helpline_poke";
+/// The channel of call notices (as long as the poke channel's name, so it fits too).
+const CALL_CHANNEL: &str = "helpline_call";
 /// Longest schema name accepted, so that the channel name stays within 63 bytes.
 const MAX_SCHEMA_LEN: usize = 63 - POKE_CHANNEL.len() - 1;
 
@@ -60,6 +66,9 @@ pub struct Postgres {
     max_readers: usize,
     /// Where this hub's commits poke, and its listener listens.
     channel: String,
+    /// Where its call notices go, and this process's mark on them.
+    call_channel: String,
+    process: String,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -119,18 +128,32 @@ impl Database<Postgres> {
                 config.connect(NoTls).map_err(|e| HubError::Unavailable(format!("cannot reach PostgreSQL: {e}")))?;
             let mut writer = PostgresDb::new(client);
             let channel = migrate(&mut writer, schema.as_deref())?;
-            let backend = Postgres { config, max_readers, channel, listener: Mutex::new(None) };
+            let call_channel = channel.replacen(POKE_CHANNEL, CALL_CHANNEL, 1);
+            let process = uuid::Uuid::now_v7().simple().to_string();
+            writer.call_channel = call_channel.clone();
+            writer.process = process.clone();
+            let backend = Postgres { config, max_readers, channel, call_channel, process, listener: Mutex::new(None) };
             let head = writer.head()?;
             Ok((backend, writer, head))
         })
         .await
         .map_err(|e| HubError::Internal(format!("connect task failed: {e}")))??;
-        let channel = backend.channel.clone();
-        let first = open_listener(&pg, &channel)
+        let channels = Channels {
+            poke: backend.channel.clone(),
+            call: backend.call_channel.clone(),
+            process: backend.process.clone(),
+        };
+        let first = open_listener(&pg, &channels)
             .await
             .map_err(|e| HubError::Unavailable(format!("cannot open the LISTEN connection: {e}")))?;
         let storage = Database::start(backend, writer, head)?;
-        let task = tokio::spawn(run_listener(pg, channel, storage.head_sender().clone(), first));
+        let task = tokio::spawn(run_listener(
+            pg,
+            channels,
+            storage.head_sender().clone(),
+            storage.call_sender().clone(),
+            first,
+        ));
         if let Ok(mut listener) = storage.backend().listener.lock() {
             *listener = Some(task);
         }
@@ -156,6 +179,8 @@ impl Backend for Postgres {
             self.config.connect(NoTls).map_err(|e| HubError::Unavailable(format!("cannot reach PostgreSQL: {e}")))?;
         let mut db = PostgresDb::new(client);
         db.channel = self.channel.clone();
+        db.call_channel = self.call_channel.clone();
+        db.process = self.process.clone();
         Ok(db)
     }
 

@@ -2,7 +2,7 @@
 //! `pull.rs` and `database.rs`.
 
 use crate::error::{HubError, Result};
-use crate::storage::db::{AdminLogRow, ClientRow, Db, Doc, GroupRows, LoginRow, Named, TicketRow};
+use crate::storage::db::{AdminLogRow, CallRow, ClientRow, CtiRow, Db, Doc, GroupRows, LoginRow, Named, TicketRow};
 use helpline_domain::{AgentId, ClientId, CustomerId, MutationId, TicketId};
 use helpline_protocol::MutationResult;
 use postgres::types::ToSql;
@@ -19,6 +19,10 @@ pub struct PostgresDb {
     client: Option<postgres::Client>,
     statements: HashMap<String, Statement>,
     pub(super) channel: String,
+    /// Where call notices go to the other hub processes, and this process's mark on
+    /// them (its own listener skips what it sent: its streams had them from the writer).
+    pub(super) call_channel: String,
+    pub(super) process: String,
 }
 
 impl std::fmt::Debug for PostgresDb {
@@ -51,7 +55,13 @@ fn conflict_on_unique(done: Result<u64>, message: impl FnOnce() -> String) -> Re
 
 impl PostgresDb {
     pub(super) fn new(client: postgres::Client) -> PostgresDb {
-        PostgresDb { client: Some(client), statements: HashMap::new(), channel: String::new() }
+        PostgresDb {
+            client: Some(client),
+            statements: HashMap::new(),
+            channel: String::new(),
+            call_channel: String::new(),
+            process: String::new(),
+        }
     }
 
     pub(super) fn client(&mut self) -> Result<&mut postgres::Client> {
@@ -525,5 +535,105 @@ impl Db for PostgresDb {
             &[&client.0, &to_i64(hi)?],
         )?;
         Ok(to_u64(row.get(0)))
+    }
+
+    fn load_calls(&mut self, call_ids: &[String]) -> Result<Vec<CallRow>> {
+        let rows = self.query(
+            "SELECT call_id, version, started_at, events, data FROM calls WHERE call_id = ANY($1)",
+            &[&call_ids],
+        )?;
+        Ok(rows.iter().map(call_row).collect())
+    }
+
+    fn write_calls(&mut self, rows: &[CallRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = rows.iter().map(|c| c.call_id.as_str()).collect();
+        let versions = to_i64s(rows.iter().map(|c| c.version))?;
+        let started: Vec<i64> = rows.iter().map(|c| c.started_at).collect();
+        let events = to_i64s(rows.iter().map(|c| c.events))?;
+        let data: Vec<&str> = rows.iter().map(|c| c.data.as_str()).collect();
+        self.execute(
+            "INSERT INTO calls (call_id, version, started_at, events, data)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])
+             ON CONFLICT (call_id) DO UPDATE SET version = excluded.version, started_at = excluded.started_at,
+                events = excluded.events, data = excluded.data",
+            &[&ids, &versions, &started, &events, &data],
+        )?;
+        Ok(())
+    }
+
+    fn list_calls_between(&mut self, lo: u64, hi: u64, started_since: i64) -> Result<Vec<CallRow>> {
+        let rows = self.query(
+            "SELECT call_id, version, started_at, events, data FROM calls
+             WHERE version > $1 AND version <= $2 AND started_at >= $3 ORDER BY version, call_id COLLATE \"C\"",
+            &[&to_i64(lo)?, &to_i64(hi)?, &started_since],
+        )?;
+        Ok(rows.iter().map(call_row).collect())
+    }
+
+    fn list_cti(&mut self) -> Result<Vec<CtiRow>> {
+        let rows = self.query(
+            "SELECT id, name, token_hash, allowed_sources, created_at, token_made_at FROM cti_integrations
+             ORDER BY name COLLATE \"C\"",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| CtiRow {
+                id: r.get(0),
+                name: r.get(1),
+                token_hash: r.get(2),
+                allowed_sources: r.get(3),
+                created_at: r.get(4),
+                token_made_at: r.get(5),
+            })
+            .collect())
+    }
+
+    fn upsert_cti(&mut self, row: &CtiRow) -> Result<()> {
+        let done = self.execute(
+            "INSERT INTO cti_integrations (id, name, token_hash, allowed_sources, created_at, token_made_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash,
+                allowed_sources = excluded.allowed_sources, token_made_at = excluded.token_made_at",
+            &[&row.id, &row.name, &row.token_hash, &row.allowed_sources, &row.created_at, &row.token_made_at],
+        );
+        conflict_on_unique(done, || format!("the name {:?} is already taken", row.name))
+    }
+
+    fn delete_cti(&mut self, id: Uuid) -> Result<()> {
+        self.execute("DELETE FROM cti_integrations WHERE id = $1", &[&id])?;
+        Ok(())
+    }
+
+    fn announce_calls(&mut self, notices: &[helpline_protocol::CallNotice]) -> Result<()> {
+        if self.call_channel.is_empty() {
+            return Ok(());
+        }
+        let channel = self.call_channel.clone();
+        for notice in notices {
+            let payload = serde_json::to_string(&super::listen::CallAnnouncement {
+                process: self.process.clone(),
+                notice: notice.clone(),
+            })?;
+            // NOTIFY takes less than 8000 bytes; a bigger record (a group call to a whole
+            // floor) reaches the other processes' desktops by their next pull.
+            if payload.len() < super::listen::MAX_NOTIFY_BYTES {
+                self.execute("SELECT pg_notify($1, $2)", &[&channel, &payload])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn call_row(r: &Row) -> CallRow {
+    CallRow {
+        call_id: r.get(0),
+        version: to_u64(r.get(1)),
+        started_at: r.get(2),
+        events: to_u64(r.get(3)),
+        data: r.get(4),
     }
 }
