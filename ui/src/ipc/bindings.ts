@@ -125,7 +125,7 @@ export const events = {
 };
 
 /* Constants */
-export const FIELD_LIMITS = {"description":20000,"email":254,"kb_body":200000,"kb_title":200,"name":200,"note":20000,"subject":200,"tag":40,"tags":20} as const;
+export const FIELD_LIMITS = {"subject":200,"description":20000,"note":20000,"kb_title":200,"kb_body":200000,"tag":40,"tags":20,"name":200,"email":254} as const;
 
 /* Types */
 /**  An agent as the admin screen lists them. */
