@@ -77,6 +77,12 @@ enum AgentCommand {
         /// Languages the agent speaks, e.g. de,en
         #[arg(long, value_delimiter = ',')]
         languages: Vec<String>,
+        /// How the phone system names the agent (extension, SIP user, e-mail), e.g. 201,anna@pbx
+        #[arg(long, value_delimiter = ',')]
+        phone: Vec<String>,
+        /// The phone system's queues the agent works, e.g. hotline
+        #[arg(long, value_delimiter = ',')]
+        phone_queues: Vec<String>,
     },
     List,
     /// Change an agent's name, role or department.
@@ -93,6 +99,12 @@ enum AgentCommand {
         /// Remove the agent's department.
         #[arg(long)]
         no_department: bool,
+        /// Replace the agent's phone identities (comma-separated; an empty value removes them).
+        #[arg(long, value_delimiter = ',')]
+        phone: Option<Vec<String>>,
+        /// Replace the agent's phone queues (comma-separated; an empty value removes them).
+        #[arg(long, value_delimiter = ',')]
+        phone_queues: Option<Vec<String>>,
     },
     /// Disable an agent: their tokens stop working at once.
     Disable {
@@ -200,7 +212,7 @@ fn parse_role(role: &str) -> Result<Role> {
 /// admin log names no agent for its changes (`by` is `None`).
 async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
     match command {
-        Command::Agent(AgentCommand::Add { login, name, role, department, languages }) => {
+        Command::Agent(AgentCommand::Add { login, name, role, department, languages, phone, phone_queues }) => {
             let role = parse_role(&role)?;
             let department_id = match department {
                 Some(name) => Some(find_department(storage, &name).await?),
@@ -221,8 +233,8 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
                 department_id,
                 languages,
                 password,
-                phone_identities: Vec::new(),
-                phone_queues: Vec::new(),
+                phone_identities: phone,
+                phone_queues,
             };
             let agent = admin::add_agent(storage, new, None).await?;
             println!("added {} ({}) as {}", agent.login, agent.name, agent.role.as_person());
@@ -230,10 +242,11 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
         Command::Agent(AgentCommand::List) => {
             for a in storage.list_agents().await? {
                 let state = if a.active { "active" } else { "disabled" };
-                println!("{:<20} {:<30} {:<14} {state}", a.login, a.name, format!("{:?}", a.role));
+                let phone = a.phone_identities.join(",");
+                println!("{:<20} {:<30} {:<14} {state:<9} {phone}", a.login, a.name, format!("{:?}", a.role));
             }
         }
-        Command::Agent(AgentCommand::Change { login, name, role, department, no_department }) => {
+        Command::Agent(AgentCommand::Change { login, name, role, department, no_department, phone, phone_queues }) => {
             let department_id = match (department, no_department) {
                 (Some(name), _) => Some(Some(find_department(storage, &name).await?)),
                 (None, true) => Some(None),
@@ -243,7 +256,13 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
             let a = admin::change_agent(
                 storage,
                 &login,
-                AgentChange { name, role, department_id, phone_identities: None, phone_queues: None },
+                AgentChange {
+                    name,
+                    role,
+                    department_id,
+                    phone_identities: phone.map(without_blanks),
+                    phone_queues: phone_queues.map(without_blanks),
+                },
                 None,
             )
             .await?;
@@ -356,6 +375,11 @@ fn print_token(made: &helpline_protocol::CtiToken) {
         "{} ({}): the phone system posts to <hub>/v1/cti/{}\n(the token is shown only now; running hubs take it within a second)",
         made.integration.name, made.integration.id, made.token
     );
+}
+
+/// `--phone ""` gives one empty entry: it means "none".
+fn without_blanks(list: Vec<String>) -> Vec<String> {
+    list.into_iter().filter(|s| !s.trim().is_empty()).collect()
 }
 
 async fn find_department<S: Storage>(storage: &S, name: &str) -> Result<DepartmentId> {
