@@ -120,6 +120,13 @@ export function demoPhone(customers: { id: string; name: string; phones: string[
       integrations = integrations.map((i) => (i.id === id ? rotated : i));
       return token(rotated);
     },
+    admin_change_cti: ({ id, change }) => {
+      const found = integrations.find((i) => i.id === id) ?? appError('not_found', 'No such integration');
+      const form = change as { name: string | null; allowed_sources: string[] | null };
+      const changed = { ...found, name: form.name ?? found.name, allowed_sources: form.allowed_sources ?? found.allowed_sources };
+      integrations = integrations.map((i) => (i.id === id ? changed : i));
+      return changed;
+    },
     admin_remove_cti: ({ id }) => {
       integrations = integrations.filter((i) => i.id !== id);
       return null;

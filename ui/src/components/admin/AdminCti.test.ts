@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Admin from '../../screens/Admin.svelte';
 import type { AdminAgentView, AgentChangeForm, CtiIntegration, NewAgentForm } from '../../ipc';
-import { SESSION, SYNC, fakeBackend } from '../../ipc/fake';
+import { SESSION, SYNC, appError, fakeBackend } from '../../ipc/fake';
 import { app } from '../../lib/app.svelte';
 import { setLocale } from '../../lib/i18n/index.svelte';
 
@@ -30,6 +30,13 @@ function backend() {
     }),
     admin_rotate_cti: ({ id }) => ({ integration: { ...PBX, id, token_made_at: 2_000 }, token: `secret-${++tokens}` }),
     admin_remove_cti: () => null,
+    admin_change_cti: ({ id, change }) => {
+      const sources = (change as { allowed_sources: string[] | null }).allowed_sources ?? [];
+      if (sources.includes('nonsense')) {
+        appError('validation', 'allowed_sources: not an address or network', 'allowed_sources');
+      }
+      return { ...PBX, id: id as string, allowed_sources: sources };
+    },
     admin_list_agents: () => [ANNA],
     admin_list_departments: () => [],
     admin_add_agent: ({ form }) => ({ ...ANNA, ...(form as NewAgentForm), id: 'a2' }),
@@ -75,6 +82,28 @@ describe('Admin: the phone system', () => {
     expect(screen.queryByTestId('cti-token-dialog')).toBeNull();
     expect(screen.getAllByTestId('cti-row')).toHaveLength(2);
     expect(document.body).not.toHaveTextContent('secret-1');
+  });
+
+  it('changes the allowed sources in place; a refusal keeps the text', async () => {
+    const fake = backend();
+    const user = userEvent.setup();
+    render(Admin);
+    await user.click(screen.getByTestId('admin-tab-cti'));
+    const row = await screen.findByTestId('cti-row');
+    await user.click(within(row).getByTestId('cti-edit-sources'));
+    const field = within(row).getByTestId('cti-sources-edit');
+    await user.type(field, 'nonsense');
+    await user.click(within(row).getByTestId('cti-sources-save'));
+    await waitFor(() => expect(field).toHaveAttribute('aria-invalid', 'true'));
+    expect(field).toHaveValue('nonsense');
+    await user.clear(field);
+    await user.type(field, '192.0.2.10{enter}10.0.0.0/8');
+    await user.click(within(row).getByTestId('cti-sources-save'));
+    await waitFor(() => expect(screen.getByTestId('cti-row')).toHaveTextContent('192.0.2.10, 10.0.0.0/8'));
+    expect(fake.callsTo('admin_change_cti').at(-1)).toEqual({
+      id: 'cti-1',
+      change: { name: null, allowed_sources: ['192.0.2.10', '10.0.0.0/8'] },
+    });
   });
 
   it('rotates and removes only after a confirmation', async () => {
