@@ -262,6 +262,16 @@ pub fn apply(
             }
         }
         Mutation::UpsertCustomer(patch) => upsert_customer(state, actor, patch, &mut out)?,
+        Mutation::ReceiveEmail { ticket, email } => crate::email_apply::receive_email(state, actor, ticket, email, &mut out)?,
+        Mutation::SendEmailReply { ticket_id, reply } => {
+            let t = ticket(state, *ticket_id)?;
+            permit_ticket_action(actor, t, TicketAction::ReplyByEmail)?;
+            crate::email_apply::send_email_reply(state, t, reply, &mut out)?
+        }
+        Mutation::RecordEmailDelivery { ticket_id, reply_id, delivery } => {
+            let t = ticket(state, *ticket_id)?;
+            crate::email_apply::record_email_delivery(actor, t, *reply_id, delivery, &mut out)?
+        }
         Mutation::MergeCustomers { from, into } => {
             require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "merge customers")?;
             if from == into {
@@ -408,16 +418,16 @@ pub fn apply(
     Ok(out.changes)
 }
 
-struct Emitter {
+pub(crate) struct Emitter {
     mutation_id: MutationId,
     author: AgentId,
-    now: Timestamp,
-    changes: Vec<Change>,
+    pub(crate) now: Timestamp,
+    pub(crate) changes: Vec<Change>,
     next_event: u32,
 }
 
 impl Emitter {
-    fn event(&mut self, ticket_id: TicketId, kind: EventKind) {
+    pub(crate) fn event(&mut self, ticket_id: TicketId, kind: EventKind) {
         let id = EventId::derive(self.mutation_id, self.next_event);
         self.next_event += 1;
         self.changes.push(Change::Event(TicketEvent {
@@ -654,19 +664,19 @@ fn check_duration(seconds: u32) -> Result<(), DomainError> {
     Ok(())
 }
 
-fn not_found(what: &'static str, id: impl ToString) -> DomainError {
+pub(crate) fn not_found(what: &'static str, id: impl ToString) -> DomainError {
     DomainError::NotFound { what, id: id.to_string() }
 }
 
-fn ticket(state: &State, id: TicketId) -> Result<&Ticket, DomainError> {
+pub(crate) fn ticket(state: &State, id: TicketId) -> Result<&Ticket, DomainError> {
     state.tickets.get(&id).ok_or_else(|| not_found("ticket", id))
 }
 
-fn customer(state: &State, id: CustomerId) -> Result<&Customer, DomainError> {
+pub(crate) fn customer(state: &State, id: CustomerId) -> Result<&Customer, DomainError> {
     state.customers.get(&id).ok_or_else(|| not_found("customer", id))
 }
 
-fn kb_article(state: &State, id: KbArticleId) -> Result<&KbArticle, DomainError> {
+pub(crate) fn kb_article(state: &State, id: KbArticleId) -> Result<&KbArticle, DomainError> {
     state.kb_articles.get(&id).ok_or_else(|| not_found("KB article", id))
 }
 

@@ -1,5 +1,6 @@
 //! The ticket's timeline: append-only events, each with its own id, author and time.
 
+use crate::email::{EmailReply, InboundEmail, MAIL_SYSTEM};
 use crate::ids::*;
 use crate::model::*;
 use crate::reference::Reference;
@@ -121,6 +122,24 @@ pub enum EventKind {
     KbArticlePublishedFromTicket {
         article_id: KbArticleId,
     },
+    /// A customer's mail, as the hub received it (author: the mail system).
+    EmailReceived {
+        email: Box<InboundEmail>,
+    },
+    /// An agent's reply, to be sent by the hub.
+    EmailReplyQueued {
+        reply: Box<EmailReply>,
+    },
+    /// The mail server took the reply (author: the mail system).
+    EmailReplySent {
+        reply_id: EmailReplyId,
+        message_id: String,
+    },
+    /// The mail server refused the reply for good.
+    EmailReplyFailed {
+        reply_id: EmailReplyId,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -149,6 +168,10 @@ impl EventKind {
             EventKind::CustomerInformed { .. } => "customer_informed",
             EventKind::Reopened { .. } => "reopened",
             EventKind::KbArticlePublishedFromTicket { .. } => "kb_article_published_from_ticket",
+            EventKind::EmailReceived { .. } => "email_received",
+            EventKind::EmailReplyQueued { .. } => "email_reply_queued",
+            EventKind::EmailReplySent { .. } => "email_reply_sent",
+            EventKind::EmailReplyFailed { .. } => "email_reply_failed",
         }
     }
 
@@ -160,6 +183,8 @@ impl EventKind {
             EventKind::Escalated { handover_summary, .. } => Some(handover_summary),
             EventKind::Resolved { summary, .. } => Some(summary),
             EventKind::ConsultAnswered { answer, .. } => Some(answer),
+            EventKind::EmailReceived { email } => Some(&email.text),
+            EventKind::EmailReplyQueued { reply } => Some(&reply.body),
             _ => None,
         }
         .filter(|t| !t.is_empty())
@@ -197,7 +222,8 @@ impl Ticket {
             status: Status::Open,
             level: Level::First,
             department_id: None,
-            assignee: Some(event.author),
+            // A mail's ticket waits in the queue; an agent's is theirs.
+            assignee: Some(event.author).filter(|a| *a != MAIL_SYSTEM),
             created_by: event.author,
             created_at: event.at,
             updated_at: event.at,
@@ -214,6 +240,7 @@ impl Ticket {
             kb_suggested: Vec::new(),
             caller: caller.clone(),
             calls: Vec::new(),
+            email_replies: Vec::new(),
             history: TicketHistory::default(),
         })
     }
@@ -228,6 +255,12 @@ impl Ticket {
                 Some(t)
             }
             None => Ticket::from_created(event),
+        }
+    }
+
+    fn set_reply_delivery(&mut self, reply_id: EmailReplyId, delivery: ReplyDelivery) {
+        if let Some(r) = self.email_replies.iter_mut().find(|r| r.reply_id == reply_id) {
+            r.delivery = delivery;
         }
     }
 
@@ -310,6 +343,15 @@ impl Ticket {
                 self.follow_up_at = None;
             }
             EventKind::CustomerInformed { informed_at, .. } => self.customer_informed_at = Some(*informed_at),
+            EventKind::EmailReceived { .. } => self.contacts += 1,
+            EventKind::EmailReplyQueued { reply } => {
+                if !self.email_replies.iter().any(|r| r.reply_id == reply.reply_id) {
+                    self.email_replies
+                        .push(EmailReplyState { reply_id: reply.reply_id, delivery: ReplyDelivery::Queued });
+                }
+            }
+            EventKind::EmailReplySent { reply_id, .. } => self.set_reply_delivery(*reply_id, ReplyDelivery::Sent),
+            EventKind::EmailReplyFailed { reply_id, .. } => self.set_reply_delivery(*reply_id, ReplyDelivery::Failed),
             EventKind::Reopened { .. } => {
                 self.status = Status::Open;
                 self.resolved_at = None;

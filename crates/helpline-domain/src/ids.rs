@@ -64,6 +64,10 @@ typed_id!(
     MutationId,
     /// A phone system allowed to report calls (CTI).
     CtiIntegrationId,
+    /// An agent's e-mail reply (its Message-ID derives from it).
+    EmailReplyId,
+    /// A mailbox the hub fetches.
+    MailboxId,
     /// One desktop installation.
     ClientId,
 );

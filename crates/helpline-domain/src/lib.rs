@@ -3,7 +3,9 @@
 //! mutation. No IO, no clock, no randomness inside `apply`.
 
 mod apply;
+mod email_apply;
 pub mod call;
+pub mod email;
 mod error;
 mod event;
 mod ids;
@@ -20,6 +22,7 @@ mod state;
 mod time;
 
 pub use apply::apply;
+pub use email::{AttachmentRef, EmailDelivery, EmailReply, EmailTicket, InboundEmail, MAIL_SYSTEM};
 pub use call::{CallDirection, CallEvent, CallEventKind, CallNumber, CallRecord};
 pub use error::{DomainError, ErrorCode, ErrorKind, Problem};
 pub use event::{EventKind, TicketEvent};

@@ -215,10 +215,22 @@ pub struct Ticket {
     /// The phone system's calls about this ticket (call ids of `CallRecord`s), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<String>,
+    /// The agents' e-mail replies and where each stands, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub email_replies: Vec<EmailReplyState>,
     /// What the supervisor's figures read from the ticket's past, folded like the rest.
     #[serde(default)]
     pub history: TicketHistory,
 }
+
+/// One e-mail reply of a ticket: queued until the hub's sender records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailReplyState {
+    pub reply_id: EmailReplyId,
+    pub delivery: ReplyDelivery,
+}
+
+named_enum!(ReplyDelivery { Queued => "queued", Sent => "sent", Failed => "failed" });
 
 fn is_zero(n: &u32) -> bool {
     *n == 0

@@ -4,6 +4,7 @@
 
 use crate::ids::*;
 use crate::model::*;
+use crate::email::{EmailDelivery, EmailReply, EmailTicket, InboundEmail};
 use crate::phone::PhoneNumber;
 use crate::reference::Reference;
 use crate::time::Timestamp;
@@ -156,6 +157,23 @@ pub enum Mutation {
         article_id: KbArticleId,
         phrasing_id: KbPhrasingId,
     },
+    /// The hub's mail system received a customer's mail: a new ticket or an entry on one.
+    ReceiveEmail {
+        ticket: EmailTicket,
+        email: InboundEmail,
+    },
+    /// An agent answers the customer by e-mail; the hub sends it once it has it (written
+    /// offline, it goes out after the desktop syncs).
+    SendEmailReply {
+        ticket_id: TicketId,
+        reply: EmailReply,
+    },
+    /// The hub's sender records what the mail server made of a reply.
+    RecordEmailDelivery {
+        ticket_id: TicketId,
+        reply_id: EmailReplyId,
+        delivery: EmailDelivery,
+    },
 }
 
 /// What an agent takes down about a contact: the one input shape of logging a call,
@@ -294,6 +312,9 @@ impl Mutation {
             Mutation::FlagKbArticleOutdated { .. } => "flag_kb_article_outdated",
             Mutation::AddKbPhrasing { .. } => "add_kb_phrasing",
             Mutation::RemoveKbPhrasing { .. } => "remove_kb_phrasing",
+            Mutation::ReceiveEmail { .. } => "receive_email",
+            Mutation::SendEmailReply { .. } => "send_email_reply",
+            Mutation::RecordEmailDelivery { .. } => "record_email_delivery",
         }
     }
 
@@ -320,7 +341,10 @@ impl Mutation {
             | Mutation::Resolve { ticket_id, .. }
             | Mutation::MarkCustomerInformed { ticket_id, .. }
             | Mutation::Reopen { ticket_id, .. }
-            | Mutation::AddKbPhrasing { ticket_id, .. } => Some(*ticket_id),
+            | Mutation::AddKbPhrasing { ticket_id, .. }
+            | Mutation::SendEmailReply { ticket_id, .. }
+            | Mutation::RecordEmailDelivery { ticket_id, .. } => Some(*ticket_id),
+            Mutation::ReceiveEmail { ticket, .. } => Some(ticket.ticket_id()),
             Mutation::SaveKbArticle(d) => d.source_ticket,
             _ => None,
         }
@@ -346,6 +370,10 @@ impl Mutation {
             Mutation::UpsertCustomer(p) => t.customers.push(p.customer_id),
             Mutation::LinkCustomer { customer_id, .. } => t.customers.push(*customer_id),
             Mutation::MergeCustomers { from, into } => t.customers.extend([*from, *into]),
+            Mutation::ReceiveEmail { ticket: EmailTicket::New { customer_id, new_customer, .. }, .. } => {
+                t.customers.extend(customer_id.iter().chain(new_customer).copied())
+            }
+            Mutation::SendEmailReply { reply, .. } => t.kb_articles.extend(reply.kb_article_id),
             _ => {}
         }
         t

@@ -38,6 +38,8 @@ action_enum!(
         Resolve,
         MarkCustomerInformed,
         Reopen,
+        /// Answer the customer by e-mail (also on a resolved ticket: telling them is part of it).
+        ReplyByEmail,
         /// Turn the solution into a KB draft (for a resolved ticket).
         DraftKbArticle,
     }
@@ -209,6 +211,7 @@ pub fn permit_ticket_action(actor: &Actor, t: &Ticket, action: TicketAction) -> 
             }
             Ok(())
         }
+        ReplyByEmail => require_worker(actor, t, "reply to the customer by e-mail"),
         Reopen => {
             require_role(actor, &[Role::FirstLevel, Role::SecondLevel], "reopen a ticket")?;
             check_transition(t.status, Status::Open, Via::Reopen)
@@ -275,6 +278,7 @@ pub fn role_ticket_actions(role: Role) -> Vec<TicketAction> {
         customer_informed_at: None,
         caller: None,
         calls: Vec::new(),
+        email_replies: Vec::new(),
         escalated: false,
         contacts: 1,
         consults: Vec::new(),

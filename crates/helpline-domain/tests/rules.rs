@@ -15,6 +15,7 @@ mod rules {
 
     mod cases_calls;
     mod cases_customers;
+    mod cases_email;
     mod cases_kb;
     mod cases_permissions;
     mod cases_tickets;

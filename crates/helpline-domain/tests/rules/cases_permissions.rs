@@ -49,6 +49,18 @@ fn mutation_for(w: &mut World, action: TicketAction, t: TicketId) -> Option<Muta
             Mutation::MarkCustomerInformed { ticket_id: t, channel: Channel::Phone, informed_at: w.now }
         }
         TicketAction::Reopen => Mutation::Reopen { ticket_id: t, reason: "Fehler ist zurück".into() },
+        TicketAction::ReplyByEmail => Mutation::SendEmailReply {
+            ticket_id: t,
+            reply: EmailReply {
+                reply_id: EmailReplyId(w.fresh_mutation_id().0),
+                to: vec!["anna@example.test".into()],
+                cc: Vec::new(),
+                subject: "Ihr Drucker".into(),
+                body: "Bitte Treiber 3.1 installieren.".into(),
+                kb_article_id: None,
+                attachments: Vec::new(),
+            },
+        },
         // Not a mutation of its own: the draft is a SaveKbArticle (checked below).
         TicketAction::DraftKbArticle => return None,
     })

@@ -91,6 +91,8 @@ pub enum Who {
     ExpertAccounting,
     Supervisor,
     Admin,
+    /// The hub's mail system (not in `ALL`: no agent works as it).
+    MailSystem,
 }
 
 impl Who {
@@ -103,7 +105,7 @@ impl Who {
             Who::L2 | Who::L2b => Role::SecondLevel,
             Who::ExpertIt | Who::ExpertAccounting => Role::Expert,
             Who::Supervisor => Role::Supervisor,
-            Who::Admin => Role::Admin,
+            Who::Admin | Who::MailSystem => Role::Admin,
         }
     }
 
@@ -117,10 +119,14 @@ impl Who {
             Who::ExpertAccounting => "Bruno Buch",
             Who::Supervisor => "Sara Schulz",
             Who::Admin => "Adam Adler",
+            Who::MailSystem => "Mail",
         }
     }
 
     pub fn id(self) -> AgentId {
+        if self == Who::MailSystem {
+            return MAIL_SYSTEM;
+        }
         let n = Who::ALL.iter().position(|w| *w == self).expect("every Who is in ALL");
         AgentId(uuid7(TAG_AGENT, n as u64 + 1))
     }

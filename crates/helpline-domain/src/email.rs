@@ -1,0 +1,172 @@
+//! E-mail on tickets: a customer's mail the hub fetched (`InboundEmail`), an agent's reply
+//! (`EmailReply`), and what the hub's sender made of it. The hub's mail system is an actor
+//! of its own ([`MAIL_SYSTEM`]): only it records received mail and deliveries, so no desktop
+//! can claim a mail arrived or went out.
+
+use crate::ids::{AgentId, CategoryId, CustomerId, EmailReplyId, KbArticleId, TicketId};
+use crate::model::Priority;
+use crate::reference::Reference;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The hub's mail system: the author of received mail and of delivery records. No one
+/// signs in as it (the hub keeps it without a password and never lists it).
+pub const MAIL_SYSTEM: AgentId = AgentId(Uuid::from_u128(0x0000_0000_0000_7000_8000_006d_6169_6c00));
+
+/// Most recipients a reply may name (to and cc together).
+pub const MAX_RECIPIENTS: usize = 20;
+/// Most attachments one mail keeps with its ticket entry.
+pub const MAX_ATTACHMENTS: usize = 100;
+/// Longest text of a mail kept on the ticket (the rest is cut, and the entry says so).
+pub const MAX_MAIL_TEXT: usize = 100_000;
+/// Longest sanitised HTML kept for display.
+pub const MAX_MAIL_HTML: usize = 400_000;
+/// Longest Message-ID, file name or content type kept.
+pub const MAX_MAIL_TOKEN: usize = 998;
+
+/// A file kept by the hub, content-addressed by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AttachmentRef {
+    /// Lower-case hex SHA-256 of the content.
+    pub sha256: String,
+    pub name: String,
+    /// As sniffed from the content where it can be told, else as declared.
+    pub content_type: String,
+    #[specta(type = f64)]
+    pub size: u64,
+}
+
+/// A mail as the hub received it, already parsed, bounded and sanitised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct InboundEmail {
+    /// Without angle brackets; the hub makes one from the content for a mail without.
+    pub message_id: String,
+    /// The sender's address, lower case.
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    pub subject: String,
+    /// Plain text (an HTML-only mail's text), for the timeline and search.
+    pub text: String,
+    /// Sanitised HTML (no scripts, forms or remote images), when the mail had HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
+    /// An auto-reply, bounce or list mail: never acknowledged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automatic: bool,
+    /// What the hub cut or dropped (too long, too many attachments), for the agent to see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// The mailbox it came in to (the hub's name for it).
+    pub mailbox: String,
+}
+
+/// Where a received mail goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "target", rename_all = "snake_case")]
+pub enum EmailTicket {
+    /// A new ticket (channel e-mail), for a known customer or one made from the sender.
+    New {
+        ticket_id: TicketId,
+        reference: Reference,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_id: Option<CustomerId>,
+        /// A customer made from the sender, when none had the address.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_customer: Option<CustomerId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category_id: Option<CategoryId>,
+        priority: Priority,
+        first_response_due: Option<Timestamp>,
+        resolution_due: Option<Timestamp>,
+        /// An acknowledgement with the reference goes to the sender.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        acknowledge: bool,
+    },
+    /// A reply on an existing ticket; a resolved one is reopened when `reopen`.
+    Existing {
+        ticket_id: TicketId,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reopen: bool,
+    },
+}
+
+impl EmailTicket {
+    pub fn ticket_id(&self) -> TicketId {
+        match self {
+            EmailTicket::New { ticket_id, .. } | EmailTicket::Existing { ticket_id, .. } => *ticket_id,
+        }
+    }
+}
+
+/// An agent's reply, as written (offline too); the hub sends it when it arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct EmailReply {
+    pub reply_id: EmailReplyId,
+    pub to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    /// The KB article whose text the reply took (counted as used on the ticket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kb_article_id: Option<KbArticleId>,
+    /// Files the hub holds already (from the customer's mails, or uploaded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// What the hub's sender made of a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum EmailDelivery {
+    /// The mail server took it (250) with this Message-ID.
+    Sent { message_id: String },
+    /// The mail server refused it for good; `reason` is the server's answer.
+    Failed { reason: String },
+}
+
+/// The hub's Message-ID of a reply: derived from the reply's id, so a resend after a crash
+/// carries the same one and the customer's client can tell it is the same mail.
+pub fn reply_message_id(reply_id: EmailReplyId, domain: &str) -> String {
+    format!("helpline.{}@{domain}", reply_id.0.simple())
+}
+
+/// The reply id in one of the hub's own Message-IDs (a customer answering a reply).
+pub fn reply_of_message_id(message_id: &str) -> Option<EmailReplyId> {
+    let local = message_id.split('@').next()?.strip_prefix("helpline.")?;
+    Uuid::try_parse(local).ok().map(EmailReplyId)
+}
+
+/// A customer id the hub derives from a sender's address (a mail read twice makes the
+/// same customer, never two).
+pub fn customer_id_for_address(address: &str) -> CustomerId {
+    CustomerId(Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("mailto:{}", address.to_lowercase()).as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_message_id_names_its_reply() {
+        let id = EmailReplyId::new_v7();
+        let mid = reply_message_id(id, "support.example.test");
+        assert_eq!(reply_of_message_id(&mid), Some(id));
+        assert_eq!(reply_of_message_id("CAF=abc@mail.gmail.com"), None);
+        assert_eq!(reply_of_message_id("helpline.nothex@x"), None);
+    }
+
+    #[test]
+    fn a_sender_gives_one_customer_id_whatever_the_case() {
+        assert_eq!(customer_id_for_address("Anna@Example.test"), customer_id_for_address("anna@example.test"));
+        assert_ne!(customer_id_for_address("anna@example.test"), customer_id_for_address("bob@example.test"));
+    }
+}
