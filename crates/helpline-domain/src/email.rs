@@ -133,16 +133,18 @@ pub enum EmailDelivery {
     Failed { reason: String },
 }
 
-/// The hub's Message-ID of a reply: derived from the reply's id, so a resend after a crash
-/// carries the same one and the customer's client can tell it is the same mail.
-pub fn reply_message_id(reply_id: EmailReplyId, domain: &str) -> String {
-    format!("helpline.{}@{domain}", reply_id.0.simple())
+/// The hub's Message-ID of a mail it sends: derived from the mail's id (so a resend after
+/// a crash carries the same one and the customer's client can tell) and naming the ticket
+/// (so an answer to it finds its ticket without a lookup).
+pub fn hub_message_id(mail_id: Uuid, ticket_id: TicketId, domain: &str) -> String {
+    format!("helpline.{}.{}@{domain}", mail_id.simple(), ticket_id.0.simple())
 }
 
-/// The reply id in one of the hub's own Message-IDs (a customer answering a reply).
-pub fn reply_of_message_id(message_id: &str) -> Option<EmailReplyId> {
+/// The ticket one of the hub's own Message-IDs names (a customer answering a reply).
+pub fn ticket_of_message_id(message_id: &str) -> Option<TicketId> {
     let local = message_id.split('@').next()?.strip_prefix("helpline.")?;
-    Uuid::try_parse(local).ok().map(EmailReplyId)
+    let (_, ticket) = local.split_once('.')?;
+    Uuid::try_parse(ticket).ok().map(TicketId)
 }
 
 /// A customer id the hub derives from a sender's address (a mail read twice makes the
@@ -156,12 +158,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_reply_message_id_names_its_reply() {
-        let id = EmailReplyId::new_v7();
-        let mid = reply_message_id(id, "support.example.test");
-        assert_eq!(reply_of_message_id(&mid), Some(id));
-        assert_eq!(reply_of_message_id("CAF=abc@mail.gmail.com"), None);
-        assert_eq!(reply_of_message_id("helpline.nothex@x"), None);
+    fn a_hub_message_id_names_its_ticket() {
+        let ticket = TicketId::new_v7();
+        let mid = hub_message_id(Uuid::now_v7(), ticket, "support.example.test");
+        assert_eq!(ticket_of_message_id(&mid), Some(ticket));
+        assert_eq!(ticket_of_message_id("CAF=abc@mail.gmail.com"), None);
+        assert_eq!(ticket_of_message_id("helpline.nothex.nothex@x"), None);
     }
 
     #[test]

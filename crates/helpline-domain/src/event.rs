@@ -241,6 +241,8 @@ impl Ticket {
             caller: caller.clone(),
             calls: Vec::new(),
             email_replies: Vec::new(),
+            email_mailbox: None,
+            email_thread: Vec::new(),
             history: TicketHistory::default(),
         })
     }
@@ -255,6 +257,18 @@ impl Ticket {
                 Some(t)
             }
             None => Ticket::from_created(event),
+        }
+    }
+
+    /// Most Message-IDs a ticket keeps for threading (the oldest go first).
+    pub const MAX_THREAD: usize = 50;
+
+    fn add_to_thread(&mut self, message_id: &str) {
+        if !self.email_thread.iter().any(|m| m == message_id) {
+            if self.email_thread.len() == Ticket::MAX_THREAD {
+                self.email_thread.remove(0);
+            }
+            self.email_thread.push(message_id.to_owned());
         }
     }
 
@@ -343,14 +357,21 @@ impl Ticket {
                 self.follow_up_at = None;
             }
             EventKind::CustomerInformed { informed_at, .. } => self.customer_informed_at = Some(*informed_at),
-            EventKind::EmailReceived { .. } => self.contacts += 1,
+            EventKind::EmailReceived { email } => {
+                self.contacts += 1;
+                self.email_mailbox.get_or_insert_with(|| email.mailbox.clone());
+                self.add_to_thread(&email.message_id);
+            }
             EventKind::EmailReplyQueued { reply } => {
                 if !self.email_replies.iter().any(|r| r.reply_id == reply.reply_id) {
                     self.email_replies
                         .push(EmailReplyState { reply_id: reply.reply_id, delivery: ReplyDelivery::Queued });
                 }
             }
-            EventKind::EmailReplySent { reply_id, .. } => self.set_reply_delivery(*reply_id, ReplyDelivery::Sent),
+            EventKind::EmailReplySent { reply_id, message_id } => {
+                self.set_reply_delivery(*reply_id, ReplyDelivery::Sent);
+                self.add_to_thread(message_id);
+            }
             EventKind::EmailReplyFailed { reply_id, .. } => self.set_reply_delivery(*reply_id, ReplyDelivery::Failed),
             EventKind::Reopened { .. } => {
                 self.status = Status::Open;

@@ -218,6 +218,13 @@ pub struct Ticket {
     /// The agents' e-mail replies and where each stands, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub email_replies: Vec<EmailReplyState>,
+    /// The mailbox the ticket's mail came in to (replies go out from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_mailbox: Option<String>,
+    /// Message-IDs of the ticket's mail, both ways, oldest first (a reply's References),
+    /// at most [`Ticket::MAX_THREAD`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub email_thread: Vec<String>,
     /// What the supervisor's figures read from the ticket's past, folded like the rest.
     #[serde(default)]
     pub history: TicketHistory,

@@ -279,6 +279,8 @@ pub fn role_ticket_actions(role: Role) -> Vec<TicketAction> {
         caller: None,
         calls: Vec::new(),
         email_replies: Vec::new(),
+        email_mailbox: None,
+        email_thread: Vec::new(),
         escalated: false,
         contacts: 1,
         consults: Vec::new(),

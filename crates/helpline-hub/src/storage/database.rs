@@ -619,6 +619,22 @@ impl<B: Backend> Storage for Database<B> {
             .await
             .map_err(|e| HubError::Internal(format!("backup task failed: {e}")))?
     }
+
+    async fn read_mail<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn super::mail_db::MailDb) -> Result<T> + Send + 'static,
+    {
+        self.read(move |db| work(db)).await
+    }
+
+    async fn write_mail<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn super::mail_db::MailDb) -> Result<T> + Send + 'static,
+    {
+        self.write(move |db| work(db)).await
+    }
 }
 
 /// Puts the default SLA settings in place on a new database (inside a write transaction).

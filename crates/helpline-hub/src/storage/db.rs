@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 /// A backend: how to open a connection to its database, and what differs beyond SQL.
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
-    type Db: Db;
+    type Db: Db + super::mail_db::MailDb;
     /// "sqlite" or "postgres".
     const KIND: &'static str;
     /// Most readers open at once.

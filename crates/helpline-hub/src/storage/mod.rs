@@ -8,10 +8,12 @@ pub mod admin;
 pub mod calls;
 pub mod database;
 pub mod db;
+pub mod mail_db;
 pub mod postgres;
 mod pull;
 mod push;
 pub mod sqlite;
+mod sqlite_mail;
 
 /// The embedded backend's storage.
 pub type SqliteStorage = database::Database<sqlite::Sqlite>;
@@ -156,6 +158,19 @@ pub trait Storage: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<helpline_protocol::AdminLogEntry>>> + Send;
     /// A consistent copy of the whole database at `dest`, taken while serving.
     fn backup(&self, dest: &Path) -> impl Future<Output = Result<()>> + Send;
+
+    // ---- e-mail (mailboxes, attachments, the sent-mail outbox) -------------------------
+    /// Runs `work` on a read connection in one snapshot.
+    fn read_mail<T, F>(&self, work: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn mail_db::MailDb) -> Result<T> + Send + 'static;
+    /// Runs `work` on the writer in a transaction of its own (no version is taken: the
+    /// mail tables are not synced; ticket changes go through `push`).
+    fn write_mail<T, F>(&self, work: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn mail_db::MailDb) -> Result<T> + Send + 'static;
 }
 
 /// The outcome of running one mutation through the rules against the hub's state.

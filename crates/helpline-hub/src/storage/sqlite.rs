@@ -24,6 +24,7 @@ const SCHEMA_V1: &str = include_str!("sqlite_schema.sql");
 const SCHEMA_V2: &str = include_str!("sqlite_schema_v2.sql");
 const SCHEMA_V3: &str = include_str!("sqlite_schema_v3.sql");
 const SCHEMA_V4: &str = include_str!("sqlite_schema_v4.sql");
+const SCHEMA_V5: &str = include_str!("sqlite_schema_v5.sql");
 
 /// The SQLite file a hub serves from.
 #[derive(Debug)]
@@ -36,7 +37,7 @@ impl Database<Sqlite> {
     pub fn open(path: impl AsRef<Path>) -> Result<Database<Sqlite>> {
         let backend = Sqlite { path: path.as_ref().to_path_buf() };
         let mut db = backend.connect()?;
-        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3), M::up(SCHEMA_V4)])
+        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3), M::up(SCHEMA_V4), M::up(SCHEMA_V5)])
             .to_latest(&mut db.conn)?;
         db.begin_write()?;
         match insert_default_sla(&mut db)
@@ -86,7 +87,7 @@ impl Backend for Sqlite {
 /// One connection to the hub's SQLite file.
 #[derive(Debug)]
 pub struct SqliteDb {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 impl SqliteDb {
@@ -138,7 +139,7 @@ impl SqliteDb {
 }
 
 /// A unique-constraint failure as a conflict with `message`, other errors as they are.
-fn conflict_on_unique(done: rusqlite::Result<usize>, message: impl FnOnce() -> String) -> Result<()> {
+pub(super) fn conflict_on_unique(done: rusqlite::Result<usize>, message: impl FnOnce() -> String) -> Result<()> {
     match done {
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
             Err(HubError::Conflict(message()))

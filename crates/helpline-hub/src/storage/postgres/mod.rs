@@ -38,6 +38,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 mod listen;
+mod mail;
 mod statements;
 
 use listen::{Channels, open_listener, run_listener};
@@ -49,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
+    include_str!("schema_v5.sql"),
 ];
 /// Serialises schema set-up across hub processes (any schema, any database user).
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('helpline-hub schema migrations'))";

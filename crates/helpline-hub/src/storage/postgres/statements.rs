@@ -31,7 +31,7 @@ impl std::fmt::Debug for PostgresDb {
     }
 }
 
-fn to_i64(n: u64) -> Result<i64> {
+pub(super) fn to_i64(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| HubError::Invalid(format!("{n} is too large")))
 }
 
@@ -44,7 +44,7 @@ fn to_i64s(ns: impl Iterator<Item = u64>) -> Result<Vec<i64>> {
 }
 
 /// A unique-constraint failure as a conflict with `message`, other errors as they are.
-fn conflict_on_unique(done: Result<u64>, message: impl FnOnce() -> String) -> Result<()> {
+pub(super) fn conflict_on_unique(done: Result<u64>, message: impl FnOnce() -> String) -> Result<()> {
     match done {
         Err(HubError::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
             Err(HubError::Conflict(message()))
@@ -78,12 +78,12 @@ impl PostgresDb {
         Ok(s)
     }
 
-    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+    pub(super) fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         let stmt = self.statement(sql)?;
         Ok(self.client()?.query(&stmt, params)?)
     }
 
-    fn query_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
+    pub(super) fn query_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
         let stmt = self.statement(sql)?;
         Ok(self.client()?.query_opt(&stmt, params)?)
     }
@@ -93,7 +93,7 @@ impl PostgresDb {
         Ok(self.client()?.query_one(&stmt, params)?)
     }
 
-    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+    pub(super) fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
         let stmt = self.statement(sql)?;
         Ok(self.client()?.execute(&stmt, params)?)
     }
