@@ -158,6 +158,18 @@ pub async fn add_note(state: St<'_>, ticket_id: TicketId, body: String) -> AppRe
     Ok(())
 }
 
+/// An e-mail reply to the customer: recorded now, sent by the hub after the next sync.
+#[tauri::command]
+#[specta::specta]
+pub async fn reply_by_email(
+    state: St<'_>,
+    ticket_id: TicketId,
+    form: helpline_client::email::EmailReplyForm,
+) -> AppResult<()> {
+    state.desktop()?.reply_by_email(ticket_id, form)?;
+    Ok(())
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn log_follow_up_contact(state: St<'_>, ticket_id: TicketId, contact: FollowUpContact) -> AppResult<()> {

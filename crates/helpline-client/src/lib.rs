@@ -9,6 +9,7 @@ pub mod clock;
 pub mod dashboard;
 mod dashboard_calls;
 pub mod demo;
+pub mod email;
 mod drafts;
 mod error;
 pub mod hub_api;

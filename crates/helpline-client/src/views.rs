@@ -132,6 +132,8 @@ pub struct EventView {
     pub details: Vec<EventDetail>,
     /// Made here and not yet confirmed by the hub.
     pub pending: bool,
+    /// A mail of the conversation (the customer's, or an agent's reply).
+    pub email: Option<crate::email::EmailView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -172,6 +174,9 @@ pub struct TicketView {
     pub resolution: Option<String>,
     /// KB articles published from this ticket.
     pub published_articles: Vec<Named<KbArticleId>>,
+    /// Whom an e-mail reply goes to by default (the last customer who wrote, else the
+    /// customer's address).
+    pub email_recipient: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -442,8 +447,12 @@ impl<H: HubApi> Desktop<H> {
                     && actor.as_ref().is_some_and(|a| helpline_domain::may_answer_consult(a, c.department_id)),
             })
             .collect();
+        let email_recipient = crate::email::default_recipient(
+            &events,
+            customer.as_ref().and_then(|c: &CustomerCard| c.emails.first().map(String::as_str)),
+        );
         let events =
-            events.iter().map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names)).collect();
+            events.iter().map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names, &ticket)).collect();
         Ok(TicketView {
             actions: actor.as_ref().map(|a| helpline_domain::ticket_actions(a, &ticket)).unwrap_or_default(),
             possible_actions: actor.as_ref().map(|a| helpline_domain::role_ticket_actions(a.role)).unwrap_or_default(),
@@ -466,6 +475,7 @@ impl<H: HubApi> Desktop<H> {
             first_contact_resolution: ticket.first_contact_resolution,
             next_statuses: next_statuses(ticket.status),
             events,
+            email_recipient,
         })
     }
 
@@ -528,7 +538,13 @@ struct Names {
     customers: BTreeMap<CustomerId, String>,
 }
 
-fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> String, names: &Names) -> EventView {
+fn event_view(
+    e: &TicketEvent,
+    pending: bool,
+    agent_name: &dyn Fn(&AgentId) -> String,
+    names: &Names,
+    ticket: &Ticket,
+) -> EventView {
     let department = |d: &DepartmentId| names.departments.get(d).cloned().unwrap_or_else(|| d.to_string());
     let d = |key: &str, value: String| EventDetail { key: key.into(), value };
     let details = match &e.kind {
@@ -585,6 +601,7 @@ fn event_view(e: &TicketEvent, pending: bool, agent_name: &dyn Fn(&AgentId) -> S
         },
         details: details.into_iter().filter(|d| !d.value.is_empty()).collect(),
         pending,
+        email: crate::email::email_view(&e.kind, ticket),
     }
 }
 

@@ -153,6 +153,61 @@ pub fn customer_id_for_address(address: &str) -> CustomerId {
     CustomerId(Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("mailto:{}", address.to_lowercase()).as_bytes()))
 }
 
+/// Splits a reply into what the sender wrote and the quoted history below it, at the
+/// first attribution line ("On … wrote:", "Am … schrieb …:"), Outlook separator or
+/// Outlook header block, or run of ">" lines. The new text is trimmed at its end.
+pub fn split_quoted(text: &str) -> (String, String) {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut offset = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let l = line.trim();
+        let next = lines.get(i + 1).map(|s| s.trim()).unwrap_or("");
+        if is_quote_start(l, next) {
+            let (new, old) = text.split_at(offset);
+            return (new.trim_end().to_owned(), old.to_owned());
+        }
+        offset += line.len();
+    }
+    (text.trim_end().to_owned(), String::new())
+}
+
+fn is_quote_start(line: &str, next: &str) -> bool {
+    let lower = line.to_lowercase();
+    let next_lower = next.to_lowercase();
+    let separator = lower.trim_matches(|c: char| c == '-' || c == ' ' || c == '_');
+    if (line.starts_with("--") || line.starts_with("__"))
+        && ["original message", "ursprüngliche nachricht", "originalnachricht", "forwarded message"]
+            .iter()
+            .any(|s| separator.contains(s))
+    {
+        return true;
+    }
+    // Outlook's rule of underscores above its header block.
+    if line.len() >= 10 && line.bytes().all(|b| b == b'_') && (next_lower.starts_with("from:") || next_lower.starts_with("von:")) {
+        return true;
+    }
+    // Outlook without separator: "From: …" then "Sent: …" / "Von: …" then "Gesendet: …".
+    if (lower.starts_with("from:") && (next_lower.starts_with("sent:") || next_lower.starts_with("date:")))
+        || (lower.starts_with("von:") && (next_lower.starts_with("gesendet:") || next_lower.starts_with("datum:")))
+    {
+        return true;
+    }
+    // Attribution lines (Gmail, Thunderbird, Apple Mail): also when the client wrapped it
+    // over two lines, the colon ending the second.
+    let joined = if line.ends_with(':') { lower.clone() } else { format!("{lower} {next_lower}") };
+    let attribution = |start: &str, verb: &str| {
+        lower.starts_with(start) && joined.trim_end().ends_with(':') && joined.contains(verb) && joined.len() < 300
+    };
+    if attribution("on ", " wrote") || attribution("am ", " schrieb") {
+        return true;
+    }
+    // A German Thunderbird puts the date first: "07.12.2026 um 10:00 schrieb Max:".
+    if line.ends_with(':') && lower.contains(" schrieb ") && lower.len() < 300 {
+        return true;
+    }
+    line.starts_with('>') && next.starts_with('>')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,13 +54,16 @@ use std::collections::BTreeMap;
 /// The version of the hub API this crate describes; the hub reports it at
 /// `GET /v1/capabilities` and a desktop refuses a hub with another major version.
 ///
+/// 4.0: e-mail on tickets (the `email_received`, `email_reply_queued`, `email_reply_sent` and
+/// `email_reply_failed` events and the `send_email_reply` mutation, which a 3.0 side cannot read).
+///
 /// 3.0: calls from the phone system (`calls` in pulls, `call` on the stream, the
 /// `call_linked` ticket event a 2.0 desktop cannot read).
 ///
 /// 2.0: administration, `account/password`, `must_change_password`, the organisation's
 /// settings in pulls, and the `kb_opened` ticket event, which a 1.0 desktop cannot read
 /// (events are a closed enum), hence a new major version: both sides update together.
-pub const API_VERSION: &str = "3.0";
+pub const API_VERSION: &str = "4.0";
 
 /// How often the hub's event stream says it is alive when it has nothing else to say.
 pub const STREAM_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -605,11 +608,12 @@ mod tests {
 
     #[test]
     fn only_the_same_major_version_is_compatible() {
-        assert!(is_compatible("3.0"));
-        assert!(is_compatible("3.7"));
+        assert!(is_compatible("4.0"));
+        assert!(is_compatible("4.7"));
+        assert!(!is_compatible("3.0"), "a 3.x desktop cannot read the e-mail events");
         assert!(!is_compatible("2.0"), "a 2.x desktop cannot read the call_linked event");
         assert!(!is_compatible("1.1"), "a 1.x desktop cannot read the kb_opened event");
-        assert!(!is_compatible("4.0"));
+        assert!(!is_compatible("5.0"));
         assert!(!is_compatible(""));
     }
 }

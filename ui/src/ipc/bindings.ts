@@ -25,6 +25,8 @@ export const commands = {
 	findTicket: (reference: string) => typedError<TicketId | null, AppError>(__TAURI_INVOKE("find_ticket", { reference })),
 	getTicket: (id: TicketId) => typedError<TicketView, AppError>(__TAURI_INVOKE("get_ticket", { id })),
 	addNote: (ticketId: TicketId, body: string) => typedError<null, AppError>(__TAURI_INVOKE("add_note", { ticketId, body })),
+	/**  An e-mail reply to the customer: recorded now, sent by the hub after the next sync. */
+	replyByEmail: (ticketId: TicketId, form: EmailReplyForm) => typedError<null, AppError>(__TAURI_INVOKE("reply_by_email", { ticketId, form })),
 	logFollowUpContact: (ticketId: TicketId, contact: FollowUpContact) => typedError<null, AppError>(__TAURI_INVOKE("log_follow_up_contact", { ticketId, contact })),
 	changeStatus: (ticketId: TicketId, status: Status) => typedError<null, AppError>(__TAURI_INVOKE("change_status", { ticketId, status })),
 	resolveTicket: (ticketId: TicketId, summary: string) => typedError<null, AppError>(__TAURI_INVOKE("resolve_ticket", { ticketId, summary })),
@@ -231,6 +233,16 @@ export type AppError = {
 };
 
 export type ArticleState = "draft" | "published" | "archived";
+
+/**  A file kept by the hub, content-addressed by its SHA-256. */
+export type AttachmentRef = {
+	/**  Lower-case hex SHA-256 of the content. */
+	sha256: string,
+	name: string,
+	/**  As sniffed from the content where it can be told, else as declared. */
+	content_type: string,
+	size: number | null,
+};
 
 /**
  *  A call of the signed-in agent changed: it rings (the banner), they or someone else
@@ -545,6 +557,40 @@ export type DueFollowUp = {
 	note: string,
 };
 
+/**  What an agent writes to the customer. */
+export type EmailReplyForm = {
+	to: string[],
+	cc: string[],
+	subject: string,
+	body: string,
+	/**  The KB article whose text the reply took (counted as used). */
+	kb_article_id: KbArticleId | null,
+	/**  Files the hub holds (the customer's attachments, passed on). */
+	attachments: AttachmentRef[],
+};
+
+/**  A mail in the ticket's conversation. */
+export type EmailView = {
+	/**  The customer wrote it (`true`), or an agent's reply. */
+	inbound: boolean,
+	from: string,
+	from_name: string | null,
+	to: string[],
+	cc: string[],
+	subject: string,
+	/**  What is new in this mail. */
+	text: string,
+	/**  The quoted history below it (folded in the window). */
+	quoted: string,
+	attachments: AttachmentRef[],
+	/**  An auto-reply, bounce or list mail. */
+	automatic: boolean,
+	/**  What the hub cut or dropped (kinds, e.g. "attachments_dropped"). */
+	problems: string[],
+	/**  A reply's state: queued, sent or failed (none for the customer's mail). */
+	delivery: ReplyDelivery | null,
+};
+
 /**
  *  What exactly went wrong, for the window to say in the agent's language: a code with
  *  parameters ([`Problem`]). The `Display` text of an error stays readable for logs and
@@ -638,6 +684,8 @@ export type EventView = {
 	details: EventDetail[],
 	/**  Made here and not yet confirmed by the hub. */
 	pending: boolean,
+	/**  A mail of the conversation (the customer's, or an agent's reply). */
+	email: EmailView | null,
 };
 
 /**  One of the organisation's numbers. */
@@ -1012,6 +1060,8 @@ export type RejectedView = {
 	at: number,
 };
 
+export type ReplyDelivery = "queued" | "sent" | "failed";
+
 export type Role = "first_level" | "second_level" | "expert" | "supervisor" | "admin";
 
 /**
@@ -1100,6 +1150,8 @@ export type TagCount = {
 
 /**  What an agent can do to a ticket (the window shows a control for each one offered). */
 export type TicketAction = "add_note" | "log_contact" | "change_status" | "set_follow_up" | "claim" | "escalate" | "hand_back" | "hand_over_to_expert" | "return_from_expert" | "request_consult" | "answer_consult" | "resolve" | "mark_customer_informed" | "reopen" | 
+/**  Answer the customer by e-mail (also on a resolved ticket: telling them is part of it). */
+"reply_by_email" | 
 /**  Turn the solution into a KB draft (for a resolved ticket). */
 "draft_kb_article";
 
@@ -1167,6 +1219,11 @@ export type TicketView = {
 	resolution: string | null,
 	/**  KB articles published from this ticket. */
 	published_articles: Named<KbArticleId>[],
+	/**
+	 *  Whom an e-mail reply goes to by default (the last customer who wrote, else the
+	 *  customer's address).
+	 */
+	email_recipient: string | null,
 };
 
 /**  A pull brought changes: lists and the open ticket should refresh. */
