@@ -42,8 +42,29 @@ pub struct TestHub {
     pub backend: Backend,
     /// The SQLite file, or the PostgreSQL URL.
     pub database: String,
+    /// The hub's own storage (a second handle on it), for what tests set up the way an
+    /// admin would and inspect the way support would.
+    pub storage: HubStorage,
     /// Last, so the hub is gone before its schema is dropped.
     pub schema: Option<TestSchema>,
+}
+
+/// The storage of a [`TestHub`], whichever backend.
+#[derive(Debug, Clone)]
+pub enum HubStorage {
+    Sqlite(SqliteStorage),
+    Postgres(helpline_hub::PostgresStorage),
+}
+
+/// Runs `$body` with `$s` bound to the backend's storage.
+#[macro_export]
+macro_rules! with_storage {
+    ($hub_storage:expr, |$s:ident| $body:expr) => {
+        match $hub_storage {
+            $crate::harness::HubStorage::Sqlite($s) => $body,
+            $crate::harness::HubStorage::Postgres($s) => $body,
+        }
+    };
 }
 
 /// A fresh schema name for one PostgreSQL test (`cargo xtask setup` removes what a killed
@@ -169,9 +190,18 @@ impl TestHub {
                 tune(&mut config);
                 let storage = SqliteStorage::open(&path)?;
                 let network_department = seed(&storage).await?;
-                let running = helpline_hub::start_with(storage, config.clone()).await?;
+                let running = helpline_hub::start_with(storage.clone(), config.clone()).await?;
                 let url = running.url();
-                Ok(TestHub { running, url, dir, network_department, backend, database: config.database, schema: None })
+                Ok(TestHub {
+                    running,
+                    url,
+                    dir,
+                    network_department,
+                    backend,
+                    database: config.database,
+                    storage: HubStorage::Sqlite(storage),
+                    schema: None,
+                })
             }
             Backend::Postgres => {
                 let url = postgres_url();
@@ -181,7 +211,7 @@ impl TestHub {
                 tune(&mut config);
                 let storage = helpline_hub::PostgresStorage::connect_with_schema(&url, 4, Some(schema.name())).await?;
                 let network_department = seed(&storage).await?;
-                let running = helpline_hub::start_with(storage, config).await?;
+                let running = helpline_hub::start_with(storage.clone(), config).await?;
                 let hub_url = running.url();
                 Ok(TestHub {
                     running,
@@ -190,6 +220,7 @@ impl TestHub {
                     network_department,
                     backend,
                     database: url,
+                    storage: HubStorage::Postgres(storage),
                     schema: Some(schema),
                 })
             }
@@ -246,6 +277,8 @@ pub struct HubProcess {
     pub port: u16,
     database: String,
     schema: Option<String>,
+    /// Set for the hub's environment (e.g. its mail key, a crash point).
+    pub env: Vec<(String, String)>,
 }
 
 /// A port that was free a moment ago.
@@ -269,6 +302,11 @@ impl HubProcess {
     /// Seeds a new database through the admin commands (the department "Netzwerk", the
     /// categories in [`CATEGORIES`], the agents in [`AGENTS`]), then starts serving it.
     pub fn create(database: &str, schema: Option<&str>) -> Result<HubProcess> {
+        Self::create_with_env(database, schema, Vec::new())
+    }
+
+    /// As [`HubProcess::create`], the hub serving with `env` in its environment.
+    pub fn create_with_env(database: &str, schema: Option<&str>, env: Vec<(String, String)>) -> Result<HubProcess> {
         let run = |args: &[&str]| -> Result<()> {
             let out =
                 hub_command(database, schema)?.args(args).env("HELPLINE_HUB_AGENT_PASSWORD", PASSWORD).output()?;
@@ -289,16 +327,61 @@ impl HubProcess {
             }
             run(&args)?;
         }
-        Self::serve(database, schema, free_port()?)
+        Self::serve_with_env(database, schema, free_port()?, env)
+    }
+
+    /// Runs an admin command of `helpline-hub` on this hub's database, with the hub's
+    /// environment and `env`; its standard output.
+    pub fn admin(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String> {
+        let out = hub_command(&self.database, self.schema.as_deref())?
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(env.iter().copied())
+            .output()?;
+        if !out.status.success() {
+            bail!("helpline-hub {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Waits until the process ended by itself (a crash point); its exit status.
+    pub fn wait_for_exit(&mut self, patience: std::time::Duration) -> Result<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("helpline-hub did not end within {patience:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Serves again, with `env` in place of the environment it had.
+    pub fn restart_with_env(&mut self, env: Vec<(String, String)>) -> Result<()> {
+        self.env = env;
+        self.restart()
     }
 
     /// Serves `database` on `port` and waits until it answers.
     pub fn serve(database: &str, schema: Option<&str>, port: u16) -> Result<HubProcess> {
+        Self::serve_with_env(database, schema, port, Vec::new())
+    }
+
+    /// As [`HubProcess::serve`], with `env` in the hub's environment.
+    pub fn serve_with_env(
+        database: &str,
+        schema: Option<&str>,
+        port: u16,
+        env: Vec<(String, String)>,
+    ) -> Result<HubProcess> {
         let child = hub_command(database, schema)?
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(std::process::Stdio::null())
             .spawn()?;
-        let hub = HubProcess { child, port, database: database.into(), schema: schema.map(str::to_owned) };
+        let hub = HubProcess { child, port, database: database.into(), schema: schema.map(str::to_owned), env };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if std::time::Instant::now() > deadline {
@@ -321,7 +404,7 @@ impl HubProcess {
     }
 
     pub fn restart(&mut self) -> Result<()> {
-        let again = Self::serve(&self.database, self.schema.as_deref(), self.port)?;
+        let again = Self::serve_with_env(&self.database, self.schema.as_deref(), self.port, self.env.clone())?;
         let old = std::mem::replace(self, again);
         drop(old);
         Ok(())

@@ -4,6 +4,7 @@ pub mod dataset;
 pub mod faults;
 pub mod harness;
 pub mod logs;
+pub mod mailserver;
 pub mod pbx;
 pub mod replay;
 pub mod webdriver;

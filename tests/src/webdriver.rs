@@ -40,12 +40,16 @@ impl TauriDriver {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
+        // tauri-driver listens before the WebKitWebDriver it spawned does, and a session
+        // request it cannot forward ends in a dropped connection: wait for both.
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on {port}");
+        for (who, p) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+                if Instant::now() > deadline {
+                    bail!("{who} did not listen on {p}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
         Ok(TauriDriver { child, port })
     }
@@ -104,30 +108,28 @@ impl App {
         let _ = std::fs::create_dir_all(screenshots);
         // Now and then (a few runs in ten, here) WebKitWebDriver never answers the first
         // new-session request of a run although the app started; a second session works.
-        // So a session that does not open within a minute is abandoned and tried once more.
+        // So a session that does not open within a minute, or whose request fails (seen once
+        // on a fresh CI machine, 4 s into the run), is abandoned and tried once more.
         for attempt in 1..=2 {
             let tauri_driver = TauriDriver::start_with_env(env)?;
             let mut caps = thirtyfour::Capabilities::new();
             caps.insert("browserName".into(), "wry".into());
             caps.insert("tauri:options".into(), serde_json::json!({ "application": program, "args": args }));
             let url = format!("http://127.0.0.1:{}", tauri_driver.port);
-            match tokio::time::timeout(SESSION_PATIENCE, WebDriver::new(url, caps)).await {
-                Ok(driver) => {
-                    return Ok(App {
-                        driver: driver?,
-                        _tauri_driver: tauri_driver,
-                        screenshots: screenshots.to_owned(),
-                    });
+            let failure = match tokio::time::timeout(SESSION_PATIENCE, WebDriver::new(url, caps)).await {
+                Ok(Ok(driver)) => {
+                    return Ok(App { driver, _tauri_driver: tauri_driver, screenshots: screenshots.to_owned() });
                 }
-                Err(_) => {
-                    eprintln!("webdriver: no session after {SESSION_PATIENCE:?} (attempt {attempt}); starting again");
-                    drop(tauri_driver);
-                    // The app it started may live on and hold its profile: end it (matched by
-                    // its own arguments, so another app window of the test stays).
-                    let _ = Command::new("pkill").args(["-TERM", "-f", "--"]).arg(args.join(" ")).status();
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
+                Ok(Err(e)) if attempt == 2 => return Err(e.into()),
+                Ok(Err(e)) => format!("the session request failed: {e}"),
+                Err(_) => format!("no session after {SESSION_PATIENCE:?}"),
+            };
+            eprintln!("webdriver: {failure} (attempt {attempt}); starting again");
+            drop(tauri_driver);
+            // The app it started may live on and hold its profile: end it (matched by
+            // its own arguments, so another app window of the test stays).
+            let _ = Command::new("pkill").args(["-TERM", "-f", "--"]).arg(args.join(" ")).status();
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
         bail!("WebKitWebDriver opened no session for {} in two attempts", program.display())
     }

@@ -63,6 +63,26 @@ const SYSTEM_PACKAGES: &[SystemPackage] = &[
         "WebKitWebDriver (end-to-end tests of the app)",
         Probe::Exe(&["WebKitWebDriver"]),
     ),
+    // The mail tests run private Dovecot and Postfix instances on loopback (tests/src/mailserver.rs);
+    // the system's own instances are kept stopped (see `MailServices`).
+    SystemPackage::new(
+        "dovecot-imapd",
+        "Dovecot IMAP server (mail tests)",
+        Probe::AnyFile(&["/usr/lib/dovecot/imap", "/usr/libexec/dovecot/imap"]),
+    ),
+    SystemPackage::new(
+        "dovecot-lmtpd",
+        "Dovecot LMTP server (mail tests)",
+        Probe::AnyFile(&["/usr/lib/dovecot/lmtp", "/usr/libexec/dovecot/lmtp"]),
+    ),
+    SystemPackage::new("postfix", "Postfix SMTP server (mail tests)", Probe::AnyFile(&["/usr/sbin/postfix"])),
+];
+
+/// Answers for packages that would otherwise ask during installation (`debconf-set-selections`
+/// lines, given before apt-get installs the package).
+const DEBCONF_PRESEEDS: &[(&str, &str)] = &[
+    // No system mail configuration: the tests write their own, and the system's postfix stays idle.
+    ("postfix", "postfix postfix/main_mailer_type select No configuration"),
 ];
 
 /// The oldest Node.js the UI tooling accepts.
@@ -79,6 +99,8 @@ fn components() -> Vec<Box<dyn Component>> {
         Box::new(TauriDriver),
         // The UI's npm packages, exactly as package-lock.json has them.
         Box::new(UiPackages),
+        // The packages' own mail servers must not run: the tests start private ones.
+        Box::new(MailServices),
     ]
 }
 
@@ -312,6 +334,8 @@ enum Probe {
     PkgConfig(&'static str),
     /// A C header in /usr/include or /usr/local/include.
     Header(&'static str),
+    /// One of these files exists (programs outside PATH, such as sbin or libexec ones).
+    AnyFile(&'static [&'static str]),
 }
 
 impl SystemPackage {
@@ -330,6 +354,7 @@ impl SystemPackage {
             Probe::Header(h) => {
                 ["/usr/include", "/usr/local/include"].iter().any(|dir| std::path::Path::new(dir).join(h).is_file())
             }
+            Probe::AnyFile(paths) => paths.iter().any(|p| std::path::Path::new(p).is_file()),
         }
     }
 
@@ -338,6 +363,7 @@ impl SystemPackage {
             Probe::Exe(names) => format!("command {}", names.join(", ")),
             Probe::PkgConfig(module) => format!("pkg-config module {module}"),
             Probe::Header(h) => format!("header {h}"),
+            Probe::AnyFile(paths) => format!("file {}", paths.join(" or ")),
         }
     }
 }
@@ -388,6 +414,7 @@ impl Component for SystemPackages {
 
     fn install(&self, ctx: &Ctx, missing: &Missing) -> Result<()> {
         if ctx.can_apt() {
+            preseed(ctx, &missing.items)?;
             return ctx.apt_install(&missing.items);
         }
         let mut msg = String::new();
@@ -413,6 +440,98 @@ impl Component for SystemPackages {
             }
         }
         Err(anyhow!(msg))
+    }
+}
+
+/// Gives debconf the answers of [`DEBCONF_PRESEEDS`] for the packages about to be installed.
+fn preseed(ctx: &Ctx, packages: &[String]) -> Result<()> {
+    let lines: Vec<&str> =
+        DEBCONF_PRESEEDS.iter().filter(|(deb, _)| packages.iter().any(|p| p == deb)).map(|(_, line)| *line).collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut c = ctx.as_root(&[], "debconf-set-selections");
+    c.stdin(Stdio::piped());
+    let mut child = c.spawn().context("could not run debconf-set-selections")?;
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().context("debconf-set-selections has no stdin")?;
+        stdin.write_all(format!("{}\n", lines.join("\n")).as_bytes())?;
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("debconf-set-selections failed ({status})");
+    }
+    Ok(())
+}
+
+// ----- the system's mail servers -----------------------------------------------------------------
+
+/// The system services installed with dovecot and postfix: stopped and not started at boot, so
+/// that nothing on this machine accepts or sends mail except the tests' private instances.
+struct MailServices;
+
+/// (service, its master's pid file) for the packages' own instances.
+const MAIL_SERVICES: &[(&str, &str)] =
+    &[("dovecot", "/run/dovecot/master.pid"), ("postfix", "/var/spool/postfix/pid/master.pid")];
+
+impl MailServices {
+    /// Whether systemd manages services here (not in most containers).
+    fn systemd() -> bool {
+        std::path::Path::new("/run/systemd/system").is_dir() && cmd::which("systemctl").is_some()
+    }
+
+    /// The services that run now or would start at boot.
+    fn active() -> Vec<String> {
+        let mut active = Vec::new();
+        for (service, pid_file) in MAIL_SERVICES {
+            let running = std::fs::read_to_string(pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+                .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+            let enabled = Self::systemd()
+                && cmd::stdout_of("systemctl", &["is-enabled", &format!("{service}.service")]).as_deref()
+                    == Some("enabled");
+            if running || enabled {
+                active.push((*service).to_owned());
+            }
+        }
+        active
+    }
+}
+
+impl Component for MailServices {
+    fn name(&self) -> &'static str {
+        "system mail servers off"
+    }
+
+    fn check(&self, _ctx: &Ctx) -> Result<Check> {
+        let active = Self::active();
+        if active.is_empty() {
+            return Ok(Check::Present("the system's dovecot and postfix are not running".into()));
+        }
+        Ok(Check::Missing(Missing {
+            summary: format!("the system's {} run(s) or start(s) at boot", active.join(" and ")),
+            items: active,
+        }))
+    }
+
+    fn install(&self, ctx: &Ctx, missing: &Missing) -> Result<()> {
+        if ctx.root == AsRoot::Impossible {
+            bail!("stop and disable them as root: `systemctl disable --now {}`", missing.items.join(" "));
+        }
+        for service in &missing.items {
+            // Either may be missing (no systemd in containers); the check afterwards decides.
+            if Self::systemd() {
+                let mut c = ctx.as_root(&[], "systemctl");
+                c.args(["disable", "--now", &format!("{service}.service")]).stdout(Stdio::null()).stderr(Stdio::null());
+                let _ = c.status();
+            }
+            let mut c = ctx.as_root(&[], "service");
+            c.args([service.as_str(), "stop"]).stdout(Stdio::null()).stderr(Stdio::null());
+            let _ = c.status();
+        }
+        Ok(())
     }
 }
 

@@ -72,6 +72,22 @@ options! {
     /// Most CTI requests (`POST /v1/cti/{token}`) in progress at once; beyond, the phone
     /// system gets 429 with Retry-After, so a flood cannot crowd out the agents.
     cti_max_concurrent: usize = 64, env "HELPLINE_HUB_CTI_MAX_CONCURRENT";
+    /// Key that seals mailbox passwords (32 bytes, base64; `helpline-hub mailbox key` makes
+    /// one). Keep it out of the database: in the config file or the environment. Without it
+    /// no mailbox can be added.
+    mail_key: String = String::new(), env "HELPLINE_HUB_MAIL_KEY";
+    /// Whether this hub process fetches the mailboxes and sends mail. With several hub
+    /// processes on one PostgreSQL database, exactly one should.
+    mail_enabled: bool = true, env "HELPLINE_HUB_MAIL_ENABLED";
+    /// Largest mail taken in, in bytes; a larger one is quarantined with its headers.
+    mail_max_bytes: u64 = 25 * 1024 * 1024, env "HELPLINE_HUB_MAIL_MAX_BYTES";
+    /// Seconds between looks at a mailbox whose server has no IDLE.
+    mail_poll_seconds: u64 = 60, env "HELPLINE_HUB_MAIL_POLL_SECONDS";
+    /// Seconds one IDLE lasts before it is renewed (servers end it after 30 minutes).
+    mail_idle_seconds: u64 = 25 * 60, env "HELPLINE_HUB_MAIL_IDLE_SECONDS";
+    /// For tests only: the hub aborts at this point of the mail path ("after_commit" of a
+    /// fetch; "before_send", "after_send", "after_record" of a send). Empty: never.
+    mail_fault: String = String::new(), env "HELPLINE_HUB_MAIL_FAULT";
     /// Log filter (tracing's EnvFilter syntax), e.g. "info" or "helpline_hub=debug".
     log_filter: String = "info".to_owned(), env "HELPLINE_HUB_LOG";
     /// "text" for people, "json" for log collectors.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod cti;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod storage;
 
 pub use config::Config;
@@ -71,6 +72,7 @@ pub async fn start_with<S: Storage>(storage: S, config: Config) -> Result<Runnin
     let (closing, closed) = tokio::sync::watch::channel(false);
     let mut stopped = closed.clone();
     let cti = cti::CtiGate::new(config.cti_max_concurrent);
+    mail::runtime::start_mail(storage.clone(), &config, closed.clone());
     let app = http::router(Arc::new(http::Hub { storage, config, closing: closed, cti }));
     let task = tokio::spawn(async move {
         // The peer's address, for the CTI integrations' source allow-lists.

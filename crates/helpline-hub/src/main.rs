@@ -47,6 +47,9 @@ enum Command {
     /// Manage the phone systems allowed to post call events (CTI).
     #[command(subcommand)]
     Cti(CtiCommand),
+    /// Manage the support mailboxes the hub fetches (IMAP) and sends from (SMTP).
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
     /// Show the newest entries of the admin log (who changed what, when).
     Log {
         #[arg(long, default_value_t = 50)]
@@ -143,6 +146,71 @@ enum CtiCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum MailboxCommand {
+    /// Add a mailbox (or replace the settings of the one with this name). The password
+    /// comes from HELPLINE_HUB_MAILBOX_PASSWORD or, if unset, the first line of standard
+    /// input; it is sealed with the hub's mail_key.
+    Add {
+        name: String,
+        /// The support address (replies come from it).
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        imap_host: String,
+        #[arg(long, default_value_t = 993)]
+        imap_port: u16,
+        /// tls, starttls or none (none: loopback test servers only)
+        #[arg(long, default_value = "tls")]
+        imap_security: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "INBOX")]
+        folder: String,
+        /// Move processed mail to this folder (default: flag it $Helpline where it is).
+        #[arg(long)]
+        move_to: Option<String>,
+        #[arg(long)]
+        smtp_host: String,
+        #[arg(long, default_value_t = 587)]
+        smtp_port: u16,
+        /// tls, starttls or none
+        #[arg(long, default_value = "starttls")]
+        smtp_security: String,
+        /// SMTP login (default: the IMAP login, with the same password).
+        #[arg(long)]
+        smtp_login: Option<String>,
+        /// Category name new tickets get.
+        #[arg(long)]
+        category: Option<String>,
+        /// Send no acknowledgement to new tickets' senders.
+        #[arg(long)]
+        no_acknowledgement: bool,
+        /// de or en: the acknowledgement's language.
+        #[arg(long, default_value = "de")]
+        language: String,
+        /// A file with the acknowledgement's text ({reference} and {subject} are filled in).
+        #[arg(long)]
+        acknowledgement: Option<PathBuf>,
+        /// A reply to a ticket resolved within this many days reopens it.
+        #[arg(long, default_value_t = 14)]
+        reopen_days: u32,
+    },
+    /// List the mailboxes with what their last fetch saw.
+    List,
+    /// Remove a mailbox (by name or id); its tickets stay.
+    Remove { name: String },
+    /// Show the newest mails that made no ticket (too large, unparseable, refused).
+    Quarantine {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Print a new mail_key (set it as HELPLINE_HUB_MAIL_KEY or mail_key in the config).
+    Key,
+}
+
+#[derive(Debug, Subcommand)]
 enum NameCommand {
     Add { name: String },
     Rename { name: String, new_name: String },
@@ -185,6 +253,10 @@ async fn run(command: Command, mut config: Config) -> Result<()> {
             }
             Ok(())
         }
+        Command::Mailbox(MailboxCommand::Key) => {
+            println!("{}", helpline_hub::mail::mailbox::MailKey::generate());
+            Ok(())
+        }
         Command::Options => {
             for (name, env, default, doc) in Config::describe() {
                 println!("{name} ({env}, default {default})\n    {doc}");
@@ -195,11 +267,137 @@ async fn run(command: Command, mut config: Config) -> Result<()> {
             if config.is_postgres() {
                 let storage =
                     PostgresStorage::connect_with_schema(&config.database, 2, config.postgres_schema()).await?;
-                administer(&storage, other).await
+                administer(&storage, other, &config).await
             } else {
-                administer(&SqliteStorage::open(&config.database)?, other).await
+                administer(&SqliteStorage::open(&config.database)?, other, &config).await
             }
         }
+    }
+}
+
+mod mailbox_cli {
+    use super::*;
+    use helpline_hub::mail::mailbox::{self, MailKey, MailboxSettings, NewMailbox, Processed, Server};
+
+    pub async fn run<S: Storage>(storage: &S, command: MailboxCommand, config: &Config) -> Result<()> {
+        match command {
+            MailboxCommand::Add {
+                name,
+                address,
+                display_name,
+                imap_host,
+                imap_port,
+                imap_security,
+                login,
+                folder,
+                move_to,
+                smtp_host,
+                smtp_port,
+                smtp_security,
+                smtp_login,
+                category,
+                no_acknowledgement,
+                language,
+                acknowledgement,
+                reopen_days,
+            } => {
+                let key = MailKey::from_config(&config.mail_key)?;
+                let password = match std::env::var("HELPLINE_HUB_MAILBOX_PASSWORD") {
+                    Ok(p) => p,
+                    Err(_) => {
+                        let mut line = String::new();
+                        std::io::stdin().lock().read_line(&mut line)?;
+                        line.trim_end_matches(['\r', '\n']).to_owned()
+                    }
+                };
+                let category_id = match category {
+                    Some(name) => {
+                        let all = storage.list_categories().await?;
+                        Some(
+                            all.iter()
+                                .find(|c| c.name.eq_ignore_ascii_case(&name))
+                                .map(|c| c.id)
+                                .with_context(|| format!("no category {name:?}"))?,
+                        )
+                    }
+                    None => None,
+                };
+                let acknowledgement = match acknowledgement {
+                    Some(file) => Some(
+                        std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?,
+                    ),
+                    None => None,
+                };
+                let settings = MailboxSettings {
+                    address,
+                    display_name,
+                    imap: Server {
+                        host: imap_host,
+                        port: imap_port,
+                        security: imap_security.parse()?,
+                        login: login.clone(),
+                        password: String::new(),
+                    },
+                    folder,
+                    processed: move_to.map_or(Processed::Flag, |folder| Processed::Move { folder }),
+                    smtp: Server {
+                        host: smtp_host,
+                        port: smtp_port,
+                        security: smtp_security.parse()?,
+                        login: smtp_login.unwrap_or(login),
+                        password: String::new(),
+                    },
+                    category_id,
+                    acknowledge: !no_acknowledgement,
+                    language,
+                    acknowledgement,
+                    reopen_days,
+                };
+                let made = mailbox::add_mailbox(
+                    storage,
+                    key.as_ref(),
+                    NewMailbox { name, settings, imap_password: password, smtp_password: String::new() },
+                )
+                .await?;
+                println!("mailbox {} ({}) saved; running hubs start fetching it within seconds", made.name, made.id);
+            }
+            MailboxCommand::List => {
+                for m in mailbox::list_mailboxes(storage).await? {
+                    let s = &m.settings;
+                    let state = if m.status.state.is_empty() { "not yet fetched" } else { m.status.state.as_str() };
+                    println!(
+                        "{} {:<20} {} imap {}:{} smtp {}:{} — {state}{}",
+                        m.id,
+                        m.name,
+                        s.address,
+                        s.imap.host,
+                        s.imap.port,
+                        s.smtp.host,
+                        s.smtp.port,
+                        m.status.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                    );
+                }
+            }
+            MailboxCommand::Remove { name } => {
+                let gone = mailbox::remove_mailbox(storage, &name).await?;
+                println!("mailbox {} removed; its tickets stay", gone.name);
+            }
+            MailboxCommand::Quarantine { limit } => {
+                for q in helpline_hub::mail::route::list_quarantine(storage, limit.clamp(1, 500)).await? {
+                    println!(
+                        "{:>6} {} uid {} {} bytes {} {}",
+                        q.id,
+                        q.at,
+                        q.uid,
+                        q.size,
+                        q.message_id.as_deref().unwrap_or("(no Message-ID)"),
+                        q.reason
+                    );
+                }
+            }
+            MailboxCommand::Key => unreachable!("handled by run"),
+        }
+        Ok(())
     }
 }
 
@@ -210,7 +408,7 @@ fn parse_role(role: &str) -> Result<Role> {
 
 /// The command line administers through the same functions as the admin endpoints; the
 /// admin log names no agent for its changes (`by` is `None`).
-async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
+async fn administer<S: Storage>(storage: &S, command: Command, config: &Config) -> Result<()> {
     match command {
         Command::Agent(AgentCommand::Add { login, name, role, department, languages, phone, phone_queues }) => {
             let role = parse_role(&role)?;
@@ -359,6 +557,7 @@ async fn administer<S: Storage>(storage: &S, command: Command) -> Result<()> {
             storage.backup(&dest).await?;
             println!("backup written to {}", dest.display());
         }
+        Command::Mailbox(command) => mailbox_cli::run(storage, command, config).await?,
         Command::Serve { .. } | Command::Options => unreachable!("handled by run"),
     }
     Ok(())

@@ -15,6 +15,8 @@ mod cti_scenarios;
 mod dashboard;
 mod liveness;
 mod logging;
+mod mail;
+mod mail_crashes;
 mod processes;
 mod refusals;
 mod scenarios;

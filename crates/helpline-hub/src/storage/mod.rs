@@ -77,7 +77,7 @@ impl PullScope {
     }
 }
 
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: Send + Sync + Clone + 'static {
     /// "sqlite" or "postgres".
     fn kind(&self) -> &'static str;
 

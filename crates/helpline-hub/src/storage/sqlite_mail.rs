@@ -29,7 +29,8 @@ fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
 
 impl MailDb for SqliteDb {
     fn list_mailboxes(&mut self) -> Result<Vec<MailboxRow>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, name, data, status, created_at FROM mailboxes ORDER BY name")?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, name, data, status, created_at FROM mailboxes ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
             Ok(MailboxRow { id: r.get(0)?, name: r.get(1)?, data: r.get(2)?, status: r.get(3)?, created_at: r.get(4)? })
         })?;
@@ -180,7 +181,8 @@ impl MailDb for SqliteDb {
     }
 
     fn find_customers_by_key(&mut self, key: &str) -> Result<Vec<Uuid>> {
-        let mut stmt = self.conn.prepare_cached("SELECT customer_id FROM customer_keys WHERE key = ?1 ORDER BY customer_id")?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT customer_id FROM customer_keys WHERE key = ?1 ORDER BY customer_id")?;
         let rows = stmt.query_map([key], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

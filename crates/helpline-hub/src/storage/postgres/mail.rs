@@ -33,7 +33,13 @@ impl MailDb for PostgresDb {
             self.query("SELECT id, name, data, status, created_at FROM mailboxes ORDER BY name COLLATE \"C\"", &[])?;
         Ok(rows
             .iter()
-            .map(|r| MailboxRow { id: r.get(0), name: r.get(1), data: r.get(2), status: r.get(3), created_at: r.get(4) })
+            .map(|r| MailboxRow {
+                id: r.get(0),
+                name: r.get(1),
+                data: r.get(2),
+                status: r.get(3),
+                created_at: r.get(4),
+            })
             .collect())
     }
 
