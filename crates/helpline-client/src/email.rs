@@ -88,7 +88,10 @@ pub(crate) fn email_view(kind: &EventKind, ticket: &Ticket) -> Option<EmailView>
 
 /// Whom a reply goes to by default: the last customer who wrote, else the customer's first
 /// address.
-pub(crate) fn default_recipient(events: &[helpline_domain::TicketEvent], customer_email: Option<&str>) -> Option<String> {
+pub(crate) fn default_recipient(
+    events: &[helpline_domain::TicketEvent],
+    customer_email: Option<&str>,
+) -> Option<String> {
     events
         .iter()
         .rev()

@@ -451,8 +451,10 @@ impl<H: HubApi> Desktop<H> {
             &events,
             customer.as_ref().and_then(|c: &CustomerCard| c.emails.first().map(String::as_str)),
         );
-        let events =
-            events.iter().map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names, &ticket)).collect();
+        let events = events
+            .iter()
+            .map(|e| event_view(e, pending.contains(&e.mutation_id), &agent_name, &names, &ticket))
+            .collect();
         Ok(TicketView {
             actions: actor.as_ref().map(|a| helpline_domain::ticket_actions(a, &ticket)).unwrap_or_default(),
             possible_actions: actor.as_ref().map(|a| helpline_domain::role_ticket_actions(a.role)).unwrap_or_default(),

@@ -262,7 +262,9 @@ pub fn apply(
             }
         }
         Mutation::UpsertCustomer(patch) => upsert_customer(state, actor, patch, &mut out)?,
-        Mutation::ReceiveEmail { ticket, email } => crate::email_apply::receive_email(state, actor, ticket, email, &mut out)?,
+        Mutation::ReceiveEmail { ticket, email } => {
+            crate::email_apply::receive_email(state, actor, ticket, email, &mut out)?
+        }
         Mutation::SendEmailReply { ticket_id, reply } => {
             let t = ticket(state, *ticket_id)?;
             permit_ticket_action(actor, t, TicketAction::ReplyByEmail)?;

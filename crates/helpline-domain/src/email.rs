@@ -183,7 +183,10 @@ fn is_quote_start(line: &str, next: &str) -> bool {
         return true;
     }
     // Outlook's rule of underscores above its header block.
-    if line.len() >= 10 && line.bytes().all(|b| b == b'_') && (next_lower.starts_with("from:") || next_lower.starts_with("von:")) {
+    if line.len() >= 10
+        && line.bytes().all(|b| b == b'_')
+        && (next_lower.starts_with("from:") || next_lower.starts_with("von:"))
+    {
         return true;
     }
     // Outlook without separator: "From: …" then "Sent: …" / "Von: …" then "Gesendet: …".

@@ -78,7 +78,10 @@ pub(crate) fn receive_email(
             acknowledge: _,
         } => {
             if state.tickets.contains_key(ticket_id) {
-                return Err(DomainError::conflict(ErrorCode::AlreadyExists, format!("ticket {ticket_id} already exists")));
+                return Err(DomainError::conflict(
+                    ErrorCode::AlreadyExists,
+                    format!("ticket {ticket_id} already exists"),
+                ));
             }
             if let Some(id) = category_id
                 && !state.categories.contains(id)
@@ -91,7 +94,8 @@ pub(crate) fn receive_email(
                 (None, Some(id)) => match state.customers.get(id) {
                     Some(existing) => Some(existing.merged_into.unwrap_or(*id)),
                     None => {
-                        let name = email.from_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or(email.from.clone());
+                        let name =
+                            email.from_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or(email.from.clone());
                         out.changes.push(Change::Customer(Customer {
                             id: *id,
                             name: limits::required("name", &name, limits::NAME_MAX)?,
@@ -150,7 +154,10 @@ pub(crate) fn send_email_reply(
     out: &mut Emitter,
 ) -> Result<(), DomainError> {
     if t.email_replies.iter().any(|r| r.reply_id == reply.reply_id) {
-        return Err(DomainError::conflict(ErrorCode::AlreadyExists, format!("reply {} was sent already", reply.reply_id)));
+        return Err(DomainError::conflict(
+            ErrorCode::AlreadyExists,
+            format!("reply {} was sent already", reply.reply_id),
+        ));
     }
     if reply.to.is_empty() {
         return Err(DomainError::coded(ErrorCode::Required, "to", "is required"));

@@ -3,9 +3,9 @@
 //! mutation. No IO, no clock, no randomness inside `apply`.
 
 mod apply;
-mod email_apply;
 pub mod call;
 pub mod email;
+mod email_apply;
 mod error;
 mod event;
 mod ids;
@@ -22,8 +22,8 @@ mod state;
 mod time;
 
 pub use apply::apply;
-pub use email::{AttachmentRef, EmailDelivery, EmailReply, EmailTicket, InboundEmail, MAIL_SYSTEM};
 pub use call::{CallDirection, CallEvent, CallEventKind, CallNumber, CallRecord};
+pub use email::{AttachmentRef, EmailDelivery, EmailReply, EmailTicket, InboundEmail, MAIL_SYSTEM};
 pub use error::{DomainError, ErrorCode, ErrorKind, Problem};
 pub use event::{EventKind, TicketEvent};
 pub use ids::*;

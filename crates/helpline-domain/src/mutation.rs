@@ -2,9 +2,9 @@
 //! and applies them optimistically; the hub applies them authoritatively. Arguments carry
 //! every id the mutation creates, so both sides derive identical events.
 
+use crate::email::{EmailDelivery, EmailReply, EmailTicket, InboundEmail};
 use crate::ids::*;
 use crate::model::*;
-use crate::email::{EmailDelivery, EmailReply, EmailTicket, InboundEmail};
 use crate::phone::PhoneNumber;
 use crate::reference::Reference;
 use crate::time::Timestamp;

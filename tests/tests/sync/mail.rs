@@ -106,7 +106,7 @@ pub async fn wait_for_ticket<H: helpline_client::HubApi>(
     }
 }
 
-pub fn header<'a>(mail: &'a FetchedMail, name: &str) -> Option<String> {
+pub fn header(mail: &FetchedMail, name: &str) -> Option<String> {
     let text = String::from_utf8_lossy(&mail.raw);
     let head = text.split("\r\n\r\n").next().unwrap_or_default().to_owned();
     let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
@@ -152,7 +152,7 @@ async fn a_customers_mail_becomes_a_ticket_and_is_acknowledged(backend: Backend)
     assert_eq!(ticket.caller.as_deref(), Some(clara.as_str()));
     let customer =
         store(&anna)?.get_customer(ticket.customer_id.context("the sender became a customer")?)?.context("customer")?;
-    assert_eq!(customer.emails, [clara.clone()]);
+    assert_eq!(customer.emails, std::slice::from_ref(&clara));
     assert_eq!(customer.name, "Clara Kunde");
     let mails = emails_of(&anna, &ticket)?;
     assert_eq!(mails.len(), 1);
@@ -212,12 +212,12 @@ async fn replies_thread_into_their_ticket_by_headers_and_by_reference(backend: B
     // Resolved, then the customer writes back: reopened.
     anna.submit(Mutation::Resolve { ticket_id: t.id, summary: "Router getauscht".into() })?;
     anna.sync_once().await?;
-    let again = format!("In-Reply-To: <t3@kunde.test>\r\n");
+    let again = "In-Reply-To: <t3@kunde.test>\r\n";
     server
         .send_raw(
             &clara,
             &[&support],
-            &customer_mail(&clara, &support, "t4@kunde.test", "Re: Nachtrag", &again, "Wieder da."),
+            &customer_mail(&clara, &support, "t4@kunde.test", "Re: Nachtrag", again, "Wieder da."),
         )
         .await?;
     let reopened = wait_for_ticket(&anna, "reopened by the answer", |x| x.id == t.id && x.contacts == 4).await?;

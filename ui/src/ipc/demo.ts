@@ -8,6 +8,8 @@ import type {
   CallerLookup,
   ContactForm,
   CustomerCard,
+  EmailReplyForm,
+  EmailView,
   DashboardFilter,
   EventView,
   KbArticleView,
@@ -120,20 +122,25 @@ function words(text: string): string[] {
 
 function ticketView(row: TicketRow, events: EventView[] = []): TicketView {
   const finished = row.status === 'resolved' || row.status === 'closed';
+  const customer = customers.find((c) => c.name === row.customer_name) ?? null;
+  const emailRecipient = customer?.emails[0] ?? null;
+  const actions: TicketView['actions'] = finished
+    ? ['add_note', 'reopen', 'mark_customer_informed']
+    : ['add_note', 'log_contact', 'change_status', 'resolve', row.level === 1 ? 'escalate' : 'request_consult'];
   return {
     row,
     description: 'Generated demo ticket.',
     channel: 'phone',
     category: 'Network',
     assignee: null,
-    customer: customers.find((c) => c.name === row.customer_name) ?? null,
+    customer,
     caller: null,
     first_response_due: null,
     follow_up_at: null,
     first_contact_resolution: false,
     next_statuses: finished ? ['open'] : (['open', 'waiting_customer', 'resolved'] as Status[]).filter((s) => s !== row.status),
-    actions: finished ? ['add_note', 'reopen', 'mark_customer_informed'] : ['add_note', 'log_contact', 'change_status', 'resolve', row.level === 1 ? 'escalate' : 'request_consult'],
-    possible_actions: ['add_note', 'log_contact', 'change_status', 'set_follow_up', 'claim', 'escalate', 'resolve', 'request_consult', 'hand_back', 'hand_over_to_expert', 'mark_customer_informed', 'draft_kb_article', 'reopen'],
+    actions: emailRecipient ? [...actions, 'reply_by_email'] : actions,
+    possible_actions: ['add_note', 'log_contact', 'change_status', 'set_follow_up', 'claim', 'escalate', 'resolve', 'request_consult', 'hand_back', 'hand_over_to_expert', 'mark_customer_informed', 'draft_kb_article', 'reopen', 'reply_by_email'],
     assigned_to_me: row.assignee === 'Anna Agent',
     department: null,
     escalation: null,
@@ -141,9 +148,77 @@ function ticketView(row: TicketRow, events: EventView[] = []): TicketView {
     customer_informed_at: null,
     resolution: null,
     published_articles: [],
-    events: events.length > 0 ? events : [{ id: `${row.id}-e0`, at: row.created_at, author: 'Demo', kind: 'created', details: [], pending: false }],
+    email_recipient: emailRecipient,
+    events: events.length > 0 ? events : [{ id: `${row.id}-e0`, at: row.created_at, author: 'Demo', kind: 'created', details: [], pending: false, email: null }],
   };
 }
+
+/** The demo's e-mail ticket (the queue's second row): the customer's mail with quoted history and a photo, and a first answer. */
+function emailTicket(): TicketView {
+  const row = generatedRow(1);
+  const customerMail: EmailView = {
+    inbound: true,
+    from: 'erika@example.org',
+    from_name: 'Erika Beispiel',
+    to: ['support@helpline.example'],
+    cc: [],
+    subject: 'Re: Drucker zeigt Papierstau',
+    text: 'Hallo,\n\ndas hat leider nicht geholfen: Der Drucker meldet immer noch Papierstau, obwohl kein Papier mehr drin ist.\nIm Anhang ein Foto der Anzeige.\n\nViele Grüße\nErika Beispiel',
+    quoted: 'Am 07.12.2026 um 09:12 schrieb Helpline Support:\n> Guten Tag Frau Beispiel,\n>\n> bitte öffnen Sie die Klappe und ziehen Sie das Papier vorsichtig heraus.\n>\n> Mit freundlichen Grüßen\n> Anna Agent\n',
+    attachments: [
+      { sha256: 'a3f1c9d2e4b5a6978877665544332211aabbccddeeff00112233445566778899', name: 'anzeige.jpg', content_type: 'image/jpeg', size: 1_482_113 },
+      { sha256: 'b4e2d0c3f5a6b7988877665544332211aabbccddeeff00112233445566778899', name: 'druckerprotokoll.txt', content_type: 'text/plain', size: 2_310 },
+    ],
+    automatic: false,
+    problems: [],
+    delivery: null,
+  };
+  const firstReply: EmailView = {
+    inbound: false,
+    from: 'support@helpline.example',
+    from_name: null,
+    to: ['erika@example.org'],
+    cc: [],
+    subject: 'Re: Drucker zeigt Papierstau',
+    text: 'Guten Tag Frau Beispiel,\n\nbitte öffnen Sie die Klappe und ziehen Sie das Papier vorsichtig heraus.\n\nMit freundlichen Grüßen\nAnna Agent',
+    quoted: '',
+    attachments: [],
+    automatic: false,
+    problems: [],
+    delivery: 'sent',
+  };
+  const autoReply: EmailView = {
+    ...customerMail,
+    from: 'mailer-daemon@example.org',
+    from_name: null,
+    subject: 'Abwesenheitsnotiz: Drucker zeigt Papierstau',
+    text: 'Ich bin bis zum 10.12. nicht im Büro.',
+    quoted: '',
+    attachments: [],
+    automatic: true,
+  };
+  const at = (minutes: number) => row.created_at + minutes * 60_000;
+  const event = (n: number, minutes: number, author: string, kind: string, email: EmailView | null, details: EventView['details'] = []): EventView => ({
+    id: `${row.id}-e${n}`,
+    at: at(minutes),
+    author,
+    kind,
+    details,
+    pending: false,
+    email,
+  });
+  const view = ticketView(row, [
+    event(0, 0, 'Mail system', 'created', null),
+    event(1, 0, 'Mail system', 'email_received', { ...customerMail, subject: 'Drucker zeigt Papierstau', text: 'Unser Drucker im 2. Stock zeigt seit heute früh Papierstau.', quoted: '', attachments: [] }),
+    event(2, 20, 'Anna Agent', 'email_reply_queued', firstReply),
+    event(3, 22, 'Mail system', 'email_reply_sent', null),
+    event(4, 23, 'Mail system', 'email_received', autoReply),
+    event(5, 50, 'Mail system', 'email_received', customerMail),
+  ]);
+  return { ...view, channel: 'email', caller: 'erika@example.org', description: 'Unser Drucker im 2. Stock zeigt seit heute früh Papierstau.', email_recipient: 'erika@example.org' };
+}
+
+created.set('g1', emailTicket());
 
 function findView(id: string): TicketView {
   const view = created.get(id);
@@ -155,11 +230,11 @@ function findView(id: string): TicketView {
   return generated;
 }
 
-function addEvent(id: string, kind: string, details: Record<string, string>) {
+function addEvent(id: string, kind: string, details: Record<string, string>, email: EmailView | null = null) {
   const view = findView(id);
   view.events = [
     ...view.events,
-    { id: `${id}-e${view.events.length}`, at: Date.now(), author: session.agent?.name ?? 'Demo', kind, details: Object.entries(details).map(([key, value]) => ({ key, value })), pending: true },
+    { id: `${id}-e${view.events.length}`, at: Date.now(), author: session.agent?.name ?? 'Demo', kind, details: Object.entries(details).map(([key, value]) => ({ key, value })), pending: true, email },
   ];
   setSync({ pending: sync.pending + 1 });
 }
@@ -311,6 +386,28 @@ export function installDemoBackend(): void {
     log_follow_up_contact: ({ ticketId, contact }) => {
       const c = contact as { channel: string; direction: string; duration_seconds: number; notes: string };
       addEvent(String(ticketId), 'contact_logged', { channel: c.channel, direction: c.direction, duration_seconds: String(c.duration_seconds), notes: c.notes });
+      return null;
+    },
+    reply_by_email: ({ ticketId, form }) => {
+      const reply = form as EmailReplyForm;
+      const to = reply.to.map((a) => a.trim()).filter(Boolean);
+      if (to.length === 0) appError('validation', 'to: is required', 'to', { code: 'required', params: { field: 'to' } });
+      if (!reply.body.trim()) appError('validation', 'body: is required', 'body', { code: 'required', params: { field: 'body' } });
+      addEvent(String(ticketId), 'email_reply_queued', {}, {
+        inbound: false,
+        from: 'support@helpline.example',
+        from_name: null,
+        to,
+        cc: reply.cc,
+        subject: reply.subject,
+        text: reply.body,
+        quoted: '',
+        attachments: reply.attachments,
+        automatic: false,
+        problems: [],
+        delivery: 'queued',
+      });
+      if (reply.kb_article_id) addEvent(String(ticketId), 'kb_used', { article: KB.find((a) => a.id === reply.kb_article_id)?.title ?? '' });
       return null;
     },
     change_status: ({ ticketId, status }) => {

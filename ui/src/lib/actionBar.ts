@@ -17,6 +17,7 @@ export const BAR_ACTIONS = [
   'mark_customer_informed',
   'draft_kb_article',
   'reopen',
+  'reply_by_email',
   'log_contact',
   'change_status',
 ] as const satisfies readonly TicketAction[];

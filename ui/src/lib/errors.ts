@@ -18,6 +18,10 @@ export function errorText(code: ErrorCode | undefined, max?: number): string | u
       return t.error_in_past();
     case 'invalid':
       return t.error_invalid();
+    case 'not_an_email':
+      return t.error_not_an_email();
+    case 'too_many':
+      return t.error_too_many({ max: String(max ?? '') });
   }
 }
 

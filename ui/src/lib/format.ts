@@ -26,6 +26,24 @@ export function formatCount(n: number, locale: string): string {
   return n.toLocaleString(locale);
 }
 
+const BYTE_UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
+
+/** A file size for people: "820 byte", "1.4 MB", "1,4 MB" (powers of 1024, as file managers count). */
+export function formatBytes(size: number, locale: string): string {
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return new Intl.NumberFormat(locale, {
+    style: 'unit',
+    unit: BYTE_UNITS[unit],
+    unitDisplay: 'short',
+    maximumFractionDigits: unit === 0 || value >= 10 ? 0 : 1,
+  }).format(value);
+}
+
 export function formatDateTime(ms: number, locale: string): string {
   return dateTimeFormat(locale).format(new Date(ms));
 }

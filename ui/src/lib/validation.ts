@@ -9,8 +9,11 @@ import { FIELD_LIMITS } from '../ipc';
 export const SUBJECT_MAX = FIELD_LIMITS.subject;
 export const DESCRIPTION_MAX = FIELD_LIMITS.description;
 export const SUMMARY_MAX = FIELD_LIMITS.note;
+export const EMAIL_MAX = FIELD_LIMITS.email;
+/** Most recipients one e-mail reply may name, To and Cc together (the rules' MAX_RECIPIENTS). */
+export const RECIPIENTS_MAX = 20;
 
-export type ErrorCode = 'required' | 'too_long' | 'in_past' | 'invalid';
+export type ErrorCode = 'required' | 'too_long' | 'in_past' | 'invalid' | 'not_an_email' | 'too_many';
 export type FieldErrors<F extends string> = Partial<Record<F, ErrorCode>>;
 
 export function hasErrors(errors: FieldErrors<string>): boolean {
@@ -89,4 +92,39 @@ export function callerKind(input: string): 'email' | 'phone' | 'empty' {
   const value = input.trim();
   if (value === '') return 'empty';
   return value.includes('@') ? 'email' : 'phone';
+}
+
+/** The addresses typed into a To or Cc field: separated by commas (or semicolons, as Outlook users type them). */
+export function parseAddresses(input: string): string[] {
+  return input
+    .split(/[,;]/)
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+}
+
+/** The rules' test of an address: something@domain.tld, no spaces, one '@'. */
+export function looksLikeEmail(address: string): boolean {
+  const at = address.indexOf('@');
+  if (at <= 0 || /\s/.test(address) || address.length > EMAIL_MAX) return false;
+  const domain = address.slice(at + 1);
+  return !domain.includes('@') && domain.includes('.') && !domain.startsWith('.') && !domain.endsWith('.');
+}
+
+function addresses(input: string, required: boolean): ErrorCode | undefined {
+  const list = parseAddresses(input);
+  if (required && list.length === 0) return 'required';
+  return list.every(looksLikeEmail) ? undefined : 'not_an_email';
+}
+
+export type EmailReplyField = 'to' | 'cc' | 'subject' | 'body';
+/** A reply needs a recipient, a subject and a text; every address must look like one. */
+export function validateEmailReply(form: { to: string; cc: string; subject: string; body: string }): FieldErrors<EmailReplyField> {
+  const to = addresses(form.to, true);
+  const tooMany = parseAddresses(form.to).length + parseAddresses(form.cc).length > RECIPIENTS_MAX;
+  return compact({
+    to: to ?? (tooMany ? 'too_many' : undefined),
+    cc: addresses(form.cc, false),
+    subject: text(form.subject, SUBJECT_MAX, true),
+    body: text(form.body, SUMMARY_MAX, true),
+  });
 }

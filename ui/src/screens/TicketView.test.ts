@@ -47,7 +47,7 @@ describe('TicketView', () => {
             ? {
                 events: [
                   ...ticketView().events,
-                  { id: 'e3', at: 3_000, author: 'Anna', kind: 'note_added', details: [{ key: 'body', value: 'Called back' }], pending: true },
+                  { id: 'e3', at: 3_000, author: 'Anna', kind: 'note_added', details: [{ key: 'body', value: 'Called back' }], pending: true, email: null },
                 ],
               }
             : {},

@@ -44,8 +44,9 @@ export function ticketView(overrides: Partial<TicketView> = {}): TicketView {
     customer_informed_at: null,
     resolution: null,
     published_articles: [],
+    email_recipient: null,
     events: [
-      { id: 'e1', at: 1_000, author: 'Anna Agent', kind: 'created', details: [], pending: false },
+      { id: 'e1', at: 1_000, author: 'Anna Agent', kind: 'created', details: [], pending: false, email: null },
       {
         id: 'e2',
         at: 2_000,
@@ -56,6 +57,7 @@ export function ticketView(overrides: Partial<TicketView> = {}): TicketView {
           { key: 'duration_seconds', value: '95' },
         ],
         pending: true,
+        email: null,
       },
     ],
     ...overrides,

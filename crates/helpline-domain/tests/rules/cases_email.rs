@@ -93,7 +93,7 @@ fn mail_on_tickets() {
         case(
             "a second mail of a known sender does not make the customer again",
             Who::MailSystem,
-            |w| from_mail(w),
+            from_mail,
             |w, _| {
                 let mut target = new_ticket(w, None, Some(email::customer_id_for_address("clara@example.test")));
                 if let EmailTicket::New { ticket_id, .. } = &mut target {
@@ -190,7 +190,7 @@ fn mail_on_tickets() {
         case(
             "an agent's reply is queued and the article it took counts as used",
             Who::L1,
-            |w| from_mail(w),
+            from_mail,
             |_, c| {
                 let mut r = reply("Clara@Example.test");
                 r.kb_article_id = Some(kb_vpn());
@@ -206,7 +206,7 @@ fn mail_on_tickets() {
         case(
             "a reply without a recipient is refused",
             Who::L1,
-            |w| from_mail(w),
+            from_mail,
             |_, c| {
                 let mut r = reply("clara@example.test");
                 r.to.clear();
@@ -217,7 +217,7 @@ fn mail_on_tickets() {
         case(
             "a reply to a wrong address names the field",
             Who::L1,
-            |w| from_mail(w),
+            from_mail,
             |_, c| {
                 let mut r = reply("clara@example.test");
                 r.cc = vec!["clara at example".into()];
@@ -228,7 +228,7 @@ fn mail_on_tickets() {
         case(
             "a reply with an empty body is refused",
             Who::L1,
-            |w| from_mail(w),
+            from_mail,
             |_, c| {
                 let mut r = reply("clara@example.test");
                 r.body = " ".into();
@@ -239,7 +239,7 @@ fn mail_on_tickets() {
         case(
             "an attachment not named by its hash is refused",
             Who::L1,
-            |w| from_mail(w),
+            from_mail,
             |_, c| {
                 let mut r = reply("clara@example.test");
                 r.attachments = vec![AttachmentRef {
@@ -255,21 +255,21 @@ fn mail_on_tickets() {
         case(
             "the same reply twice is refused",
             Who::L1,
-            |w| with_reply(w),
+            with_reply,
             |_, c| Mutation::SendEmailReply { ticket_id: c.t, reply: reply("clara@example.test") },
             Expect::Err(ErrorKind::Conflict, &["already"]),
         ),
         case(
             "an expert cannot reply on a first-level ticket",
             Who::ExpertIt,
-            |w| from_mail(w),
+            from_mail,
             |_, c| Mutation::SendEmailReply { ticket_id: c.t, reply: reply("clara@example.test") },
             Expect::Err(ErrorKind::Forbidden, &["e-mail"]),
         ),
         case(
             "a sent reply informs the customer",
             Who::MailSystem,
-            |w| with_reply(w),
+            with_reply,
             |_, c| Mutation::RecordEmailDelivery { ticket_id: c.t, reply_id: reply("x").reply_id, delivery: sent() },
             Expect::Ok(|k| {
                 assert_eq!(k.names(), ["email_reply_sent", "customer_informed"]);
@@ -283,7 +283,8 @@ fn mail_on_tickets() {
             Who::MailSystem,
             |w| {
                 let ctx = with_reply(w);
-                let m = Mutation::RecordEmailDelivery { ticket_id: ctx.t, reply_id: reply("x").reply_id, delivery: sent() };
+                let m =
+                    Mutation::RecordEmailDelivery { ticket_id: ctx.t, reply_id: reply("x").reply_id, delivery: sent() };
                 w.ok(Who::MailSystem, &m);
                 ctx
             },
@@ -293,7 +294,7 @@ fn mail_on_tickets() {
         case(
             "a failed delivery is kept with the server's answer",
             Who::MailSystem,
-            |w| with_reply(w),
+            with_reply,
             |_, c| Mutation::RecordEmailDelivery {
                 ticket_id: c.t,
                 reply_id: reply("x").reply_id,
@@ -308,14 +309,14 @@ fn mail_on_tickets() {
         case(
             "no agent can record a delivery",
             Who::Supervisor,
-            |w| with_reply(w),
+            with_reply,
             |_, c| Mutation::RecordEmailDelivery { ticket_id: c.t, reply_id: reply("x").reply_id, delivery: sent() },
             Expect::Err(ErrorKind::Forbidden, &["delivery"]),
         ),
         case(
             "a delivery of an unknown reply is refused",
             Who::MailSystem,
-            |w| from_mail(w),
+            from_mail,
             |_, c| Mutation::RecordEmailDelivery { ticket_id: c.t, reply_id: reply("x").reply_id, delivery: sent() },
             Expect::Err(ErrorKind::NotFound, &["reply"]),
         ),

@@ -88,6 +88,12 @@ pub fn parse_mail(raw: &[u8], limits: &MailLimits) -> Result<ParsedMail, MailRej
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(MailRejection::Unparseable("empty message".into()));
     }
+    // A flood of boundary lines (empty parts by the thousand) stalls the MIME parser for
+    // minutes; a real mail has a few per part.
+    let boundaries = raw.split(|b| *b == b'\n').filter(|line| line.starts_with(b"--")).count();
+    if boundaries > limits.max_parts.saturating_mul(4) {
+        return Err(MailRejection::Unparseable(format!("{boundaries} MIME boundary lines")));
+    }
     let message = MessageParser::default()
         .parse(raw)
         .ok_or_else(|| MailRejection::Unparseable("no header or body found".into()))?;
@@ -154,63 +160,8 @@ pub fn find_reference(subject: &str) -> Option<String> {
     None
 }
 
-/// Splits a reply into what the sender wrote and the quoted history below it, at the
-/// first attribution line ("On … wrote:", "Am … schrieb …:"), Outlook separator or
-/// Outlook header block, or run of ">" lines. The new text is trimmed at its end.
-pub fn split_quoted(text: &str) -> (String, String) {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let mut offset = 0;
-    for (i, line) in lines.iter().enumerate() {
-        let l = line.trim();
-        let next = lines.get(i + 1).map(|s| s.trim()).unwrap_or("");
-        if is_quote_start(l, next) {
-            let (new, old) = text.split_at(offset);
-            return (new.trim_end().to_owned(), old.to_owned());
-        }
-        offset += line.len();
-    }
-    (text.trim_end().to_owned(), String::new())
-}
-
-fn is_quote_start(line: &str, next: &str) -> bool {
-    let lower = line.to_lowercase();
-    let next_lower = next.to_lowercase();
-    let separator = lower.trim_matches(|c: char| c == '-' || c == ' ' || c == '_');
-    if (line.starts_with("--") || line.starts_with("__"))
-        && ["original message", "ursprüngliche nachricht", "originalnachricht", "forwarded message"]
-            .iter()
-            .any(|s| separator.contains(s))
-    {
-        return true;
-    }
-    // Outlook's rule of underscores above its header block.
-    if line.len() >= 10
-        && line.bytes().all(|b| b == b'_')
-        && (next_lower.starts_with("from:") || next_lower.starts_with("von:"))
-    {
-        return true;
-    }
-    // Outlook without separator: "From: …" then "Sent: …" / "Von: …" then "Gesendet: …".
-    if (lower.starts_with("from:") && (next_lower.starts_with("sent:") || next_lower.starts_with("date:")))
-        || (lower.starts_with("von:") && (next_lower.starts_with("gesendet:") || next_lower.starts_with("datum:")))
-    {
-        return true;
-    }
-    // Attribution lines (Gmail, Thunderbird, Apple Mail): also when the client wrapped it
-    // over two lines, the colon ending the second.
-    let joined = if line.ends_with(':') { lower.clone() } else { format!("{lower} {next_lower}") };
-    let attribution = |start: &str, verb: &str| {
-        lower.starts_with(start) && joined.trim_end().ends_with(':') && joined.contains(verb) && joined.len() < 300
-    };
-    if attribution("on ", " wrote") || attribution("am ", " schrieb") {
-        return true;
-    }
-    // A German Thunderbird puts the date first: "07.12.2026 um 10:00 schrieb Max:".
-    if line.ends_with(':') && lower.contains(" schrieb ") && lower.len() < 300 {
-        return true;
-    }
-    line.starts_with('>') && next.starts_with('>')
-}
+/// Splits a reply from its quoted history (the domain's, shared with the desktop).
+pub use helpline_domain::email::split_quoted;
 
 /// Parts within the depth and count limits, walked breadth-first from the root.
 fn allowed_parts(message: &Message<'_>, limits: &MailLimits, problems: &mut Vec<String>) -> HashSet<u32> {
@@ -414,6 +365,11 @@ fn header_text(value: &HeaderValue<'_>) -> String {
 
 /// Cleans HTML for display: no active content, no remote loads (tracking pixels), safe links.
 pub(crate) fn sanitise_html(html: &str) -> String {
+    // Tens of thousands of nested tags make the sanitiser and the text conversion slow
+    // (super-linear): such a mail is shown as its text only.
+    if html.matches('<').count() > MAX_HTML_TAGS {
+        return ammonia::clean_text(&strip_tags(html));
+    }
     ammonia::Builder::default()
         .add_tags(["img"])
         .rm_tags(["form", "input", "button", "select", "textarea", "iframe", "object", "embed"])
@@ -442,10 +398,34 @@ pub(crate) fn sanitise_html(html: &str) -> String {
 
 /// Text of (already sanitised) HTML for search and the plain view.
 pub(crate) fn html_to_text(html: &str) -> String {
+    if html.matches('<').count() > MAX_HTML_TAGS {
+        return strip_tags(html);
+    }
     html2text::config::plain().string_from_read(html.as_bytes(), 400).unwrap_or_else(|_| {
         // The sanitiser with no tags allowed leaves the text (entity-escaped).
         ammonia::Builder::empty().clean(html).to_string()
     })
+}
+
+/// Most tags an HTML part may have before it is shown as text only.
+const MAX_HTML_TAGS: usize = 5_000;
+
+/// The text between tags, in one pass (for HTML too large to convert properly).
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn cap_chars(s: &str, max: usize, what: &str, problems: &mut Vec<String>) -> String {

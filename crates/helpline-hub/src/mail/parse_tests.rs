@@ -377,3 +377,25 @@ fn deeply_nested_html_does_not_overflow() {
     let m = parse(&raw);
     assert!(m.html.is_some());
 }
+
+#[test]
+fn a_flood_of_empty_parts_is_refused_at_once() {
+    let mut raw = String::from("From: a@b.test\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n");
+    raw.push_str(&"--B\r\n\r\n".repeat(3_000_000));
+    let started = std::time::Instant::now();
+    let result = parse_mail(raw.as_bytes(), &limits());
+    assert!(matches!(result, Err(MailRejection::Unparseable(_))), "{:?}", result.map(|m| m.subject));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn deeply_nested_html_is_shown_as_text_in_bounded_time() {
+    let depth = 20_000;
+    let html = format!("{}Hallo Welt{}", "<div><span>".repeat(depth), "</span></div>".repeat(depth));
+    let raw = format!("From: a@b.test\r\nSubject: tief\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n");
+    let started = std::time::Instant::now();
+    let mail = parse(&raw);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(mail.text.contains("Hallo Welt"), "{}", mail.text.chars().take(80).collect::<String>());
+    assert!(!mail.html.as_deref().unwrap_or_default().contains("<div"), "no markup kept");
+}

@@ -255,7 +255,7 @@ pub async fn ingest_batch<S: Storage>(
                         queue_acknowledgement(storage, mailbox, ticket_id, &reference, &email, &thread).await?;
                     }
                 }
-                Outcome::Rejected { kind, reason, .. } if kind == helpline_domain::ErrorKind::Conflict => {
+                Outcome::Rejected { kind: helpline_domain::ErrorKind::Conflict, reason, .. } => {
                     tracing::info!(uid = p.uid, %reason, "mail already on a ticket");
                     out.duplicates += 1;
                 }
@@ -356,10 +356,15 @@ fn inbound(
     mailbox: &str,
 ) -> InboundEmail {
     let bound = |s: &str, max: usize| s.chars().take(max).collect::<String>();
-    let mut problems = parsed.problems.clone();
-    if parsed.subject.chars().count() > helpline_domain::limits::SUBJECT_MAX {
-        problems.push("subject_cut".into());
+    // The agent sees that something was cut (a kind the window words); what exactly is
+    // in the hub's log.
+    if !parsed.problems.is_empty() {
+        tracing::info!(message_id, problems = ?parsed.problems, "mail taken in with cuts");
     }
+    let cut = !parsed.problems.is_empty()
+        || parsed.subject.chars().count() > helpline_domain::limits::SUBJECT_MAX
+        || parsed.text.chars().count() > helpline_domain::email::MAX_MAIL_TEXT;
+    let problems = if cut { vec!["content_cut".to_owned()] } else { Vec::new() };
     InboundEmail {
         message_id: bound(message_id, helpline_domain::email::MAX_MAIL_TOKEN),
         from: from.to_owned(),

@@ -70,10 +70,11 @@ const ALLOWED_IN_GERMAN = new Set([
   // Call-centre and IT German uses these as they are (docs/glossary.md).
   'ticket', 'tickets', 'hub', 'level', 'sla', 'chat', 'online', 'offline', 'status', 'team', 'agent', 'demo',
   'filter', 'markdown', 'revision', 'dialog', 'text', 'name', 'normal', 'problem', 'start', 'starts', 'version',
-  // "E-Mail" is two words here ("E" and "Mail").
-  'mail',
-  // German words that English spells the same: "an", "in", "was", "also", "alt", "Tag" (day).
-  'an', 'in', 'was', 'also', 'alt', 'tag',
+  // "E-Mail" is two words here ("E" and "Mail"); "Cc" is the copy line of every German mail program.
+  'mail', 'cc',
+  // German words that English spells the same: "an", "in", "was", "also", "alt", "Tag" (day),
+  // "per" ("per E-Mail antworten").
+  'an', 'in', 'was', 'also', 'alt', 'tag', 'per',
   // The product's name, "Min." / "mm:ss" in the duration field's hint, and "hh:mm" in the
   // date-time field's ("TT.MM.JJJJ hh:mm", as German forms write it).
   'helpline', 'min', 'mm', 'ss', 'hh',
@@ -134,6 +135,10 @@ const GLOSSARY_RULES: { term: RegExp; use: string; allowedIn?: (key: string) => 
   { term: wholeWord('Übersicht'), use: 'Kennzahlen' },
   { term: /desktop/iu, use: 'Rechner ("auf diesem Rechner")' },
   { term: /ausstehend/iu, use: 'what is pending, e.g. "Nicht synchronisierte Änderungen"' },
+  { term: wholeWord('Anlage'), use: 'Anhang' },
+  { term: wholeWord('Anlagen'), use: 'Anhänge' },
+  { term: /fehlgeschlagen/iu, use: 'Nicht zustellbar (an e-mail reply), or say what failed' },
+  { term: wholeWord('versendet'), use: 'Gesendet' },
   // "Übernehmen" is claiming a ticket and nothing else (a generic button says "Anwenden").
   {
     term: /übernahme|übernehm|übernomm|übernimm/iu,
