@@ -3,6 +3,7 @@
 
 mod admin;
 mod cti;
+mod mail;
 
 use crate::auth::{hash_token, new_token, verify_password};
 use crate::config::Config;
@@ -70,6 +71,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/cti", &[Method::GET, Method::POST]),
     ("/v1/admin/cti/{id}", &[Method::PATCH, Method::DELETE]),
     ("/v1/admin/cti/{id}/rotate", &[Method::POST]),
+    ("/v1/admin/mailboxes", &[Method::GET]),
+    ("/v1/admin/mail-quarantine", &[Method::GET]),
 ];
 
 pub fn router<S: Storage>(hub: Arc<Hub<S>>) -> Router {
@@ -104,7 +107,7 @@ fn serve<S: Storage>(path: &str, method: &Method) -> MethodRouter<Arc<Hub<S>>> {
         .unwrap_or_else(|e| panic!("ROUTES lists {method} {path}, which axum cannot route: {e}"));
     match (path, method.as_str()) {
         ("/v1/capabilities", "GET") => on(filter, capabilities::<S>),
-        ("/v1/health", "GET") => on(filter, health),
+        ("/v1/health", "GET") => on(filter, health::<S>),
         ("/v1/login", "POST") => on(filter, login::<S>),
         ("/v1/push", "POST") => on(filter, push::<S>),
         ("/v1/pull", "GET") => on(filter, pull::<S>),
@@ -134,6 +137,8 @@ fn serve<S: Storage>(path: &str, method: &Method) -> MethodRouter<Arc<Hub<S>>> {
         ("/v1/admin/cti/{id}", "PATCH") => on(filter, cti::change_integration::<S>),
         ("/v1/admin/cti/{id}", "DELETE") => on(filter, cti::remove_integration::<S>),
         ("/v1/admin/cti/{id}/rotate", "POST") => on(filter, cti::rotate_integration::<S>),
+        ("/v1/admin/mailboxes", "GET") => on(filter, mail::list::<S>),
+        ("/v1/admin/mail-quarantine", "GET") => on(filter, mail::quarantine::<S>),
         _ => panic!("ROUTES lists {method} {path}, but no handler serves it"),
     }
 }
@@ -244,8 +249,24 @@ async fn capabilities<S: Storage>(State(hub): State<Arc<Hub<S>>>) -> Json<Capabi
     })
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// Alive, and how the mailboxes fare: "degraded" while one cannot be fetched (a wrong
+/// password, an unreachable server), with its error (never a password).
+async fn health<S: Storage>(State(hub): State<Arc<Hub<S>>>) -> Json<serde_json::Value> {
+    let mailboxes = crate::mail::mailbox::list_mailboxes(&hub.storage).await.unwrap_or_default();
+    let failing = mailboxes.iter().any(|m| m.status.state == "failing");
+    let mail: Vec<_> = mailboxes
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "mailbox": m.name,
+                "state": if m.status.state.is_empty() { "starting" } else { m.status.state.as_str() },
+                "error": m.status.error,
+                "last_fetch_at": m.status.last_fetch_at,
+                "idle": m.status.idle,
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "status": if failing { "degraded" } else { "ok" }, "mail": mail }))
 }
 
 async fn login<S: Storage>(

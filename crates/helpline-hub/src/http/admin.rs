@@ -47,7 +47,9 @@ pub(super) async fn list_agents<S: Storage>(
     State(hub): State<Arc<Hub<S>>>,
     Admin(_): Admin,
 ) -> Result<Json<Vec<Agent>>> {
-    Ok(Json(hub.storage.list_agents().await?))
+    // The hub's mail system is no one an admin manages.
+    let agents = hub.storage.list_agents().await?;
+    Ok(Json(agents.into_iter().filter(|a| a.id != helpline_domain::MAIL_SYSTEM).collect()))
 }
 
 pub(super) async fn add_agent<S: Storage>(
