@@ -61,6 +61,15 @@ pub const BENCHES: &[Bench] = &[
         app: false,
     },
     Bench {
+        name: "mail",
+        package: "helpline-tests",
+        bin: "bench-mail",
+        about: "e-mail from a private Dovecot into a SQLite hub: 10,000 mails ingested (mails/s), mail → desktop over SMTP with IDLE (p50/p99)",
+        programs: &[],
+        postgres: false,
+        app: false,
+    },
+    Bench {
         name: "app",
         package: "helpline-tests",
         bin: "bench-app",
