@@ -13,7 +13,9 @@
 
 use anyhow::{Context as _, Result, bail};
 use hdrhistogram::Histogram;
-use helpline_hub::mail::mailbox::{MailKey, MailboxSettings, NewMailbox, Processed, Security, Server, add_mailbox, list_mailboxes};
+use helpline_hub::mail::mailbox::{
+    MailKey, MailboxSettings, NewMailbox, Processed, Security, Server, add_mailbox, list_mailboxes,
+};
 use helpline_tests::harness::{Backend, HubStorage, TestHub};
 use helpline_tests::mailserver::MailServer;
 use helpline_tests::with_storage;
@@ -49,10 +51,22 @@ fn settings(server: &MailServer, address: &str) -> MailboxSettings {
     MailboxSettings {
         address: address.into(),
         display_name: None,
-        imap: Server { host: "127.0.0.1".into(), port: server.imap_port, security: Security::None, login: address.into(), password: String::new() },
+        imap: Server {
+            host: "127.0.0.1".into(),
+            port: server.imap_port,
+            security: Security::None,
+            login: address.into(),
+            password: String::new(),
+        },
         folder: "INBOX".into(),
         processed: Processed::Flag,
-        smtp: Server { host: "127.0.0.1".into(), port: server.smtp_port, security: Security::None, login: String::new(), password: String::new() },
+        smtp: Server {
+            host: "127.0.0.1".into(),
+            port: server.smtp_port,
+            security: Security::None,
+            login: String::new(),
+            password: String::new(),
+        },
         category_id: None,
         // The benchmark measures taking mail in; acknowledgements would go to made-up senders.
         acknowledge: false,
@@ -63,7 +77,19 @@ fn settings(server: &MailServer, address: &str) -> MailboxSettings {
 }
 
 fn mail(i: usize, to: &str, rng: &mut rand::rngs::SmallRng) -> Vec<u8> {
-    let words = ["Drucker", "VPN", "Passwort", "Rechnung", "Lieferung", "Konto", "Fehler", "Anmeldung", "bitte", "seit", "gestern"];
+    let words = [
+        "Drucker",
+        "VPN",
+        "Passwort",
+        "Rechnung",
+        "Lieferung",
+        "Konto",
+        "Fehler",
+        "Anmeldung",
+        "bitte",
+        "seit",
+        "gestern",
+    ];
     let body_len = rng.random_range(1_000..8_000);
     let mut body = String::with_capacity(body_len + 100);
     while body.len() < body_len {
@@ -121,7 +147,12 @@ async fn run(args: Args) -> Result<()> {
     let hub = TestHub::start_with(Backend::Sqlite, |c| c.mail_key = key.clone()).await?;
     let key = MailKey::from_config(&key)?;
     let started = Instant::now();
-    let new = NewMailbox { name: "support".into(), settings: settings(&server, &support), imap_password: PASSWORD.into(), smtp_password: String::new() };
+    let new = NewMailbox {
+        name: "support".into(),
+        settings: settings(&server, &support),
+        imap_password: PASSWORD.into(),
+        smtp_password: String::new(),
+    };
     with_storage!(&hub.storage, |s| add_mailbox(s, key.as_ref(), new).await)?;
     let deadline = started + Duration::from_secs(1800);
     while fetched(&hub.storage).await? < args.mails as u64 {
@@ -132,7 +163,12 @@ async fn run(args: Args) -> Result<()> {
     }
     let ingest = started.elapsed();
     let rate = args.mails as f64 / ingest.as_secs_f64();
-    println!("ingest: {} mails ({} MB) in {:.1} s = {rate:.0} mails/s", args.mails, bytes / 1_000_000, ingest.as_secs_f64());
+    println!(
+        "ingest: {} mails ({} MB) in {:.1} s = {rate:.0} mails/s",
+        args.mails,
+        bytes / 1_000_000,
+        ingest.as_secs_f64()
+    );
 
     // Mail → desktop, with the fetcher in IDLE and the desktop's sync loop running.
     let desk = hub.desktop("anna", helpline_tests::faults::FaultPlan::none()).await?;

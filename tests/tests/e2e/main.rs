@@ -14,6 +14,7 @@ mod agent_day;
 mod cti;
 mod dashboard;
 mod knowledge_loop;
+mod mail;
 
 use anyhow::{Context, Result, bail};
 use helpline_client::{Desktop, HttpHub, SystemClock};

@@ -345,6 +345,60 @@ async fn robots_are_never_answered_so_two_hubs_mailing_each_other_stop(backend: 
     Ok(())
 }
 
+async fn mail_that_can_be_no_ticket_is_quarantined_and_the_mailbox_goes_on(backend: Backend) -> Result<()> {
+    let server = MailServer::start()?;
+    let key = MailKey::generate();
+    let hub = TestHub::start_with(backend, |c| {
+        c.mail_key = key.clone();
+        c.mail_max_bytes = 100_000;
+    })
+    .await?;
+    let support = server.add_user("support", PASSWORD)?;
+    let clara = server.add_user("clara", PASSWORD)?;
+    let key = MailKey::from_config(&key)?;
+    let settings = mailbox_settings(&server, &support);
+    with_storage!(&hub.storage, |s| {
+        helpline_hub::mail::mailbox::add_mailbox(
+            s,
+            key.as_ref(),
+            NewMailbox {
+                name: "support".into(),
+                settings,
+                imap_password: PASSWORD.into(),
+                smtp_password: String::new(),
+            },
+        )
+        .await
+    })?;
+    // Over the size limit; a flood of empty MIME parts; from the hub's own address.
+    let big = customer_mail(&clara, &support, "big@kunde.test", "Riesig", "", &"Daten ".repeat(40_000));
+    let bomb = format!(
+        "From: <{clara}>\r\nTo: {support}\r\nSubject: Bombe\r\nMessage-ID: <bomb@kunde.test>\r\n\
+         Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n{}",
+        "--B\r\n\r\n".repeat(5_000)
+    );
+    let own = customer_mail(&support, &support, "own@helpline.test", "Schleife", "", "Von uns selbst.");
+    for raw in [big, bomb.into_bytes(), own] {
+        server.send_raw(&clara, &[&support], &raw).await?;
+    }
+    let fine = customer_mail(&clara, &support, "fine@kunde.test", "Normale Frage", "", "Geht das?");
+    server.send_raw(&clara, &[&support], &fine).await?;
+    let anna = hub.desktop("anna", FaultPlan::none()).await?;
+    wait_for_ticket(&anna, "from the normal mail after the bad ones", |t| t.subject == "Normale Frage").await?;
+    let quarantined = with_storage!(&hub.storage, |s| helpline_hub::mail::route::list_quarantine(s, 10).await)?;
+    let reasons: Vec<&str> = quarantined.iter().map(|q| q.reason.as_str()).collect();
+    assert_eq!(quarantined.len(), 3, "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.starts_with("too_large")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("boundary")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| *r == "from_own_address"), "{reasons:?}");
+    assert!(quarantined.iter().all(|q| q.headers.contains("Subject:")), "the admin can tell which mail it was");
+    assert_eq!(store(&anna)?.list_all_tickets()?.len(), 1, "only the normal mail is a ticket");
+    let flagged = server.fetch_all(&support, PASSWORD, "INBOX").await?;
+    assert!(flagged.iter().all(|m| m.flags.iter().any(|f| f == "$Helpline")), "nothing is left to block the mailbox");
+    hub.stop().await;
+    Ok(())
+}
+
 async fn a_wrong_password_shows_in_health_and_to_the_admin_and_is_retried(backend: Backend) -> Result<()> {
     let server = MailServer::start()?;
     let key = MailKey::generate();
@@ -429,4 +483,5 @@ both_backends!(
     an_offline_reply_goes_out_after_sync_with_headers_and_attachment,
     robots_are_never_answered_so_two_hubs_mailing_each_other_stop,
     a_wrong_password_shows_in_health_and_to_the_admin_and_is_retried,
+    mail_that_can_be_no_ticket_is_quarantined_and_the_mailbox_goes_on,
 );
