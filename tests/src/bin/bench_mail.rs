@@ -101,7 +101,7 @@ fn mail(i: usize, to: &str, rng: &mut rand::rngs::SmallRng) -> Vec<u8> {
          Date: Mon, 07 Dec 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n",
         words[i % words.len()]
     );
-    if i % 10 != 0 {
+    if !i.is_multiple_of(10) {
         return format!("{head}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").into_bytes();
     }
     use base64::Engine as _;
