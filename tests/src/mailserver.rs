@@ -585,3 +585,62 @@ fn count_files(dir: &Path) -> Result<usize> {
     }
     Ok(count)
 }
+
+impl MailServer {
+    /// A hub mailbox for `address` on this server: loopback, no TLS, flagged when processed,
+    /// acknowledgements on (German), replies reopen within 14 days.
+    pub fn mailbox_settings(&self, address: &str) -> helpline_hub::mail::mailbox::MailboxSettings {
+        use helpline_hub::mail::mailbox::{MailboxSettings, Processed, Security, Server};
+        let server = |port, login: &str| Server {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::None,
+            login: login.into(),
+            password: String::new(),
+        };
+        MailboxSettings {
+            address: address.into(),
+            display_name: Some("Helpline Support".into()),
+            imap: server(self.imap_port, address),
+            folder: "INBOX".into(),
+            processed: Processed::Flag,
+            smtp: server(self.smtp_port, ""),
+            category_id: None,
+            acknowledge: true,
+            language: "de".into(),
+            acknowledgement: None,
+            reopen_days: 14,
+        }
+    }
+
+    /// The same mailbox as `helpline-hub mailbox add` arguments (the password comes from
+    /// HELPLINE_HUB_MAILBOX_PASSWORD).
+    pub fn mailbox_add_args(&self, name: &str, address: &str) -> Vec<String> {
+        let (imap, smtp) = (self.imap_port.to_string(), self.smtp_port.to_string());
+        [
+            "mailbox",
+            "add",
+            name,
+            "--address",
+            address,
+            "--imap-host",
+            "127.0.0.1",
+            "--imap-port",
+            &imap,
+            "--imap-security",
+            "none",
+            "--login",
+            address,
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &smtp,
+            "--smtp-security",
+            "none",
+            "--smtp-login",
+            "",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+}

@@ -13,9 +13,7 @@
 
 use anyhow::{Context as _, Result, bail};
 use hdrhistogram::Histogram;
-use helpline_hub::mail::mailbox::{
-    MailKey, MailboxSettings, NewMailbox, Processed, Security, Server, add_mailbox, list_mailboxes,
-};
+use helpline_hub::mail::mailbox::{MailKey, MailboxSettings, NewMailbox, add_mailbox, list_mailboxes};
 use helpline_tests::harness::{Backend, HubStorage, TestHub};
 use helpline_tests::mailserver::MailServer;
 use helpline_tests::with_storage;
@@ -48,32 +46,8 @@ fn parse_args() -> Result<Args> {
 }
 
 fn settings(server: &MailServer, address: &str) -> MailboxSettings {
-    MailboxSettings {
-        address: address.into(),
-        display_name: None,
-        imap: Server {
-            host: "127.0.0.1".into(),
-            port: server.imap_port,
-            security: Security::None,
-            login: address.into(),
-            password: String::new(),
-        },
-        folder: "INBOX".into(),
-        processed: Processed::Flag,
-        smtp: Server {
-            host: "127.0.0.1".into(),
-            port: server.smtp_port,
-            security: Security::None,
-            login: String::new(),
-            password: String::new(),
-        },
-        category_id: None,
-        // The benchmark measures taking mail in; acknowledgements would go to made-up senders.
-        acknowledge: false,
-        language: "de".into(),
-        acknowledgement: None,
-        reopen_days: 14,
-    }
+    // The benchmark measures taking mail in; acknowledgements would go to made-up senders.
+    MailboxSettings { acknowledge: false, ..server.mailbox_settings(address) }
 }
 
 fn mail(i: usize, to: &str, rng: &mut rand::rngs::SmallRng) -> Vec<u8> {

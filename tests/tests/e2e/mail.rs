@@ -26,31 +26,9 @@ async fn a_customers_mail_is_answered_with_a_kb_article_and_her_attachment() -> 
     let hub = HubProcess::create_with_env(dir.path().join("hub.db").to_str().context("path")?, None, env)?;
     let support = server.add_user("support", MAIL_PASSWORD)?;
     let clara = server.add_user("clara", MAIL_PASSWORD)?;
-    let (imap, smtp) = (server.imap_port.to_string(), server.smtp_port.to_string());
+    let args = server.mailbox_add_args("support", &support);
     hub.admin(
-        &[
-            "mailbox",
-            "add",
-            "support",
-            "--address",
-            &support,
-            "--imap-host",
-            "127.0.0.1",
-            "--imap-port",
-            &imap,
-            "--imap-security",
-            "none",
-            "--login",
-            &support,
-            "--smtp-host",
-            "127.0.0.1",
-            "--smtp-port",
-            &smtp,
-            "--smtp-security",
-            "none",
-            "--smtp-login",
-            "",
-        ],
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
         &[("HELPLINE_HUB_MAILBOX_PASSWORD", MAIL_PASSWORD)],
     )?;
     let hub_url = hub.url();

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use helpline_domain::{
     AttachmentRef, Channel, EmailReply, EmailReplyId, EventKind, Mutation, ReplyDelivery, Status, Ticket,
 };
-use helpline_hub::mail::mailbox::{MailKey, MailboxSettings, NewMailbox, Processed, Security, Server};
+use helpline_hub::mail::mailbox::{MailKey, MailboxSettings, NewMailbox};
 use helpline_tests::faults::FaultPlan;
 use helpline_tests::harness::{Backend, TestHub};
 use helpline_tests::mailserver::{FetchedMail, MailServer};
@@ -22,31 +22,7 @@ pub const PASSWORD: &str = "Postfach-geheim-1";
 const PATIENCE: Duration = Duration::from_secs(20);
 
 pub fn mailbox_settings(server: &MailServer, address: &str) -> MailboxSettings {
-    MailboxSettings {
-        address: address.into(),
-        display_name: Some("Helpline Support".into()),
-        imap: Server {
-            host: "127.0.0.1".into(),
-            port: server.imap_port,
-            security: Security::None,
-            login: address.into(),
-            password: String::new(),
-        },
-        folder: "INBOX".into(),
-        processed: Processed::Flag,
-        smtp: Server {
-            host: "127.0.0.1".into(),
-            port: server.smtp_port,
-            security: Security::None,
-            login: String::new(),
-            password: String::new(),
-        },
-        category_id: None,
-        acknowledge: true,
-        language: "de".into(),
-        acknowledgement: None,
-        reopen_days: 14,
-    }
+    server.mailbox_settings(address)
 }
 
 /// A hub with a mail key, and its mailbox `support@<domain>` on `server`.

@@ -44,33 +44,8 @@ fn start(backend: Backend, server: &MailServer, fault: &str) -> Result<MailHub> 
     let hub = HubProcess::create_with_env(&database, schema.as_ref().map(TestSchema::name), env(&key, fault))?;
     let support = server.add_user("support", PASSWORD)?;
     let clara = server.add_user("clara", PASSWORD)?;
-    let (imap, smtp) = (server.imap_port.to_string(), server.smtp_port.to_string());
-    hub.admin(
-        &[
-            "mailbox",
-            "add",
-            "support",
-            "--address",
-            &support,
-            "--imap-host",
-            "127.0.0.1",
-            "--imap-port",
-            &imap,
-            "--imap-security",
-            "none",
-            "--login",
-            &support,
-            "--smtp-host",
-            "127.0.0.1",
-            "--smtp-port",
-            &smtp,
-            "--smtp-security",
-            "none",
-            "--smtp-login",
-            "",
-        ],
-        &[("HELPLINE_HUB_MAILBOX_PASSWORD", PASSWORD)],
-    )?;
+    let args = server.mailbox_add_args("support", &support);
+    hub.admin(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[("HELPLINE_HUB_MAILBOX_PASSWORD", PASSWORD)])?;
     Ok(MailHub { hub, key, support, clara, _schema: schema, dir })
 }
 

@@ -5,7 +5,7 @@
 
 use super::mailbox::{MailKey, Mailbox, MailboxStatus, Processed, Security, now_ms, record_status};
 use super::parse::MailLimits;
-use super::route::{Fetched, MailClient, ingest_batch};
+use super::route::{Fetched, MailClient, ingest_batch, store_quarantine};
 use crate::error::{HubError, Result};
 use crate::storage::Storage;
 use crate::storage::mail_db::QuarantineRow;
@@ -228,14 +228,7 @@ async fn take_new<S: Storage>(
     let mut done: Vec<u32> = quarantined.iter().map(|q| q.uid).collect();
     status.quarantined += quarantined.len() as u64;
     if !quarantined.is_empty() {
-        storage
-            .write_mail(move |db| {
-                for q in &quarantined {
-                    db.insert_quarantine(q)?;
-                }
-                Ok(())
-            })
-            .await?;
+        store_quarantine(storage, quarantined).await?;
     }
     let ingested = ingest_batch(storage, mailbox, own_addresses, client, &settings.limits, batch).await?;
     status.fetched += (ingested.tickets + ingested.entries) as u64;

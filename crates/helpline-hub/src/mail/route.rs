@@ -287,14 +287,7 @@ pub async fn ingest_batch<S: Storage>(
         }
         out.quarantined += quarantine.len();
         out.done.extend(quarantine.iter().map(|q| q.uid));
-        storage
-            .write_mail(move |db| {
-                for q in &quarantine {
-                    db.insert_quarantine(q)?;
-                }
-                Ok(())
-            })
-            .await?;
+        store_quarantine(storage, quarantine).await?;
     }
     out.done.sort_unstable();
     out.done.dedup();
@@ -417,7 +410,19 @@ fn quarantine_row(mailbox: &Mailbox, mail: &Fetched, message_id: Option<String>,
     }
 }
 
-/// Unused by the algorithm, kept for the admin's quarantine view.
+/// Keeps mails that made no ticket, in one transaction.
+pub async fn store_quarantine<S: Storage>(storage: &S, rows: Vec<QuarantineRow>) -> Result<()> {
+    storage
+        .write_mail(move |db| {
+            for q in &rows {
+                db.insert_quarantine(q)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// The admin's quarantine view (CLI and endpoint).
 pub async fn list_quarantine<S: Storage>(storage: &S, limit: u32) -> Result<Vec<QuarantineRow>> {
     storage.read_mail(move |db: &mut dyn MailDb| db.list_quarantine(limit)).await
 }
