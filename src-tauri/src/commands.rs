@@ -14,7 +14,7 @@ use helpline_client::tickets::*;
 use helpline_client::views::*;
 use helpline_client::work::*;
 use helpline_domain::{
-    CategoryId, ConsultId, CtiIntegrationId, DepartmentId, KbArticleId, KbPhrasingId, Status, TicketId,
+    CategoryId, ConsultId, CtiIntegrationId, DepartmentId, KbArticleId, KbPhrasingId, MailboxId, Status, TicketId,
 };
 use tauri::{AppHandle, Manager, State};
 
@@ -618,4 +618,37 @@ pub async fn admin_rotate_cti(state: St<'_>, id: CtiIntegrationId) -> AppResult<
 #[specta::specta]
 pub async fn admin_remove_cti(state: St<'_>, id: CtiIntegrationId) -> AppResult<()> {
     Ok(state.desktop()?.admin_remove_cti(id).await?)
+}
+
+// ---- mailboxes (admins, online) -------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_list_mailboxes(state: St<'_>) -> AppResult<Vec<MailboxView>> {
+    Ok(state.desktop()?.admin_list_mailboxes().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_add_mailbox(state: St<'_>, form: MailboxForm) -> AppResult<MailboxView> {
+    Ok(state.desktop()?.admin_add_mailbox(form).await?)
+}
+
+/// Empty passwords keep the stored ones.
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_change_mailbox(state: St<'_>, id: MailboxId, form: MailboxForm) -> AppResult<MailboxView> {
+    Ok(state.desktop()?.admin_change_mailbox(id, form).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_remove_mailbox(state: St<'_>, id: MailboxId) -> AppResult<()> {
+    Ok(state.desktop()?.admin_remove_mailbox(id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_list_quarantine(state: St<'_>) -> AppResult<Vec<QuarantinedMailView>> {
+    Ok(state.desktop()?.admin_list_quarantine().await?)
 }

@@ -6,15 +6,17 @@
 
 use crate::views::Named;
 use crate::{ClientError, Desktop, HubApi, Result};
-use helpline_domain::CtiIntegrationId;
 use helpline_domain::sla::compute_due;
 use helpline_domain::{
     Agent, AgentId, BusinessCalendar, CategoryId, DepartmentId, DomainError, ErrorCode, Priority, Role, SlaPolicy,
     SlaTarget, Timestamp, WorkingHours,
 };
+use helpline_domain::{CtiIntegrationId, MailboxId};
 use helpline_protocol::{
     AdminLogPage, AgentChange, ChangePassword, CtiIntegrationChange, NewAgent, NewCtiIntegration, SlaSettings,
 };
+/// The mailbox administration's forms and views are the wire's own (nothing to reshape).
+pub use helpline_protocol::{MailboxForm, MailboxView, QuarantinedMailView};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -359,6 +361,30 @@ impl<H: HubApi> Desktop<H> {
     pub async fn admin_remove_cti(&self, id: CtiIntegrationId) -> Result<()> {
         self.hub().admin_remove_cti(&self.token()?, id).await?;
         Ok(())
+    }
+
+    /// The hub's mailboxes with what their last fetch saw (never a password).
+    pub async fn admin_list_mailboxes(&self) -> Result<Vec<MailboxView>> {
+        self.hub().admin_list_mailboxes(&self.token()?).await
+    }
+
+    pub async fn admin_add_mailbox(&self, form: MailboxForm) -> Result<MailboxView> {
+        self.hub().admin_add_mailbox(&self.token()?, &form).await
+    }
+
+    /// Empty passwords keep the stored ones.
+    pub async fn admin_change_mailbox(&self, id: MailboxId, form: MailboxForm) -> Result<MailboxView> {
+        self.hub().admin_change_mailbox(&self.token()?, id, &form).await
+    }
+
+    /// Its tickets and sent mail stay.
+    pub async fn admin_remove_mailbox(&self, id: MailboxId) -> Result<()> {
+        self.hub().admin_remove_mailbox(&self.token()?, id).await?;
+        Ok(())
+    }
+
+    pub async fn admin_list_quarantine(&self) -> Result<Vec<QuarantinedMailView>> {
+        self.hub().admin_list_quarantine(&self.token()?).await
     }
 
     /// Disabling ends the agent's sessions at once; the last active admin stays.

@@ -6,8 +6,9 @@ use futures_util::{Stream, StreamExt as _};
 use helpline_domain::{Agent, CategoryId, DepartmentId, ErrorCode, ErrorKind, Problem};
 use helpline_protocol::{
     AdminLogPage, AgentChange, CallNotice, Capabilities, Category, ChangePassword, CtiIntegration,
-    CtiIntegrationChange, CtiToken, Department, ErrorBody, LoginRequest, LoginResponse, NameRequest, NewAgent,
-    NewCtiIntegration, OneTimePassword, Poke, PullResponse, PushRequest, PushResponse, SlaSettings,
+    CtiIntegrationChange, CtiToken, Department, ErrorBody, LoginRequest, LoginResponse, MailboxForm, MailboxView,
+    NameRequest, NewAgent, NewCtiIntegration, OneTimePassword, Poke, PullResponse, PushRequest, PushResponse,
+    QuarantinedMailView, SlaSettings,
 };
 pub use reqwest::Method;
 use reqwest::StatusCode;
@@ -164,6 +165,32 @@ pub trait HubApi: Send + Sync + 'static {
         id: helpline_domain::CtiIntegrationId,
     ) -> impl Future<Output = Result<serde_json::Value>> + Send {
         call(self, token, Method::DELETE, format!("admin/cti/{}", id.0), None)
+    }
+    fn admin_list_mailboxes(&self, token: &str) -> impl Future<Output = Result<Vec<MailboxView>>> + Send {
+        call(self, token, Method::GET, "admin/mailboxes".into(), None)
+    }
+    fn admin_add_mailbox(&self, token: &str, form: &MailboxForm) -> impl Future<Output = Result<MailboxView>> + Send {
+        call(self, token, Method::POST, "admin/mailboxes".into(), Some(to_json(form)))
+    }
+    /// Empty passwords in `form` keep the stored ones.
+    fn admin_change_mailbox(
+        &self,
+        token: &str,
+        id: helpline_domain::MailboxId,
+        form: &MailboxForm,
+    ) -> impl Future<Output = Result<MailboxView>> + Send {
+        call(self, token, Method::PUT, format!("admin/mailboxes/{}", id.0), Some(to_json(form)))
+    }
+    fn admin_remove_mailbox(
+        &self,
+        token: &str,
+        id: helpline_domain::MailboxId,
+    ) -> impl Future<Output = Result<serde_json::Value>> + Send {
+        call(self, token, Method::DELETE, format!("admin/mailboxes/{}", id.0), None)
+    }
+    /// The newest mail that made no ticket.
+    fn admin_list_quarantine(&self, token: &str) -> impl Future<Output = Result<Vec<QuarantinedMailView>>> + Send {
+        call(self, token, Method::GET, "admin/mail-quarantine".into(), None)
     }
     /// The signed-in agent replaces their own password.
     fn change_password(&self, token: &str, request: &ChangePassword) -> impl Future<Output = Result<Agent>> + Send {

@@ -71,7 +71,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/cti", &[Method::GET, Method::POST]),
     ("/v1/admin/cti/{id}", &[Method::PATCH, Method::DELETE]),
     ("/v1/admin/cti/{id}/rotate", &[Method::POST]),
-    ("/v1/admin/mailboxes", &[Method::GET]),
+    ("/v1/admin/mailboxes", &[Method::GET, Method::POST]),
+    ("/v1/admin/mailboxes/{id}", &[Method::PUT, Method::DELETE]),
     ("/v1/admin/mail-quarantine", &[Method::GET]),
 ];
 
@@ -138,6 +139,9 @@ fn serve<S: Storage>(path: &str, method: &Method) -> MethodRouter<Arc<Hub<S>>> {
         ("/v1/admin/cti/{id}", "DELETE") => on(filter, cti::remove_integration::<S>),
         ("/v1/admin/cti/{id}/rotate", "POST") => on(filter, cti::rotate_integration::<S>),
         ("/v1/admin/mailboxes", "GET") => on(filter, mail::list::<S>),
+        ("/v1/admin/mailboxes", "POST") => on(filter, mail::add::<S>),
+        ("/v1/admin/mailboxes/{id}", "PUT") => on(filter, mail::change::<S>),
+        ("/v1/admin/mailboxes/{id}", "DELETE") => on(filter, mail::remove::<S>),
         ("/v1/admin/mail-quarantine", "GET") => on(filter, mail::quarantine::<S>),
         _ => panic!("ROUTES lists {method} {path}, but no handler serves it"),
     }

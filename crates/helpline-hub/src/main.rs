@@ -334,7 +334,7 @@ mod mailbox_cli {
                     imap: Server {
                         host: imap_host,
                         port: imap_port,
-                        security: imap_security.parse()?,
+                        security: mailbox::parse_security(&imap_security)?,
                         login: login.clone(),
                         password: String::new(),
                     },
@@ -343,7 +343,7 @@ mod mailbox_cli {
                     smtp: Server {
                         host: smtp_host,
                         port: smtp_port,
-                        security: smtp_security.parse()?,
+                        security: mailbox::parse_security(&smtp_security)?,
                         login: smtp_login.unwrap_or(login),
                         password: String::new(),
                     },
@@ -379,7 +379,7 @@ mod mailbox_cli {
                 }
             }
             MailboxCommand::Remove { name } => {
-                let gone = mailbox::remove_mailbox(storage, &name).await?;
+                let gone = mailbox::remove_mailbox(storage, &name, None).await?;
                 println!("mailbox {} removed; its tickets stay", gone.name);
             }
             MailboxCommand::Quarantine { limit } => {

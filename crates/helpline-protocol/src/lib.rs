@@ -44,6 +44,9 @@
 //!
 //! Every error is an HTTP 4xx/5xx status with an [`ErrorBody`].
 
+mod mail;
+pub use mail::*;
+
 use helpline_domain::{
     Agent, AgentId, BusinessCalendar, CallRecord, CategoryId, ClientId, Customer, DepartmentId, ErrorKind, KbArticle,
     Mutation, MutationId, Problem, Role, SlaPolicy, Ticket, TicketEvent, TicketId, Timestamp,

@@ -16,6 +16,7 @@ mod dashboard;
 mod liveness;
 mod logging;
 mod mail;
+mod mail_admin;
 mod mail_crashes;
 mod processes;
 mod refusals;

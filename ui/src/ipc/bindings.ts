@@ -114,6 +114,12 @@ export const commands = {
 	/**  A new token; the old one stops at once. */
 	adminRotateCti: (id: CtiIntegrationId) => typedError<CtiToken, AppError>(__TAURI_INVOKE("admin_rotate_cti", { id })),
 	adminRemoveCti: (id: CtiIntegrationId) => typedError<null, AppError>(__TAURI_INVOKE("admin_remove_cti", { id })),
+	adminListMailboxes: () => typedError<MailboxView[], AppError>(__TAURI_INVOKE("admin_list_mailboxes")),
+	adminAddMailbox: (form: MailboxForm) => typedError<MailboxView, AppError>(__TAURI_INVOKE("admin_add_mailbox", { form })),
+	/**  Empty passwords keep the stored ones. */
+	adminChangeMailbox: (id: MailboxId, form: MailboxForm) => typedError<MailboxView, AppError>(__TAURI_INVOKE("admin_change_mailbox", { id, form })),
+	adminRemoveMailbox: (id: MailboxId) => typedError<null, AppError>(__TAURI_INVOKE("admin_remove_mailbox", { id })),
+	adminListQuarantine: () => typedError<QuarantinedMailView[], AppError>(__TAURI_INVOKE("admin_list_quarantine")),
 };
 
 /** Events */
@@ -956,6 +962,119 @@ export type Logged = {
 	reference: string,
 };
 
+/**  What a failing mailbox ran into. */
+export type MailProblem = 
+/**  No connection (DNS, refused, timed out, TLS). */
+"unreachable" | 
+/**  The server refused the login. */
+"login_refused" | 
+/**  The folder to read (or to move to) does not exist or cannot be opened. */
+"folder_refused" | 
+/**  The hub has no mail key to open the stored password. */
+"no_key" | 
+/**  The server answered with an error. */
+"server";
+
+/**  What happens to a mail on the server once its ticket change is committed. */
+export type MailProcessed = 
+/**  Flagged `$Helpline` (and \Seen) where it is. */
+{ action: "flag" } | 
+/**  Moved to this folder. */
+{ action: "move"; folder: string };
+
+/**  How the hub talks to a mail server. */
+export type MailSecurity = 
+/**  TLS from the first byte (IMAPS 993, SMTPS 465). */
+"tls" | 
+/**  Plain, then STARTTLS (IMAP 143, submission 587). */
+"starttls" | 
+/**  No encryption: loopback test servers only. */
+"none";
+
+/**  One server's address and login as the admin gives them. */
+export type MailServerForm = {
+	host: string,
+	port: number,
+	security: MailSecurity,
+	/**  Empty for SMTP: send without signing in (a relay). */
+	login: string,
+	/**
+	 *  In the clear, over the admin's session; sealed by the hub. On a change, empty keeps
+	 *  the stored one; on an add, an empty SMTP password means the IMAP password.
+	 */
+	password: string,
+};
+
+/**  One server as the hub shows it. */
+export type MailServerView = {
+	host: string,
+	port: number,
+	security: MailSecurity,
+	login: string,
+	password_set: boolean,
+};
+
+/**  A mailbox as the admin sets it up. */
+export type MailboxForm = {
+	name: string,
+	/**  The support address: replies and acknowledgements come from it. */
+	address: string,
+	display_name: string | null,
+	imap: MailServerForm,
+	folder: string,
+	processed: MailProcessed,
+	smtp: MailServerForm,
+	/**  The category new tickets from this mailbox get. */
+	category_id: CategoryId | null,
+	acknowledge: boolean,
+	/**  "de" or "en": the acknowledgement's language. */
+	language: string,
+	/**  Its own text ({reference} and {subject} filled in); none: the standard text. */
+	acknowledgement: string | null,
+	/**  A reply to a resolved ticket within this many days reopens it. */
+	reopen_days: number,
+};
+
+/**  What the last fetch saw. */
+export type MailboxHealthView = {
+	state: MailboxState,
+	problem: MailProblem | null,
+	/**  The server's own words (technical, never a password). */
+	detail: string | null,
+	last_fetch_at: number | null,
+	last_error_at: number | null,
+	fetched: number,
+	quarantined: number,
+	/**  The server offers IDLE: mail arrives at once rather than at the next poll. */
+	idle: boolean,
+};
+
+/**  A mailbox the hub fetches. */
+export type MailboxId = string;
+
+export type MailboxState = 
+/**  Not fetched yet. */
+"pending" | "ok" | 
+/**  The last fetch failed; the hub retries with back-off. */
+"failing";
+
+export type MailboxView = {
+	id: MailboxId,
+	name: string,
+	address: string,
+	display_name: string | null,
+	imap: MailServerView,
+	folder: string,
+	processed: MailProcessed,
+	smtp: MailServerView,
+	category_id: CategoryId | null,
+	acknowledge: boolean,
+	language: string,
+	acknowledgement: string | null,
+	reopen_days: number,
+	status: MailboxHealthView,
+};
+
 /**
  *  A time in milliseconds since the epoch as a command argument: a plain JS number (below
  *  2^53), where a float would let NaN (`null`) through.
@@ -1033,6 +1152,34 @@ export type Problem = {
 export type Progress = {
 	done: number,
 	total: number,
+};
+
+/**  Why a mail made no ticket. */
+export type QuarantineReason = 
+/**  Larger than the hub's `mail_max_bytes`. */
+"too_large" | 
+/**  Not a mail the parser can read (or past its limits). */
+"unparseable" | "no_sender" | 
+/**  Sent from one of the hub's own mailbox addresses (a forged or looping mail). */
+"from_own_address" | 
+/**  The ticket change it would make was refused. */
+"refused";
+
+/**  A mail that made no ticket, for the admin to look at. */
+export type QuarantinedMailView = {
+	id: number,
+	mailbox_id: MailboxId,
+	/**  None when the mailbox was removed since. */
+	mailbox_name: string | null,
+	uid: number,
+	message_id: string | null,
+	reason: QuarantineReason,
+	/**  The technical detail (limits, the parser's or the refusal's words). */
+	detail: string | null,
+	size: number,
+	from: string | null,
+	subject: string | null,
+	at: number,
 };
 
 export type QueueName = "mine" | "team" | "escalated" | "all" | 

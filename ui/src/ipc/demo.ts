@@ -2,6 +2,7 @@
 // queue computed on the fly, a few customers and KB articles, drafts in localStorage.
 // Loaded only in dev builds outside Tauri (see main.ts); never part of the app bundle.
 import { demoAgentFigures, demoDashboard } from './demoDashboard';
+import { demoMail } from './demoMail';
 import { demoPhone } from './demoPhone';
 import { appError, emitEvent, fakeBackend } from './fake';
 import type {
@@ -495,5 +496,6 @@ export function installDemoBackend(): void {
       return null;
     },
     ...demoPhone(customers),
+    ...demoMail(),
   });
 }

@@ -10,6 +10,7 @@ use crate::error::{HubError, Result};
 use crate::storage::Storage;
 use crate::storage::mail_db::QuarantineRow;
 use futures_util::TryStreamExt as _;
+use helpline_protocol::MailProblem;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
@@ -40,40 +41,84 @@ fn imap_error(e: impl std::fmt::Display) -> HubError {
     HubError::Unavailable(format!("imap: {e}"))
 }
 
-async fn connect(mailbox: &Mailbox, key: Option<&MailKey>) -> Result<ImapSession> {
+/// A failed fetch, with what it was doing (for the admin's view).
+struct Failed {
+    problem: MailProblem,
+    error: HubError,
+}
+
+trait At<T> {
+    /// This step's error as a [`Failed`] of `problem`.
+    fn at(self, problem: MailProblem) -> std::result::Result<T, Failed>;
+}
+
+impl<T> At<T> for Result<T> {
+    fn at(self, problem: MailProblem) -> std::result::Result<T, Failed> {
+        self.map_err(|error| Failed { problem, error })
+    }
+}
+
+/// A folder's name as IMAP spells it: modified UTF-7 (RFC 3501 5.1.3), so "Entwürfe" or
+/// "Erledigt ✓" work as the admin typed them.
+pub fn imap_folder_name(folder: &str) -> String {
+    utf7_imap::encode_utf7_imap(folder.to_owned())
+}
+
+async fn connect(mailbox: &Mailbox, key: Option<&MailKey>) -> std::result::Result<ImapSession, Failed> {
     let imap = &mailbox.settings.imap;
     let password = match (key, imap.password.is_empty()) {
         (_, true) => String::new(),
-        (Some(key), false) => key.open(&imap.password)?,
-        (None, false) => return Err(HubError::Invalid("the hub has no mail_key to open the IMAP password".into())),
-    };
-    let tcp =
-        tokio::time::timeout(Duration::from_secs(20), tokio::net::TcpStream::connect((imap.host.as_str(), imap.port)))
-            .await
-            .map_err(|_| imap_error(format!("{}:{} did not answer within 20 s", imap.host, imap.port)))?
-            .map_err(|e| imap_error(format!("cannot reach {}:{}: {e}", imap.host, imap.port)))?;
-    let tls = || -> Result<tokio_native_tls::TlsConnector> {
-        Ok(tokio_native_tls::TlsConnector::from(tokio_native_tls::native_tls::TlsConnector::new().map_err(imap_error)?))
-    };
-    let stream: Box<dyn ImapIo> = match imap.security {
-        Security::None => Box::new(tcp),
-        Security::Tls => Box::new(tls()?.connect(&imap.host, tcp).await.map_err(imap_error)?),
-        Security::Starttls => {
-            let mut plain = async_imap::Client::new(tcp);
-            plain.read_response().await.map_err(imap_error)?;
-            plain.run_command_and_check_ok("STARTTLS", None).await.map_err(imap_error)?;
-            Box::new(tls()?.connect(&imap.host, plain.into_inner()).await.map_err(imap_error)?)
+        (Some(key), false) => key.open(&imap.password).at(MailProblem::NoKey)?,
+        (None, false) => {
+            return Err(HubError::Invalid("the hub has no mail_key to open the IMAP password".into()))
+                .at(MailProblem::NoKey);
         }
     };
-    let mut client = async_imap::Client::new(stream);
-    if imap.security != Security::Starttls {
-        client.read_response().await.map_err(imap_error)?;
-    }
-    let mut session = client
-        .login(&imap.login, &password)
+    connect_with(mailbox, &password).await
+}
+
+async fn connect_with(mailbox: &Mailbox, password: &str) -> std::result::Result<ImapSession, Failed> {
+    let imap = &mailbox.settings.imap;
+    let opened = async {
+        let tcp = tokio::time::timeout(
+            Duration::from_secs(20),
+            tokio::net::TcpStream::connect((imap.host.as_str(), imap.port)),
+        )
         .await
-        .map_err(|(e, _)| HubError::Unauthorized(format!("imap: the server refused the login: {e}")))?;
-    session.select(&mailbox.settings.folder).await.map_err(imap_error)?;
+        .map_err(|_| imap_error(format!("{}:{} did not answer within 20 s", imap.host, imap.port)))?
+        .map_err(|e| imap_error(format!("cannot reach {}:{}: {e}", imap.host, imap.port)))?;
+        let tls = || -> Result<tokio_native_tls::TlsConnector> {
+            Ok(tokio_native_tls::TlsConnector::from(
+                tokio_native_tls::native_tls::TlsConnector::new().map_err(imap_error)?,
+            ))
+        };
+        let stream: Box<dyn ImapIo> = match imap.security {
+            Security::None => Box::new(tcp),
+            Security::Tls => Box::new(tls()?.connect(&imap.host, tcp).await.map_err(imap_error)?),
+            Security::Starttls => {
+                let mut plain = async_imap::Client::new(tcp);
+                plain.read_response().await.map_err(imap_error)?;
+                plain.run_command_and_check_ok("STARTTLS", None).await.map_err(imap_error)?;
+                Box::new(tls()?.connect(&imap.host, plain.into_inner()).await.map_err(imap_error)?)
+            }
+        };
+        let mut client = async_imap::Client::new(stream);
+        if imap.security != Security::Starttls {
+            client.read_response().await.map_err(imap_error)?;
+        }
+        Ok::<_, HubError>(client)
+    };
+    let client = opened.await.at(MailProblem::Unreachable)?;
+    let mut session = client
+        .login(&imap.login, password)
+        .await
+        .map_err(|(e, _)| HubError::Unauthorized(format!("imap: the server refused the login: {e}")))
+        .at(MailProblem::LoginRefused)?;
+    session
+        .select(imap_folder_name(&mailbox.settings.folder))
+        .await
+        .map_err(imap_error)
+        .at(MailProblem::FolderRefused)?;
     Ok(session)
 }
 
@@ -103,11 +148,12 @@ pub async fn run_fetcher<S: Storage>(
         if *closing.borrow() {
             return;
         }
-        let Err(e) = outcome else { return };
+        let Err(Failed { problem, error }) = outcome else { return };
         failures += 1;
-        tracing::warn!(mailbox = %mailbox.name, error = %e, "mailbox fetch failed; retrying");
+        tracing::warn!(mailbox = %mailbox.name, ?problem, %error, "mailbox fetch failed; retrying");
         status.state = "failing".into();
-        status.error = Some(e.to_string());
+        status.problem = Some(problem);
+        status.error = Some(error.to_string());
         status.last_error_at = Some(now_ms());
         let _ = record_status(&storage, mailbox.id, &status).await;
         // 1 s, 2 s, 4 s … at most 5 minutes between tries.
@@ -127,17 +173,28 @@ async fn fetch_while_connected<S: Storage>(
     settings: &FetchSettings,
     status: &mut MailboxStatus,
     closing: &mut watch::Receiver<bool>,
-) -> Result<()> {
-    let mut client = MailClient::open(storage, MailClient::of_mailbox(mailbox)).await?;
+) -> std::result::Result<(), Failed> {
+    let mut client = MailClient::open(storage, MailClient::of_mailbox(mailbox)).await.at(MailProblem::Server)?;
     let mut session = connect(mailbox, key).await?;
-    let idle = session.capabilities().await.map_err(imap_error)?.has_str("IDLE");
+    let idle = session.capabilities().await.map_err(imap_error).at(MailProblem::Server)?.has_str("IDLE");
     status.idle = idle;
     loop {
-        let taken = take_new(storage, mailbox, own_addresses, &mut client, settings, &mut session, status).await?;
+        let (taken, done) = take_new(storage, mailbox, own_addresses, &mut client, settings, &mut session, status)
+            .await
+            .at(MailProblem::Server)?;
+        super::crash_at(&settings.fault, "after_commit");
+        // A move into a folder that is not there fails here, after the commit: the mails
+        // are taken again (and recognised) once the admin fixes the folder.
+        let problem = match mailbox.settings.processed {
+            Processed::Move { .. } => MailProblem::FolderRefused,
+            Processed::Flag => MailProblem::Server,
+        };
+        mark_processed(&mut session, mailbox, &done).await.at(problem)?;
         status.state = "ok".into();
+        status.problem = None;
         status.error = None;
         status.last_fetch_at = Some(now_ms());
-        record_status(storage, mailbox.id, status).await?;
+        record_status(storage, mailbox.id, status).await.at(MailProblem::Server)?;
         if taken > 0 {
             continue;
         }
@@ -147,25 +204,26 @@ async fn fetch_while_connected<S: Storage>(
         }
         if idle {
             let mut handle = session.idle();
-            handle.init().await.map_err(imap_error)?;
+            handle.init().await.map_err(imap_error).at(MailProblem::Server)?;
             let (wait, stop) = handle.wait_with_timeout(settings.idle);
             let mut closed = closing.clone();
             tokio::select! {
-                r = wait => { r.map_err(imap_error)?; }
+                r = wait => { r.map_err(imap_error).at(MailProblem::Server)?; }
                 _ = closed.wait_for(|c| *c) => { drop(stop); }
             }
-            session = handle.done().await.map_err(imap_error)?;
+            session = handle.done().await.map_err(imap_error).at(MailProblem::Server)?;
         } else {
             tokio::select! {
                 _ = tokio::time::sleep(settings.poll) => {}
                 _ = closing.wait_for(|c| *c) => {}
             }
-            session.noop().await.map_err(imap_error)?;
+            session.noop().await.map_err(imap_error).at(MailProblem::Server)?;
         }
     }
 }
 
-/// Takes in one batch of unprocessed mail; returns how many it took.
+/// Takes in one batch of unprocessed mail; returns how many it read and the UIDs to mark
+/// processed (their ticket changes committed).
 async fn take_new<S: Storage>(
     storage: &S,
     mailbox: &Mailbox,
@@ -174,7 +232,7 @@ async fn take_new<S: Storage>(
     settings: &FetchSettings,
     session: &mut ImapSession,
     status: &mut MailboxStatus,
-) -> Result<usize> {
+) -> Result<(usize, Vec<u32>)> {
     let query = match mailbox.settings.processed {
         Processed::Flag => format!("NOT KEYWORD {PROCESSED_KEYWORD}"),
         Processed::Move { .. } => "ALL".to_owned(),
@@ -183,7 +241,7 @@ async fn take_new<S: Storage>(
     uids.sort_unstable();
     uids.truncate(BATCH);
     if uids.is_empty() {
-        return Ok(0);
+        return Ok((0, Vec::new()));
     }
     let set = uid_set(&uids);
     // Sizes first: a mail over the limit is never downloaded whole.
@@ -234,9 +292,7 @@ async fn take_new<S: Storage>(
     status.fetched += (ingested.tickets + ingested.entries) as u64;
     status.quarantined += ingested.quarantined as u64;
     done.extend(ingested.done);
-    super::crash_at(&settings.fault, "after_commit");
-    mark_processed(session, mailbox, &done).await?;
-    Ok(uids.len())
+    Ok((uids.len(), done))
 }
 
 async fn mark_processed(session: &mut ImapSession, mailbox: &Mailbox, uids: &[u32]) -> Result<()> {
@@ -255,7 +311,7 @@ async fn mark_processed(session: &mut ImapSession, mailbox: &Mailbox, uids: &[u3
                 .map_err(imap_error)?;
             drop(stored);
         }
-        Processed::Move { folder } => session.uid_mv(&set, folder).await.map_err(imap_error)?,
+        Processed::Move { folder } => session.uid_mv(&set, imap_folder_name(folder)).await.map_err(imap_error)?,
     }
     Ok(())
 }
@@ -263,4 +319,18 @@ async fn mark_processed(session: &mut ImapSession, mailbox: &Mailbox, uids: &[u3
 /// "1,2,5" for the server (sorted, so runs could be ranges; plain lists are fine at 100).
 fn uid_set(uids: &[u32]) -> String {
     uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::imap_folder_name;
+
+    #[test]
+    fn folder_names_are_spelled_in_modified_utf7() {
+        assert_eq!(imap_folder_name("INBOX"), "INBOX");
+        assert_eq!(imap_folder_name("Entwürfe"), "Entw&APw-rfe");
+        assert_eq!(imap_folder_name("Kunden & Partner"), "Kunden &- Partner");
+        assert_eq!(imap_folder_name("Erledigt ✓"), "Erledigt &JxM-");
+        assert_eq!(imap_folder_name("Отправленные"), "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-");
+    }
 }

@@ -5,35 +5,26 @@
 
 use crate::error::{HubError, Result};
 use crate::storage::Storage;
+use crate::storage::db::AdminLogRow;
 use crate::storage::mail_db::MailboxRow;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use helpline_domain::{CategoryId, MailboxId, Timestamp};
+use helpline_domain::{AgentId, ErrorKind};
+use helpline_domain::{CategoryId, ErrorCode, MailboxId, Problem, Timestamp};
+use helpline_protocol::{MailProblem, MailServerForm, MailboxForm};
 use serde::{Deserialize, Serialize};
 
-/// How the hub talks to a mail server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Security {
-    /// TLS from the first byte (IMAPS 993, SMTPS 465).
-    Tls,
-    /// Plain, then STARTTLS (IMAP 143, submission 587).
-    Starttls,
-    /// No encryption: loopback test servers only.
-    None,
-}
+pub use helpline_protocol::{MailProcessed as Processed, MailSecurity as Security};
 
-impl std::str::FromStr for Security {
-    type Err = HubError;
-    fn from_str(s: &str) -> Result<Security> {
-        match s {
-            "tls" => Ok(Security::Tls),
-            "starttls" => Ok(Security::Starttls),
-            "none" => Ok(Security::None),
-            other => Err(HubError::Invalid(format!("security must be tls, starttls or none, not {other:?}"))),
-        }
+/// `tls`, `starttls` or `none`, as the command line takes it.
+pub fn parse_security(text: &str) -> Result<Security> {
+    match text {
+        "tls" => Ok(Security::Tls),
+        "starttls" => Ok(Security::Starttls),
+        "none" => Ok(Security::None),
+        other => Err(HubError::Invalid(format!("security must be tls, starttls or none, not {other:?}"))),
     }
 }
 
@@ -47,16 +38,6 @@ pub struct Server {
     /// Sealed with the mail key (base64 of nonce and ciphertext); empty: no password.
     #[serde(default)]
     pub password: String,
-}
-
-/// What happens to a mail on the server once its ticket change is committed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Processed {
-    /// Flagged `$Helpline` (and \Seen) where it is.
-    Flag,
-    /// Moved to this folder.
-    Move { folder: String },
 }
 
 /// A mailbox's settings as stored (`mailboxes.data`).
@@ -106,6 +87,8 @@ pub struct Mailbox {
 pub struct MailboxStatus {
     /// "ok", "failing" or "" (not yet tried).
     pub state: String,
+    /// What the failing fetch was doing when it failed.
+    pub problem: Option<MailProblem>,
     /// The last error (never a password).
     pub error: Option<String>,
     pub last_fetch_at: Option<i64>,
@@ -206,63 +189,234 @@ pub struct NewMailbox {
     pub smtp_password: String,
 }
 
+/// The longest name, folder and acknowledgement the hub takes.
+const MAX_NAME_CHARS: usize = 100;
+const MAX_FOLDER_CHARS: usize = 500;
+const MAX_ACK_CHARS: usize = 10_000;
+
+/// Each refusal names the field the admin must correct (the app marks it).
 fn check_settings(name: &str, s: &MailboxSettings) -> Result<()> {
-    let refuse = |field: &str, problem: &str| Err(HubError::Invalid(format!("{field}: {problem}")));
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        return refuse("name", "is required, at most 100 characters");
+    let too_long = |field: &str, max: usize| {
+        Err(HubError::refused(
+            ErrorKind::Validation,
+            Problem::new(ErrorCode::TooLong).with("field", field).with("max", max),
+            format!("{field}: at most {max} characters"),
+        ))
+    };
+    let required = |field: &str| Err(HubError::field(ErrorCode::Required, field, format!("{field}: is required")));
+    if name.trim().is_empty() {
+        return required("name");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return too_long("name", MAX_NAME_CHARS);
     }
     if helpline_domain::limits::email(&s.address).is_err() {
-        return refuse("address", "is not an e-mail address");
+        return Err(HubError::field(ErrorCode::NotAnEmail, "address", "address: is not an e-mail address"));
     }
     for (field, server) in [("imap", &s.imap), ("smtp", &s.smtp)] {
-        if server.host.trim().is_empty() || server.host.chars().any(char::is_whitespace) {
-            return refuse(field, "the host is required");
+        if server.host.trim().is_empty() {
+            return required(&format!("{field}_host"));
+        }
+        if server.host.chars().any(|c| c.is_whitespace() || c.is_control()) || server.host.len() > 253 {
+            return Err(HubError::field(
+                ErrorCode::Invalid,
+                &format!("{field}_host"),
+                format!("{field}: not a host name"),
+            ));
         }
         if server.port == 0 {
-            return refuse(field, "the port is required");
+            return Err(HubError::field(
+                ErrorCode::NotPositive,
+                &format!("{field}_port"),
+                format!("{field}: the port is required"),
+            ));
         }
     }
     if s.imap.login.trim().is_empty() {
-        return refuse("imap", "the login is required");
+        return required("imap_login");
     }
     if s.folder.trim().is_empty() {
-        return refuse("folder", "is required");
+        return required("folder");
     }
-    if let Processed::Move { folder } = &s.processed
-        && (folder.trim().is_empty() || *folder == s.folder)
-    {
-        return refuse("processed", "the folder to move to must be another folder");
+    if s.folder.chars().count() > MAX_FOLDER_CHARS {
+        return too_long("folder", MAX_FOLDER_CHARS);
+    }
+    if let Processed::Move { folder } = &s.processed {
+        if folder.trim().is_empty() {
+            return required("processed_folder");
+        }
+        if *folder == s.folder {
+            return Err(HubError::field(
+                ErrorCode::Invalid,
+                "processed_folder",
+                "processed: the folder to move to must be another folder",
+            ));
+        }
+        if folder.chars().count() > MAX_FOLDER_CHARS {
+            return too_long("processed_folder", MAX_FOLDER_CHARS);
+        }
     }
     if !matches!(s.language.as_str(), "de" | "en") {
-        return refuse("language", "must be de or en");
+        return Err(HubError::field(ErrorCode::Invalid, "language", "language: must be de or en"));
+    }
+    if s.acknowledgement.as_ref().is_some_and(|a| a.chars().count() > MAX_ACK_CHARS) {
+        return too_long("acknowledgement", MAX_ACK_CHARS);
+    }
+    if s.reopen_days > 3650 {
+        return Err(HubError::field(ErrorCode::Invalid, "reopen_days", "reopen_days: at most 3650"));
     }
     Ok(())
 }
 
+fn require_key(key: Option<&MailKey>) -> Result<&MailKey> {
+    key.ok_or_else(|| {
+        HubError::refused(
+            ErrorKind::Validation,
+            Problem::new(ErrorCode::NotPossibleNow).with("what", "mail_key"),
+            "mailboxes need a mail_key in the hub's config (helpline-hub mailbox key prints a new one)",
+        )
+    })
+}
+
 /// Adds a mailbox (or replaces the one with this name's settings): its passwords sealed.
+/// The command line's add; the app's refuses a name in use ([`add_new_mailbox`]).
 pub async fn add_mailbox<S: Storage>(storage: &S, key: Option<&MailKey>, new: NewMailbox) -> Result<Mailbox> {
-    let Some(key) = key else {
-        return Err(HubError::Invalid(
-            "mailboxes need a mail_key in the hub's config (helpline-hub mailbox key prints a new one)".into(),
+    let existing = list_mailboxes(storage).await?.into_iter().find(|m| m.name == new.name.trim());
+    save_mailbox(storage, key, existing.as_ref().map(|m| m.id), new, None).await
+}
+
+/// The admin's add from the app: a name already in use is refused.
+pub async fn add_new_mailbox<S: Storage>(
+    storage: &S,
+    key: Option<&MailKey>,
+    form: MailboxForm,
+    by: AgentId,
+) -> Result<Mailbox> {
+    let new = new_of_form(form);
+    if list_mailboxes(storage).await?.iter().any(|m| m.name == new.name.trim()) {
+        return Err(HubError::refused(
+            ErrorKind::Conflict,
+            Problem::new(ErrorCode::AlreadyExists).with("field", "name"),
+            format!("a mailbox is already called {:?}", new.name.trim()),
         ));
+    }
+    save_mailbox(storage, key, None, new, Some(by)).await
+}
+
+/// The admin's change from the app: empty passwords keep the stored ones.
+pub async fn change_mailbox<S: Storage>(
+    storage: &S,
+    key: Option<&MailKey>,
+    id: MailboxId,
+    form: MailboxForm,
+    by: AgentId,
+) -> Result<Mailbox> {
+    let all = list_mailboxes(storage).await?;
+    let Some(old) = all.iter().find(|m| m.id == id) else {
+        return Err(HubError::NotFound(format!("no mailbox has the id {id}")));
     };
+    let mut new = new_of_form(form);
+    if all.iter().any(|m| m.id != id && m.name == new.name.trim()) {
+        return Err(HubError::refused(
+            ErrorKind::Conflict,
+            Problem::new(ErrorCode::AlreadyExists).with("field", "name"),
+            format!("a mailbox is already called {:?}", new.name.trim()),
+        ));
+    }
+    let key = require_key(key)?;
+    // Kept sealed: re-opened and sealed again below, so a change without a password
+    // goes through the same path as one with.
+    if new.imap_password.is_empty() {
+        new.imap_password = key.open(&old.settings.imap.password)?;
+    }
+    if new.smtp_password.is_empty() {
+        new.smtp_password = key.open(&old.settings.smtp.password)?;
+    }
+    save_mailbox(storage, Some(key), Some(id), new, Some(by)).await
+}
+
+fn new_of_form(form: MailboxForm) -> NewMailbox {
+    let server = |s: MailServerForm| Server {
+        host: s.host.trim().to_owned(),
+        port: s.port,
+        security: s.security,
+        login: s.login.trim().to_owned(),
+        password: String::new(),
+    };
+    let (imap_password, smtp_password) = (form.imap.password.clone(), form.smtp.password.clone());
+    NewMailbox {
+        name: form.name,
+        settings: MailboxSettings {
+            address: form.address.trim().to_owned(),
+            display_name: form.display_name.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
+            imap: server(form.imap),
+            folder: form.folder.trim().to_owned(),
+            processed: match form.processed {
+                Processed::Move { folder } => Processed::Move { folder: folder.trim().to_owned() },
+                Processed::Flag => Processed::Flag,
+            },
+            smtp: server(form.smtp),
+            category_id: form.category_id,
+            acknowledge: form.acknowledge,
+            language: form.language,
+            acknowledgement: form.acknowledgement.filter(|a| !a.trim().is_empty()),
+            reopen_days: form.reopen_days,
+        },
+        imap_password,
+        smtp_password,
+    }
+}
+
+/// Stores `new` under `id` (a new id when none), with an admin log entry in the same
+/// transaction.
+async fn save_mailbox<S: Storage>(
+    storage: &S,
+    key: Option<&MailKey>,
+    id: Option<MailboxId>,
+    new: NewMailbox,
+    by: Option<AgentId>,
+) -> Result<Mailbox> {
+    let key = require_key(key)?;
     check_settings(&new.name, &new.settings)?;
     let mut settings = new.settings;
     settings.imap.password = key.seal(&new.imap_password)?;
     let smtp = if new.smtp_password.is_empty() { &new.imap_password } else { &new.smtp_password };
     settings.smtp.password = key.seal(smtp)?;
     let name = new.name.trim().to_owned();
-    let existing = list_mailboxes(storage).await?.into_iter().find(|m| m.name == name);
+    let now = crate::now().as_millis();
     let row = MailboxRow {
-        id: existing.map_or_else(|| MailboxId::new_v7().0, |m| m.id.0),
+        id: id.map_or_else(|| MailboxId::new_v7().0, |m| m.0),
         name,
         data: serde_json::to_string(&settings)?,
         status: "{}".into(),
-        created_at: crate::now().as_millis(),
+        created_at: now,
     };
+    let log = admin_log_row(if id.is_some() { "change_mailbox" } else { "add_mailbox" }, &row.name, &settings, by, now);
     let stored = row.clone();
-    storage.write_mail(move |db| db.upsert_mailbox(&stored)).await?;
+    storage
+        .write_mail(move |db| {
+            db.upsert_mailbox(&stored)?;
+            db.insert_admin_log(&log)
+        })
+        .await?;
     Mailbox::from_row(&row)
+}
+
+fn admin_log_row(action: &str, name: &str, s: &MailboxSettings, by: Option<AgentId>, at: i64) -> AdminLogRow {
+    let details = std::collections::BTreeMap::from([
+        ("address".to_owned(), s.address.clone()),
+        ("imap".to_owned(), format!("{}:{}", s.imap.host, s.imap.port)),
+        ("smtp".to_owned(), format!("{}:{}", s.smtp.host, s.smtp.port)),
+        ("folder".to_owned(), s.folder.clone()),
+    ]);
+    AdminLogRow {
+        id: 0,
+        at,
+        actor: by,
+        action: action.into(),
+        subject: name.into(),
+        details: serde_json::to_string(&details).unwrap_or_default(),
+    }
 }
 
 pub async fn list_mailboxes<S: Storage>(storage: &S) -> Result<Vec<Mailbox>> {
@@ -271,14 +425,20 @@ pub async fn list_mailboxes<S: Storage>(storage: &S) -> Result<Vec<Mailbox>> {
 }
 
 /// Removes a mailbox by id or name; its tickets and sent mail stay.
-pub async fn remove_mailbox<S: Storage>(storage: &S, id_or_name: &str) -> Result<Mailbox> {
+pub async fn remove_mailbox<S: Storage>(storage: &S, id_or_name: &str, by: Option<AgentId>) -> Result<Mailbox> {
     let found = list_mailboxes(storage)
         .await?
         .into_iter()
         .find(|m| m.name == id_or_name || m.id.to_string() == id_or_name)
         .ok_or_else(|| HubError::NotFound(format!("no mailbox is called {id_or_name:?}")))?;
     let id = found.id.0;
-    storage.write_mail(move |db| db.delete_mailbox(id)).await?;
+    let log = admin_log_row("remove_mailbox", &found.name, &found.settings, by, crate::now().as_millis());
+    storage
+        .write_mail(move |db| {
+            db.delete_mailbox(id)?;
+            db.insert_admin_log(&log)
+        })
+        .await?;
     Ok(found)
 }
 

@@ -86,6 +86,10 @@ const ALLOWED_IN_GERMAN = new Set([
   // The phone system's settings: the URL schemes an agent types (tel:, sip:), and the
   // technical names German IT uses as they are (CTI, IP address, URL, token, JSON).
   'tel', 'sip', 'cti', 'ip', 'url', 'token', 'json',
+  // The mailboxes' settings: "E-Mails" is the plural of "E-Mail" (two words here again), and
+  // the mail protocols and their words German IT uses as they are (IMAP, SMTP, IDLE, server,
+  // port, SSL/TLS, STARTTLS). "Optional" is German as well.
+  'mails', 'imap', 'smtp', 'idle', 'server', 'port', 'ssl', 'tls', 'starttls', 'optional',
 ]);
 
 /** Every word of the English catalogue (placeholders and one-letter words aside), plus the common list. */

@@ -1,6 +1,19 @@
 // Localized labels for the backend's enums and keys.
 import { t, translateKey } from './index.svelte';
-import type { Channel, Connection, Direction, DraftHeadings, FigureKey, Priority, QueueName, Role, Status } from '../../ipc';
+import type {
+  Channel,
+  Connection,
+  Direction,
+  DraftHeadings,
+  FigureKey,
+  MailProblem,
+  MailSecurity,
+  Priority,
+  QuarantineReason,
+  QueueName,
+  Role,
+  Status,
+} from '../../ipc';
 import type { Weekday } from '../admin';
 
 export const CHANNELS: Channel[] = ['phone', 'email', 'chat', 'walk_in'];
@@ -113,8 +126,8 @@ export function figureHelp(key: FigureKey): string {
 export const ROLES: Role[] = ['first_level', 'second_level', 'expert', 'supervisor', 'admin'];
 
 /** The admin screen's tabs, in order. */
-export type AdminTab = 'agents' | 'departments' | 'categories' | 'sla' | 'cti' | 'settings' | 'log';
-export const ADMIN_TABS: AdminTab[] = ['agents', 'departments', 'categories', 'sla', 'cti', 'settings', 'log'];
+export type AdminTab = 'agents' | 'departments' | 'categories' | 'sla' | 'cti' | 'mail' | 'settings' | 'log';
+export const ADMIN_TABS: AdminTab[] = ['agents', 'departments', 'categories', 'sla', 'cti', 'mail', 'settings', 'log'];
 
 export function adminTabLabel(tab: AdminTab): string {
   return {
@@ -123,6 +136,7 @@ export function adminTabLabel(tab: AdminTab): string {
     categories: t.admin_tab_categories,
     sla: t.admin_tab_sla,
     cti: t.admin_tab_cti,
+    mail: t.admin_tab_mail,
     settings: t.admin_tab_settings,
     log: t.admin_tab_log,
   }[tab]();
@@ -144,4 +158,32 @@ export function weekdayLabel(day: Weekday): string {
 /** What the hub's admin log names an action (storage/admin.rs); unknown ones show as they are. */
 export function adminActionLabel(action: string): string {
   return translateKey(`admin_action_${action}`, action.replaceAll('_', ' '));
+}
+
+/** What a mailbox's last fetch ran into, as the admin reads it. */
+export function mailProblemLabel(problem: MailProblem): string {
+  return {
+    unreachable: t.mail_problem_unreachable,
+    login_refused: t.mail_problem_login_refused,
+    folder_refused: t.mail_problem_folder_refused,
+    no_key: t.mail_problem_no_key,
+    server: t.mail_problem_server,
+  }[problem]();
+}
+
+/** Why a mail made no ticket (the quarantine list). */
+export function quarantineReasonLabel(reason: QuarantineReason): string {
+  return {
+    too_large: t.mail_reason_too_large,
+    unparseable: t.mail_reason_unparseable,
+    no_sender: t.mail_reason_no_sender,
+    from_own_address: t.mail_reason_from_own_address,
+    refused: t.mail_reason_refused,
+  }[reason]();
+}
+
+export const MAIL_SECURITIES: MailSecurity[] = ['tls', 'starttls', 'none'];
+
+export function mailSecurityLabel(security: MailSecurity): string {
+  return { tls: t.mail_security_tls, starttls: t.mail_security_starttls, none: t.mail_security_none }[security]();
 }
