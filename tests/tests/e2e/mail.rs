@@ -177,3 +177,67 @@ fn customer_mail(from: &str, to: &str, pdf: &[u8]) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// The admin connects the support mailbox in the app: a mistyped password shows as "login
+/// refused" on the E-Mail tab until the admin corrects it there; then the mailbox is
+/// connected. axe-core checks the tab and the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and a keyring: run it with `cargo xtask e2e`"]
+async fn the_admin_connects_a_mailbox_and_fixes_its_password_in_the_app() -> Result<()> {
+    let started = Instant::now();
+    let dir = tempfile::tempdir()?;
+    let server = MailServer::start()?;
+    let env = vec![("HELPLINE_HUB_MAIL_KEY".to_owned(), MailKey::generate())];
+    let hub = HubProcess::create_with_env(dir.path().join("hub.db").to_str().context("path")?, None, env)?;
+    let support = server.add_user("support", MAIL_PASSWORD)?;
+    let settings = server.mailbox_settings(&support);
+    let app = start_app(&dir.path().join("profile"), &hub.url()).await?;
+    let result = connect_mailbox(&app, &hub.url(), &support, &settings).await;
+    if result.is_err() {
+        app.screenshot("failed-mail-admin").await;
+    }
+    app.quit().await;
+    result?;
+    eprintln!("mail admin e2e: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn connect_mailbox(
+    app: &App,
+    hub_url: &str,
+    support: &str,
+    settings: &helpline_hub::mail::mailbox::MailboxSettings,
+) -> Result<()> {
+    app.select_text("settings-language", "Deutsch").await?;
+    app.sign_in(hub_url, "admin", PASSWORD).await?;
+    app.wait_attr("status-connection", "data-state", "online", Duration::from_secs(60)).await?;
+    app.click("nav-admin").await?;
+    app.click("admin-tab-mail").await?;
+    app.click("mailbox-add").await?;
+    app.type_into("mailbox-name", "Kundendienst").await?;
+    app.type_into("mailbox-address", support).await?;
+    app.type_into("mailbox-imap-host", &settings.imap.host).await?;
+    app.select_text("mailbox-imap-security", "Keine").await?;
+    app.type_into("mailbox-imap-port", &settings.imap.port.to_string()).await?;
+    app.type_into("mailbox-imap-login", support).await?;
+    app.type_into("mailbox-imap-password", "vertippt-123").await?;
+    app.type_into("mailbox-smtp-host", &settings.smtp.host).await?;
+    app.select_text("mailbox-smtp-security", "Keine").await?;
+    app.type_into("mailbox-smtp-port", &settings.smtp.port.to_string()).await?;
+    app.assert_accessible("mailbox form").await?;
+    app.click("mailbox-save").await?;
+    app.wait_attr("mailbox-state", "data-state", "failing", PATIENCE).await?;
+    app.wait_text("mailbox-state", "the refused login", |t| t.contains("Anmeldung abgelehnt")).await?;
+    app.assert_accessible("admin mail").await?;
+    app.screenshot("admin-mailbox-failing").await;
+
+    // The admin corrects the password; the rest stays as it is.
+    app.click("mailbox-edit").await?;
+    app.wait("mailbox-imap-password-keep").await?;
+    app.type_into("mailbox-imap-password", MAIL_PASSWORD).await?;
+    app.click("mailbox-save").await?;
+    app.wait_attr("mailbox-state", "data-state", "ok", PATIENCE).await?;
+    app.wait_text("mailbox-state", "connected", |t| t.contains("Verbunden")).await?;
+    app.screenshot("admin-mailboxes").await;
+    Ok(())
+}
