@@ -142,6 +142,8 @@ pub fn run(extra: &[String]) -> Result<()> {
     let mut app = Command::new(cmd::target_dir().join("debug/helpline"));
     app.arg("--profile").arg(&profile).args(extra);
 
+    // Declared before the hub, so it is dropped after it: the hub stops fetching first.
+    let mut demo_mail = None;
     let _hub = match std::env::var("HELPLINE_HUB_URL") {
         Ok(url) if !url.trim().is_empty() => {
             println!("xtask: using the hub at {url}");
@@ -150,6 +152,7 @@ pub fn run(extra: &[String]) -> Result<()> {
         }
         _ => {
             let hub = DemoHub::start(&run_dir.join("hub"))?;
+            demo_mail = DemoMail::start(&run_dir.join("hub"));
             println!(
                 "\nxtask: a local hub runs at {} with demo data. Agents (password {DEMO_PASSWORD}): {}",
                 hub.url(),
@@ -169,10 +172,77 @@ pub fn run(extra: &[String]) -> Result<()> {
     };
     println!("xtask: starting Helpline (profile {})", profile.display());
     let status = app.status().context("starting the app")?;
+    drop(demo_mail);
     if !status.success() {
         bail!("Helpline ended with {status}");
     }
     Ok(())
+}
+
+/// The hub's mail key of the demo (kept beside its database, made once).
+fn demo_mail_key(dir: &Path) -> Result<String> {
+    let file = dir.join("mail.key");
+    if let Ok(key) = std::fs::read_to_string(&file) {
+        return Ok(key.trim().to_owned());
+    }
+    let out = Command::new(cmd::target_dir().join("debug/helpline-hub"))
+        .args(["mailbox", "key"])
+        .env_remove("HELPLINE_HUB_CONFIG")
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        bail!("helpline-hub mailbox key: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    std::fs::write(&file, &key)?;
+    Ok(key)
+}
+
+/// The demo mailbox (`demo-mail`: a private Dovecot and Postfix on loopback, the hub's
+/// mailbox on them): where they cannot run (no Postfix or Dovecot, not root), the demo
+/// goes on without mail and says why.
+struct DemoMail {
+    child: Child,
+}
+
+impl DemoMail {
+    fn start(dir: &Path) -> Option<DemoMail> {
+        let started = (|| -> Result<DemoMail> {
+            let child = Command::new(cmd::target_dir().join("debug/demo-mail"))
+                .arg("--hub-bin")
+                .arg(cmd::target_dir().join("debug/helpline-hub"))
+                .arg("--hub-db")
+                .arg(dir.join("hub.db"))
+                .env("HELPLINE_HUB_MAIL_KEY", demo_mail_key(dir)?)
+                .stdin(Stdio::piped())
+                .spawn()
+                .context("starting demo-mail")?;
+            Ok(DemoMail { child })
+        })();
+        match started {
+            Ok(mail) => Some(mail),
+            Err(e) => {
+                println!("xtask: the demo runs without its mailbox: {e:#}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for DemoMail {
+    fn drop(&mut self) {
+        // Closing its standard input stops it; it stops the mail servers on the way out.
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The local hub of `cargo xtask run`, stopped when dropped.
@@ -214,6 +284,7 @@ impl DemoHub {
             .arg(&db)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("HELPLINE_HUB_LOG", "warn")
+            .env("HELPLINE_HUB_MAIL_KEY", demo_mail_key(dir)?)
             .env_remove("HELPLINE_HUB_CONFIG")
             .stdin(Stdio::null())
             .spawn()
