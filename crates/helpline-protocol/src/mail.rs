@@ -38,8 +38,9 @@ pub struct MailServerForm {
     pub security: MailSecurity,
     /// Empty for SMTP: send without signing in (a relay).
     pub login: String,
-    /// In the clear, over the admin's session; sealed by the hub. On a change, empty keeps
-    /// the stored one; on an add, an empty SMTP password means the IMAP password.
+    /// In the clear, over the admin's session; sealed by the hub. On an add, an empty SMTP
+    /// password means the IMAP password. On a change, empty keeps the stored one, except
+    /// that an SMTP password that was the IMAP one follows a new IMAP password.
     pub password: String,
 }
 

@@ -128,6 +128,11 @@ async fn an_admin_sets_up_a_mailbox_in_the_app_and_sees_each_problem_until_it_wo
     let mut fixed = form(&server, &support, "Gibt es nicht", PASSWORD);
     fixed.smtp.password = String::new();
     admin.admin_change_mailbox(added.id, fixed).await?;
+    // One login for both: the SMTP password followed the IMAP one.
+    let key = helpline_hub::mail::mailbox::MailKey::from_config(&key)?.context("a key")?;
+    let stored = helpline_tests::with_storage!(&hub.storage, |s| helpline_hub::mail::mailbox::list_mailboxes(s).await)?;
+    let smtp = &stored.first().context("the mailbox")?.settings.smtp.password;
+    assert_eq!(key.open(smtp)?, PASSWORD, "the SMTP password is the corrected one");
     wait_for_state(&admin, "missing its folder", |m| m.status.problem == Some(MailProblem::FolderRefused)).await?;
 
     // The folder the admin meant: mail in it becomes a ticket and is moved to "Erledigt ✓".

@@ -324,13 +324,15 @@ pub async fn change_mailbox<S: Storage>(
         ));
     }
     let key = require_key(key)?;
-    // Kept sealed: re-opened and sealed again below, so a change without a password
-    // goes through the same path as one with.
+    // Re-opened and sealed again below, so a change without a password goes the same way
+    // as one with.
+    let (old_imap, old_smtp) = (key.open(&old.settings.imap.password)?, key.open(&old.settings.smtp.password)?);
     if new.imap_password.is_empty() {
-        new.imap_password = key.open(&old.settings.imap.password)?;
+        new.imap_password = old_imap.clone();
     }
     if new.smtp_password.is_empty() {
-        new.smtp_password = key.open(&old.settings.smtp.password)?;
+        // One login for both (the usual case): a new IMAP password is the SMTP one too.
+        new.smtp_password = if old_smtp == old_imap { new.imap_password.clone() } else { old_smtp };
     }
     save_mailbox(storage, Some(key), Some(id), new, Some(by)).await
 }
