@@ -79,6 +79,9 @@ options! {
     /// Whether this hub process fetches the mailboxes and sends mail. With several hub
     /// processes on one PostgreSQL database, exactly one should.
     mail_enabled: bool = true, env "HELPLINE_HUB_MAIL_ENABLED";
+    /// Largest file a desktop may upload, in bytes (it goes in chunks within
+    /// `max_body_bytes`).
+    attachment_max_bytes: u64 = 20 * 1024 * 1024, env "HELPLINE_HUB_ATTACHMENT_MAX_BYTES";
     /// Largest mail taken in, in bytes; a larger one is quarantined with its headers.
     mail_max_bytes: u64 = 25 * 1024 * 1024, env "HELPLINE_HUB_MAIL_MAX_BYTES";
     /// Seconds between looks at a mailbox whose server has no IDLE.

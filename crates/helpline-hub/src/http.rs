@@ -2,6 +2,7 @@
 //! a kind; bodies are size-limited; tokens are checked on every authenticated request.
 
 mod admin;
+mod blobs;
 mod cti;
 mod mail;
 
@@ -74,6 +75,9 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/v1/admin/mailboxes", &[Method::GET, Method::POST]),
     ("/v1/admin/mailboxes/{id}", &[Method::PUT, Method::DELETE]),
     ("/v1/admin/mail-quarantine", &[Method::GET]),
+    ("/v1/blobs/uploads", &[Method::POST]),
+    ("/v1/blobs/uploads/{id}", &[Method::GET, Method::PUT]),
+    ("/v1/blobs/{sha256}", &[Method::GET]),
 ];
 
 pub fn router<S: Storage>(hub: Arc<Hub<S>>) -> Router {
@@ -143,6 +147,10 @@ fn serve<S: Storage>(path: &str, method: &Method) -> MethodRouter<Arc<Hub<S>>> {
         ("/v1/admin/mailboxes/{id}", "PUT") => on(filter, mail::change::<S>),
         ("/v1/admin/mailboxes/{id}", "DELETE") => on(filter, mail::remove::<S>),
         ("/v1/admin/mail-quarantine", "GET") => on(filter, mail::quarantine::<S>),
+        ("/v1/blobs/uploads", "POST") => on(filter, blobs::begin::<S>),
+        ("/v1/blobs/uploads/{id}", "GET") => on(filter, blobs::status::<S>),
+        ("/v1/blobs/uploads/{id}", "PUT") => on(filter, blobs::chunk::<S>),
+        ("/v1/blobs/{sha256}", "GET") => on(filter, blobs::download::<S>),
         _ => panic!("ROUTES lists {method} {path}, but no handler serves it"),
     }
 }

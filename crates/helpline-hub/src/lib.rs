@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod blobs;
 pub mod config;
 pub mod cti;
 pub mod error;

@@ -44,7 +44,9 @@
 //!
 //! Every error is an HTTP 4xx/5xx status with an [`ErrorBody`].
 
+mod blobs;
 mod mail;
+pub use blobs::*;
 pub use mail::*;
 
 use helpline_domain::{

@@ -400,7 +400,10 @@ async fn postgres_schema_is_migrated_once_and_backed_up_with_pg_dump() {
         assert_eq!(hub.kind(), "postgres");
         assert_eq!(hub.poke_channel(), format!("helpline_poke_{}", db.name));
         let _again = db.storage().await;
-        assert_eq!(db.column("SELECT version::bigint FROM schema_migrations ORDER BY version").await, [1, 2, 3, 4, 5]);
+        assert_eq!(
+            db.column("SELECT version::bigint FROM schema_migrations ORDER BY version").await,
+            [1, 2, 3, 4, 5, 6]
+        );
         let err = hub.backup(std::path::Path::new("/tmp/never-written")).await.expect_err("no backup");
         assert!(matches!(&err, HubError::Invalid(m) if m.contains("pg_dump --format=custom <url>")), "{err}");
     })

@@ -7,6 +7,7 @@
 
 mod administration;
 mod bad_input;
+mod blobs;
 mod common;
 mod connections;
 mod convergence;

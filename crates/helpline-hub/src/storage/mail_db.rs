@@ -51,6 +51,18 @@ pub struct QuarantineRow {
     pub at: i64,
 }
 
+/// A file being uploaded (`blob_uploads`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRow {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub sha256: String,
+    pub size: u64,
+    pub received: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 pub trait MailDb: super::db::Db {
     fn list_mailboxes(&mut self) -> Result<Vec<MailboxRow>>;
     /// Inserts or updates settings by id (the status stays); a name another mailbox has is
@@ -63,6 +75,21 @@ pub trait MailDb: super::db::Db {
     fn put_attachment(&mut self, sha256: &str, content_type: &str, bytes: &[u8], at: i64) -> Result<()>;
     /// A file's content type and bytes.
     fn load_attachment(&mut self, sha256: &str) -> Result<Option<(String, Vec<u8>)>>;
+    fn has_attachment(&mut self, sha256: &str) -> Result<bool>;
+
+    /// Begins an upload (a row with nothing received).
+    fn insert_upload(&mut self, row: &UploadRow) -> Result<()>;
+    fn load_upload(&mut self, id: Uuid) -> Result<Option<UploadRow>>;
+    /// The agent's unfinished upload of this file, to resume.
+    fn find_upload(&mut self, agent_id: Uuid, sha256: &str) -> Result<Option<UploadRow>>;
+    /// Adds a chunk at `position` (the bytes received so far) and moves `received` on.
+    fn append_chunk(&mut self, id: Uuid, position: u64, bytes: &[u8], at: i64) -> Result<()>;
+    /// The chunks in order, joined.
+    fn load_chunks(&mut self, id: Uuid) -> Result<Vec<u8>>;
+    /// The upload and its chunks.
+    fn delete_upload(&mut self, id: Uuid) -> Result<()>;
+    /// Uploads untouched since `before` (and their chunks); returns how many.
+    fn sweep_uploads(&mut self, before: i64) -> Result<u64>;
 
     /// Adds a mail to send unless one with its id is there already; returns whether it did.
     fn insert_outbox(&mut self, row: &OutboxRow) -> Result<bool>;

@@ -25,6 +25,7 @@ const SCHEMA_V2: &str = include_str!("sqlite_schema_v2.sql");
 const SCHEMA_V3: &str = include_str!("sqlite_schema_v3.sql");
 const SCHEMA_V4: &str = include_str!("sqlite_schema_v4.sql");
 const SCHEMA_V5: &str = include_str!("sqlite_schema_v5.sql");
+const SCHEMA_V6: &str = include_str!("sqlite_schema_v6.sql");
 
 /// The SQLite file a hub serves from.
 #[derive(Debug)]
@@ -37,8 +38,15 @@ impl Database<Sqlite> {
     pub fn open(path: impl AsRef<Path>) -> Result<Database<Sqlite>> {
         let backend = Sqlite { path: path.as_ref().to_path_buf() };
         let mut db = backend.connect()?;
-        Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3), M::up(SCHEMA_V4), M::up(SCHEMA_V5)])
-            .to_latest(&mut db.conn)?;
+        Migrations::new(vec![
+            M::up(SCHEMA_V1),
+            M::up(SCHEMA_V2),
+            M::up(SCHEMA_V3),
+            M::up(SCHEMA_V4),
+            M::up(SCHEMA_V5),
+            M::up(SCHEMA_V6),
+        ])
+        .to_latest(&mut db.conn)?;
         db.begin_write()?;
         match insert_default_sla(&mut db)
             .and_then(|_| refold_tickets_without_history(&mut db))

@@ -1,11 +1,25 @@
 //! The mail tables' statements on SQLite (see [`super::mail_db`]).
 
-use super::mail_db::{MailDb, MailboxRow, OutboxRow, QuarantineRow};
+use super::mail_db::{MailDb, MailboxRow, OutboxRow, QuarantineRow, UploadRow};
 use super::sqlite::{SqliteDb, conflict_on_unique};
 use crate::error::Result;
 use helpline_domain::MutationId;
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
+
+const UPLOAD_COLUMNS: &str = "id, agent_id, sha256, size, received, created_at, updated_at";
+
+fn upload_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
+    Ok(UploadRow {
+        id: r.get(0)?,
+        agent_id: r.get(1)?,
+        sha256: r.get(2)?,
+        size: r.get::<_, i64>(3)?.max(0) as u64,
+        received: r.get::<_, i64>(4)?.max(0) as u64,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
 
 const OUTBOX_COLUMNS: &str = "id, ticket_id, mailbox_id, kind, message_id, state, attempts, next_at, last_error, data,
     created_at, updated_at";
@@ -72,6 +86,73 @@ impl MailDb for SqliteDb {
             .prepare_cached("SELECT content_type, bytes FROM attachments WHERE sha256 = ?1")?
             .query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
+    }
+
+    fn has_attachment(&mut self, sha256: &str) -> Result<bool> {
+        Ok(self.conn.prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1")?.exists([sha256])?)
+    }
+
+    fn insert_upload(&mut self, r: &UploadRow) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO blob_uploads (id, agent_id, sha256, size, received, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                r.id,
+                r.agent_id,
+                r.sha256,
+                r.size as i64,
+                r.received as i64,
+                r.created_at,
+                r.updated_at
+            ])?;
+        Ok(())
+    }
+
+    fn load_upload(&mut self, id: Uuid) -> Result<Option<UploadRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {UPLOAD_COLUMNS} FROM blob_uploads WHERE id = ?1"))?
+            .query_row([id], upload_row)
+            .optional()?)
+    }
+
+    fn find_upload(&mut self, agent_id: Uuid, sha256: &str) -> Result<Option<UploadRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {UPLOAD_COLUMNS} FROM blob_uploads WHERE agent_id = ?1 AND sha256 = ?2"))?
+            .query_row(params![agent_id, sha256], upload_row)
+            .optional()?)
+    }
+
+    fn append_chunk(&mut self, id: Uuid, position: u64, bytes: &[u8], at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO blob_upload_chunks (upload_id, position, bytes) VALUES (?1, ?2, ?3)")?
+            .execute(params![id, position as i64, bytes])?;
+        self.conn
+            .prepare_cached("UPDATE blob_uploads SET received = received + ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![id, bytes.len() as i64, at])?;
+        Ok(())
+    }
+
+    fn load_chunks(&mut self, id: Uuid) -> Result<Vec<u8>> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT bytes FROM blob_upload_chunks WHERE upload_id = ?1 ORDER BY position")?;
+        let mut out = Vec::new();
+        for chunk in stmt.query_map([id], |r| r.get::<_, Vec<u8>>(0))? {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+
+    fn delete_upload(&mut self, id: Uuid) -> Result<()> {
+        self.conn.prepare_cached("DELETE FROM blob_uploads WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
+    fn sweep_uploads(&mut self, before: i64) -> Result<u64> {
+        Ok(self.conn.prepare_cached("DELETE FROM blob_uploads WHERE updated_at < ?1")?.execute([before])? as u64)
     }
 
     fn insert_outbox(&mut self, r: &OutboxRow) -> Result<bool> {

@@ -2,13 +2,27 @@
 
 use super::statements::{PostgresDb, conflict_on_unique, to_i64};
 use crate::error::Result;
-use crate::storage::mail_db::{MailDb, MailboxRow, OutboxRow, QuarantineRow};
+use crate::storage::mail_db::{MailDb, MailboxRow, OutboxRow, QuarantineRow, UploadRow};
 use helpline_domain::MutationId;
 use postgres::Row;
 use uuid::Uuid;
 
 const OUTBOX_COLUMNS: &str = "id, ticket_id, mailbox_id, kind, message_id, state, attempts, next_at, last_error, data,
     created_at, updated_at";
+
+const UPLOAD_COLUMNS: &str = "id, agent_id, sha256, size, received, created_at, updated_at";
+
+fn upload_row(r: &Row) -> UploadRow {
+    UploadRow {
+        id: r.get(0),
+        agent_id: r.get(1),
+        sha256: r.get(2),
+        size: u64::try_from(r.get::<_, i64>(3)).unwrap_or(0),
+        received: u64::try_from(r.get::<_, i64>(4)).unwrap_or(0),
+        created_at: r.get(5),
+        updated_at: r.get(6),
+    }
+}
 
 fn outbox_row(r: &Row) -> OutboxRow {
     OutboxRow {
@@ -76,6 +90,64 @@ impl MailDb for PostgresDb {
         Ok(self
             .query_opt("SELECT content_type, bytes FROM attachments WHERE sha256 = $1", &[&sha256])?
             .map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn has_attachment(&mut self, sha256: &str) -> Result<bool> {
+        Ok(self.query_opt("SELECT 1 FROM attachments WHERE sha256 = $1", &[&sha256])?.is_some())
+    }
+
+    fn insert_upload(&mut self, r: &UploadRow) -> Result<()> {
+        let (size, received) = (to_i64(r.size)?, to_i64(r.received)?);
+        self.execute(
+            "INSERT INTO blob_uploads (id, agent_id, sha256, size, received, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&r.id, &r.agent_id, &r.sha256, &size, &received, &r.created_at, &r.updated_at],
+        )?;
+        Ok(())
+    }
+
+    fn load_upload(&mut self, id: Uuid) -> Result<Option<UploadRow>> {
+        let row = self.query_opt(&format!("SELECT {UPLOAD_COLUMNS} FROM blob_uploads WHERE id = $1"), &[&id])?;
+        Ok(row.as_ref().map(upload_row))
+    }
+
+    fn find_upload(&mut self, agent_id: Uuid, sha256: &str) -> Result<Option<UploadRow>> {
+        let row = self.query_opt(
+            &format!("SELECT {UPLOAD_COLUMNS} FROM blob_uploads WHERE agent_id = $1 AND sha256 = $2"),
+            &[&agent_id, &sha256],
+        )?;
+        Ok(row.as_ref().map(upload_row))
+    }
+
+    fn append_chunk(&mut self, id: Uuid, position: u64, bytes: &[u8], at: i64) -> Result<()> {
+        let (position, len) = (to_i64(position)?, bytes.len() as i64);
+        self.execute(
+            "INSERT INTO blob_upload_chunks (upload_id, position, bytes) VALUES ($1, $2, $3)",
+            &[&id, &position, &bytes],
+        )?;
+        self.execute(
+            "UPDATE blob_uploads SET received = received + $2, updated_at = $3 WHERE id = $1",
+            &[&id, &len, &at],
+        )?;
+        Ok(())
+    }
+
+    fn load_chunks(&mut self, id: Uuid) -> Result<Vec<u8>> {
+        let rows = self.query("SELECT bytes FROM blob_upload_chunks WHERE upload_id = $1 ORDER BY position", &[&id])?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.extend_from_slice(r.get::<_, &[u8]>(0));
+        }
+        Ok(out)
+    }
+
+    fn delete_upload(&mut self, id: Uuid) -> Result<()> {
+        self.execute("DELETE FROM blob_uploads WHERE id = $1", &[&id])?;
+        Ok(())
+    }
+
+    fn sweep_uploads(&mut self, before: i64) -> Result<u64> {
+        self.execute("DELETE FROM blob_uploads WHERE updated_at < $1", &[&before])
     }
 
     fn insert_outbox(&mut self, r: &OutboxRow) -> Result<bool> {
