@@ -177,6 +177,26 @@ impl HubApi for FaultyHub {
 
     /// Administration and account requests pass untouched (they are online-only and
     /// never retried by the engine), but not through a cut network.
+    async fn put_chunk(
+        &self,
+        token: &str,
+        upload_id: uuid::Uuid,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<helpline_protocol::BlobUpload> {
+        if self.offline.load(Ordering::SeqCst) {
+            return Err(ClientError::Offline("network cut by the test".into()));
+        }
+        self.inner.put_chunk(token, upload_id, offset, bytes).await
+    }
+
+    async fn download_blob(&self, token: &str, sha256: &str) -> Result<Vec<u8>> {
+        if self.offline.load(Ordering::SeqCst) {
+            return Err(ClientError::Offline("network cut by the test".into()));
+        }
+        self.inner.download_blob(token, sha256).await
+    }
+
     async fn request_json(
         &self,
         token: &str,

@@ -5,10 +5,10 @@ use crate::error::{ClientError, Result};
 use futures_util::{Stream, StreamExt as _};
 use helpline_domain::{Agent, CategoryId, DepartmentId, ErrorCode, ErrorKind, Problem};
 use helpline_protocol::{
-    AdminLogPage, AgentChange, CallNotice, Capabilities, Category, ChangePassword, CtiIntegration,
+    AdminLogPage, AgentChange, BlobUpload, CallNotice, Capabilities, Category, ChangePassword, CtiIntegration,
     CtiIntegrationChange, CtiToken, Department, ErrorBody, LoginRequest, LoginResponse, MailboxForm, MailboxView,
-    NameRequest, NewAgent, NewCtiIntegration, OneTimePassword, Poke, PullResponse, PushRequest, PushResponse,
-    QuarantinedMailView, SlaSettings,
+    NameRequest, NewAgent, NewBlobUpload, NewCtiIntegration, OneTimePassword, Poke, PullResponse, PushRequest,
+    PushResponse, QuarantinedMailView, SlaSettings,
 };
 pub use reqwest::Method;
 use reqwest::StatusCode;
@@ -45,6 +45,28 @@ pub trait HubApi: Send + Sync + 'static {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> impl Future<Output = Result<serde_json::Value>> + Send;
+
+    /// Sends one chunk of an upload (`PUT /v1/blobs/uploads/{id}?offset=`): raw bytes, not
+    /// JSON. A hub connection that cannot carry files says so.
+    fn put_chunk(
+        &self,
+        token: &str,
+        upload_id: uuid::Uuid,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<BlobUpload>> + Send {
+        let _ = (token, upload_id, offset, bytes);
+        async { Err(ClientError::Internal("this hub connection cannot carry files".into())) }
+    }
+    /// A kept file's bytes (`GET /v1/blobs/{sha256}`), as the hub sends them (the caller
+    /// checks the hash).
+    fn download_blob(&self, token: &str, sha256: &str) -> impl Future<Output = Result<Vec<u8>>> + Send {
+        let _ = (token, sha256);
+        async { Err(ClientError::Internal("this hub connection cannot carry files".into())) }
+    }
+    fn begin_upload(&self, token: &str, new: &NewBlobUpload) -> impl Future<Output = Result<BlobUpload>> + Send {
+        call(self, token, Method::POST, "blobs/uploads".into(), Some(to_json(new)))
+    }
 
     // ---- administration (admins only) and the agent's own account ---------------------
 
@@ -347,6 +369,30 @@ impl HubApi for HttpHub {
     async fn pull(&self, token: &str, cursor: u64) -> Result<PullResponse> {
         let r = self.http.get(format!("{}/v1/pull", self.base)).query(&[("cursor", cursor)]).bearer_auth(token);
         decode(r.send().await.map_err(offline)?).await
+    }
+
+    async fn put_chunk(&self, token: &str, upload_id: uuid::Uuid, offset: u64, bytes: Vec<u8>) -> Result<BlobUpload> {
+        let r = self
+            .http
+            .put(format!("{}/v1/blobs/uploads/{upload_id}", self.base))
+            .query(&[("offset", offset)])
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        decode(r.send().await.map_err(offline)?).await
+    }
+
+    async fn download_blob(&self, token: &str, sha256: &str) -> Result<Vec<u8>> {
+        let r = self.http.get(format!("{}/v1/blobs/{}", self.base, segment(sha256))).bearer_auth(token);
+        let response = r.send().await.map_err(offline)?;
+        let status = response.status();
+        let retry_after =
+            response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.bytes().await.map_err(offline)?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        Err(error_from_answer(status, retry_after.as_deref(), &bytes, SystemTime::now()))
     }
 
     async fn request_json(

@@ -12,6 +12,7 @@ pub mod demo;
 mod drafts;
 pub mod email;
 mod error;
+pub mod files;
 pub mod hub_api;
 pub mod kb;
 pub mod markdown;

@@ -186,7 +186,34 @@ async fn bad_uploads_are_refused_and_leave_nothing(backend: Backend) -> Result<(
     Ok(())
 }
 
+/// Through the desktops' own code: a file added offline waits in anna's profile, goes up
+/// (in chunks) once she is online, and opens on ben's desktop from the hub, checked by its
+/// hash and cached, so it opens again with the network gone.
+async fn a_file_added_offline_reaches_another_desktop_and_opens_there_offline_too(backend: Backend) -> Result<()> {
+    let hub = TestHub::start(backend).await?;
+    let anna = hub.desktop("anna", helpline_tests::faults::FaultPlan::none()).await?;
+    let ben = hub.desktop("ben", helpline_tests::faults::FaultPlan::none()).await?;
+    anna.hub().set_offline(true);
+    let file = screenshot();
+    let added = anna.files().add("C:\\Users\\anna\\Bildschirmfoto 1.png", &file)?;
+    assert_eq!((added.name.as_str(), added.content_type.as_str()), ("Bildschirmfoto 1.png", "image/png"));
+    assert!(anna.upload_pending_files().await.is_err(), "offline: nothing goes");
+    assert_eq!(anna.files().list_pending()?, std::slice::from_ref(&added.sha256), "the file waits in the profile");
+    anna.hub().set_offline(false);
+    assert_eq!(anna.upload_pending_files().await?, 1);
+    assert!(anna.files().list_pending()?.is_empty(), "uploaded: no longer pending");
+    assert_eq!(anna.upload_pending_files().await?, 0, "nothing twice");
+    let opened = ben.open_file(&added.sha256).await?;
+    assert_eq!(hex(&opened), added.sha256, "byte for byte on the other desktop");
+    ben.hub().set_offline(true);
+    assert_eq!(ben.open_file(&added.sha256).await?.len(), file.len(), "from the cache, offline");
+    assert!(ben.open_file(&"0".repeat(64)).await.is_err(), "a file it never had needs the hub");
+    hub.stop().await;
+    Ok(())
+}
+
 both_backends!(
     a_file_goes_up_in_chunks_resumes_and_comes_back_byte_for_byte,
-    bad_uploads_are_refused_and_leave_nothing
+    bad_uploads_are_refused_and_leave_nothing,
+    a_file_added_offline_reaches_another_desktop_and_opens_there_offline_too,
 );
