@@ -999,8 +999,9 @@ export type MailServerForm = {
 	/**  Empty for SMTP: send without signing in (a relay). */
 	login: string,
 	/**
-	 *  In the clear, over the admin's session; sealed by the hub. On a change, empty keeps
-	 *  the stored one; on an add, an empty SMTP password means the IMAP password.
+	 *  In the clear, over the admin's session; sealed by the hub. On an add, an empty SMTP
+	 *  password means the IMAP password. On a change, empty keeps the stored one, except
+	 *  that an SMTP password that was the IMAP one follows a new IMAP password.
 	 */
 	password: string,
 };
