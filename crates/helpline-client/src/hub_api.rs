@@ -303,13 +303,19 @@ fn offline(e: reqwest::Error) -> ClientError {
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
 async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T> {
+    let bytes = read_answer(response).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ClientError::Internal(format!("the hub sent an answer this desktop cannot read: {e}")))
+}
+
+/// A successful answer's body, or what the failed one means.
+async fn read_answer(response: reqwest::Response) -> Result<bytes::Bytes> {
     let status = response.status();
     let retry_after =
         response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = response.bytes().await.map_err(offline)?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes)
-            .map_err(|e| ClientError::Internal(format!("the hub sent an answer this desktop cannot read: {e}")));
+        return Ok(bytes);
     }
     Err(error_from_answer(status, retry_after.as_deref(), &bytes, SystemTime::now()))
 }
@@ -384,15 +390,7 @@ impl HubApi for HttpHub {
 
     async fn download_blob(&self, token: &str, sha256: &str) -> Result<Vec<u8>> {
         let r = self.http.get(format!("{}/v1/blobs/{}", self.base, segment(sha256))).bearer_auth(token);
-        let response = r.send().await.map_err(offline)?;
-        let status = response.status();
-        let retry_after =
-            response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = response.bytes().await.map_err(offline)?;
-        if status.is_success() {
-            return Ok(bytes.to_vec());
-        }
-        Err(error_from_answer(status, retry_after.as_deref(), &bytes, SystemTime::now()))
+        Ok(read_answer(r.send().await.map_err(offline)?).await?.to_vec())
     }
 
     async fn request_json(

@@ -6,6 +6,7 @@ import type {
   Direction,
   DraftHeadings,
   FigureKey,
+  Language,
   MailProblem,
   MailSecurity,
   Priority,
@@ -181,6 +182,9 @@ export function quarantineReasonLabel(reason: QuarantineReason): string {
     refused: t.mail_reason_refused,
   }[reason]();
 }
+
+/** Each language by its own name (the same in every UI language, so a reader finds theirs). */
+export const LANGUAGE_NAMES: Record<Language, string> = { de: 'Deutsch', en: 'English' };
 
 export const MAIL_SECURITIES: MailSecurity[] = ['tls', 'starttls', 'none'];
 
