@@ -5,7 +5,7 @@
 //! Files are stored under their SHA-256 only: a file's own name never becomes a path.
 
 use crate::{ClientError, Desktop, HubApi, Result};
-use helpline_domain::{AttachmentRef, DomainError, ErrorCode};
+use helpline_domain::{AttachmentRef, DomainError, ErrorCode, ErrorKind};
 use helpline_protocol::NewBlobUpload;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -249,25 +249,42 @@ impl<H: HubApi> Desktop<H> {
 
     /// Uploads every file added on this desktop that the hub does not have yet, in chunks,
     /// resuming where the hub's copy stands; returns how many it sent. An uploaded file
-    /// moves into the cache (it opens without a download).
+    /// moves into the cache (it opens without a download). Every sync round calls it before
+    /// it pushes. A file the hub refuses stays in the profile (nothing the agent added is
+    /// thrown away) and does not hold up the others; losing the hub or the session ends
+    /// the round, as it would end the push.
     pub async fn upload_pending_files(&self) -> Result<usize> {
         let files = self.files();
+        let pending = files.list_pending()?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
         let token = self.token()?;
         let mut sent = 0;
-        for sha256 in files.list_pending()? {
+        for sha256 in pending {
             let Some(bytes) = files.local(&sha256)? else { continue };
-            let new = NewBlobUpload { sha256: sha256.clone(), size: bytes.len() as u64 };
-            let mut state = self.hub().begin_upload(&token, &new).await?;
-            while !state.complete {
-                let id = state.upload_id.ok_or_else(|| ClientError::Internal("an upload without an id".into()))?;
-                let start = usize::try_from(state.received).unwrap_or(usize::MAX).min(bytes.len());
-                let end = (start + CHUNK_BYTES).min(bytes.len());
-                state = self.hub().put_chunk(&token, id, start as u64, bytes[start..end].to_vec()).await?;
+            match self.upload_file(&token, &sha256, &bytes).await {
+                Ok(()) => {
+                    files.uploaded(&sha256)?;
+                    sent += 1;
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::Offline | ErrorKind::Unauthorized) => return Err(e),
+                Err(e) => tracing::warn!("the hub did not take the file {sha256}; it stays pending: {e}"),
             }
-            files.uploaded(&sha256)?;
-            sent += 1;
         }
         Ok(sent)
+    }
+
+    async fn upload_file(&self, token: &str, sha256: &str, bytes: &[u8]) -> Result<()> {
+        let new = NewBlobUpload { sha256: sha256.to_owned(), size: bytes.len() as u64 };
+        let mut state = self.hub().begin_upload(token, &new).await?;
+        while !state.complete {
+            let id = state.upload_id.ok_or_else(|| ClientError::Internal("an upload without an id".into()))?;
+            let start = usize::try_from(state.received).unwrap_or(usize::MAX).min(bytes.len());
+            let end = (start + CHUNK_BYTES).min(bytes.len());
+            state = self.hub().put_chunk(token, id, start as u64, bytes[start..end].to_vec()).await?;
+        }
+        Ok(())
     }
 
     /// A file's bytes: from this desktop when it has them, else fetched from the hub,

@@ -72,6 +72,8 @@ impl Default for SyncStatus {
 /// What one sync round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
+    /// Files added on this desktop that went up this round.
+    pub uploaded: usize,
     pub pushed: usize,
     pub accepted: usize,
     pub rejected: usize,
@@ -87,7 +89,8 @@ impl<H: HubApi> Desktop<H> {
         let token = self.token()?;
         self.update_status(|s| s.connection = Connection::Syncing);
         let result = async {
-            let mut report = SyncReport::default();
+            // Files first: a mutation that names a file is never pushed before the file.
+            let mut report = SyncReport { uploaded: self.upload_pending_files().await?, ..SyncReport::default() };
             self.push_outbox(&token, &mut report).await?;
             self.pull_all(&token, &mut report).await?;
             Ok::<_, ClientError>(report)

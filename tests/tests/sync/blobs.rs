@@ -187,7 +187,7 @@ async fn bad_uploads_are_refused_and_leave_nothing(backend: Backend) -> Result<(
 }
 
 /// Through the desktops' own code: a file added offline waits in anna's profile, goes up
-/// (in chunks) once she is online, and opens on ben's desktop from the hub, checked by its
+/// (in chunks) with her first sync round online, and opens on ben's desktop from the hub, checked by its
 /// hash and cached, so it opens again with the network gone.
 async fn a_file_added_offline_reaches_another_desktop_and_opens_there_offline_too(backend: Backend) -> Result<()> {
     let hub = TestHub::start(backend).await?;
@@ -197,12 +197,12 @@ async fn a_file_added_offline_reaches_another_desktop_and_opens_there_offline_to
     let file = screenshot();
     let added = anna.files().add("C:\\Users\\anna\\Bildschirmfoto 1.png", &file)?;
     assert_eq!((added.name.as_str(), added.content_type.as_str()), ("Bildschirmfoto 1.png", "image/png"));
-    assert!(anna.upload_pending_files().await.is_err(), "offline: nothing goes");
+    assert!(anna.sync_once().await.is_err(), "offline: nothing goes");
     assert_eq!(anna.files().list_pending()?, std::slice::from_ref(&added.sha256), "the file waits in the profile");
     anna.hub().set_offline(false);
-    assert_eq!(anna.upload_pending_files().await?, 1);
+    assert_eq!(anna.sync_once().await?.uploaded, 1, "the sync round uploads it");
     assert!(anna.files().list_pending()?.is_empty(), "uploaded: no longer pending");
-    assert_eq!(anna.upload_pending_files().await?, 0, "nothing twice");
+    assert_eq!(anna.sync_once().await?.uploaded, 0, "nothing twice");
     let opened = ben.open_file(&added.sha256).await?;
     assert_eq!(hex(&opened), added.sha256, "byte for byte on the other desktop");
     ben.hub().set_offline(true);
